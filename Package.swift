@@ -1,0 +1,53 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers point down only: CFluxerShim → HTTPServer / Crypto / SQLite → FluxerAuth → fluxer-auth.
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .unsafeFlags(["-warnings-as-errors"], .when(configuration: .debug)),
+]
+
+let package = Package(
+    name: "fluxer-auth",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "fluxer-auth", targets: ["fluxer-auth"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .target(
+            name: "CFluxerShim",
+            linkerSettings: [
+                .linkedLibrary("sqlite3"),
+                .linkedLibrary("crypto"),
+                .linkedLibrary("sodium"),
+            ]
+        ),
+        .target(name: "HTTPServer", dependencies: ["CFluxerShim"], swiftSettings: strict),
+        .target(name: "Crypto", dependencies: ["CFluxerShim"], swiftSettings: strict),
+        .target(name: "SQLite", dependencies: ["CFluxerShim"], swiftSettings: strict),
+        .target(
+            name: "FluxerAuth",
+            dependencies: [
+                "HTTPServer", "Crypto", "SQLite",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "fluxer-auth",
+            dependencies: [
+                "FluxerAuth",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: strict),
+        .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
+        .testTarget(name: "FluxerAuthTests", dependencies: ["FluxerAuth", "HTTPServer"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,218 @@
+// One-call bodies; see CFluxerShim.h for the contract of each function.
+#define _GNU_SOURCE
+#include "CFluxerShim.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sodium.h>
+
+int fx_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int fx_epoll_add(int epfd, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event ev = {.events = events, .data = {.u64 = data}};
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int fx_epoll_mod(int epfd, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event ev = {.events = events, .data = {.u64 = data}};
+    return epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+}
+
+int fx_epoll_del(int epfd, int fd) { return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL); }
+
+int fx_epoll_wait(int epfd, uint32_t *events, uint64_t *data, int max, int timeout_ms) {
+    struct epoll_event evs[256];
+    if (max > 256) max = 256;
+    int n = epoll_wait(epfd, evs, max, timeout_ms);
+    if (n < 0) return errno == EINTR ? 0 : -1;
+    for (int i = 0; i < n; i++) {
+        events[i] = evs[i].events;
+        data[i] = evs[i].data.u64;
+    }
+    return n;
+}
+
+int fx_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+int fx_eventfd_signal(int fd) {
+    uint64_t one = 1;
+    ssize_t r;
+    do { r = write(fd, &one, sizeof one); } while (r < 0 && errno == EINTR);
+    return r == sizeof one || errno == EAGAIN ? 0 : -1;
+}
+
+int fx_eventfd_drain(int fd) {
+    uint64_t value;
+    ssize_t r;
+    do { r = read(fd, &value, sizeof value); } while (r < 0 && errno == EINTR);
+    return r == sizeof value ? 0 : -1;
+}
+
+int fx_listen(const char *host, uint16_t port, int backlog) {
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t sl;
+    int family;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        family = AF_INET; v4->sin_family = AF_INET; v4->sin_port = htons(port); sl = sizeof *v4;
+    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        family = AF_INET6; v6->sin6_family = AF_INET6; v6->sin6_port = htons(port); sl = sizeof *v6;
+    } else {
+        return -EINVAL;
+    }
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, backlog) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+int fx_local_port(int fd) {
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) return -1;
+    if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return -1;
+}
+
+int fx_accept(int listen_fd, char *peer, size_t peer_len) {
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    int fd;
+    do { fd = accept4(listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC); }
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) return -errno;
+    if (peer && peer_len > 0) {
+        peer[0] = 0;
+        if (ss.ss_family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, peer, (socklen_t)peer_len);
+        else if (ss.ss_family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, peer, (socklen_t)peer_len);
+    }
+    return fd;
+}
+
+int fx_set_nodelay(int fd) {
+    int one = 1;
+    return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+ssize_t fx_recv(int fd, void *buf, size_t len) {
+    ssize_t r;
+    do { r = recv(fd, buf, len, 0); } while (r < 0 && errno == EINTR);
+    return r < 0 ? -errno : r;
+}
+
+ssize_t fx_send(int fd, const void *buf, size_t len) {
+    ssize_t r;
+    do { r = send(fd, buf, len, MSG_NOSIGNAL); } while (r < 0 && errno == EINTR);
+    return r < 0 ? -errno : r;
+}
+
+int fx_close(int fd) { return close(fd); }
+
+int fx_shutdown_write(int fd) { return shutdown(fd, SHUT_WR); }
+
+int fx_set_linger_zero(int fd) {
+    struct linger l = {.l_onoff = 1, .l_linger = 0};
+    return setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+}
+
+void fx_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+
+int fx_block_term_signals(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    return pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+int fx_wait_term_signal(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0) {}
+    return sig;
+}
+
+uint64_t fx_monotonic_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t fx_monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int64_t fx_wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int fx_http_date(int64_t unix_seconds, char *buf, size_t len) {
+    time_t t = (time_t)unix_seconds;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    return (int)strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+int fx_cpu_count(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int fx_sqlite_bind_text(sqlite3_stmt *stmt, int idx, const char *text, int len) {
+    return sqlite3_bind_text(stmt, idx, text, len, SQLITE_TRANSIENT);
+}
+
+int fx_sqlite_bind_blob(sqlite3_stmt *stmt, int idx, const void *data, int len) {
+    return sqlite3_bind_blob(stmt, idx, data, len, SQLITE_TRANSIENT);
+}
+
+int fx_sqlite_config_busy_timeout(sqlite3 *db, int ms) { return sqlite3_busy_timeout(db, ms); }
+
+int fx_sha256(const void *data, size_t len, uint8_t *out) {
+    unsigned int outlen = 32;
+    return EVP_Digest(data, len, out, &outlen, EVP_sha256(), NULL) == 1 ? 0 : -1;
+}
+
+int fx_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len, uint8_t *out) {
+    unsigned int outlen = 32;
+    return HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &outlen) != NULL ? 0 : -1;
+}
+
+int fx_hmac_sha1(const void *key, size_t key_len, const void *data, size_t len, uint8_t *out) {
+    unsigned int outlen = 20;
+    return HMAC(EVP_sha1(), key, (int)key_len, data, len, out, &outlen) != NULL ? 0 : -1;
+}
+
+int fx_sodium_init(void) { return sodium_init(); }

@@ -1,0 +1,2 @@
+import FluxerAuth
+print("fluxer-auth")
