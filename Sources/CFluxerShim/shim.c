@@ -185,6 +185,12 @@ int fx_http_date(int64_t unix_seconds, char *buf, size_t len) {
     return (int)strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
+void fx_set_thread_name(const char *name) {
+    char buf[16];
+    snprintf(buf, sizeof buf, "%s", name);
+    pthread_setname_np(pthread_self(), buf);
+}
+
 int fx_cpu_count(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;

@@ -70,6 +70,8 @@ uint64_t fx_monotonic_ns(void);
 int64_t fx_wall_ms(void);
 /// Formats an IMF-fixdate (RFC 9110 §5.6.7) for the given Unix seconds into buf (>= 30 bytes). Returns length.
 int fx_http_date(int64_t unix_seconds, char *buf, size_t len);
+/// Names the calling thread (at most 15 bytes are kept).
+void fx_set_thread_name(const char *name);
 /// Number of online CPUs.
 int fx_cpu_count(void);
 

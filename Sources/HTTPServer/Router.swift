@@ -1,0 +1,106 @@
+/// A route handler: runs on a worker thread (or on the event loop for routes marked so) and may block.
+public typealias HTTPHandler = @Sendable (HTTPRequest) throws -> HTTPResponse
+
+/// An error that knows the response it renders as (Fluxer or RFC shape); anything else becomes a bare 500.
+public protocol HTTPResponseError: Error {
+    /// The response sent to the client.
+    var response: HTTPResponse { get }
+}
+
+/// Method + path routing with `:name` parameters. Every route also answers under each version prefix
+/// (`/api/v1`, `/v1`), so `/api/v1/auth/login`, `/v1/auth/login` and `/auth/login` are one route.
+public struct Router: Sendable {
+    /// One registered route.
+    public struct Route: Sendable {
+        /// The method.
+        public let method: HTTPMethod
+        /// The pattern as written, e.g. `/oauth2/applications/:id/bot/reset-token`.
+        public let pattern: String
+        /// Whether the handler is cheap and non-blocking enough to run on the event loop itself.
+        public let runsOnEventLoop: Bool
+        /// The handler.
+        public let handler: HTTPHandler
+        let segments: [Segment]
+    }
+
+    enum Segment: Sendable, Equatable {
+        case literal(String)
+        case parameter(String)
+    }
+
+    /// What a lookup found.
+    public enum Match: Sendable {
+        case found(Route, parameters: [String: String])
+        case methodNotAllowed(allowed: [HTTPMethod])
+        case notFound
+    }
+
+    /// Prefixes stripped before matching.
+    public let prefixes: [String]
+    private var routesBySegmentCount: [Int: [Route]] = [:]
+
+    /// An empty router answering under the given prefixes as well as unprefixed.
+    public init(prefixes: [String] = ["/api/v1", "/v1"]) {
+        self.prefixes = prefixes
+    }
+
+    /// Registers a route. Patterns must start with "/"; segments starting with ":" capture.
+    public mutating func add(
+        _ method: HTTPMethod, _ pattern: String, runsOnEventLoop: Bool = false, _ handler: @escaping HTTPHandler
+    ) {
+        precondition(pattern.hasPrefix("/"), "route pattern must start with /")
+        let segments: [Segment] = pattern.split(separator: "/").map {
+            $0.hasPrefix(":") ? .parameter(String($0.dropFirst())) : .literal(String($0))
+        }
+        let route = Route(method: method, pattern: pattern, runsOnEventLoop: runsOnEventLoop, handler: handler, segments: segments)
+        precondition(
+            !(routesBySegmentCount[segments.count] ?? []).contains { $0.method == method && $0.segments == segments },
+            "duplicate route \(method) \(pattern)")
+        routesBySegmentCount[segments.count, default: []].append(route)
+    }
+
+    /// Every registered route, for listings and tests.
+    public var routes: [Route] { routesBySegmentCount.values.flatMap { $0 } }
+
+    /// Finds the route for a method and raw (percent-encoded) path. HEAD falls back to GET (RFC 9110 §9.3.2).
+    public func match(_ method: HTTPMethod, path: String) -> Match {
+        let stripped = strip(path)
+        let segments = stripped.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
+        // A trailing slash or an empty segment never matches a pattern.
+        guard let candidates = routesBySegmentCount[segments.count] else { return .notFound }
+        var allowed: [HTTPMethod] = []
+        var getRoute: (Route, [String: String])?
+        for route in candidates {
+            guard let params = bind(route.segments, to: segments) else { continue }
+            if route.method == method { return .found(route, parameters: params) }
+            if route.method == .GET { getRoute = (route, params) }
+            allowed.append(route.method)
+        }
+        if method == .HEAD, let (route, params) = getRoute { return .found(route, parameters: params) }
+        if allowed.isEmpty { return .notFound }
+        if allowed.contains(.GET) && !allowed.contains(.HEAD) { allowed.append(.HEAD) }
+        return .methodNotAllowed(allowed: allowed)
+    }
+
+    private func strip(_ path: String) -> Substring {
+        for prefix in prefixes where path.hasPrefix(prefix) {
+            let rest = path.dropFirst(prefix.count)
+            if rest.isEmpty || rest.hasPrefix("/") { return rest.isEmpty ? "/" : rest }
+        }
+        return path[...]
+    }
+
+    private func bind(_ pattern: [Segment], to segments: ArraySlice<Substring.UTF8View.SubSequence>) -> [String: String]? {
+        var params: [String: String] = [:]
+        for (segment, actual) in zip(pattern, segments) {
+            switch segment {
+            case .literal(let literal):
+                guard actual.elementsEqual(literal.utf8) else { return nil }
+            case .parameter(let name):
+                guard !actual.isEmpty else { return nil }
+                params[name] = FormURLEncoding.percentDecode(actual)
+            }
+        }
+        return params
+    }
+}
