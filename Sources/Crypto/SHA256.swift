@@ -1,0 +1,27 @@
+internal import CFluxerShim
+
+/// SHA-256 (FIPS 180-4 §6.2), backed by OpenSSL.
+public enum SHA256 {
+    /// The digest length in bytes.
+    public static let digestCount = 32
+
+    /// Returns the 32-byte SHA-256 digest of `bytes`.
+    public static func hash<B: Collection>(_ bytes: B) -> [UInt8] where B.Element == UInt8 {
+        if let digest = bytes.withContiguousStorageIfAvailable({ digest(UnsafeRawBufferPointer($0)) }) {
+            return digest
+        }
+        return Array(bytes).withUnsafeBytes { digest($0) }
+    }
+
+    /// Returns the 32-byte SHA-256 digest of the UTF-8 encoding of `string`.
+    public static func hash(_ string: String) -> [UInt8] {
+        hash(Array(string.utf8))
+    }
+
+    private static func digest(_ buffer: UnsafeRawBufferPointer) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: digestCount) { out, initialized in
+            precondition(fx_sha256(buffer.baseAddress, buffer.count, out.baseAddress) == 0, "SHA-256 failed")
+            initialized = digestCount
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Crypto
+import Testing
+
+private let largeData7 = "This is a test using a larger than block-size key and a larger than block-size data. "
+    + "The key needs to be hashed before being used by the HMAC algorithm."
+
+/// RFC 4231 §4.2–§4.8: (key, data, expected HMAC-SHA-256; TC5 is truncated to 128 bits).
+private let rfc4231: [(key: [UInt8], data: [UInt8], mac: String)] = [
+    ([UInt8](repeating: 0x0B, count: 20), bytes("Hi There"),
+     "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+    (bytes("Jefe"), bytes("what do ya want for nothing?"),
+     "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+    ([UInt8](repeating: 0xAA, count: 20), [UInt8](repeating: 0xDD, count: 50),
+     "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"),
+    (Array(1...25), [UInt8](repeating: 0xCD, count: 50),
+     "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"),
+    ([UInt8](repeating: 0x0C, count: 20), bytes("Test With Truncation"),
+     "a3b6167473100ee06e0c796c2955552b"),
+    ([UInt8](repeating: 0xAA, count: 131), bytes("Test Using Larger Than Block-Size Key - Hash Key First"),
+     "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
+    ([UInt8](repeating: 0xAA, count: 131), bytes(largeData7),
+     "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"),
+]
+
+/// RFC 2202 §3: HMAC-SHA-1 test cases 1–7.
+private let rfc2202: [(key: [UInt8], data: [UInt8], mac: String)] = [
+    ([UInt8](repeating: 0x0B, count: 20), bytes("Hi There"), "b617318655057264e28bc0b6fb378c8ef146be00"),
+    (bytes("Jefe"), bytes("what do ya want for nothing?"), "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"),
+    ([UInt8](repeating: 0xAA, count: 20), [UInt8](repeating: 0xDD, count: 50),
+     "125d7342b9ac11cd91a39af48aa17b4f63f175d3"),
+    (Array(1...25), [UInt8](repeating: 0xCD, count: 50), "4c9007f4026250c6bc8414f9bf50c86c2d7235da"),
+    ([UInt8](repeating: 0x0C, count: 20), bytes("Test With Truncation"), "4c1a03424b55e07fe7f27be1d58bb9324a9a5a04"),
+    ([UInt8](repeating: 0xAA, count: 80), bytes("Test Using Larger Than Block-Size Key - Hash Key First"),
+     "aa4ae5e15272d00e95705637ce8a3b55ed402112"),
+    ([UInt8](repeating: 0xAA, count: 80),
+     bytes("Test Using Larger Than Block-Size Key and Larger Than One Block-Size Data"),
+     "e8e99d0f45237d786d6bbaa7965c7808bbff1a91"),
+]
+
+@Test(arguments: 0..<7) func hmacSHA256_rfc4231Vectors(index: Int) {
+    let vector = rfc4231[index]
+    let mac = HMAC.sha256(key: vector.key, message: vector.data)
+    #expect(mac.count == 32)
+    let expected = hex(vector.mac)
+    #expect(Array(mac.prefix(expected.count)) == expected, "RFC 4231 test case \(index + 1)")
+}
+
+@Test(arguments: 0..<7) func hmacSHA1_rfc2202Vectors(index: Int) {
+    let vector = rfc2202[index]
+    #expect(HMAC.sha1(key: vector.key, message: vector.data) == hex(vector.mac), "RFC 2202 test case \(index + 1)")
+}
+
+@Test func hmacSHA256_emptyKeyAndMessage() {
+    let expected = hex("b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad")
+    #expect(HMAC.sha256(key: [], message: []) == expected)
+}
+
+@Test func hmacSHA1_emptyKeyAndMessage() {
+    #expect(HMAC.sha1(key: [], message: []) == hex("fbdb1d1b18aa6c08324b7d64b71fb76370690e1d"))
+}

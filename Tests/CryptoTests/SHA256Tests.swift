@@ -1,0 +1,30 @@
+import Crypto
+import Testing
+
+// FIPS 180-2 Appendix B / NIST CSRC example vectors.
+@Test func sha256_fips180Abc() {
+    #expect(SHA256.hash("abc") == hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"))
+}
+
+@Test func sha256_emptyInput() {
+    let expected = hex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    #expect(SHA256.hash("") == expected)
+    #expect(SHA256.hash([UInt8]()) == expected)
+}
+
+@Test func sha256_fips180TwoBlockMessage() {
+    let message = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
+    #expect(SHA256.hash(message) == hex("248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"))
+}
+
+@Test func sha256_fips180MillionA() {
+    let expected = hex("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    #expect(SHA256.hash([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)) == expected)
+}
+
+@Test func sha256_acceptsNonContiguousCollections() {
+    let expected = SHA256.hash("abc")
+    #expect(SHA256.hash("abc".utf8) == expected)
+    #expect(SHA256.hash(bytes("xabcx").dropFirst().dropLast()) == expected)
+    #expect(SHA256.hash([UInt8](bytes("cba")).reversed()) == expected)
+}
