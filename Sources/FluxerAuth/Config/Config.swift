@@ -1,0 +1,52 @@
+import HTTPServer
+
+/// Everything the server reads at start. Built by `ConfigLoader` from defaults, file, environment and flags.
+public struct Config: Sendable {
+    /// Primary listen host (IPv4 or IPv6 literal).
+    public var host = "127.0.0.1"
+    /// Primary listen port.
+    public var port: UInt16 = 8080
+    /// Extra listen addresses (`host:port`, `[v6]:port`).
+    public var extraListen: [ListenAddress] = []
+    /// The externally visible base URL; derived from host and port when empty.
+    public var publicURL = ""
+    /// Event loop threads; 0 means one per core.
+    public var eventLoops = 0
+    /// Handler threads; 0 means four per core (at least 8).
+    public var workers = 0
+    /// HTTP limits and timeouts.
+    public var http = HTTPLimits()
+    /// Bound on a graceful shutdown.
+    public var shutdownGraceMilliseconds = 10_000
+    /// SQLite file.
+    public var databasePath = "./data/fluxer-auth.sqlite"
+    /// Read connections in the pool.
+    public var databaseReaders = 4
+    /// How long a write waits for the lock before answering 503.
+    public var databaseBusyTimeoutMilliseconds = 5_000
+    /// Directory of `NNNN_name.sql` files to use instead of the migrations built into the binary.
+    public var migrationsDirectory = ""
+    /// Server secret (≥ 32 bytes) keying HMACs and secret boxes; required outside dev mode.
+    public var secretKey: [UInt8]?
+    /// Snowflake worker id (0–1023).
+    public var snowflakeWorkerID: UInt16 = 0
+    /// Minimum log level.
+    public var logLevel = "info"
+    /// One line per request.
+    public var accessLog = true
+    /// Developer mode (generated secret, outbox, cookies without Secure).
+    public var dev = false
+
+    /// The defaults.
+    public init() {}
+
+    /// Every address to listen on.
+    public var listenAddresses: [ListenAddress] { [ListenAddress(host: host, port: port)] + extraListen }
+
+    /// The public base URL without a trailing slash.
+    public var effectivePublicURL: String {
+        if !publicURL.isEmpty { return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL }
+        let h = host.contains(":") ? "[\(host)]" : host
+        return "http://\(h):\(port)"
+    }
+}

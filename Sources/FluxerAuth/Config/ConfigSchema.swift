@@ -1,0 +1,136 @@
+import Crypto
+import HTTPServer
+
+/// One documented configuration key: its dotted name, environment variable, help text and how it applies.
+struct ConfigKey: Sendable {
+    let name: String
+    let environment: String
+    let help: String
+    let kind: Kind
+    let apply: @Sendable (inout Config, ConfigValue) throws(ConfigError) -> Void
+
+    enum Kind: Sendable { case string, integer, bool, list }
+}
+
+/// The configuration schema: every key the server understands. Unknown keys are errors (typos must not pass).
+enum ConfigSchema {
+    static let keys: [ConfigKey] = [
+        string("server.host", env: "FLUXER_AUTH_HOST", "IPv4 or IPv6 literal to listen on") { c, v throws(ConfigError) in
+            guard v.contains(".") || v.contains(":") else { throw ConfigError(key: "server.host", reason: "must be an IP literal such as 127.0.0.1 or ::1") }
+            c.host = v
+        },
+        integer("server.port", env: "FLUXER_AUTH_PORT", "TCP port (0 picks a free port)", 0...65535) { c, v in c.port = UInt16(v) },
+        list("server.listen", "extra listen addresses, e.g. [\"[::1]:8080\"]") { c, items throws(ConfigError) in
+            c.extraListen = try items.map { item throws(ConfigError) in
+                guard let address = parseListenAddress(item) else {
+                    throw ConfigError(key: "server.listen", reason: "entries must look like 127.0.0.1:8080 or [::1]:8080")
+                }
+                return address
+            }
+        },
+        string("server.public_url", env: "FLUXER_AUTH_PUBLIC_URL", "externally visible base URL (default http://host:port)") { c, v throws(ConfigError) in
+            guard v.hasPrefix("http://") || v.hasPrefix("https://") else {
+                throw ConfigError(key: "server.public_url", reason: "must start with http:// or https://")
+            }
+            c.publicURL = v
+        },
+        integer("server.event_loops", "event loop threads; 0 = one per core", 0...256) { c, v in c.eventLoops = v },
+        integer("server.workers", "handler threads; 0 = 4 per core (at least 8)", 0...1024) { c, v in c.workers = v },
+        integer("server.max_connections", "concurrent connections before new ones get 503", 1...1_000_000) { c, v in c.http.maxConnections = v },
+        integer("server.max_body_bytes", "largest request body (413 beyond)", 0...(64 << 20)) { c, v in c.http.maxBodyBytes = v },
+        integer("server.max_request_line_bytes", "longest request-line (414 beyond)", 256...(64 << 10)) { c, v in c.http.maxRequestLineBytes = v },
+        integer("server.max_header_bytes", "largest header section (431 beyond)", 1024...(256 << 10)) { c, v in c.http.maxHeaderBytes = v },
+        integer("server.max_header_count", "most header fields (431 beyond)", 1...1000) { c, v in c.http.maxHeaderCount = v },
+        integer("server.head_timeout_ms", "time to receive a complete head (408 beyond)", 100...600_000) { c, v in c.http.headTimeoutMilliseconds = v },
+        integer("server.body_timeout_ms", "longest pause inside a body (408 beyond)", 100...600_000) { c, v in c.http.bodyIdleTimeoutMilliseconds = v },
+        integer("server.keepalive_timeout_ms", "idle keep-alive connections close after this", 100...3_600_000) { c, v in c.http.keepAliveTimeoutMilliseconds = v },
+        integer("server.write_timeout_ms", "a client that reads nothing for this long is dropped", 100...600_000) { c, v in c.http.writeTimeoutMilliseconds = v },
+        integer("server.shutdown_grace_ms", "how long shutdown waits for in-flight requests", 0...600_000) { c, v in c.shutdownGraceMilliseconds = v },
+        string("database.path", env: "FLUXER_AUTH_DATABASE", "SQLite file (created 0600 with its directory)") { c, v throws(ConfigError) in
+            guard !v.isEmpty else { throw ConfigError(key: "database.path", reason: "must not be empty") }
+            c.databasePath = v
+        },
+        integer("database.readers", "read connections", 1...64) { c, v in c.databaseReaders = v },
+        integer("database.busy_timeout_ms", "wait for the write lock before answering 503", 0...60_000) { c, v in c.databaseBusyTimeoutMilliseconds = v },
+        string("database.migrations_dir", "use these NNNN_name.sql files instead of the built-in migrations") { c, v in c.migrationsDirectory = v },
+        string("security.secret_key", env: "FLUXER_AUTH_SECRET_KEY", "server secret: base64url of at least 32 random bytes") { c, v throws(ConfigError) in
+            guard let bytes = Base64URL.decode(v), bytes.count >= 32 else {
+                throw ConfigError(key: "security.secret_key", reason: "must be unpadded base64url of at least 32 bytes (try: openssl rand -base64 32 | tr '+/' '-_' | tr -d '=')")
+            }
+            c.secretKey = bytes
+        },
+        integer("security.snowflake_worker_id", "snowflake worker id, unique per node", 0...1023) { c, v in c.snowflakeWorkerID = UInt16(v) },
+        string("log.level", "trace, debug, info, notice, warning, error or critical") { c, v throws(ConfigError) in
+            guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(v) else {
+                throw ConfigError(key: "log.level", reason: "must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            c.logLevel = v
+        },
+        bool("log.access", "one log line per request") { c, v in c.accessLog = v },
+        bool("dev", env: "FLUXER_AUTH_DEV", "developer mode: generated secret, outbox, cookies without Secure") { c, v in c.dev = v },
+    ]
+
+    static func key(named name: String) -> ConfigKey? { keys.first { $0.name == name } }
+
+    static func parseListenAddress(_ s: String) -> ListenAddress? {
+        let host: Substring
+        let portText: Substring
+        if s.hasPrefix("[") {
+            guard let close = s.firstIndex(of: "]"), s[s.index(after: close)...].hasPrefix(":") else { return nil }
+            host = s[s.index(after: s.startIndex)..<close]
+            portText = s[s.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = s.lastIndex(of: ":") else { return nil }
+            host = s[..<colon]
+            portText = s[s.index(after: colon)...]
+        }
+        guard !host.isEmpty, let port = UInt16(portText), portText.allSatisfy(\.isASCII) else { return nil }
+        return ListenAddress(host: String(host), port: port)
+    }
+
+    // MARK: - Builders
+
+    private static func string(_ name: String, env: String? = nil, _ help: String,
+                               _ apply: @escaping @Sendable (inout Config, String) throws(ConfigError) -> Void) -> ConfigKey {
+        ConfigKey(name: name, environment: env ?? defaultEnv(name), help: help, kind: .string) { c, value throws(ConfigError) in
+            guard case .string(let s) = value else { throw ConfigError(key: name, reason: "must be a string") }
+            try apply(&c, s)
+        }
+    }
+
+    private static func integer(_ name: String, env: String? = nil, _ help: String, _ range: ClosedRange<Int>,
+                                _ apply: @escaping @Sendable (inout Config, Int) -> Void) -> ConfigKey {
+        ConfigKey(name: name, environment: env ?? defaultEnv(name), help: help, kind: .integer) { c, value throws(ConfigError) in
+            guard case .integer(let n) = value, n >= Int64(range.lowerBound), n <= Int64(range.upperBound) else {
+                throw ConfigError(key: name, reason: "must be an integer from \(range.lowerBound) to \(range.upperBound)")
+            }
+            apply(&c, Int(n))
+        }
+    }
+
+    private static func bool(_ name: String, env: String? = nil, _ help: String,
+                             _ apply: @escaping @Sendable (inout Config, Bool) -> Void) -> ConfigKey {
+        ConfigKey(name: name, environment: env ?? defaultEnv(name), help: help, kind: .bool) { c, value throws(ConfigError) in
+            guard case .bool(let b) = value else { throw ConfigError(key: name, reason: "must be true or false") }
+            apply(&c, b)
+        }
+    }
+
+    private static func list(_ name: String, _ help: String,
+                             _ apply: @escaping @Sendable (inout Config, [String]) throws(ConfigError) -> Void) -> ConfigKey {
+        ConfigKey(name: name, environment: defaultEnv(name), help: help, kind: .list) { c, value throws(ConfigError) in
+            guard case .array(let items) = value else { throw ConfigError(key: name, reason: "must be an array of strings") }
+            var strings: [String] = []
+            for item in items {
+                guard case .string(let s) = item else { throw ConfigError(key: name, reason: "must be an array of strings") }
+                strings.append(s)
+            }
+            try apply(&c, strings)
+        }
+    }
+
+    /// `server.max_connections` → `FLUXER_AUTH_SERVER_MAX_CONNECTIONS`.
+    private static func defaultEnv(_ name: String) -> String {
+        "FLUXER_AUTH_" + String(name.uppercased().map { $0 == "." ? "_" : $0 })
+    }
+}
