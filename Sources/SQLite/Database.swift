@@ -81,6 +81,7 @@ public final class Database: Sendable {
     /// If `body` or the commit throws, the transaction is rolled back and the error rethrown.
     /// Not reentrant: calling `write` (or `checkpoint`/`close`) from inside `body` deadlocks.
     /// A `read` inside `body` works but sees the state before this transaction.
+    @discardableResult
     public func write<T>(_ body: (Connection) throws -> T) throws -> T {
         var result: Result<T, any Error> = .failure(DatabaseError.closed)
         writerLock.withLock { closed in
@@ -92,6 +93,7 @@ public final class Database: Sendable {
 
     /// Runs `body` on a free reader inside `BEGIN` … `COMMIT`, so all its queries see one snapshot.
     /// Waits while every reader is in use. Reader connections are read-only.
+    @discardableResult
     public func read<T>(_ body: (Connection) throws -> T) throws -> T {
         let index = try acquireReader()
         defer { releaseReader(index) }
