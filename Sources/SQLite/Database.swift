@@ -157,11 +157,3 @@ public final class Database: Sendable {
         }
     }
 }
-
-extension SQLiteValue {
-    /// The text payload, if this is `.text`.
-    var textValue: String? {
-        if case .text(let value) = self { return value }
-        return nil
-    }
-}

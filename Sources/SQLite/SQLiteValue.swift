@@ -57,3 +57,11 @@ extension Optional: SQLiteBindable where Wrapped: SQLiteBindable {
     /// Binds the wrapped value, or `NULL` for `nil`.
     public var sqliteValue: SQLiteValue { self?.sqliteValue ?? .null }
 }
+
+extension SQLiteValue {
+    /// The text payload, if this is `.text`.
+    var textValue: String? {
+        if case .text(let value) = self { return value }
+        return nil
+    }
+}

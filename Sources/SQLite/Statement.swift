@@ -59,7 +59,7 @@ final class Statement {
         }
         for (offset, arg) in args.enumerated() {
             let rc = bind(arg?.sqliteValue ?? .null, at: Int32(offset + 1))
-            guard rc == SQLITE_OK else { throw SQLiteError.from(db) }
+            guard rc == SQLITE_OK else { throw rc == SQLITE_TOOBIG ? SQLiteError.code(rc) : SQLiteError.from(db) }
         }
     }
 
