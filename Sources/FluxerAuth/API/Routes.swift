@@ -1,0 +1,27 @@
+import HTTPServer
+import SQLite
+
+/// The route table. Every feature registers here; every route answers under `/api/v1`, `/v1` and unversioned.
+enum Routes {
+    static func make(_ context: AppContext) -> Router {
+        var router = Router()
+        OpsRoutes.register(on: &router, context: context)
+        return router
+    }
+}
+
+extension Router {
+    /// Registers a product route whose storage failures become 503 `SERVICE_UNAVAILABLE` (a full disk, an I/O
+    /// error or a write lock held past the busy timeout), never a 500 or a crash.
+    mutating func api(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping HTTPHandler) {
+        add(method, pattern) { request in
+            do {
+                return try handler(request)
+            } catch let error as SQLiteError where error.isUnavailable {
+                throw APIError.serviceUnavailable()
+            } catch is DatabaseError {
+                throw APIError.serviceUnavailable()
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Crypto
+import HTTPServer
+import Logging
+import SQLite
+
+/// The composition root: opens the database, applies migrations, builds the routes and runs the server.
+public final class App: Sendable {
+    /// Shared services.
+    public let context: AppContext
+    /// The HTTP server.
+    public let server: HTTPServer
+    private let sink: LogSink
+
+    /// Prepares everything short of listening. Refuses to start on a bad config, a damaged database or a
+    /// schema this binary does not know.
+    public init(config: Config, sink: LogSink) throws(StartupError) {
+        Crypto.initialize()
+        self.sink = sink
+        var logger = Logger(label: "fluxer-auth") { label in
+            LogfmtHandler(label: label, sink: sink, level: Logger.Level(rawValue: config.logLevel) ?? .info)
+        }
+        logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
+
+        let database: Database
+        do {
+            database = try Database(path: config.databasePath, readerCount: config.databaseReaders,
+                                    busyTimeoutMilliseconds: Int32(config.databaseBusyTimeoutMilliseconds))
+        } catch {
+            throw .database("cannot open \(config.databasePath): \(error)")
+        }
+        let secretKey: [UInt8]
+        if let configured = config.secretKey {
+            secretKey = configured
+        } else if config.dev {
+            secretKey = try SecretKeyFile.loadOrCreate(path: Self.directory(of: config.databasePath) + "/secret.key")
+        } else {
+            database.close()
+            throw .config(ConfigError(key: "security.secret_key",
+                                      reason: "required outside dev mode; set FLUXER_AUTH_SECRET_KEY or run with --dev"))
+        }
+        let migrator = Migrator(migrations: try Migrations.load(config))
+        do {
+            let applied = try migrator.migrate(database)
+            if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
+            try database.write { db in
+                try db.run("INSERT OR IGNORE INTO instance (key, value) VALUES ('created_at', ?)", String(Clock.wallMilliseconds()))
+            }
+        } catch {
+            database.close()
+            throw .database("\(error)")
+        }
+
+        let metrics = Metrics(now: Clock.wallMilliseconds())
+        context = AppContext(config: config, database: database, migrator: migrator, metrics: metrics, logger: logger, secretKey: secretKey)
+
+        var http = HTTPServerConfiguration()
+        http.listenAddresses = config.listenAddresses
+        if config.eventLoops > 0 { http.eventLoopCount = config.eventLoops }
+        if config.workers > 0 { http.workerCount = config.workers }
+        http.limits = config.http
+        http.shutdownGraceMilliseconds = config.shutdownGraceMilliseconds
+        let accessLog = config.accessLog
+        let errorLogger = logger
+        server = HTTPServer(configuration: http, router: Routes.make(context)) { record in
+            metrics.record(record)
+            if accessLog { sink.write(AccessLog.line(record)) }
+            if let error = record.unexpectedError {
+                errorLogger.error("unexpected handler error", metadata: [
+                    "route": "\(record.route)", "request_id": "\(record.requestID)",
+                    "error_type": "\(String(describing: type(of: error)))",
+                ])
+            }
+        }
+        let server = self.server
+        metrics.bindOpenConnections { server.openConnections }
+    }
+
+    /// Starts listening.
+    public func start() throws(StartupError) {
+        do {
+            try server.start()
+        } catch {
+            throw .listen("\(error)")
+        }
+        let addresses = zip(context.config.listenAddresses, server.boundPorts).map { address, port in
+            ListenAddress(host: address.host, port: UInt16(port)).description
+        }
+        context.logger.notice("listening", metadata: [
+            "addresses": "\(addresses.joined(separator: ","))", "dev": "\(context.config.dev)",
+            "database": "\(context.config.databasePath)",
+        ])
+    }
+
+    /// The bound port of the first listen address.
+    public var port: Int { server.boundPorts.first ?? 0 }
+
+    /// Graceful stop: drain requests, then close the database cleanly (WAL checkpoint) and flush logs.
+    public func shutdown() {
+        server.shutdown()
+        try? context.database.checkpoint()
+        context.database.close()
+        context.logger.notice("stopped")
+        sink.flush()
+    }
+
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+}

@@ -1,0 +1,31 @@
+import Crypto
+import Logging
+import SQLite
+
+/// The services every feature uses, built once at start and shared (immutable) by all handlers.
+public final class AppContext: Sendable {
+    /// The configuration in force.
+    public let config: Config
+    /// The SQLite pool.
+    public let database: Database
+    /// The schema migrator (for `/readyz`).
+    public let migrator: Migrator
+    /// Request counters.
+    public let metrics: Metrics
+    /// Application log.
+    public let logger: Logger
+    /// The server secret keying HMACs and secret boxes.
+    public let secretKey: [UInt8]
+    /// Snowflake ids.
+    public let snowflakes: SnowflakeGenerator
+
+    init(config: Config, database: Database, migrator: Migrator, metrics: Metrics, logger: Logger, secretKey: [UInt8]) {
+        self.config = config
+        self.database = database
+        self.migrator = migrator
+        self.metrics = metrics
+        self.logger = logger
+        self.secretKey = secretKey
+        self.snowflakes = SnowflakeGenerator(workerID: config.snowflakeWorkerID)
+    }
+}

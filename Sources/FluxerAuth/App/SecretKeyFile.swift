@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Crypto
+
+/// Dev mode's generated server secret: 32 random bytes kept base64url-encoded in a 0600 file beside the
+/// database, so tokens survive restarts. Production takes the secret from configuration only.
+enum SecretKeyFile {
+    static func loadOrCreate(path: String) throws(StartupError) -> [UInt8] {
+        if let text = read(path) {
+            let trimmed = text.trimmingASCIIWhitespace().replacingOccurrences(of: "\n", with: "")
+            guard let key = Base64URL.decode(trimmed), key.count >= 32 else {
+                throw .secretKey("\(path) does not hold base64url of at least 32 bytes; delete it to generate a new one")
+            }
+            return key
+        }
+        let key = SecureRandom.bytes(32)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .secretKey("cannot create \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let text = Array((Base64URL.encode(key) + "\n").utf8)
+        guard Glibc.write(fd, text, text.count) == text.count, fsync(fd) == 0 else {
+            throw .secretKey("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        return key
+    }
+
+    private static func read(_ path: String) -> String? {
+        guard let file = fopen(path, "rb") else { return nil }
+        defer { fclose(file) }
+        var buf = [UInt8](repeating: 0, count: 512)
+        let n = fread(&buf, 1, buf.count, file)
+        return String(decoding: buf[0..<n], as: UTF8.self)
+    }
+}
+
+extension String {
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

@@ -1,0 +1,27 @@
+/// Why the server refused to start; the CLI prints the description as one line and exits non-zero.
+public enum StartupError: Error, CustomStringConvertible {
+    /// A configuration problem (exit 2).
+    case config(ConfigError)
+    /// The database could not be opened, is damaged, or its schema does not match this binary (exit 1).
+    case database(String)
+    /// The secret key file could not be read or created (exit 1).
+    case secretKey(String)
+    /// A listen address could not be bound (exit 1).
+    case listen(String)
+
+    /// One line for the operator.
+    public var description: String {
+        switch self {
+        case .config(let e): e.description
+        case .database(let m): "database: \(m)"
+        case .secretKey(let m): "secret key: \(m)"
+        case .listen(let m): "listen: \(m)"
+        }
+    }
+
+    /// The process exit status for this error.
+    public var exitCode: Int32 {
+        if case .config = self { return 2 }
+        return 1
+    }
+}
