@@ -197,12 +197,15 @@ public struct RequestParser: Sendable {
         return .request(request)
     }
 
+    /// Drops consumed bytes between messages; the count of leading empty lines carries over, so the limit
+    /// holds however the bytes were split.
     private mutating func compactIfIdle() {
-        if start == buffer.count && start > 0 {
-            buffer.removeAll(keepingCapacity: true)
-            start = 0
-            state = .head(HeadScan(at: 0))
-        }
+        guard start == buffer.count && start > 0, case .head(let scan) = state else { return }
+        buffer.removeAll(keepingCapacity: true)
+        start = 0
+        var fresh = HeadScan(at: 0)
+        fresh.emptyLines = scan.emptyLines
+        state = .head(fresh)
     }
 
     private mutating func compactBody() {

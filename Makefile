@@ -1,0 +1,49 @@
+# FluxerAuth — the two commands a newcomer needs: `make run` and `make test`.
+SWIFT ?= swift
+DEPS := libsqlite3-dev libssl-dev libsodium-dev
+PORT ?= 8080
+FUZZ_SECONDS ?= 600
+
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+.PHONY: run test build deps embed bench fuzz clean
+
+## deps: install the three -dev packages when missing (as root; otherwise print the apt line and stop)
+deps:
+	@missing=""; for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "missing packages:$$missing"; echo "run: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+## embed: compile migrations/*.sql into the binary
+embed:
+	@python3 scripts/embed-migrations.py
+
+## build: release binary at .build/release/fluxer-auth
+build: deps embed
+	$(SWIFT) build -c release --product fluxer-auth
+
+## run: build, migrate and serve http://127.0.0.1:$(PORT) in dev mode (database ./data/fluxer-auth.sqlite)
+run: build
+	.build/release/fluxer-auth serve --dev --port $(PORT)
+
+## test: the whole suite (unit, parser tables, loopback socket and SQLite file tests)
+test: deps embed
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## bench: wrk against GET /healthz, beside nginx when installed (see bench/README.md)
+bench: deps embed
+	bench/healthz.sh
+
+## fuzz: libFuzzer on the HTTP request parser for FUZZ_SECONDS (default 600)
+fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS)
+
+clean:
+	rm -rf .build .build-fuzz
