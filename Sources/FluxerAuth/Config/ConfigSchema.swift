@@ -29,6 +29,7 @@ enum ConfigSchema {
             }
         },
         string("server.public_url", env: "FLUXER_AUTH_PUBLIC_URL", "externally visible base URL (default http://host:port)") { c, v throws(ConfigError) in
+            if v.isEmpty { c.publicURL = ""; return }
             guard v.hasPrefix("http://") || v.hasPrefix("https://") else {
                 throw ConfigError(key: "server.public_url", reason: "must start with http:// or https://")
             }
@@ -54,6 +55,7 @@ enum ConfigSchema {
         integer("database.busy_timeout_ms", "wait for the write lock before answering 503", 0...60_000) { c, v in c.databaseBusyTimeoutMilliseconds = v },
         string("database.migrations_dir", "use these NNNN_name.sql files instead of the built-in migrations") { c, v in c.migrationsDirectory = v },
         string("security.secret_key", env: "FLUXER_AUTH_SECRET_KEY", "server secret: base64url of at least 32 random bytes") { c, v throws(ConfigError) in
+            if v.isEmpty { c.secretKey = nil; return }
             guard let bytes = Base64URL.decode(v), bytes.count >= 32 else {
                 throw ConfigError(key: "security.secret_key", reason: "must be unpadded base64url of at least 32 bytes (try: openssl rand -base64 32 | tr '+/' '-_' | tr -d '=')")
             }

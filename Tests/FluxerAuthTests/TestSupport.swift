@@ -1,0 +1,151 @@
+import Foundation
+import Glibc
+import Testing
+@testable import FluxerAuth
+import HTTPServer
+
+/// A unique temporary directory, removed by `remove()`.
+struct TempDir {
+    let path: String
+
+    init() {
+        var template = Array("/tmp/fluxer-auth-test-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        precondition(made != nil, "mkdtemp failed")
+        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    func write(_ name: String, _ text: String) {
+        let f = fopen(file(name), "wb")!
+        fputs(text, f)
+        fclose(f)
+    }
+
+    func read(_ name: String) -> String {
+        guard let f = fopen(file(name), "rb") else { return "" }
+        defer { fclose(f) }
+        var bytes: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = fread(&buf, 1, buf.count, f)
+            bytes += buf[0..<n]
+            if n < buf.count { break }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    func remove() {
+        _ = system("rm -rf '\(path)'")
+    }
+}
+
+/// A configuration for tests: ephemeral port, a database in `dir`, a fixed secret, quiet logs.
+func testConfig(_ dir: TempDir) -> Config {
+    var config = Config()
+    config.port = 0
+    config.databasePath = dir.file("db/fluxer-auth.sqlite")
+    config.secretKey = [UInt8](repeating: 7, count: 32)
+    config.eventLoops = 1
+    config.workers = 4
+    config.databaseReaders = 2
+    config.shutdownGraceMilliseconds = 2_000
+    return config
+}
+
+/// A started app plus its temp dir and log file; `stop()` shuts down and cleans up.
+final class RunningApp {
+    let dir: TempDir
+    let app: App
+    let sink: LogSink
+    let logFD: Int32
+
+    init(configure: (inout Config) -> Void = { _ in }) throws {
+        dir = TempDir()
+        var config = testConfig(dir)
+        configure(&config)
+        logFD = open(dir.file("server.log"), O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        sink = LogSink(fd: logFD)
+        app = try App(config: config, sink: sink)
+        try app.start()
+    }
+
+    var port: Int { app.port }
+
+    func log() -> String {
+        sink.flush()
+        return dir.read("server.log")
+    }
+
+    func stop() {
+        app.shutdown()
+        sink.close()
+        close(logFD)
+        dir.remove()
+    }
+}
+
+/// A parsed HTTP response from `TestClient`.
+struct TestResponse {
+    var status: Int
+    var headers: [(String, String)]
+    var body: String
+
+    func header(_ name: String) -> String? {
+        headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+}
+
+/// A minimal HTTP/1.1 client over a raw loopback socket (one request per connection, `Connection: close`).
+enum TestClient {
+    static func send(port: Int, raw: String) -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        precondition(fd >= 0)
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        precondition(rc == 0, "connect failed")
+        let bytes = Array(raw.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { break }
+            sent += n
+        }
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &buf, buf.count, 0)
+            if n <= 0 { break }
+            out += buf[0..<n]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func request(port: Int, _ method: String, _ path: String, headers: [(String, String)] = [], body: String? = nil) -> TestResponse {
+        var raw = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        for (name, value) in headers { raw += "\(name): \(value)\r\n" }
+        if let body { raw += "Content-Length: \(body.utf8.count)\r\n" }
+        raw += "\r\n" + (body ?? "")
+        return parse(send(port: port, raw: raw))
+    }
+
+    static func parse(_ text: String) -> TestResponse {
+        guard let split = text.range(of: "\r\n\r\n") else { return TestResponse(status: 0, headers: [], body: text) }
+        let head = text[..<split.lowerBound].components(separatedBy: "\r\n")
+        let status = Int(head.first?.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        let headers = head.dropFirst().compactMap { line -> (String, String)? in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+        return TestResponse(status: status, headers: headers, body: String(text[split.upperBound...]))
+    }
+}
