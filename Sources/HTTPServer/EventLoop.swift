@@ -14,7 +14,9 @@ final class EventLoop: @unchecked Sendable {
     private let limits: HTTPLimits
     private var connections: [UInt64: Connection] = [:]
     private var nextConnectionID: UInt64
-    private let completions = Mutex<[Completion]>([])
+    /// Results from workers; `closed` is set under the same lock before the descriptors are closed, so a late
+    /// deferred response can never write to a recycled file descriptor.
+    private let completions = Mutex<(list: [Completion], closed: Bool)>(([], false))
     private var draining = false
     private var drainDeadline: UInt64 = 0
     private var now: UInt64 = 0
@@ -70,18 +72,29 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Wakes the loop from another thread.
-    func wake() { _ = fx_eventfd_signal(wakeFD) }
+    func wake() {
+        completions.withLock { state in
+            if !state.closed { _ = fx_eventfd_signal(wakeFD) }
+        }
+    }
 
     /// Hands a worker's result back to the loop.
     func post(_ completion: Completion) {
-        completions.withLock { $0.append(completion) }
-        wake()
+        completions.withLock { state in
+            guard !state.closed else { return }
+            state.list.append(completion)
+            _ = fx_eventfd_signal(wakeFD)
+        }
     }
 
     /// Releases the loop's descriptors after `run` has returned.
     func close() {
-        _ = fx_close(wakeFD)
-        _ = fx_close(epfd)
+        completions.withLock { state in
+            state.closed = true
+            state.list.removeAll()
+            _ = fx_close(wakeFD)
+            _ = fx_close(epfd)
+        }
     }
 
     // MARK: - Loop
@@ -270,31 +283,49 @@ final class EventLoop: @unchecked Sendable {
             var request = request
             request.parameters = parameters
             request.routePattern = route.pattern
-            if route.runsOnEventLoop {
-                let (response, error) = server.respond(to: request, route: route)
+            switch route.handler {
+            case .onEventLoop(let handler):
+                let (response, error) = server.respond(to: request, with: handler)
                 finishRequest(connection, request: request, response: response, startedAt: startedAt, error: error)
-                return
-            }
-            connection.phase = .handling
-            let id = connection.id
-            let server = self.server
-            let accepted = server.workers.submit { [self, request] in
-                let (response, error) = server.respond(to: request, route: route)
-                post(Completion(connectionID: id, request: request, response: response, error: error, startedAt: startedAt))
-            }
-            if !accepted {
-                connection.phase = .reading
-                var response = HTTPResponse.error(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "Server busy.")
-                response.headers.add("Retry-After", "1")
-                finishRequest(connection, request: request, response: response, startedAt: startedAt, error: nil)
+            case .onWorker(let handler, let fastPath):
+                if let fastPath, let response = fastPath(request) {
+                    finishRequest(connection, request: request, response: response, startedAt: startedAt, error: nil)
+                    return
+                }
+                let id = connection.id
+                let server = self.server
+                submit(request, on: connection, startedAt: startedAt) { [self, request] in
+                    let (response, error) = server.respond(to: request, with: handler)
+                    post(Completion(connectionID: id, request: request, response: response, error: error, startedAt: startedAt))
+                }
+            case .deferred(let handler):
+                let id = connection.id
+                submit(request, on: connection, startedAt: startedAt) { [self, request] in
+                    let writer = ResponseWriter { response, error in
+                        self.post(Completion(connectionID: id, request: request, response: response, error: error, startedAt: startedAt))
+                    }
+                    handler(request, writer)
+                }
             }
         }
     }
 
+    /// Hands a job to the worker pool, pausing reads on the connection until its response is back; a full
+    /// queue is answered 503 at once.
+    private func submit(_ request: HTTPRequest, on connection: Connection, startedAt: UInt64, _ job: @escaping @Sendable () -> Void) {
+        connection.phase = .handling
+        if !server.workers.submit(job) {
+            connection.phase = .reading
+            var response = HTTPResponse.error(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "Server busy.")
+            response.headers.add("Retry-After", "1")
+            finishRequest(connection, request: request, response: response, startedAt: startedAt, error: nil)
+        }
+    }
+
     private func handleCompletions() {
-        let done = completions.withLock { list -> [Completion] in
-            defer { list.removeAll(keepingCapacity: true) }
-            return list
+        let done = completions.withLock { state -> [Completion] in
+            defer { state.list.removeAll(keepingCapacity: true) }
+            return state.list
         }
         for completion in done {
             guard let connection = connections[completion.connectionID] else { continue }

@@ -156,14 +156,19 @@ public final class HTTPServer: Sendable {
         workers.stop()
     }
 
-    /// Runs the handler for a request and turns any error into a response.
-    func respond(to request: HTTPRequest, route: Router.Route) -> (HTTPResponse, (any Error)?) {
+    /// Runs a synchronous handler and turns any error into a response.
+    func respond(to request: HTTPRequest, with handler: HTTPHandler) -> (HTTPResponse, (any Error)?) {
         do {
-            return (try route.handler(request), nil)
+            return (try handler(request), nil)
         } catch let error as HTTPResponseError {
             return (error.response, nil)
         } catch {
-            return (HTTPResponse.error(.internalServerError, code: "INTERNAL_SERVER_ERROR", message: "Internal server error."), error)
+            return (Self.internalErrorResponse, error)
         }
+    }
+
+    /// The bare 500: no detail reaches the client.
+    static var internalErrorResponse: HTTPResponse {
+        HTTPResponse.error(.internalServerError, code: "INTERNAL_SERVER_ERROR", message: "Internal server error.")
     }
 }

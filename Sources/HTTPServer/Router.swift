@@ -1,6 +1,24 @@
 /// A route handler: runs on a worker thread (or on the event loop for routes marked so) and may block.
 public typealias HTTPHandler = @Sendable (HTTPRequest) throws -> HTTPResponse
 
+/// A cheap attempt on the event loop itself (e.g. a token check answered from a cache); nil sends the request
+/// on to the route's worker handler.
+public typealias FastPathHandler = @Sendable (HTTPRequest) -> HTTPResponse?
+
+/// A handler that answers later, possibly from another thread (e.g. after an argon2id job on the hash pool),
+/// so no worker thread waits. It must call `respond` exactly once; later calls are ignored.
+public typealias DeferredHTTPHandler = @Sendable (HTTPRequest, ResponseWriter) -> Void
+
+/// How a route runs.
+public enum RouteHandler: Sendable {
+    /// Runs on the event loop: only for handlers that never block.
+    case onEventLoop(HTTPHandler)
+    /// Runs on a worker, after an optional fast path on the event loop.
+    case onWorker(HTTPHandler, fastPath: FastPathHandler?)
+    /// Starts on a worker and answers whenever it is ready.
+    case deferred(DeferredHTTPHandler)
+}
+
 /// An error that knows the response it renders as (Fluxer or RFC shape); anything else becomes a bare 500.
 public protocol HTTPResponseError: Error {
     /// The response sent to the client.
@@ -16,10 +34,8 @@ public struct Router: Sendable {
         public let method: HTTPMethod
         /// The pattern as written, e.g. `/oauth2/applications/:id/bot/reset-token`.
         public let pattern: String
-        /// Whether the handler is cheap and non-blocking enough to run on the event loop itself.
-        public let runsOnEventLoop: Bool
-        /// The handler.
-        public let handler: HTTPHandler
+        /// How it runs.
+        public let handler: RouteHandler
         let segments: [Segment]
     }
 
@@ -44,15 +60,33 @@ public struct Router: Sendable {
         self.prefixes = prefixes
     }
 
-    /// Registers a route. Patterns must start with "/"; segments starting with ":" capture.
+    /// Registers a route. Patterns must start with "/"; segments starting with ":" capture. `runsOnEventLoop`
+    /// is only for handlers that never block.
     public mutating func add(
         _ method: HTTPMethod, _ pattern: String, runsOnEventLoop: Bool = false, _ handler: @escaping HTTPHandler
     ) {
+        add(method, pattern, runsOnEventLoop ? .onEventLoop(handler) : .onWorker(handler, fastPath: nil))
+    }
+
+    /// Registers a worker route with a fast path tried first on the event loop.
+    public mutating func add(
+        _ method: HTTPMethod, _ pattern: String, fastPath: @escaping FastPathHandler, _ handler: @escaping HTTPHandler
+    ) {
+        add(method, pattern, .onWorker(handler, fastPath: fastPath))
+    }
+
+    /// Registers a deferred route.
+    public mutating func addDeferred(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping DeferredHTTPHandler) {
+        add(method, pattern, .deferred(handler))
+    }
+
+    /// Registers a route with an explicit handler kind.
+    public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: RouteHandler) {
         precondition(pattern.hasPrefix("/"), "route pattern must start with /")
         let segments: [Segment] = pattern.split(separator: "/").map {
             $0.hasPrefix(":") ? .parameter(String($0.dropFirst())) : .literal(String($0))
         }
-        let route = Route(method: method, pattern: pattern, runsOnEventLoop: runsOnEventLoop, handler: handler, segments: segments)
+        let route = Route(method: method, pattern: pattern, handler: handler, segments: segments)
         precondition(
             !(routesBySegmentCount[segments.count] ?? []).contains { $0.method == method && $0.segments == segments },
             "duplicate route \(method) \(pattern)")
