@@ -198,10 +198,13 @@ public struct RequestParser: Sendable {
     }
 
     private mutating func compactIfIdle() {
-        if start == buffer.count && start > 0 {
+        if start == buffer.count && start > 0, case .head(let scan) = state {
             buffer.removeAll(keepingCapacity: true)
             start = 0
-            state = .head(HeadScan(at: 0))
+            // Keep the count of skipped empty lines: the limit holds however the bytes were split.
+            var fresh = HeadScan(at: 0)
+            fresh.emptyLines = scan.emptyLines
+            state = .head(fresh)
         }
     }
 
