@@ -246,5 +246,56 @@ extension ServerTests {
                 open.removeAll()
             }
         }
+
+        /// H28: partial heads held open on 50 connections do not delay a normal client; each gets 408 and is closed.
+        @Test func slowloris_normalClientServedDuringAttack() throws {
+            let limits = shortTimeouts(head: 1_000)
+            try withServer(limits: limits) { server, port in
+                let attackers = try (0..<50).map { _ in try RawClient(port: port, timeoutMilliseconds: 4_000) }
+                for a in attackers { try a.send("GET /hello HTTP/1.1\r\nHost: a\r\nX-Slow: ") }
+                let started = monotonicMilliseconds()
+                #expect(try roundTrip("GET /hello HTTP/1.1\r\nHost: a\r\n\r\n", port: port).status == 200)
+                #expect(monotonicMilliseconds() - started < 1_000)
+                for a in attackers {
+                    #expect((try? a.readResponse().status) == 408)
+                    #expect(a.isClosedByPeer())
+                }
+                attackers.forEach { $0.close() }
+                var drained = false
+                for _ in 0..<40 where !drained {
+                    usleep(50_000)
+                    drained = server.openConnections == 0
+                }
+                #expect(drained, "\(server.openConnections) connections still open")
+            }
+        }
+
+        /// H30: a client that never reads its response is disconnected after writeTimeoutMilliseconds.
+        @Test func slowReader_disconnectedAtWriteTimeout() throws {
+            var limits = HTTPLimits()
+            limits.writeTimeoutMilliseconds = 300
+            try withServer(limits: limits) { server, port in
+                let client = try RawClient(port: port)
+                try client.send("GET /big/64 HTTP/1.1\r\nHost: a\r\n\r\n")
+                var closed = false
+                for _ in 0..<60 where !closed {
+                    usleep(100_000)
+                    closed = server.openConnections == 0
+                }
+                #expect(closed, "the stalled writer was not dropped")
+            }
+        }
+
+        /// H22 + H27: an oversize body announced with `Expect: 100-continue` gets 413 and no 100 Continue.
+        @Test func expectContinueWithOversizeBody_413WithoutContinue() throws {
+            try withServer { _, port in
+                let client = try RawClient(port: port)
+                try client.send("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: \(HTTPLimits().maxBodyBytes + 1)\r\n"
+                    + "Expect: 100-continue\r\n\r\n")
+                let r = try client.readResponse()
+                #expect(r.status == 413)
+                #expect(client.isClosedByPeer())
+            }
+        }
     }
 }

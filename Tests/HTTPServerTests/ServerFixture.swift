@@ -40,6 +40,11 @@ func makeTestRouter() -> Router {
         headers.add("X-Reflect", request.queryValue("v") ?? "")
         return HTTPResponse(status: .ok, headers: headers, body: Array("ok".utf8))
     }
+    router.add(.GET, "/big/:mib") { request in
+        let mib = Int(request.parameters["mib"] ?? "1") ?? 1
+        return HTTPResponse(status: .ok, headers: ["Content-Type": "application/octet-stream"],
+                            body: [UInt8](repeating: 0x62, count: mib << 20))
+    }
     router.add(.GET, "/whoami") { request in
         .text(.ok, "\(request.method.rawValue) \(request.path) host=\(request.host ?? "-") query=\(request.query ?? "-")")
     }
