@@ -297,5 +297,39 @@ extension ServerTests {
                 #expect(client.isClosedByPeer())
             }
         }
+
+        /// An idle keep-alive connection is closed silently after keepAliveTimeoutMilliseconds.
+        @Test func idleKeepAlive_closedSilently() throws {
+            var limits = HTTPLimits()
+            limits.keepAliveTimeoutMilliseconds = 300
+            try withServer(limits: limits) { _, port in
+                let client = try RawClient(port: port, timeoutMilliseconds: 3_000)
+                try client.send("GET /hello HTTP/1.1\r\nHost: a\r\n\r\n")
+                #expect(try client.readResponse().status == 200)
+                let started = monotonicMilliseconds()
+                #expect(client.waitForEnd() == .eof)
+                #expect(monotonicMilliseconds() - started >= limits.keepAliveTimeoutMilliseconds - 50)
+            }
+        }
+
+        /// When maxQueuedJobs handler jobs already wait for a worker, the next request gets 503 + Retry-After.
+        @Test func workerQueueFull_503() throws {
+            var limits = HTTPLimits()
+            limits.maxQueuedJobs = 1
+            try withServer(limits: limits, workers: 1) { _, port in
+                let running = try RawClient(port: port)
+                try running.send("GET /sleep/600 HTTP/1.1\r\nHost: a\r\n\r\n")
+                usleep(100_000)
+                let queued = try RawClient(port: port)
+                try queued.send("GET /sleep/0 HTTP/1.1\r\nHost: a\r\n\r\n")
+                usleep(100_000)
+                let refused = try roundTrip("GET /hello HTTP/1.1\r\nHost: a\r\n\r\n", port: port)
+                #expect(refused.status == 503)
+                #expect(refused.header("Retry-After") == "1")
+                #expect(try running.readResponse().text == "slept 600")
+                #expect(try queued.readResponse().text == "slept 0")
+                #expect(try roundTrip("GET /fast HTTP/1.1\r\nHost: a\r\n\r\n", port: port).text == "fast")
+            }
+        }
     }
 }
