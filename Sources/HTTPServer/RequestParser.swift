@@ -323,13 +323,18 @@ public struct RequestParser: Sendable {
             start += 2
             return .progress(.size)
         case .trailer(let count, let bytes):
-            switch findLine(cap: limits.maxHeaderBytes - bytes + 2) {
+            // The trailer section is measured like the header section: field lines and the CRLFs between them,
+            // not the CRLF CRLF that ends it, so the empty last line always fits (`bytes` ≤ max + 2).
+            switch findLine(cap: limits.maxHeaderBytes - bytes + 3) {
             case .none: return .needMore(phase)
             case .tooLong: return .error(HTTPParseError(.headerFieldsTooLarge, "trailer section too large"))
             case .bareLF: return .error(.bad("bare LF in trailer"))
             case .line(let range, let next):
                 start = next
                 if range.isEmpty { return .done }
+                if bytes + range.count > limits.maxHeaderBytes {
+                    return .error(HTTPParseError(.headerFieldsTooLarge, "trailer section too large"))
+                }
                 if count + 1 > limits.maxHeaderCount {
                     return .error(HTTPParseError(.headerFieldsTooLarge, "too many trailer fields"))
                 }

@@ -99,7 +99,9 @@ public struct Router: Sendable {
     /// Finds the route for a method and raw (percent-encoded) path. HEAD falls back to GET (RFC 9110 §9.3.2).
     public func match(_ method: HTTPMethod, path: String) -> Match {
         let stripped = strip(path)
-        let segments = stripped.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
+        var segments = stripped.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
+        // "/" is the root pattern's zero segments, not one empty segment.
+        if stripped == "/" { segments = segments.dropFirst() }
         // A trailing slash or an empty segment never matches a pattern.
         guard let candidates = routesBySegmentCount[segments.count] else { return .notFound }
         var allowed: [HTTPMethod] = []

@@ -1,0 +1,63 @@
+@testable import HTTPServer
+import Testing
+
+/// Route matching without sockets.
+@Suite struct RouterTests {
+    static let router: Router = {
+        var r = Router()
+        r.add(.GET, "/users/:id") { _ in .text(.ok, "get") }
+        r.add(.DELETE, "/users/:id") { _ in .noContent }
+        r.add(.POST, "/oauth2/applications/:id/bot/reset-token") { _ in .text(.ok, "reset") }
+        r.add(.GET, "/") { _ in .text(.ok, "root") }
+        return r
+    }()
+
+    func found(_ method: HTTPMethod, _ path: String) -> (String, [String: String])? {
+        if case .found(let route, let params) = Self.router.match(method, path: path) { return (route.pattern, params) }
+        return nil
+    }
+
+    @Test("prefixes /api/v1 and /v1 and none all route", arguments: ["/api/v1/users/42", "/v1/users/42", "/users/42"])
+    func prefixes(_ path: String) {
+        let m = found(.GET, path)
+        #expect(m?.0 == "/users/:id")
+        #expect(m?.1 == ["id": "42"])
+    }
+
+    @Test func rootAndPrefixRoots() {
+        #expect(found(.GET, "/")?.0 == "/")
+        #expect(found(.GET, "/api/v1")?.0 == "/")
+        #expect(found(.GET, "/v1")?.0 == "/")
+    }
+
+    @Test func notFound_cases() {
+        for path in ["/users", "/users/", "/users/1/", "/users//", "/api/v2/users/1", "/v1x/users/1", "/nope", "//users/1"] {
+            if case .notFound = Self.router.match(.GET, path: path) { continue }
+            Issue.record("\(path) should not match")
+        }
+    }
+
+    @Test func methodNotAllowed_listsAllowedWithHEAD() {
+        guard case .methodNotAllowed(let allowed) = Self.router.match(.PUT, path: "/users/1") else {
+            Issue.record("expected 405"); return
+        }
+        #expect(Set(allowed) == [.GET, .DELETE, .HEAD])
+        guard case .methodNotAllowed(let onlyPost) = Self.router.match(.GET, path: "/oauth2/applications/1/bot/reset-token") else {
+            Issue.record("expected 405"); return
+        }
+        #expect(onlyPost == [.POST])
+    }
+
+    /// RFC 9110 §9.3.2: HEAD is answered by the GET route.
+    @Test func head_fallsBackToGet() {
+        #expect(found(.HEAD, "/users/7")?.0 == "/users/:id")
+    }
+
+    @Test func parameters_percentDecodedLiteralsNot() {
+        #expect(found(.GET, "/users/a%20b%2Fc")?.1 == ["id": "a b/c"])
+        #expect(found(.GET, "/users/caf%C3%A9")?.1 == ["id": "café"])
+        #expect(found(.GET, "/users/a+b")?.1 == ["id": "a+b"], "+ is not a space in a path")
+        #expect(found(.POST, "/oauth2/applications/9/bot/reset-token")?.1 == ["id": "9"])
+        if case .found = Self.router.match(.GET, path: "/%75sers/1") { Issue.record("literal segments are not decoded") }
+    }
+}
