@@ -1,0 +1,76 @@
+import Crypto
+import SQLite
+
+/// SQL for users. Every function runs inside the caller's transaction (`Connection`).
+enum UserStore {
+    static func find(id: UInt64, in db: Connection) throws -> User? {
+        try db.queryOne("SELECT \(User.columns) FROM users WHERE id = ?", Int64(bitPattern: id)).map(User.init(row:))
+    }
+
+    /// Case-insensitive lookup by email (the stored `email_key` is lower-cased ASCII).
+    static func find(email: String, in db: Connection) throws -> User? {
+        try db.queryOne("SELECT \(User.columns) FROM users WHERE email_key = ?", emailKey(email)).map(User.init(row:))
+    }
+
+    static func emailKey(_ email: String) -> String {
+        String(decoding: email.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+    }
+
+    struct NewUser {
+        var id: UInt64
+        var username: String
+        var globalName: String?
+        var email: String?
+        var verified = false
+        var passwordHash: String?
+        var dateOfBirth: String?
+        var isBot = false
+        var createdAt: Int64
+    }
+
+    enum InsertError: Error {
+        case emailTaken
+        case usernameExhausted
+    }
+
+    /// Inserts a user with a free random discriminator for the username (1–9999).
+    static func insert(_ user: NewUser, in db: Connection) throws -> User {
+        if let email = user.email, try find(email: email, in: db) != nil { throw InsertError.emailTaken }
+        guard let discriminator = try freeDiscriminator(for: user.username, in: db) else { throw InsertError.usernameExhausted }
+        try db.run("""
+            INSERT INTO users (id, username, discriminator, global_name, email, email_key, verified, password_hash,
+                               password_changed_at, bot, date_of_birth, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            Int64(bitPattern: user.id), user.username, discriminator, user.globalName, user.email,
+            user.email.map(emailKey), user.verified, user.passwordHash, user.passwordHash == nil ? nil : user.createdAt,
+            user.isBot, user.dateOfBirth, user.createdAt)
+        return try find(id: user.id, in: db)!
+    }
+
+    /// A random unused discriminator for `username` (tags are unique case-insensitively), or nil when all
+    /// 9999 are taken.
+    static func freeDiscriminator(for username: String, in db: Connection) throws -> Int? {
+        for _ in 0..<16 {
+            let candidate = Int(SecureRandom.uniform(9999)) + 1
+            let taken = try db.queryOne("SELECT 1 FROM users WHERE lower(username) = lower(?) AND discriminator = ?", username, candidate)
+            if taken == nil { return candidate }
+        }
+        let used = Set(try db.query("SELECT discriminator FROM users WHERE lower(username) = lower(?)", username)
+            .compactMap { $0.int("discriminator") }.map(Int.init))
+        return (1...9999).first { !used.contains($0) }
+    }
+
+    static func setPassword(userID: UInt64, hash: String, now: Int64, in db: Connection) throws {
+        try db.run("UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?", hash, now, Int64(bitPattern: userID))
+    }
+
+    /// Replaces the hash only (a rehash with new parameters is not a password change).
+    static func upgradeHash(userID: UInt64, hash: String, in db: Connection) throws {
+        try db.run("UPDATE users SET password_hash = ? WHERE id = ?", hash, Int64(bitPattern: userID))
+    }
+
+    static func markVerified(userID: UInt64, in db: Connection) throws {
+        try db.run("UPDATE users SET verified = 1 WHERE id = ?", Int64(bitPattern: userID))
+    }
+}
