@@ -51,6 +51,9 @@ func testConfig(_ dir: TempDir) -> Config {
     config.workers = 4
     config.databaseReaders = 2
     config.shutdownGraceMilliseconds = 2_000
+    config.argon2OpsLimit = 1
+    config.argon2MemoryKiB = 8
+    config.hashThreads = 2
     return config
 }
 

@@ -3,9 +3,11 @@ import SQLite
 
 /// The route table. Every feature registers here; every route answers under `/api/v1`, `/v1` and unversioned.
 enum Routes {
-    static func make(_ context: AppContext) -> Router {
+    static func make(_ context: AppContext, accounts: Accounts) -> Router {
         var router = Router()
         OpsRoutes.register(on: &router, context: context)
+        AuthRoutes.register(on: &router, accounts: accounts)
+        UserRoutes.register(on: &router, accounts: accounts)
         return router
     }
 }
@@ -17,10 +19,8 @@ extension Router {
         add(method, pattern) { request in
             do {
                 return try handler(request)
-            } catch let error as SQLiteError where error.isUnavailable {
-                throw APIError.serviceUnavailable()
-            } catch is DatabaseError {
-                throw APIError.serviceUnavailable()
+            } catch {
+                throw StorageFailure.map(error)
             }
         }
     }

@@ -9,11 +9,13 @@ public final class App: Sendable {
     public let context: AppContext
     /// The HTTP server.
     public let server: HTTPServer
+    /// Accounts and sessions.
+    let accounts: Accounts
     private let sink: LogSink
 
     /// Prepares everything short of listening. Refuses to start on a bad config, a damaged database or a
     /// schema this binary does not know.
-    public init(config: Config, sink: LogSink) throws(StartupError) {
+    public init(config: Config, sink: LogSink, clock: @escaping @Sendable () -> Int64 = Clock.wallMilliseconds) throws(StartupError) {
         Crypto.initialize()
         self.sink = sink
         var logger = Logger(label: "fluxer-auth") { label in
@@ -51,7 +53,14 @@ public final class App: Sendable {
         }
 
         let metrics = Metrics(now: Clock.wallMilliseconds())
-        context = AppContext(config: config, database: database, migrator: migrator, metrics: metrics, logger: logger, secretKey: secretKey)
+        context = AppContext(config: config, database: database, migrator: migrator, metrics: metrics, logger: logger, secretKey: secretKey, clock: clock)
+
+        do {
+            accounts = try Accounts(context: context)
+        } catch {
+            database.close()
+            throw .config(ConfigError(key: "security.argon2_memory_kib", reason: "argon2id cannot run with these parameters"))
+        }
 
         var http = HTTPServerConfiguration()
         http.listenAddresses = config.listenAddresses
@@ -61,7 +70,7 @@ public final class App: Sendable {
         http.shutdownGraceMilliseconds = config.shutdownGraceMilliseconds
         let accessLog = config.accessLog
         let errorLogger = logger
-        server = HTTPServer(configuration: http, router: Routes.make(context)) { record in
+        server = HTTPServer(configuration: http, router: Routes.make(context, accounts: accounts)) { record in
             metrics.record(record)
             if accessLog { sink.write(AccessLog.line(record)) }
             if let error = record.unexpectedError {
@@ -77,6 +86,7 @@ public final class App: Sendable {
 
     /// Starts listening.
     public func start() throws(StartupError) {
+        accounts.start()
         do {
             try server.start()
         } catch {
@@ -97,6 +107,7 @@ public final class App: Sendable {
     /// Graceful stop: drain requests, then close the database cleanly (WAL checkpoint) and flush logs.
     public func shutdown() {
         server.shutdown()
+        accounts.stop()
         try? context.database.checkpoint()
         context.database.close()
         context.logger.notice("stopped")

@@ -1,4 +1,5 @@
 import Crypto
+import HTTPServer
 import Logging
 import SQLite
 
@@ -18,8 +19,15 @@ public final class AppContext: Sendable {
     public let secretKey: [UInt8]
     /// Snowflake ids.
     public let snowflakes: SnowflakeGenerator
+    /// Wall-clock milliseconds; injected so tests can move time.
+    public let clock: @Sendable () -> Int64
+    /// Online CPUs.
+    public let cpuCount: Int
 
-    init(config: Config, database: Database, migrator: Migrator, metrics: Metrics, logger: Logger, secretKey: [UInt8]) {
+    init(config: Config, database: Database, migrator: Migrator, metrics: Metrics, logger: Logger, secretKey: [UInt8],
+         clock: @escaping @Sendable () -> Int64) {
+        self.clock = clock
+        self.cpuCount = HTTPServerConfiguration().eventLoopCount
         self.config = config
         self.database = database
         self.migrator = migrator

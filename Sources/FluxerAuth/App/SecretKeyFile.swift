@@ -35,7 +35,22 @@ enum SecretKeyFile {
 }
 
 extension String {
+    /// Replaces every non-overlapping occurrence of `target` (compared as UTF-8 bytes).
     func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+        let hay = Array(utf8)
+        let needle = Array(target.utf8)
+        guard !needle.isEmpty, hay.count >= needle.count else { return self }
+        var out: [UInt8] = []
+        var i = 0
+        while i < hay.count {
+            if i + needle.count <= hay.count && hay[i..<(i + needle.count)].elementsEqual(needle) {
+                out += replacement.utf8
+                i += needle.count
+            } else {
+                out.append(hay[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

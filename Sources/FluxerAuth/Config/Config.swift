@@ -30,6 +30,22 @@ public struct Config: Sendable {
     public var secretKey: [UInt8]?
     /// Snowflake worker id (0–1023).
     public var snowflakeWorkerID: UInt16 = 0
+    /// argon2id passes (libsodium opslimit).
+    public var argon2OpsLimit = 3
+    /// argon2id memory per hash, KiB.
+    public var argon2MemoryKiB = 64 * 1024
+    /// Threads hashing passwords; 0 means one per core.
+    public var hashThreads = 0
+    /// How long a validated session may be answered from memory (bounds staleness across nodes); 0 disables.
+    public var sessionCacheTTLMilliseconds = 30_000
+    /// Login attempts per email address (real server: 5 per 15 minutes).
+    public var loginEmailLimit = RateLimit(5, per: 15 * 60_000)
+    /// Login attempts per client IP (real server: 10 per 30 minutes).
+    public var loginIPLimit = RateLimit(10, per: 30 * 60_000)
+    /// Password-reset requests per email address (real server: 5 per 30 minutes).
+    public var forgotEmailLimit = RateLimit(5, per: 30 * 60_000)
+    /// Password-reset requests per client IP (real server: 20 per 30 minutes).
+    public var forgotIPLimit = RateLimit(20, per: 30 * 60_000)
     /// Minimum log level.
     public var logLevel = "info"
     /// One line per request.

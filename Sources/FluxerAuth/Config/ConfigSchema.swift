@@ -62,6 +62,14 @@ enum ConfigSchema {
             c.secretKey = bytes
         },
         integer("security.snowflake_worker_id", "snowflake worker id, unique per node", 0...1023) { c, v in c.snowflakeWorkerID = UInt16(v) },
+        integer("security.argon2_ops_limit", "argon2id passes (libsodium opslimit)", 1...10) { c, v in c.argon2OpsLimit = v },
+        integer("security.argon2_memory_kib", "argon2id memory per hash in KiB (65536 = 64 MiB)", 8...(1 << 20)) { c, v in c.argon2MemoryKiB = v },
+        integer("security.hash_threads", "password hashing threads; 0 = one per core", 0...256) { c, v in c.hashThreads = v },
+        integer("security.session_cache_ttl_ms", "how long a validated session is answered from memory; 0 = off", 0...3_600_000) { c, v in c.sessionCacheTTLMilliseconds = v },
+        rate("ratelimit.login_email", "login attempts per email address") { c, v in c.loginEmailLimit = v },
+        rate("ratelimit.login_ip", "login attempts per client IP") { c, v in c.loginIPLimit = v },
+        rate("ratelimit.forgot_email", "password-reset requests per email address") { c, v in c.forgotEmailLimit = v },
+        rate("ratelimit.forgot_ip", "password-reset requests per client IP") { c, v in c.forgotIPLimit = v },
         string("log.level", "trace, debug, info, notice, warning, error or critical") { c, v throws(ConfigError) in
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(v) else {
                 throw ConfigError(key: "log.level", reason: "must be one of trace, debug, info, notice, warning, error, critical")
@@ -107,6 +115,13 @@ enum ConfigSchema {
                 throw ConfigError(key: name, reason: "must be an integer from \(range.lowerBound) to \(range.upperBound)")
             }
             apply(&c, Int(n))
+        }
+    }
+
+    private static func rate(_ name: String, _ help: String, _ apply: @escaping @Sendable (inout Config, RateLimit) -> Void) -> ConfigKey {
+        string(name, help + ", as N/duration (s, m, h, d), e.g. 5/15m") { c, v throws(ConfigError) in
+            guard let limit = RateLimit(parsing: v) else { throw ConfigError(key: name, reason: "must look like 5/15m (count/duration with s, m, h or d)") }
+            apply(&c, limit)
         }
     }
 

@@ -1,0 +1,40 @@
+import HTTPServer
+import SQLite
+
+/// The answer channel of a deferred handler: work may continue on another thread (the hash pool), and any
+/// error thrown along the way is rendered exactly like a synchronous handler's (storage failures → 503).
+struct Reply: Sendable {
+    let writer: ResponseWriter
+
+    /// Sends the response.
+    func callAsFunction(_ response: HTTPResponse) { writer.respond(response) }
+
+    /// Runs a step; a thrown error becomes the response.
+    func run(_ body: () throws -> Void) {
+        do { try body() } catch { fail(error) }
+    }
+
+    /// Renders an error as the response.
+    func fail(_ error: any Error) {
+        let mapped = StorageFailure.map(error)
+        writer.respond { throw mapped }
+    }
+}
+
+extension ResponseWriter {
+    /// Starts a deferred handler body with its `Reply`.
+    func respondAsync(_ body: (Reply) throws -> Void) {
+        let reply = Reply(writer: self)
+        reply.run { try body(reply) }
+    }
+}
+
+/// Storage failures a client can retry: a full disk, an I/O error or a write lock held past the busy timeout
+/// become 503 `SERVICE_UNAVAILABLE` (the transaction has rolled back); anything else passes through.
+enum StorageFailure {
+    static func map(_ error: any Error) -> any Error {
+        if let e = error as? SQLiteError, e.isUnavailable { return APIError.serviceUnavailable() }
+        if error is DatabaseError { return APIError.serviceUnavailable() }
+        return error
+    }
+}

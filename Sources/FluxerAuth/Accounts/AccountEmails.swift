@@ -1,0 +1,68 @@
+import Crypto
+import SQLite
+
+/// The emails accounts send: a single-use token (stored hashed) and a link to it, queued in the outbox inside
+/// the caller's transaction so the message exists exactly when the token does.
+extension Accounts {
+    static let verificationLifetime: Int64 = 24 * 3_600_000
+    static let resetLifetime: Int64 = 3_600_000
+
+    /// Creates an email-verification token for `email` and queues the message.
+    func sendVerification(to user: User, email: String, in db: Connection) throws {
+        let token = try issueEmailToken(userID: user.id, purpose: "verify_email", email: email, lifetime: Self.verificationLifetime, in: db)
+        let link = "\(context.config.effectivePublicURL)/verify#token=\(token)"
+        try enqueueEmail(to: email, kind: "verify_email", subject: "Verify your email address", body: """
+            Hi \(user.username),
+
+            Confirm this email address for your account by opening the link below within 24 hours:
+
+            \(link)
+
+            If you did not create an account, you can ignore this message.
+            """, in: db)
+    }
+
+    /// Creates a password-reset token and queues the message.
+    func sendPasswordReset(to user: User, email: String, in db: Connection) throws {
+        let token = try issueEmailToken(userID: user.id, purpose: "password_reset", email: email, lifetime: Self.resetLifetime, in: db)
+        let link = "\(context.config.effectivePublicURL)/reset#token=\(token)"
+        try enqueueEmail(to: email, kind: "password_reset", subject: "Reset your password", body: """
+            Hi \(user.username),
+
+            Someone asked to reset the password of your account. To choose a new password, open the link below
+            within one hour. It works once.
+
+            \(link)
+
+            If this was not you, ignore this message: your password stays as it is.
+            """, in: db)
+    }
+
+    private func issueEmailToken(userID: UInt64, purpose: String, email: String, lifetime: Int64, in db: Connection) throws -> String {
+        let token = EmailToken.generate()
+        let now = self.now
+        try db.run("""
+            INSERT INTO email_tokens (token_hash, user_id, purpose, email, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+            """, SHA256.hash(Array(token.utf8)), Int64(bitPattern: userID), purpose, email, now, now + lifetime)
+        return token
+    }
+
+    /// Consumes a token: deletes it and returns (user id, email) when it was valid, unexpired and of `purpose`.
+    /// Single use even under concurrency: the DELETE decides.
+    func consumeEmailToken(_ token: String, purpose: String, in db: Connection) throws -> (userID: UInt64, email: String)? {
+        guard EmailToken.isWellFormed(token) else { return nil }
+        guard let row = try db.queryOne("""
+            DELETE FROM email_tokens WHERE token_hash = ? AND purpose = ? RETURNING user_id, email, expires_at
+            """, SHA256.hash(Array(token.utf8)), purpose) else { return nil }
+        guard let expires = row.int("expires_at"), expires > now, let user = row.int("user_id"), let email = row.string("email") else { return nil }
+        return (UInt64(bitPattern: user), email)
+    }
+
+    private func enqueueEmail(to recipient: String, kind: String, subject: String, body: String, in db: Connection) throws {
+        let now = self.now
+        try db.run("""
+            INSERT INTO outbox (id, channel, recipient, kind, subject, body, created_at, next_attempt_at)
+            VALUES (?, 'email', ?, ?, ?, ?, ?, ?)
+            """, Int64(bitPattern: context.snowflakes.next()), recipient, kind, subject, body, now, now)
+    }
+}

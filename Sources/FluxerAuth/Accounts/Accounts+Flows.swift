@@ -1,0 +1,88 @@
+import Crypto
+import HTTPServer
+import SQLite
+
+extension Accounts {
+    /// Counts one attempt against each key; the first that is over its limit answers 429.
+    func throttle(_ keys: [(String, RateLimit)], in db: Connection) throws {
+        let now = self.now
+        for (key, limit) in keys {
+            if case .limited(let retry) = try AttemptLimiter.hit(key, limit: limit, now: now, in: db) {
+                throw APIError.rateLimited(retryAfterMilliseconds: retry)
+            }
+        }
+    }
+
+    /// Verifies a password on the hash pool; `then` runs there. A full pool answers 503.
+    func verifyOnPool(_ password: String, against hash: String?, reply: Reply, then: @escaping @Sendable (Bool) throws -> Void) throws {
+        let ok = hashPool.verify(password, against: hash) { result in
+            reply.run { try then(result) }
+        }
+        if !ok { throw APIError.serviceUnavailable() }
+    }
+
+    /// Hashes a password on the hash pool; `then` runs there with the PHC string.
+    func hashOnPool(_ password: String, reply: Reply, then: @escaping @Sendable (String) throws -> Void) throws {
+        let ok = hashPool.hash(password) { hash in
+            reply.run {
+                guard let hash else { throw APIError.internalError }
+                try then(hash)
+            }
+        }
+        if !ok { throw APIError.serviceUnavailable() }
+    }
+
+    /// After a correct password: MFA users get a ticket (MFA issue); others a new session. The stored hash is
+    /// upgraded when the configured argon2id parameters changed.
+    func completeLogin(_ user: User, password: String, request: HTTPRequest) throws -> HTTPResponse {
+        let upgraded = user.passwordHash.map(hashPool.hasher.needsRehash) == true ? try? hashPool.hasher.hash(password) : nil
+        let token = try write { db, _ in
+            if let upgraded { try UserStore.upgradeHash(userID: user.id, hash: upgraded, in: db) }
+            return try createSession(for: user.id, request: request, in: db)
+        }
+        return .json(.ok, JSONValue.object([("user_id", .string(String(user.id))), ("token", .string(token))]))
+    }
+
+    /// Sudo mode for users without MFA: the account password. No proof → 403 `SUDO_MODE_REQUIRED` (with
+    /// `has_mfa`); a wrong password → 400 `INVALID_PASSWORD` and nothing changes.
+    func requireSudo(_ principal: Principal, password: String?, reply: Reply, then: @escaping @Sendable () throws -> Void) throws {
+        guard let password, !password.isEmpty else {
+            throw APIError(.forbidden, code: "SUDO_MODE_REQUIRED", message: "Sudo mode is required for this action.",
+                           extra: [("has_mfa", .bool(principal.user.hasMFA))])
+        }
+        if let e = AccountValidation.password(password) {
+            throw APIError.invalidFormBody([FieldError(path: "password", message: e.message, code: "INVALID_PASSWORD")])
+        }
+        try verifyOnPool(password, against: principal.user.passwordHash, reply: reply) { ok in
+            guard ok else { throw APIError.invalidField("password", "Invalid password.", code: "INVALID_PASSWORD") }
+            try then()
+        }
+    }
+
+    /// Creates the account (and its first session) in one transaction.
+    func createAccount(_ body: AuthRoutes.RegisterBody, passwordHash: String?, request: HTTPRequest) throws -> HTTPResponse {
+        let now = self.now
+        let username = body.username ?? AccountValidation.derivedUsername(globalName: body.global_name, email: body.email)
+        let globalName = body.global_name.map { $0.trimmingASCIIWhitespace() }
+        let (user, token) = try write { db, _ -> (User, String) in
+            let user: User
+            do {
+                user = try UserStore.insert(.init(
+                    id: context.snowflakes.next(), username: username, globalName: globalName, email: body.email,
+                    passwordHash: passwordHash, dateOfBirth: body.date_of_birth, createdAt: now), in: db)
+            } catch UserStore.InsertError.emailTaken {
+                throw AuthRoutes.emailInUse
+            } catch UserStore.InsertError.usernameExhausted {
+                throw APIError.invalidField("username", "Too many users have this username; try another.", code: "TOO_MANY_USERS_WITH_THIS_USERNAME")
+            }
+            if let email = body.email { try sendVerification(to: user, email: email, in: db) }
+            return (user, try createSession(for: user.id, request: request, in: db))
+        }
+        if body.email != nil { deliveryNudge() }
+        return .json(.ok, JSONValue.object([("user_id", .string(String(user.id))), ("token", .string(token))]))
+    }
+
+    /// Tells the outbox a message is waiting.
+    func deliveryNudge() {}
+}
+

@@ -1,0 +1,263 @@
+import Crypto
+import HTTPServer
+import SQLite
+
+/// `/auth/*`: register, login, logout, sessions, email verification and password reset. Each endpoint reads
+/// as: decode → ordered checks → act in one transaction → render. Password work runs on the hash pool
+/// (deferred handlers), so no HTTP worker waits on argon2id.
+enum AuthRoutes {
+    static func register(on router: inout Router, accounts: Accounts) {
+        router.addDeferred(.POST, "/auth/register") { request, writer in registerUser(request, writer, accounts) }
+        router.addDeferred(.POST, "/auth/login") { request, writer in login(request, writer, accounts) }
+        router.api(.POST, "/auth/logout") { request in logout(request, accounts) }
+        router.api(.GET, "/auth/sessions") { request in try listSessions(request, accounts) }
+        router.addDeferred(.POST, "/auth/sessions/logout") { request, writer in logoutSessions(request, writer, accounts) }
+        router.api(.POST, "/auth/verify") { request in try verifyEmail(request, accounts) }
+        router.api(.POST, "/auth/verify/resend") { request in try resendVerification(request, accounts) }
+        router.addDeferred(.POST, "/auth/forgot") { request, writer in forgotPassword(request, writer, accounts) }
+        router.addDeferred(.POST, "/auth/reset") { request, writer in resetPassword(request, writer, accounts) }
+    }
+
+    // MARK: - Register
+
+    struct RegisterBody: Decodable {
+        var email: String?
+        var username: String?
+        var global_name: String?
+        var password: String?
+        var date_of_birth: String?
+        var consent: Bool?
+        var invite_code: String?
+    }
+
+    static func registerUser(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+        writer.respondAsync { finish in
+            let body = try JSONBody.decode(RegisterBody.self, from: request)
+            var errors: [FieldError] = []
+            if let email = body.email, let e = AccountValidation.email(email) { errors.append(e) }
+            if let password = body.password, let e = AccountValidation.password(password) { errors.append(e) }
+            if let username = body.username, let e = AccountValidation.username(username) { errors.append(e) }
+            if let name = body.global_name, let e = AccountValidation.globalName(name) { errors.append(e) }
+            if let e = AccountValidation.dateOfBirth(body.date_of_birth, now: accounts.now) { errors.append(e) }
+            if body.consent != true {
+                errors.append(FieldError(path: "consent", message: "You must agree to the Terms of Service.", code: "CONSENT_REQUIRED"))
+            }
+            guard errors.isEmpty else { throw APIError.invalidFormBody(errors) }
+            if let email = body.email, try accounts.context.database.read({ try UserStore.find(email: email, in: $0) }) != nil {
+                throw emailInUse
+            }
+            let create: @Sendable (String?) throws -> HTTPResponse = { hash in
+                try accounts.createAccount(body, passwordHash: hash, request: request)
+            }
+            guard let password = body.password else { return finish(try create(nil)) }
+            try accounts.hashOnPool(password, reply: finish) { hash in
+                finish(try create(hash))
+            }
+        }
+    }
+
+    static let emailInUse = APIError.invalidField("email", "Email is already in use.", code: "EMAIL_ALREADY_IN_USE")
+
+    // MARK: - Login
+
+    struct LoginBody: Decodable {
+        var email: String
+        var password: String
+        var invite_code: String?
+    }
+
+    static let invalidCredentials = APIError.invalidFormBody([
+        FieldError(path: "email", message: "Invalid email or password.", code: "INVALID_EMAIL_OR_PASSWORD"),
+        FieldError(path: "password", message: "Invalid email or password.", code: "INVALID_EMAIL_OR_PASSWORD"),
+    ])
+
+    static func login(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+        writer.respondAsync { finish in
+            let body = try JSONBody.decode(LoginBody.self, from: request)
+            // Length rules answer before any hashing (PW-06), as the real server's schema does.
+            var errors: [FieldError] = []
+            if !AccountValidation.emailLength.contains(AccountValidation.jsLength(body.email)) {
+                errors.append(FieldError(path: "email", message: "Email must be between 1 and 254 characters.", code: "EMAIL_LENGTH_INVALID"))
+            }
+            if let e = AccountValidation.password(body.password) { errors.append(e) }
+            guard errors.isEmpty else { throw APIError.invalidFormBody(errors) }
+
+            // Every attempt counts, before the password is checked (real server: login:email, login:ip).
+            let user: User? = try accounts.write { db, _ in
+                try accounts.throttle([
+                    ("login:email:" + Base64URL.encode(SHA256.hash(UserStore.emailKey(body.email))), accounts.context.config.loginEmailLimit),
+                    ("login:ip:" + request.remoteAddress, accounts.context.config.loginIPLimit),
+                ], in: db)
+                return try UserStore.find(email: body.email, in: db)
+            }
+            if let user, user.isBot {
+                throw APIError(.forbidden, code: "BOT_USER_AUTH_ENDPOINT_ACCESS_DENIED", message: "Bot users cannot use this endpoint.")
+            }
+            // An unknown email is checked against the decoy hash: same cost, same answer.
+            try accounts.verifyOnPool(body.password, against: user?.passwordHash, reply: finish) { ok in
+                guard ok, let user else { throw invalidCredentials }
+                finish(try accounts.completeLogin(user, password: body.password, request: request))
+            }
+        }
+    }
+
+    // MARK: - Logout and sessions
+
+    /// Ends the calling session whatever the header prefix; always 204.
+    static func logout(_ request: HTTPRequest, _ accounts: Accounts) -> HTTPResponse {
+        if let token = Accounts.sessionToken(request) {
+            let hash = SessionToken.hash(token)
+            _ = try? accounts.write { db, invalidations in
+                try SessionStore.revoke(hash: hash, in: db)
+                invalidations.sessions.append(hash)
+            }
+        }
+        return .noContent
+    }
+
+    static func listSessions(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+        let principal = try accounts.requireUser(request)
+        let sessions = try accounts.context.database.read { try SessionStore.list(userID: principal.user.id, in: $0) }
+        let items: [JSONValue] = sessions.map { s in
+            let info = ClientInfo.parse(userAgent: s.userAgent, isDesktopApp: s.isDesktop)
+            let lastUsed = JSONValue.string(ISO8601.format(milliseconds: s.lastUsedAt))
+            return .object([
+                ("id_hash", .string(s.idHash)),
+                ("client_info", .object([
+                    ("platform", .string(info.platform)),
+                    ("os", .string(info.os)),
+                    ("browser", info.browser.map(JSONValue.string) ?? .null),
+                    ("device", .string(info.device)),
+                    ("location", .null),
+                ])),
+                ("created_at", .string(ISO8601.format(milliseconds: s.createdAt))),
+                ("last_used_at", lastUsed),
+                ("approx_last_used_at", lastUsed),
+                ("current", .bool(s.hash == principal.sessionHash)),
+            ])
+        }
+        return .json(.ok, JSONValue.array(items))
+    }
+
+    struct LogoutSessionsBody: Decodable {
+        var session_id_hashes: [String]
+        var password: String?
+    }
+
+    /// Sudo-protected: password proof for now (the MFA issue adds MFA proofs). Unknown hashes are ignored;
+    /// only the caller's own sessions can be ended.
+    static func logoutSessions(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+        writer.respondAsync { finish in
+            let principal = try accounts.requireUser(request)
+            let body = try JSONBody.decode(LogoutSessionsBody.self, from: request)
+            guard body.session_id_hashes.count <= 100 else {
+                throw APIError.invalidField("session_id_hashes", "At most 100 session hashes.", code: "STRING_LENGTH_INVALID")
+            }
+            let hashes = body.session_id_hashes.compactMap { Base64URL.decode($0) }.filter { $0.count == 32 }
+            try accounts.requireSudo(principal, password: body.password, reply: finish) {
+                try accounts.write { db, invalidations in
+                    _ = try SessionStore.revoke(hashes: hashes, ofUser: principal.user.id, in: db)
+                    invalidations.sessions += hashes
+                }
+                finish(.noContent)
+            }
+        }
+    }
+
+    // MARK: - Email verification
+
+    struct TokenBody: Decodable {
+        var token: String
+    }
+
+    static func verifyEmail(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+        let body = try JSONBody.decode(TokenBody.self, from: request)
+        let invalid = APIError.invalidField("token", "Invalid or expired verification token.", code: "INVALID_OR_EXPIRED_VERIFICATION_TOKEN")
+        try accounts.write { db, invalidations in
+            guard let (userID, email) = try accounts.consumeEmailToken(body.token, purpose: "verify_email", in: db),
+                  let user = try UserStore.find(id: userID, in: db),
+                  let current = user.email, UserStore.emailKey(current) == UserStore.emailKey(email)
+            else { throw invalid }
+            try UserStore.markVerified(userID: userID, in: db)
+            try db.run("DELETE FROM email_tokens WHERE user_id = ? AND purpose = 'verify_email'", Int64(bitPattern: userID))
+            invalidations.users.append(userID)
+        }
+        return .noContent
+    }
+
+    static func resendVerification(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+        let principal = try accounts.requireUser(request)
+        guard let email = principal.user.email else {
+            throw APIError.invalidField("email", "This account has no email address.", code: "EMAIL_IS_REQUIRED")
+        }
+        guard !principal.user.verified else {
+            throw APIError(.badRequest, code: "ACCOUNT_ALREADY_VERIFIED", message: "This account is already verified.")
+        }
+        try accounts.write { db, _ in try accounts.sendVerification(to: principal.user, email: email, in: db) }
+        accounts.deliveryNudge()
+        return .noContent
+    }
+
+    // MARK: - Password reset
+
+    struct ForgotBody: Decodable {
+        var email: String
+    }
+
+    /// Always 204 for a well-formed request, answered before the lookup so timing reveals nothing; throttled
+    /// per email and per IP (429 carries no information about the account either).
+    static func forgotPassword(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+        writer.respondAsync { finish in
+            let body = try JSONBody.decode(ForgotBody.self, from: request)
+            if let e = AccountValidation.email(body.email) { throw APIError.invalidFormBody([e]) }
+            try accounts.write { db, _ in
+                try accounts.throttle([
+                    ("forgot:email:" + Base64URL.encode(SHA256.hash(UserStore.emailKey(body.email))), accounts.context.config.forgotEmailLimit),
+                    ("forgot:ip:" + request.remoteAddress, accounts.context.config.forgotIPLimit),
+                ], in: db)
+            }
+            finish(.noContent)
+            let sent = try accounts.write { db, _ -> Bool in
+                guard let user = try UserStore.find(email: body.email, in: db), !user.isBot, let email = user.email else { return false }
+                try accounts.sendPasswordReset(to: user, email: email, in: db)
+                return true
+            }
+            if sent { accounts.deliveryNudge() }
+        }
+    }
+
+    struct ResetBody: Decodable {
+        var token: String
+        var password: String
+    }
+
+    static func resetPassword(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+        writer.respondAsync { finish in
+            let body = try JSONBody.decode(ResetBody.self, from: request)
+            if let e = AccountValidation.password(body.password) { throw APIError.invalidFormBody([e]) }
+            let invalid = APIError.invalidField("token", "Invalid or expired reset token.", code: "INVALID_OR_EXPIRED_RESET_TOKEN")
+            // Cheap early answer for a bad token; the token is consumed only in the final transaction.
+            guard EmailToken.isWellFormed(body.token),
+                  try accounts.context.database.read({ db in
+                      try db.queryOne("SELECT 1 FROM email_tokens WHERE token_hash = ? AND purpose = 'password_reset' AND expires_at > ?",
+                                      SHA256.hash(Array(body.token.utf8)), accounts.now)
+                  }) != nil
+            else { throw invalid }
+            try accounts.hashOnPool(body.password, reply: finish) { hash in
+                let (user, token): (User, String) = try accounts.write { db, invalidations in
+                    guard let (userID, _) = try accounts.consumeEmailToken(body.token, purpose: "password_reset", in: db),
+                          let user = try UserStore.find(id: userID, in: db)
+                    else { throw invalid }
+                    try UserStore.setPassword(userID: userID, hash: hash, now: accounts.now, in: db)
+                    // The link proved control of the address.
+                    try UserStore.markVerified(userID: userID, in: db)
+                    try SessionStore.revokeAll(userID: userID, in: db)
+                    try db.run("DELETE FROM email_tokens WHERE user_id = ? AND purpose = 'password_reset'", Int64(bitPattern: userID))
+                    invalidations.users.append(userID)
+                    return (user, try accounts.createSession(for: userID, request: request, in: db))
+                }
+                finish(.json(.ok, JSONValue.object([("user_id", .string(String(user.id))), ("token", .string(token))])))
+            }
+        }
+    }
+}

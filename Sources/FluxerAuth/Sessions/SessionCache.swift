@@ -1,0 +1,93 @@
+import Synchronization
+
+/// Validated sessions kept in memory so the hot path (`GET /users/@me`) is answered without a database read.
+///
+/// Correctness under revocation: every revoke bumps `epoch` and removes entries under the same lock, after its
+/// transaction commits; a reader only inserts what it read if the epoch did not move since it started, so a
+/// row read before a revoke can never be cached after it. Entries also expire after `ttl` so that, with
+/// several nodes on one database, a revoke elsewhere is honoured within that bound.
+public final class SessionCache: Sendable {
+    struct Entry {
+        var session: SessionRecord
+        var user: User
+        var cachedAt: Int64
+        /// The last use time written (or queued) to the database.
+        var lastPersistedUse: Int64
+    }
+
+    struct State {
+        var entries: [[UInt8]: Entry] = [:]
+        var byUser: [UInt64: Set<[UInt8]>] = [:]
+        var epoch: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+    private let ttl: Int64
+    private let capacity: Int
+
+    /// A cache whose entries live `ttlMilliseconds` (0 disables caching) and which holds at most `capacity`.
+    public init(ttlMilliseconds: Int64, capacity: Int = 100_000) {
+        self.ttl = ttlMilliseconds
+        self.capacity = capacity
+    }
+
+    /// The epoch to pass to `insert` after a database read.
+    var epoch: UInt64 { state.withLock { $0.epoch } }
+
+    /// A fresh entry for the token hash, if cached.
+    func lookup(_ hash: [UInt8], now: Int64) -> Entry? {
+        guard ttl > 0 else { return nil }
+        return state.withLock { s in
+            guard let entry = s.entries[hash] else { return nil }
+            if now - entry.cachedAt > ttl {
+                Self.remove(hash, userID: entry.user.id, from: &s)
+                return nil
+            }
+            return entry
+        }
+    }
+
+    /// Caches a row read at `epoch`, unless a revoke happened since.
+    func insert(_ session: SessionRecord, user: User, readAt epoch: UInt64, now: Int64) {
+        guard ttl > 0 else { return }
+        state.withLock { s in
+            guard s.epoch == epoch else { return }
+            if s.entries.count >= capacity {
+                s.entries.removeAll(keepingCapacity: true)
+                s.byUser.removeAll(keepingCapacity: true)
+            }
+            s.entries[session.hash] = Entry(session: session, user: user, cachedAt: now, lastPersistedUse: session.lastUsedAt)
+            s.byUser[user.id, default: []].insert(session.hash)
+        }
+    }
+
+    /// Notes that a use at `time` was queued for the database.
+    func markPersisted(_ hash: [UInt8], time: Int64) {
+        state.withLock { s in s.entries[hash]?.lastPersistedUse = time }
+    }
+
+    /// Forgets one session (after its revoke committed).
+    public func invalidate(session hash: [UInt8]) {
+        state.withLock { s in
+            s.epoch &+= 1
+            if let userID = s.entries[hash]?.user.id { Self.remove(hash, userID: userID, from: &s) }
+        }
+    }
+
+    /// Forgets every session of a user (after a revoke-all or a change to the user committed).
+    public func invalidate(user userID: UInt64) {
+        state.withLock { s in
+            s.epoch &+= 1
+            for hash in s.byUser.removeValue(forKey: userID) ?? [] { s.entries.removeValue(forKey: hash) }
+        }
+    }
+
+    /// Entries currently held.
+    public var count: Int { state.withLock { $0.entries.count } }
+
+    private static func remove(_ hash: [UInt8], userID: UInt64, from s: inout State) {
+        s.entries.removeValue(forKey: hash)
+        s.byUser[userID]?.remove(hash)
+        if s.byUser[userID]?.isEmpty == true { s.byUser.removeValue(forKey: userID) }
+    }
+}
