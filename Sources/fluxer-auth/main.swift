@@ -15,7 +15,7 @@ struct FluxerAuthCommand: ParsableCommand {
         Run `fluxer-auth config-keys` for every configuration key with its environment variable.
         """,
         version: FluxerAuthVersion.string,
-        subcommands: [Serve.self, Migrate.self, ConfigKeys.self],
+        subcommands: [Serve.self, Migrate.self, UserCommand.self, ConfigKeys.self],
         defaultSubcommand: nil
     )
 }
@@ -86,6 +86,45 @@ struct Migrate: ParsableCommand {
             print(#"{"applied":[\#(result.applied.map(String.init).joined(separator: ","))],"version":\#(result.version)}"#)
         } catch {
             fail(error.description, code: error.exitCode)
+        }
+    }
+}
+
+struct UserCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Create users and mint session tokens (JSON on stdout).",
+        subcommands: [Create.self, Token.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a user with an email and password.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Email address (unique, case-insensitive).") var email: String
+        @Option(help: "Username (1-32 letters, digits, underscores).") var username: String
+        @Option(help: "Password (8-256 characters).") var password: String
+        @Flag(help: "Mark the email as verified.") var verified = false
+
+        func run() throws {
+            let config = common.load()
+            do {
+                print(try UserCommands.create(config: config, email: email, username: username, password: password, verified: verified))
+            } catch {
+                fail(error.description, code: error.exitCode)
+            }
+        }
+    }
+
+    struct Token: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mint a session token for a user, for scripts: {user_id, token}.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "The user's email.") var email: String
+
+        func run() throws {
+            let config = common.load()
+            do {
+                print(try UserCommands.token(config: config, email: email))
+            } catch {
+                fail(error.description, code: error.exitCode)
+            }
         }
     }
 }
