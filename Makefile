@@ -37,9 +37,10 @@ test: deps embed
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-## bench: wrk against GET /healthz, beside nginx when installed (see bench/README.md)
+## bench: wrk against GET /healthz and GET /users/@me beside nginx, and login throughput vs the argon2id ceiling
 bench: deps embed
 	bench/healthz.sh
+	bench/accounts.sh
 
 ## fuzz: libFuzzer on the HTTP request parser for FUZZ_SECONDS (default 600)
 fuzz:

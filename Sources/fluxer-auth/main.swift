@@ -15,7 +15,7 @@ struct FluxerAuthCommand: ParsableCommand {
         Run `fluxer-auth config-keys` for every configuration key with its environment variable.
         """,
         version: FluxerAuthVersion.string,
-        subcommands: [Serve.self, Migrate.self, UserCommand.self, ConfigKeys.self],
+        subcommands: [Serve.self, Migrate.self, UserCommand.self, ConfigKeys.self, HashBenchmark.self],
         defaultSubcommand: nil
     )
 }
@@ -126,6 +126,19 @@ struct UserCommand: ParsableCommand {
                 fail(error.description, code: error.exitCode)
             }
         }
+    }
+}
+
+struct HashBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hash-benchmark",
+        abstract: "Time argon2id with the configured parameters on one thread (for tuning and the login benchmark).")
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Hashes to time.") var count = 10
+
+    func run() throws {
+        let config = common.load()
+        print(PasswordBenchmark.run(config: config, count: max(1, count)))
     }
 }
 

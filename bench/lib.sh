@@ -1,0 +1,58 @@
+# Shared helpers for the benchmark scripts (sourced). Loopback only; every run is bounded in time.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export PATH=/opt/swift/usr/bin:$PATH
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+build_release() { swift build -c release --product fluxer-auth >/dev/null; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_up() { for _ in $(seq 200); do curl -fs "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "server on $1 did not start"; exit 1; }
+
+# measure NAME URL [wrk args...] -> prints a line to stderr, echoes req/s
+measure() {
+  local name=$1 url=$2; shift 2
+  local out; out=$(wrk -t2 -c64 -d"${duration}s" --latency "$@" "$url")
+  local rps p99; rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out"); p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  local errors; errors=$(awk '/Non-2xx/ {print $5}' <<<"$out")
+  printf '%-40s %12s req/s   p99 %-8s %s\n' "$name" "$rps" "$p99" "${errors:+non-2xx: $errors}" >&2
+  echo "$rps"
+}
+
+# start_ours PORT [env assignments...]: dev mode, database in $work
+start_ours() {
+  local port=$1; shift
+  env "$@" .build/release/fluxer-auth serve --dev --port "$port" --database "$work/db-$port.sqlite" >/dev/null 2>"$work/server-$port.log" &
+  pids+=($!)
+  wait_up "$port"
+}
+
+# start_nginx PORT BODY_FILE: nginx answering GET with BODY_FILE's bytes as application/json
+start_nginx() {
+  local port=$1 body=$2
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || return 1
+  mkdir -p "$work/nginx-$port"
+  cp "$body" "$work/nginx-$port/body.json"
+  cat >"$work/nginx-$port/nginx.conf" <<CONF
+worker_processes auto;
+error_log $work/nginx-$port/error.log;
+pid $work/nginx-$port/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$port;
+    location / { default_type application/json; alias $work/nginx-$port/body.json; }
+  }
+}
+CONF
+  /usr/sbin/nginx -c "$work/nginx-$port/nginx.conf" -p "$work/nginx-$port" -g 'daemon off;' &
+  pids+=($!)
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/x" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  return 1
+}
+
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}')" "$1" "$2"; }
