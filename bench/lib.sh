@@ -45,7 +45,7 @@ http {
   access_log off;
   server {
     listen 127.0.0.1:$port;
-    location / { default_type application/json; alias $work/nginx-$port/body.json; }
+    location / { default_type application/json; root $work/nginx-$port; try_files /body.json =404; }
   }
 }
 CONF

@@ -17,6 +17,8 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <sodium.h>
 
 int fx_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
@@ -206,14 +208,37 @@ int fx_sqlite_bind_blob(sqlite3_stmt *stmt, int idx, const void *data, int len) 
 
 int fx_sqlite_config_busy_timeout(sqlite3 *db, int ms) { return sqlite3_busy_timeout(db, ms); }
 
+// OpenSSL 3 looks providers up on every EVP_sha256()/HMAC() call; fetching the algorithms once (they are
+// immutable and thread-safe) keeps the token-hashing hot path free of that lookup.
+static EVP_MD *fx_md_sha256;
+static EVP_MAC *fx_mac_hmac;
+static pthread_once_t fx_fetch_once = PTHREAD_ONCE_INIT;
+static void fx_fetch(void) {
+    fx_md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    fx_mac_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
 int fx_sha256(const void *data, size_t len, uint8_t *out) {
+    pthread_once(&fx_fetch_once, fx_fetch);
     unsigned int outlen = 32;
-    return EVP_Digest(data, len, out, &outlen, EVP_sha256(), NULL) == 1 ? 0 : -1;
+    return EVP_Digest(data, len, out, &outlen, fx_md_sha256, NULL) == 1 ? 0 : -1;
 }
 
 int fx_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len, uint8_t *out) {
-    unsigned int outlen = 32;
-    return HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &outlen) != NULL ? 0 : -1;
+    pthread_once(&fx_fetch_once, fx_fetch);
+    static const uint8_t empty = 0;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+        OSSL_PARAM_construct_end(),
+    };
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(fx_mac_hmac);
+    if (!ctx) return -1;
+    size_t outlen = 0;
+    int ok = EVP_MAC_init(ctx, key_len ? key : &empty, key_len, params) == 1
+        && EVP_MAC_update(ctx, data, len) == 1
+        && EVP_MAC_final(ctx, out, &outlen, 32) == 1 && outlen == 32;
+    EVP_MAC_CTX_free(ctx);
+    return ok ? 0 : -1;
 }
 
 int fx_hmac_sha1(const void *key, size_t key_len, const void *data, size_t len, uint8_t *out) {

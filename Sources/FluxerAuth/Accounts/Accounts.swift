@@ -58,12 +58,17 @@ public final class Accounts: Sendable {
 
     /// The caller from the cache only (event-loop fast path); nil means "ask the database".
     func cachedPrincipal(_ request: HTTPRequest) -> Principal? {
+        cachedEntry(request).map { Principal(user: $0.user, kind: .session(hash: $0.session.hash)) }
+    }
+
+    /// The cache entry for the request's session, noting the use.
+    func cachedEntry(_ request: HTTPRequest) -> SessionCache.Entry? {
         guard let token = Self.sessionToken(request) else { return nil }
         let hash = SessionToken.hash(token)
         let now = self.now
         guard let entry = cache.lookup(hash, now: now) else { return nil }
         noteUse(hash, lastPersisted: entry.lastPersistedUse, now: now)
-        return Principal(user: entry.user, kind: .session(hash: hash))
+        return entry
     }
 
     /// The caller, from the cache or one indexed lookup; nil when unauthenticated.

@@ -5,7 +5,7 @@ import HTTPServer
 enum UserRoutes {
     static func register(on router: inout Router, accounts: Accounts) {
         router.add(.GET, "/users/@me", fastPath: { request in
-            accounts.cachedPrincipal(request).map(me)
+            accounts.cachedEntry(request).map { .json(.ok, $0.userJSON) }
         }) { request in
             do {
                 return me(try accounts.requireUser(request))

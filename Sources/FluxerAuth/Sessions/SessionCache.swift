@@ -13,6 +13,8 @@ public final class SessionCache: Sendable {
         var cachedAt: Int64
         /// The last use time written (or queued) to the database.
         var lastPersistedUse: Int64
+        /// `GET /users/@me`'s body for this user, serialized once.
+        var userJSON: [UInt8]
     }
 
     struct State {
@@ -56,7 +58,8 @@ public final class SessionCache: Sendable {
                 s.entries.removeAll(keepingCapacity: true)
                 s.byUser.removeAll(keepingCapacity: true)
             }
-            s.entries[session.hash] = Entry(session: session, user: user, cachedAt: now, lastPersistedUse: session.lastUsedAt)
+            s.entries[session.hash] = Entry(session: session, user: user, cachedAt: now, lastPersistedUse: session.lastUsedAt,
+                                            userJSON: user.privateJSON().bytes)
             s.byUser[user.id, default: []].insert(session.hash)
         }
     }
