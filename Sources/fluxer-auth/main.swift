@@ -15,7 +15,7 @@ struct FluxerAuthCommand: ParsableCommand {
         Run `fluxer-auth config-keys` for every configuration key with its environment variable.
         """,
         version: FluxerAuthVersion.string,
-        subcommands: [Serve.self, Migrate.self, ConfigKeys.self],
+        subcommands: [Serve.self, Migrate.self, ConfigKeys.self, OutboxCLI.self],
         defaultSubcommand: nil
     )
 }

@@ -6,6 +6,7 @@ enum Routes {
     static func make(_ context: AppContext) -> Router {
         var router = Router()
         OpsRoutes.register(on: &router, context: context)
+        OutboxRoutes.register(on: &router, context: context)
         return router
     }
 }

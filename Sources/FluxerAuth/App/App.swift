@@ -82,6 +82,7 @@ public final class App: Sendable {
         } catch {
             throw .listen("\(error)")
         }
+        context.outbox.start()
         let addresses = zip(context.config.listenAddresses, server.boundPorts).map { address, port in
             ListenAddress(host: address.host, port: UInt16(port)).description
         }
@@ -97,6 +98,7 @@ public final class App: Sendable {
     /// Graceful stop: drain requests, then close the database cleanly (WAL checkpoint) and flush logs.
     public func shutdown() {
         server.shutdown()
+        context.outbox.stop()
         try? context.database.checkpoint()
         context.database.close()
         context.logger.notice("stopped")

@@ -18,6 +18,8 @@ public final class AppContext: Sendable {
     public let secretKey: [UInt8]
     /// Snowflake ids.
     public let snowflakes: SnowflakeGenerator
+    /// Email and SMS: stored, then delivered by the configured driver.
+    public let outbox: Outbox
 
     init(config: Config, database: Database, migrator: Migrator, metrics: Metrics, logger: Logger, secretKey: [UInt8]) {
         self.config = config
@@ -27,5 +29,6 @@ public final class AppContext: Sendable {
         self.logger = logger
         self.secretKey = secretKey
         self.snowflakes = SnowflakeGenerator(workerID: config.snowflakeWorkerID)
+        self.outbox = Outbox.make(config: config, database: database, snowflakes: snowflakes, logger: logger)
     }
 }
