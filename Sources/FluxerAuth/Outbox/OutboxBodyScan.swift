@@ -34,8 +34,11 @@ struct OutboxBodyScan {
             guard bytes[i..<(i + marker.count)].elementsEqual(marker) else { i += 1; continue }
             var end = i + marker.count
             while end < bytes.count, Self.isTokenByte(bytes[end]) { end += 1 }
+            let scanned = end
+            // A sentence may end right after a token.
+            while end > i + marker.count, bytes[end - 1] == UInt8(ascii: ".") { end -= 1 }
             if end > i + marker.count { Self.append(&codes, bytes[(i + marker.count)..<end]) }
-            i = end
+            i = scanned
         }
     }
 
