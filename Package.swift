@@ -22,6 +22,7 @@ let package = Package(
             name: "CFluxerShim",
             linkerSettings: [
                 .linkedLibrary("sqlite3"),
+                .linkedLibrary("ssl"),
                 .linkedLibrary("crypto"),
                 .linkedLibrary("sodium"),
             ]
@@ -32,7 +33,7 @@ let package = Package(
         .target(
             name: "FluxerAuth",
             dependencies: [
-                "HTTPServer", "Crypto", "SQLite",
+                "CFluxerShim", "HTTPServer", "Crypto", "SQLite",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

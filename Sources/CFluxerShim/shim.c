@@ -246,4 +246,16 @@ int fx_hmac_sha1(const void *key, size_t key_len, const void *data, size_t len, 
     return HMAC(EVP_sha1(), key, (int)key_len, data, len, out, &outlen) != NULL ? 0 : -1;
 }
 
+int fx_ssl_set_sni(SSL *ssl, const char *host) { return (int)SSL_set_tlsext_host_name(ssl, host); }
+
+int fx_ssl_ctx_min_tls12(SSL_CTX *ctx) { return (int)SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION); }
+
+void fx_ssl_ctx_ignore_unexpected_eof(SSL_CTX *ctx) {
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#else
+    (void)ctx;
+#endif
+}
+
 int fx_sodium_init(void) { return sodium_init(); }

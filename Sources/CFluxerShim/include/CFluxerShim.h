@@ -13,6 +13,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/crypto.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <openssl/err.h>
 
 // ---- sockets and epoll -------------------------------------------------------------------------
 
@@ -89,6 +92,15 @@ int fx_sha256(const void *data, size_t len, uint8_t *out);
 int fx_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len, uint8_t *out);
 /// SHA-1 HMAC for TOTP (RFC 6238); out must hold 20 bytes.
 int fx_hmac_sha1(const void *key, size_t key_len, const void *data, size_t len, uint8_t *out);
+
+// ---- OpenSSL libssl (the outbox webhook client) -------------------------------------------------
+
+/// SSL_set_tlsext_host_name (a macro): sends SNI. Returns 1 on success.
+int fx_ssl_set_sni(SSL *ssl, const char *host);
+/// SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) (a macro). Returns 1 on success.
+int fx_ssl_ctx_min_tls12(SSL_CTX *ctx);
+/// Sets SSL_OP_IGNORE_UNEXPECTED_EOF (a macro), so a peer closing without close_notify reads as EOF.
+void fx_ssl_ctx_ignore_unexpected_eof(SSL_CTX *ctx);
 
 // ---- libsodium ---------------------------------------------------------------------------------
 

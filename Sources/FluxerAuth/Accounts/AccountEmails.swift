@@ -59,10 +59,7 @@ extension Accounts {
     }
 
     private func enqueueEmail(to recipient: String, kind: String, subject: String, body: String, in db: Connection) throws {
-        let now = self.now
-        try db.run("""
-            INSERT INTO outbox (id, channel, recipient, kind, subject, body, created_at, next_attempt_at)
-            VALUES (?, 'email', ?, ?, ?, ?, ?, ?)
-            """, Int64(bitPattern: context.snowflakes.next()), recipient, kind, subject, body, now, now)
+        try context.outbox.enqueue(OutboxMessage(channel: .email, recipient: recipient, kind: kind, subject: subject, body: body),
+                                   in: db, now: now)
     }
 }

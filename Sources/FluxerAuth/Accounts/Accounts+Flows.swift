@@ -83,6 +83,6 @@ extension Accounts {
     }
 
     /// Tells the outbox a message is waiting.
-    func deliveryNudge() {}
+    func deliveryNudge() { context.outbox.wake() }
 }
 

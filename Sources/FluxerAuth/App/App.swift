@@ -92,6 +92,7 @@ public final class App: Sendable {
         } catch {
             throw .listen("\(error)")
         }
+        context.outbox.start()
         let addresses = zip(context.config.listenAddresses, server.boundPorts).map { address, port in
             ListenAddress(host: address.host, port: UInt16(port)).description
         }
@@ -108,6 +109,7 @@ public final class App: Sendable {
     public func shutdown() {
         server.shutdown()
         accounts.stop()
+        context.outbox.stop()
         try? context.database.checkpoint()
         context.database.close()
         context.logger.notice("stopped")

@@ -23,6 +23,8 @@ public final class AppContext: Sendable {
     public let clock: @Sendable () -> Int64
     /// Online CPUs.
     public let cpuCount: Int
+    /// Email and SMS: stored, then delivered by the configured driver.
+    public let outbox: Outbox
 
     init(config: Config, database: Database, migrator: Migrator, metrics: Metrics, logger: Logger, secretKey: [UInt8],
          clock: @escaping @Sendable () -> Int64) {
@@ -35,5 +37,6 @@ public final class AppContext: Sendable {
         self.logger = logger
         self.secretKey = secretKey
         self.snowflakes = SnowflakeGenerator(workerID: config.snowflakeWorkerID)
+        self.outbox = Outbox.make(config: config, database: database, snowflakes: snowflakes, logger: logger)
     }
 }

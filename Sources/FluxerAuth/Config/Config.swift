@@ -52,6 +52,14 @@ public struct Config: Sendable {
     public var accessLog = true
     /// Developer mode (generated secret, outbox, cookies without Secure).
     public var dev = false
+    /// Where outbox messages go (`log`, `webhook`, `none`).
+    public var outboxDriver = OutboxDriverKind.log
+    /// Webhook receiving outbox messages (http/https); required when the driver is `webhook`.
+    public var outboxWebhookURL = ""
+    /// HMAC-SHA256 key signing webhook calls (≥ 16 bytes); required when the driver is `webhook`.
+    public var outboxWebhookSecret = ""
+    /// Delivery attempts before a message is given up (1–100).
+    public var outboxMaxAttempts = 8
 
     /// The defaults.
     public init() {}

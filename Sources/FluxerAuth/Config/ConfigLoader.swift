@@ -34,6 +34,7 @@ public enum ConfigLoader {
             guard let key = ConfigSchema.key(named: name) else { throw ConfigError(key: name, reason: "unknown key") }
             try key.apply(&config, try textValue(flags[name]!, for: key, source: "flag"))
         }
+        try ConfigSchema.validateCombinations(config)
         return config
     }
 

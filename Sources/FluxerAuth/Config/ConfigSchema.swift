@@ -78,7 +78,39 @@ enum ConfigSchema {
         },
         bool("log.access", "one log line per request") { c, v in c.accessLog = v },
         bool("dev", env: "FLUXER_AUTH_DEV", "developer mode: generated secret, outbox, cookies without Secure") { c, v in c.dev = v },
+        string("outbox.driver", "where email/SMS go: log, webhook or none") { c, v throws(ConfigError) in
+            guard let kind = OutboxDriverKind(rawValue: v) else {
+                throw ConfigError(key: "outbox.driver", reason: "must be one of log, webhook, none")
+            }
+            c.outboxDriver = kind
+        },
+        string("outbox.webhook_url", "http(s) URL receiving signed outbox messages (driver = webhook)") { c, v throws(ConfigError) in
+            guard v.isEmpty || HTTPClientURL(v) != nil else {
+                throw ConfigError(key: "outbox.webhook_url", reason: "must be an http:// or https:// URL with a host")
+            }
+            c.outboxWebhookURL = v
+        },
+        string("outbox.webhook_secret", "HMAC-SHA256 key for X-Fluxer-Signature, at least 16 bytes (driver = webhook)") { c, v throws(ConfigError) in
+            guard v.isEmpty || v.utf8.count >= 16 else {
+                throw ConfigError(key: "outbox.webhook_secret", reason: "must be at least 16 bytes")
+            }
+            guard v.utf8.count <= 1024 else { throw ConfigError(key: "outbox.webhook_secret", reason: "must be at most 1024 bytes") }
+            c.outboxWebhookSecret = v
+        },
+        integer("outbox.max_attempts", "delivery attempts before a message is given up", 1...100) { c, v in c.outboxMaxAttempts = v },
     ]
+
+    /// Rules that involve more than one key, checked once every layer is applied.
+    static func validateCombinations(_ c: Config) throws(ConfigError) {
+        if c.outboxDriver == .webhook {
+            guard !c.outboxWebhookURL.isEmpty else {
+                throw ConfigError(key: "outbox.webhook_url", reason: "required when outbox.driver = \"webhook\"")
+            }
+            guard !c.outboxWebhookSecret.isEmpty else {
+                throw ConfigError(key: "outbox.webhook_secret", reason: "required when outbox.driver = \"webhook\"")
+            }
+        }
+    }
 
     static func key(named name: String) -> ConfigKey? { keys.first { $0.name == name } }
 

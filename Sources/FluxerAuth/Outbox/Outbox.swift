@@ -1,0 +1,245 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Crypto
+import HTTPServer
+import Logging
+import SQLite
+import Synchronization
+
+/// Every email and SMS the server sends. `enqueue` stores a message inside the caller's write transaction (so
+/// a rolled-back sign-up sends nothing); one background thread hands pending rows to the configured driver,
+/// retrying failures with exponential backoff and giving up after `maxAttempts`. Outside dev mode a body is
+/// replaced by `OutboxSettings.redactedBody` once delivered or given up, so tokens do not sit in the database.
+public final class Outbox: Sendable {
+    let database: Database
+    let snowflakes: SnowflakeGenerator
+    let driver: any OutboxDriver
+    /// The delivery settings in force.
+    public let settings: OutboxSettings
+    let logger: Logger
+    let clock: @Sendable () -> Int64
+    let random: @Sendable (ClosedRange<Int64>) -> Int64
+    /// Guards `control` changes the delivery thread waits on; its condition is broadcast on wake and stop.
+    private let lock = ConditionLock()
+    private let control = Mutex(Control())
+
+    private struct Control {
+        var thread: OSThread?
+        var started = false
+        var stopping = false
+        var wakePending = false
+        var finished = false
+    }
+
+    /// The longest `last_error` kept.
+    static let maxErrorBytes = 200
+
+    /// An outbox over `database` delivering through `driver`. `clock` gives Unix milliseconds.
+    public init(database: Database, snowflakes: SnowflakeGenerator, driver: any OutboxDriver, settings: OutboxSettings,
+                logger: Logger, clock: @escaping @Sendable () -> Int64 = Clock.wallMilliseconds,
+                random: @escaping @Sendable (ClosedRange<Int64>) -> Int64 = { Int64.random(in: $0) }) {
+        self.database = database
+        self.snowflakes = snowflakes
+        self.driver = driver
+        self.settings = settings
+        self.logger = logger
+        self.clock = clock
+        self.random = random
+    }
+
+    /// The outbox the configuration asks for (`outbox.driver`, `outbox.max_attempts`, `dev`).
+    public static func make(config: Config, database: Database, snowflakes: SnowflakeGenerator, logger: Logger) -> Outbox {
+        let driver: any OutboxDriver = switch config.outboxDriver {
+        case .log: LogOutboxDriver(logger: logger)
+        case .none: NoneOutboxDriver()
+        case .webhook: WebhookOutboxDriver(url: config.outboxWebhookURL, secret: Array(config.outboxWebhookSecret.utf8))
+        }
+        return Outbox(database: database, snowflakes: snowflakes, driver: driver, settings: OutboxSettings(config: config), logger: logger)
+    }
+
+    // MARK: - Writing
+
+    /// Stores `message` for delivery, inside the caller's write transaction (`db` comes from `Database.write`).
+    /// Call `wake()` after the commit so delivery starts at once. Returns the new row's id.
+    /// - Throws: `OutboxError` when a bound is broken (nothing is written), or the SQLite error.
+    @discardableResult
+    public func enqueue(_ message: OutboxMessage, in db: Connection, now: Int64) throws -> Int64 {
+        try message.validate()
+        let id = Int64(bitPattern: snowflakes.next())
+        try db.run("""
+            INSERT INTO outbox (id, channel, recipient, kind, subject, body, created_at, next_attempt_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, id, message.channel.rawValue, message.recipient, message.kind, message.subject, message.body, now, now)
+        return id
+    }
+
+    /// Stores `message` in its own transaction and wakes the delivery thread. Returns the new row's id.
+    @discardableResult
+    public func send(_ message: OutboxMessage) throws -> Int64 {
+        let now = clock()
+        let id = try database.write { db in try enqueue(message, in: db, now: now) }
+        wake()
+        return id
+    }
+
+    /// The newest `limit` messages, newest first.
+    public func recent(limit: Int) throws -> [StoredOutboxMessage] {
+        try OutboxReader.recent(database, limit: limit)
+    }
+
+    // MARK: - Delivery thread
+
+    /// Starts the delivery thread. Idempotent.
+    public func start() {
+        // TLS writes go through write(2); a peer that hangs up must not kill the process.
+        signal(SIGPIPE, SIG_IGN)
+        control.withLock { c in
+            guard !c.started else { return }
+            c.started = true
+            // The new thread's first look at `control` waits for this closure, so `thread` is set before it runs.
+            c.thread = OSThread(name: "fx-outbox") { [self] in self.run() }
+        }
+    }
+
+    /// Asks the delivery thread to look for due messages now (call after committing an `enqueue`).
+    public func wake() {
+        lock.withLock {
+            control.withLock { $0.wakePending = true }
+            lock.broadcast()
+        }
+    }
+
+    /// Stops the delivery thread and waits for it, at most `settings.stopTimeoutMilliseconds` (a delivery in
+    /// flight finishes first; drivers bound their own calls). Call before closing the database. Idempotent.
+    public func stop() {
+        let running = lock.withLock { () -> Bool in
+            let running = control.withLock { c -> Bool in
+                c.stopping = true
+                return c.thread != nil
+            }
+            lock.broadcast()
+            return running
+        }
+        guard running else { return }
+        let deadline = Self.monotonicMilliseconds() + Int64(settings.stopTimeoutMilliseconds)
+        let finished = lock.withLock { () -> Bool in
+            while !control.withLock({ $0.finished }) {
+                let left = deadline - Self.monotonicMilliseconds()
+                if left <= 0 { return false }
+                lock.wait(milliseconds: Int(min(left, 100)))
+            }
+            return true
+        }
+        if finished {
+            let joining = control.withLock { c -> OSThread? in
+                defer { c.thread = nil }
+                return c.thread
+            }
+            joining?.join()
+        } else {
+            logger.error("outbox thread did not stop in time", metadata: ["timeout_ms": "\(settings.stopTimeoutMilliseconds)"])
+        }
+    }
+
+    private static func monotonicMilliseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    private var isStopping: Bool { control.withLock { $0.stopping } }
+
+    private func run() {
+        while !isStopping {
+            var waitMilliseconds = settings.pollMilliseconds
+            do {
+                if let nextDue = try deliverDueMessages() {
+                    waitMilliseconds = Int(max(0, min(Int64(settings.pollMilliseconds), nextDue)))
+                }
+            } catch {
+                logger.error("outbox round failed", metadata: ["error_type": "\(String(describing: type(of: error)))"])
+            }
+            lock.withLock {
+                let skip = control.withLock { $0.wakePending || $0.stopping }
+                if !skip && waitMilliseconds > 0 { lock.wait(milliseconds: waitMilliseconds) }
+                control.withLock { $0.wakePending = false }
+            }
+        }
+        lock.withLock {
+            control.withLock { $0.finished = true }
+            lock.broadcast()
+        }
+    }
+
+    /// One round: delivers up to one batch of due messages, oldest first. Returns the milliseconds until the
+    /// next pending message is due (0 when more are due now), or nil when nothing is pending.
+    func deliverDueMessages() throws -> Int64? {
+        let now = clock()
+        let due = try database.read { db in
+            try db.query("""
+                SELECT \(StoredOutboxMessage.columns) FROM outbox
+                WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
+                ORDER BY id LIMIT ?
+                """, now, settings.batchSize).compactMap(StoredOutboxMessage.init(row:))
+        }
+        for message in due {
+            if isStopping { return nil }
+            let result = driver.deliver(message)
+            try record(result, for: message)
+        }
+        if due.count == settings.batchSize { return 0 }
+        let next = try database.read { db in
+            try db.queryOne("SELECT MIN(next_attempt_at) AS next FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL")?.int("next")
+        }
+        return next.map { max(0, $0 - clock()) }
+    }
+
+    private func record(_ result: DeliveryResult, for message: StoredOutboxMessage) throws {
+        let now = clock()
+        let attempts = message.attempts + 1
+        switch result {
+        case .delivered:
+            try database.write { db in
+                if settings.redactsBody {
+                    try db.run("UPDATE outbox SET delivered_at = ?, attempts = ?, last_error = NULL, body = ? WHERE id = ?",
+                               now, attempts, OutboxSettings.redactedBody, message.id)
+                } else {
+                    try db.run("UPDATE outbox SET delivered_at = ?, attempts = ?, last_error = NULL WHERE id = ?", now, attempts, message.id)
+                }
+            }
+        case .failed(let reason):
+            let error = Self.truncate(reason)
+            if attempts >= settings.maxAttempts {
+                try database.write { db in
+                    try db.run("UPDATE outbox SET failed_at = ?, attempts = ?, last_error = ?, body = CASE WHEN ? THEN ? ELSE body END WHERE id = ?",
+                               now, attempts, error, settings.redactsBody, OutboxSettings.redactedBody, message.id)
+                }
+                logger.error("outbox message given up", metadata: [
+                    "outbox_id": "\(message.id)", "kind": "\(message.kind)", "attempts": "\(attempts)", "error": "\(error)",
+                ])
+            } else {
+                let delay = OutboxBackoff.delay(afterAttempt: attempts, base: settings.backoffBaseMilliseconds,
+                                                cap: settings.backoffCapMilliseconds, random: random)
+                try database.write { db in
+                    try db.run("UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
+                               attempts, error, now + delay, message.id)
+                }
+                logger.warning("outbox delivery failed", metadata: [
+                    "outbox_id": "\(message.id)", "kind": "\(message.kind)", "attempts": "\(attempts)",
+                    "retry_in_ms": "\(delay)", "error": "\(error)",
+                ])
+            }
+        }
+    }
+
+    static func truncate(_ reason: String) -> String {
+        guard reason.utf8.count > maxErrorBytes else { return reason }
+        var out = ""
+        for character in reason {
+            if out.utf8.count + character.utf8.count > maxErrorBytes { break }
+            out.append(character)
+        }
+        return out
+    }
+}

@@ -1,0 +1,28 @@
+import SQLite
+
+/// Read-only queries over the `outbox` table, shared by the dev route, `Outbox.recent` and the CLI (which
+/// opens the database itself, without a server).
+public enum OutboxReader {
+    /// The newest `limit` messages, newest first.
+    public static func recent(_ database: Database, limit: Int) throws -> [StoredOutboxMessage] {
+        try database.read { db in
+            try db.query("SELECT \(StoredOutboxMessage.columns) FROM outbox ORDER BY id DESC LIMIT ?", max(0, limit))
+                .compactMap(StoredOutboxMessage.init(row:))
+        }
+    }
+
+    /// Messages with an id above `id`, oldest first, at most `limit`.
+    public static func after(_ database: Database, id: Int64, limit: Int) throws -> [StoredOutboxMessage] {
+        try database.read { db in
+            try db.query("SELECT \(StoredOutboxMessage.columns) FROM outbox WHERE id > ? ORDER BY id ASC LIMIT ?", id, max(0, limit))
+                .compactMap(StoredOutboxMessage.init(row:))
+        }
+    }
+
+    /// Whether the `outbox` table exists (the database has been migrated).
+    public static func tableExists(_ database: Database) throws -> Bool {
+        try database.read { db in
+            try db.queryOne("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'") != nil
+        }
+    }
+}

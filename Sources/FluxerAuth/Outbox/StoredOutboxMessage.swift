@@ -1,0 +1,71 @@
+import SQLite
+
+/// One row of the `outbox` table.
+public struct StoredOutboxMessage: Sendable, Equatable {
+    /// Snowflake id.
+    public var id: Int64
+    /// How it travels.
+    public var channel: OutboxMessage.Channel
+    /// Email address or phone number.
+    public var recipient: String
+    /// What it is for.
+    public var kind: String
+    /// Email subject.
+    public var subject: String?
+    /// The text; `[redacted after delivery]` once delivered outside dev mode.
+    public var body: String
+    /// Unix milliseconds.
+    public var createdAt: Int64
+    /// Delivery attempts so far.
+    public var attempts: Int
+    /// Unix milliseconds of delivery, if delivered.
+    public var deliveredAt: Int64?
+    /// Unix milliseconds of giving up, if given up.
+    public var failedAt: Int64?
+    /// Why the last attempt failed (short, no secret).
+    public var lastError: String?
+
+    /// Whether the message was handed over.
+    public var isDelivered: Bool { deliveredAt != nil }
+
+    /// The columns `init(row:)` reads, in order.
+    static let columns = "id, channel, recipient, kind, subject, body, created_at, attempts, delivered_at, failed_at, last_error"
+
+    init?(row: Row) {
+        guard let id = row.int("id"), let channelText = row.string("channel"),
+              let channel = OutboxMessage.Channel(rawValue: channelText),
+              let recipient = row.string("recipient"), let kind = row.string("kind"),
+              let body = row.string("body"), let createdAt = row.int("created_at") else { return nil }
+        self.id = id
+        self.channel = channel
+        self.recipient = recipient
+        self.kind = kind
+        self.subject = row.string("subject")
+        self.body = body
+        self.createdAt = createdAt
+        self.attempts = Int(row.int("attempts") ?? 0)
+        self.deliveredAt = row.int("delivered_at")
+        self.failedAt = row.int("failed_at")
+        self.lastError = row.string("last_error")
+    }
+
+    /// The dev view: `{id, channel, to, kind, subject, body, created_at, delivered, failed, attempts, links, codes}`.
+    /// The id is a string (snowflakes exceed 2^53); `links` and `codes` are lifted from the body for tests.
+    public var json: JSONValue {
+        let scan = OutboxBodyScan(body)
+        return .object([
+            ("id", .string(String(id))),
+            ("channel", .string(channel.rawValue)),
+            ("to", .string(recipient)),
+            ("kind", .string(kind)),
+            ("subject", subject.map(JSONValue.string) ?? .null),
+            ("body", .string(body)),
+            ("created_at", .string(ISO8601Timestamp.format(milliseconds: createdAt))),
+            ("delivered", .bool(isDelivered)),
+            ("failed", .bool(failedAt != nil)),
+            ("attempts", .int(Int64(attempts))),
+            ("links", .array(scan.links.map(JSONValue.string))),
+            ("codes", .array(scan.codes.map(JSONValue.string))),
+        ])
+    }
+}

@@ -1,0 +1,188 @@
+import Crypto
+import Foundation
+import Glibc
+import HTTPServer
+import Synchronization
+import Testing
+@testable import FluxerAuth
+
+/// A webhook receiver on 127.0.0.1: records every request and answers with scripted statuses (then 200).
+final class WebhookReceiver: Sendable {
+    struct Received: Sendable {
+        var headers: HTTPHeaders
+        var body: [UInt8]
+        var target: String
+    }
+
+    final class Log: Sendable {
+        let received = Mutex<[Received]>([])
+        let statuses: Mutex<[Int]>
+        init(_ statuses: [Int]) { self.statuses = Mutex(statuses) }
+    }
+
+    let server: HTTPServer
+    let log: Log
+
+    init(statuses: [Int] = []) throws {
+        let log = Log(statuses)
+        self.log = log
+        var config = HTTPServerConfiguration()
+        config.listenAddresses = [ListenAddress(host: "127.0.0.1", port: 0)]
+        config.eventLoopCount = 1
+        config.workerCount = 2
+        config.shutdownGraceMilliseconds = 500
+        var router = Router()
+        router.add(.POST, "/hooks/outbox") { request in
+            log.received.withLock { $0.append(Received(headers: request.headers, body: request.body,
+                                                   target: request.path + (request.query.map { "?" + $0 } ?? ""))) }
+            let status = log.statuses.withLock { $0.isEmpty ? 200 : $0.removeFirst() }
+            return HTTPResponse(status: HTTPStatus(status), body: Array("ok".utf8))
+        }
+        server = HTTPServer(configuration: config, router: router)
+        try server.start()
+    }
+
+    var url: String { "http://127.0.0.1:\(server.boundPorts[0])/hooks/outbox?src=test" }
+    var requests: [Received] { log.received.withLock { $0 } }
+    func stop() { server.shutdown() }
+}
+
+@Suite struct OutboxWebhookTests {
+    static let secret = Array("0123456789abcdef-webhook-secret".utf8)
+
+    @Test func webhook_postsSignedJSON() throws {
+        let receiver = try WebhookReceiver()
+        defer { receiver.stop() }
+        let fx = try OutboxFixture()
+        defer { fx.remove() }
+        let outbox = fx.makeOutbox(driver: WebhookOutboxDriver(url: receiver.url, secret: Self.secret))
+        let id = try fx.database.write { db in try outbox.enqueue(.make(), in: db, now: 1_714_564_800_000) }
+        _ = try outbox.deliverDueMessages()
+
+        let row = try #require(try fx.row(id))
+        #expect(row.int("delivered_at") != nil)
+        let request = try #require(receiver.requests.first)
+        #expect(receiver.requests.count == 1)
+        #expect(request.target == "/hooks/outbox?src=test")
+        #expect(request.headers["Content-Type"] == "application/json")
+        #expect(request.headers["User-Agent"] == "fluxer-auth/\(FluxerAuthVersion.string)")
+
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any])
+        #expect(object["id"] as? String == String(id))
+        #expect(object["channel"] as? String == "email")
+        #expect(object["kind"] as? String == "password_reset")
+        #expect(object["to"] as? String == "alice@example.com")
+        #expect(object["subject"] as? String == "Reset your password")
+        #expect(object["body"] as? String == OutboxMessage.make().body)
+        #expect(object["created_at"] as? String == "2024-05-01T12:00:00.000Z")
+
+        // X-Fluxer-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>
+        let signature = try #require(request.headers["X-Fluxer-Signature"])
+        let parts = signature.split(separator: ",")
+        #expect(parts.count == 2)
+        let t = try #require(parts.first.flatMap { $0.hasPrefix("t=") ? Int64($0.dropFirst(2)) : nil })
+        #expect(abs(t - Clock.wallMilliseconds() / 1000) < 60)
+        let expected = HMAC.sha256(key: Self.secret, message: Array("\(t).".utf8) + request.body)
+            .map { String(format: "%02x", $0) }.joined()
+        #expect(parts.last == "v1=\(expected)"[...])
+        // The wrong secret does not verify.
+        #expect(WebhookOutboxDriver.signature(secret: Array("another-secret-16b".utf8), timestamp: t, body: request.body) != signature)
+    }
+
+    @Test func webhook_retriesAfter500_thenSucceeds() throws {
+        let receiver = try WebhookReceiver(statuses: [500, 503])
+        defer { receiver.stop() }
+        let fx = try OutboxFixture()
+        defer { fx.remove() }
+        let clock = FakeClock()
+        let outbox = fx.makeOutbox(driver: WebhookOutboxDriver(url: receiver.url, secret: Self.secret), clock: clock)
+        let id = try fx.database.write { db in try outbox.enqueue(.make(), in: db, now: clock.now) }
+        _ = try outbox.deliverDueMessages()
+        var row = try #require(try fx.row(id))
+        #expect(row.int("attempts") == 1)
+        #expect(row.string("last_error") == "http status 500")
+        #expect(row.int("delivered_at") == nil)
+        clock.advance(1_000)
+        _ = try outbox.deliverDueMessages()
+        row = try #require(try fx.row(id))
+        #expect(row.string("last_error") == "http status 503")
+        clock.advance(2_000)
+        _ = try outbox.deliverDueMessages()
+        row = try #require(try fx.row(id))
+        #expect(row.int("attempts") == 3)
+        #expect(row.int("delivered_at") != nil)
+        #expect(row.string("body") == "[redacted after delivery]")
+        #expect(receiver.requests.count == 3)
+        // The same message each time.
+        #expect(Set(receiver.requests.map(\.body)).count == 1)
+    }
+
+    @Test func webhook_backgroundThread_givesUpAfterMaxAttempts() throws {
+        let receiver = try WebhookReceiver(statuses: Array(repeating: 500, count: 10))
+        defer { receiver.stop() }
+        let fx = try OutboxFixture()
+        defer { fx.remove() }
+        // Real clock, 10 ms backoff base: three attempts within ~30 ms.
+        let outbox = fx.makeOutbox(driver: WebhookOutboxDriver(url: receiver.url, secret: Self.secret), maxAttempts: 3, backoffBase: 10)
+        outbox.start()
+        defer { outbox.stop() }
+        let id = try outbox.send(.make())
+        #expect(eventually(seconds: 5) { (try? fx.row(id))??.int("failed_at") != nil })
+        let row = try #require(try fx.row(id))
+        #expect(row.int("attempts") == 3)
+        #expect(row.int("delivered_at") == nil)
+        #expect(row.string("last_error") == "http status 500")
+        usleep(100_000)
+        #expect(receiver.requests.count == 3)
+    }
+
+    @Test func webhook_closedPort_failsFast() throws {
+        let receiver = try WebhookReceiver()
+        let url = receiver.url
+        receiver.stop()
+        let fx = try OutboxFixture()
+        defer { fx.remove() }
+        let outbox = fx.makeOutbox(driver: WebhookOutboxDriver(url: url, secret: Self.secret))
+        let id = try fx.database.write { db in try outbox.enqueue(.make(), in: db, now: 1) }
+        let started = Clock.wallMilliseconds()
+        _ = try outbox.deliverDueMessages()
+        #expect(Clock.wallMilliseconds() - started < 2_000)
+        let row = try #require(try fx.row(id))
+        #expect(row.int("attempts") == 1)
+        #expect(row.string("last_error") == "connect: connection refused")
+        #expect(row.int("delivered_at") == nil && row.int("failed_at") == nil)
+    }
+
+    @Test func webhook_silentServer_timesOut() throws {
+        // A listening socket that never accepts: the TCP handshake completes, no response ever comes.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        listen(fd, 4)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        let port = UInt16(bigEndian: addr.sin_port)
+
+        let driver = WebhookOutboxDriver(url: "http://127.0.0.1:\(port)/", secret: Self.secret, timeoutMilliseconds: 300)
+        let fx = try OutboxFixture()
+        defer { fx.remove() }
+        try fx.database.write { db in try fx.makeOutbox(driver: driver).enqueue(.make(), in: db, now: 1) }
+        let message = try #require(try fx.rows().first)
+        let started = Clock.wallMilliseconds()
+        #expect(driver.deliver(message) == .failed(reason: "timeout"))
+        let elapsed = Clock.wallMilliseconds() - started
+        #expect(elapsed >= 250 && elapsed < 2_000)
+    }
+
+    @Test func webhook_badURL_failsWithoutNetwork() throws {
+        let fx = try OutboxFixture()
+        defer { fx.remove() }
+        try fx.database.write { db in try fx.makeOutbox(driver: NoneOutboxDriver()).enqueue(.make(), in: db, now: 1) }
+        let message = try #require(try fx.rows().first)
+        #expect(WebhookOutboxDriver(url: "ftp://example.com/", secret: Self.secret).deliver(message)
+            == .failed(reason: "webhook_url is not a valid http(s) URL"))
+    }
+}
