@@ -15,7 +15,7 @@ struct FluxerAuthCommand: ParsableCommand {
         Run `fluxer-auth config-keys` for every configuration key with its environment variable.
         """,
         version: FluxerAuthVersion.string,
-        subcommands: [Serve.self, Migrate.self, UserCommand.self, OutboxCLI.self, ConfigKeys.self, HashBenchmark.self],
+        subcommands: [Serve.self, Migrate.self, UserCommand.self, AppCommand.self, OutboxCLI.self, ConfigKeys.self, HashBenchmark.self],
         defaultSubcommand: nil
     )
 }
@@ -122,6 +122,32 @@ struct UserCommand: ParsableCommand {
             let config = common.load()
             do {
                 print(try UserCommands.token(config: config, email: email))
+            } catch {
+                fail(error.description, code: error.exitCode)
+            }
+        }
+    }
+}
+
+struct AppCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "app", abstract: "Create OAuth2 applications with their bots (JSON on stdout).", subcommands: [Create.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an application; prints id, client_id, client_secret, bot_id and bot_token (shown once).")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Owner user id.") var owner: String
+        @Option(help: "Application name (1-100 characters).") var name: String
+        @Option(name: .customLong("redirect-uri"), help: "Allowed redirect URI (repeatable): https, or http on localhost.")
+        var redirectURIs: [String] = []
+        @Flag(name: .customLong("public"), help: "Public bot: anyone may add it to a guild (default: only the owner).")
+        var botPublic = false
+
+        func run() throws {
+            let config = common.load()
+            do {
+                print(try AppCommands.create(config: config, owner: owner, name: name, redirectURIs: redirectURIs, botPublic: botPublic))
             } catch {
                 fail(error.description, code: error.exitCode)
             }

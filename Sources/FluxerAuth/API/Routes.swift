@@ -8,6 +8,7 @@ enum Routes {
         OpsRoutes.register(on: &router, context: context)
         AuthRoutes.register(on: &router, accounts: accounts)
         UserRoutes.register(on: &router, accounts: accounts)
+        ApplicationRoutes.register(on: &router, accounts: accounts, keys: accounts.botKeys)
         OutboxRoutes.register(on: &router, context: context)
         return router
     }

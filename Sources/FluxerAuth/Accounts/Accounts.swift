@@ -13,7 +13,8 @@ struct Invalidations {
 public final class Accounts: Sendable {
     let context: AppContext
     let hashPool: PasswordHashPool
-    let cache: SessionCache
+    let cache: PrincipalCache
+    let botKeys: BotTokenKeyRing
     let touches: SessionTouchQueue
 
     init(context: AppContext) throws {
@@ -22,7 +23,8 @@ public final class Accounts: Sendable {
         let hasher = PasswordHasher(opsLimit: UInt64(config.argon2OpsLimit), memLimitBytes: config.argon2MemoryKiB * 1024)
         let threads = config.hashThreads > 0 ? config.hashThreads : max(1, context.cpuCount)
         hashPool = try PasswordHashPool(hasher: hasher, threads: threads, maxQueued: 1024)
-        cache = SessionCache(ttlMilliseconds: Int64(config.sessionCacheTTLMilliseconds))
+        cache = PrincipalCache(ttlMilliseconds: Int64(config.sessionCacheTTLMilliseconds))
+        botKeys = config.botTokenKeyRing(secret: context.secretKey)
         touches = SessionTouchQueue(database: context.database)
     }
 
@@ -56,38 +58,77 @@ public final class Accounts: Sendable {
         }
     }
 
-    /// The caller from the cache only (event-loop fast path); nil means "ask the database".
-    func cachedPrincipal(_ request: HTTPRequest) -> Principal? {
-        cachedEntry(request).map { Principal(user: $0.user, kind: .session(hash: $0.session.hash)) }
+    /// The cache key of the request's credential: SHA-256 of a well-formed session token, or of a bot token
+    /// whose HMAC verified (a forged bot token never reaches the cache or the database).
+    private func credentialKey(_ request: HTTPRequest) -> (hash: [UInt8], credential: Credential, bot: BotToken.Verified?)? {
+        guard let credential = Credential.parse(request.headers["Authorization"]) else { return nil }
+        switch credential {
+        case .bare(let token), .bearer(let token):
+            guard SessionToken.isWellFormed(token) else { return nil }
+            return (SessionToken.hash(token), credential, nil)
+        case .bot(let token):
+            guard let verified = BotToken.verify(token, keys: botKeys) else { return nil }
+            return (BotToken.storageHash(token), credential, verified)
+        }
     }
 
-    /// The cache entry for the request's session, noting the use.
-    func cachedEntry(_ request: HTTPRequest) -> SessionCache.Entry? {
-        guard let token = Self.sessionToken(request) else { return nil }
-        let hash = SessionToken.hash(token)
+    /// The caller from the cache only (event-loop fast path); nil means "ask the database".
+    func cachedPrincipal(_ request: HTTPRequest) -> Principal? {
+        cachedEntry(request).map { Principal(user: $0.user, kind: $0.kind) }
+    }
+
+    /// The cache entry for the request's credential, noting a session's use.
+    func cachedEntry(_ request: HTTPRequest) -> PrincipalCache.Entry? {
+        guard let key = credentialKey(request) else { return nil }
         let now = self.now
-        guard let entry = cache.lookup(hash, now: now) else { return nil }
-        noteUse(hash, lastPersisted: entry.lastPersistedUse, now: now)
+        guard let entry = cache.lookup(key.hash, now: now) else { return nil }
+        if let last = entry.lastPersistedUse { noteUse(key.hash, lastPersisted: last, now: now) }
         return entry
     }
 
     /// The caller, from the cache or one indexed lookup; nil when unauthenticated.
     func principal(_ request: HTTPRequest) throws -> Principal? {
-        if let cached = cachedPrincipal(request) { return cached }
-        guard let token = Self.sessionToken(request) else { return nil }
-        let hash = SessionToken.hash(token)
-        let epoch = cache.epoch
-        guard let (session, user) = try context.database.read({ try SessionStore.lookup(hash: hash, in: $0) }) else { return nil }
+        guard let key = credentialKey(request) else { return nil }
         let now = self.now
-        cache.insert(session, user: user, readAt: epoch, now: now)
-        noteUse(hash, lastPersisted: session.lastUsedAt, now: now)
-        return Principal(user: user, kind: .session(hash: hash))
+        if let entry = cache.lookup(key.hash, now: now) {
+            if let last = entry.lastPersistedUse { noteUse(key.hash, lastPersisted: last, now: now) }
+            return Principal(user: entry.user, kind: entry.kind)
+        }
+        let epoch = cache.epoch
+        if let verified = key.bot {
+            guard let (_, bot) = try context.database.read({ db in
+                try ApplicationStore.botForToken(key.credential.token, botID: verified.botID, in: db)
+            }) else { return nil }
+            let kind = Principal.Kind.bot(applicationID: bot.id)
+            cache.insert(key.hash, user: bot, kind: kind, lastUsedAt: nil, readAt: epoch, now: now)
+            return Principal(user: bot, kind: kind)
+        }
+        guard let (session, user) = try context.database.read({ try SessionStore.lookup(hash: key.hash, in: $0) }) else { return nil }
+        let kind = Principal.Kind.session(hash: key.hash)
+        cache.insert(key.hash, user: user, kind: kind, lastUsedAt: session.lastUsedAt, readAt: epoch, now: now)
+        noteUse(key.hash, lastPersisted: session.lastUsedAt, now: now)
+        return Principal(user: user, kind: kind)
     }
 
-    /// The caller, or 401 `UNAUTHORIZED`.
-    func requireUser(_ request: HTTPRequest) throws -> Principal {
+    /// The caller, or 401 `UNAUTHORIZED`; bots on user-only routes get 403 `ACCESS_DENIED`.
+    func requireUser(_ request: HTTPRequest, allowBots: Bool = true) throws -> Principal {
         guard let principal = try principal(request) else { throw APIError.unauthorized }
+        if !allowBots && principal.isBot { throw APIError.accessDenied }
         return principal
+    }
+
+    /// Auth endpoints refuse bot tokens with 403 `BOT_USER_AUTH_ENDPOINT_ACCESS_DENIED`.
+    func refuseBots(_ request: HTTPRequest) throws {
+        guard case .bot? = Credential.parse(request.headers["Authorization"]) else { return }
+        if let principal = try principal(request), principal.isBot {
+            throw APIError(.forbidden, code: "BOT_USER_AUTH_ENDPOINT_ACCESS_DENIED", message: "Bot users cannot use this endpoint.")
+        }
+    }
+
+    /// The application and bot for a bot token (signature first, then the stored hash).
+    func bot(token: Substring) throws -> (Application, User)? {
+        guard let verified = BotToken.verify(token, keys: botKeys) else { return nil }
+        return try context.database.read { try ApplicationStore.botForToken(token, botID: verified.botID, in: $0) }
     }
 
     private func noteUse(_ hash: [UInt8], lastPersisted: Int64, now: Int64) {

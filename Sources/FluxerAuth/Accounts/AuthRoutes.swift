@@ -32,6 +32,7 @@ enum AuthRoutes {
 
     static func registerUser(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { finish in
+            try accounts.refuseBots(request)
             let body = try JSONBody.decode(RegisterBody.self, from: request)
             var errors: [FieldError] = []
             if let email = body.email, let e = AccountValidation.email(email) { errors.append(e) }
@@ -73,6 +74,7 @@ enum AuthRoutes {
 
     static func login(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { finish in
+            try accounts.refuseBots(request)
             let body = try JSONBody.decode(LoginBody.self, from: request)
             // Length rules answer before any hashing (PW-06), as the real server's schema does.
             var errors: [FieldError] = []
@@ -116,7 +118,7 @@ enum AuthRoutes {
     }
 
     static func listSessions(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
-        let principal = try accounts.requireUser(request)
+        let principal = try accounts.requireUser(request, allowBots: false)
         let sessions = try accounts.context.database.read { try SessionStore.list(userID: principal.user.id, in: $0) }
         let items: [JSONValue] = sessions.map { s in
             let info = ClientInfo.parse(userAgent: s.userAgent, isDesktopApp: s.isDesktop)
@@ -148,7 +150,7 @@ enum AuthRoutes {
     /// only the caller's own sessions can be ended.
     static func logoutSessions(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { finish in
-            let principal = try accounts.requireUser(request)
+            let principal = try accounts.requireUser(request, allowBots: false)
             let body = try JSONBody.decode(LogoutSessionsBody.self, from: request)
             guard body.session_id_hashes.count <= 100 else {
                 throw APIError.invalidField("session_id_hashes", "At most 100 session hashes.", code: "STRING_LENGTH_INVALID")
@@ -171,6 +173,7 @@ enum AuthRoutes {
     }
 
     static func verifyEmail(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+        try accounts.refuseBots(request)
         let body = try JSONBody.decode(TokenBody.self, from: request)
         let invalid = APIError.invalidField("token", "Invalid or expired verification token.", code: "INVALID_OR_EXPIRED_VERIFICATION_TOKEN")
         try accounts.write { db, invalidations in
@@ -186,6 +189,7 @@ enum AuthRoutes {
     }
 
     static func resendVerification(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+        try accounts.refuseBots(request)
         let principal = try accounts.requireUser(request)
         guard let email = principal.user.email else {
             throw APIError.invalidField("email", "This account has no email address.", code: "EMAIL_IS_REQUIRED")
@@ -208,6 +212,7 @@ enum AuthRoutes {
     /// per email and per IP (429 carries no information about the account either).
     static func forgotPassword(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { finish in
+            try accounts.refuseBots(request)
             let body = try JSONBody.decode(ForgotBody.self, from: request)
             if let e = AccountValidation.email(body.email) { throw APIError.invalidFormBody([e]) }
             try accounts.write { db, _ in
@@ -233,6 +238,7 @@ enum AuthRoutes {
 
     static func resetPassword(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { finish in
+            try accounts.refuseBots(request)
             let body = try JSONBody.decode(ResetBody.self, from: request)
             if let e = AccountValidation.password(body.password) { throw APIError.invalidFormBody([e]) }
             let invalid = APIError.invalidField("token", "Invalid or expired reset token.", code: "INVALID_OR_EXPIRED_RESET_TOKEN")

@@ -75,7 +75,7 @@ public enum UserCommands {
         }
     }
 
-    private static func withDatabase(_ config: Config, _ body: (Database) throws(Failure) -> String) throws(Failure) -> String {
+    static func withDatabase(_ config: Config, _ body: (Database) throws(Failure) -> String) throws(Failure) -> String {
         do {
             _ = try MigrateCommand.run(config: config)
         } catch {

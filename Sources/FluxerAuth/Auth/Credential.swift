@@ -41,12 +41,20 @@ public struct Principal: Sendable {
     public enum Kind: Sendable, Equatable {
         /// A user session; the hash identifies it (for `current` and logout).
         case session(hash: [UInt8])
+        /// A bot token of this application (the bot user id is the application id).
+        case bot(applicationID: UInt64)
     }
 
     /// The user (or bot user) acting.
     public var user: User
     /// The credential kind.
     public var kind: Kind
+
+    /// Whether the caller is a bot.
+    public var isBot: Bool {
+        if case .bot = kind { return true }
+        return false
+    }
 
     /// The session hash, when authenticated by a session.
     public var sessionHash: [UInt8]? {

@@ -46,6 +46,18 @@ public struct Config: Sendable {
     public var forgotEmailLimit = RateLimit(5, per: 30 * 60_000)
     /// Password-reset requests per client IP (real server: 20 per 30 minutes).
     public var forgotIPLimit = RateLimit(20, per: 30 * 60_000)
+    /// Client-secret and bot-token rotations per user (real server: 10 per hour).
+    public var rotateLimit = RateLimit(10, per: 3_600_000)
+    /// Bot-token HMAC keys (id → secret); empty means one key derived from the server secret.
+    public var botTokenKeys: [UInt8: [UInt8]] = [:]
+    /// The key that signs new bot tokens.
+    public var botTokenActiveKey: UInt8?
+
+    /// The bot-token key ring in force.
+    public func botTokenKeyRing(secret: [UInt8]) -> BotTokenKeyRing {
+        guard !botTokenKeys.isEmpty else { return .derived(from: secret) }
+        return BotTokenKeyRing(keys: botTokenKeys, activeKeyID: botTokenActiveKey ?? botTokenKeys.keys.max()!)
+    }
     /// Minimum log level.
     public var logLevel = "info"
     /// One line per request.

@@ -70,6 +70,19 @@ enum ConfigSchema {
         rate("ratelimit.login_ip", "login attempts per client IP") { c, v in c.loginIPLimit = v },
         rate("ratelimit.forgot_email", "password-reset requests per email address") { c, v in c.forgotEmailLimit = v },
         rate("ratelimit.forgot_ip", "password-reset requests per client IP") { c, v in c.forgotIPLimit = v },
+        rate("ratelimit.rotate", "client-secret and bot-token rotations per user") { c, v in c.rotateLimit = v },
+        list("security.bot_token_keys", "bot-token signing keys as [\"ID:base64url-secret\", …] (ID 0-255, secret ≥ 32 bytes); empty = derived from secret_key") { c, items throws(ConfigError) in
+            var keys: [UInt8: [UInt8]] = [:]
+            for item in items {
+                let parts = item.split(separator: ":", maxSplits: 1)
+                guard parts.count == 2, let id = UInt8(parts[0]), keys[id] == nil,
+                      let secret = Base64URL.decode(String(parts[1])), secret.count >= 32
+                else { throw ConfigError(key: "security.bot_token_keys", reason: "entries must be unique ID:base64url with ID 0-255 and at least 32 bytes of secret") }
+                keys[id] = secret
+            }
+            c.botTokenKeys = keys
+        },
+        integer("security.bot_token_active_key", "the bot_token_keys ID that signs new tokens (default: the highest)", 0...255) { c, v in c.botTokenActiveKey = UInt8(v) },
         string("log.level", "trace, debug, info, notice, warning, error or critical") { c, v throws(ConfigError) in
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(v) else {
                 throw ConfigError(key: "log.level", reason: "must be one of trace, debug, info, notice, warning, error, critical")
@@ -102,6 +115,9 @@ enum ConfigSchema {
 
     /// Rules that involve more than one key, checked once every layer is applied.
     static func validateCombinations(_ c: Config) throws(ConfigError) {
+        if let active = c.botTokenActiveKey, !c.botTokenKeys.isEmpty, c.botTokenKeys[active] == nil {
+            throw ConfigError(key: "security.bot_token_active_key", reason: "must be one of the IDs in security.bot_token_keys")
+        }
         if c.outboxDriver == .webhook {
             guard !c.outboxWebhookURL.isEmpty else {
                 throw ConfigError(key: "outbox.webhook_url", reason: "required when outbox.driver = \"webhook\"")

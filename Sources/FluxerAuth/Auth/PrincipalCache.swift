@@ -1,18 +1,19 @@
 import Synchronization
 
-/// Validated sessions kept in memory so the hot path (`GET /users/@me`) is answered without a database read.
+/// Validated credentials (session tokens and bot tokens) kept in memory, keyed by SHA-256 of the token, so the
+/// hot path (`GET /users/@me`) is answered without a database read.
 ///
 /// Correctness under revocation: every revoke bumps `epoch` and removes entries under the same lock, after its
 /// transaction commits; a reader only inserts what it read if the epoch did not move since it started, so a
 /// row read before a revoke can never be cached after it. Entries also expire after `ttl` so that, with
 /// several nodes on one database, a revoke elsewhere is honoured within that bound.
-public final class SessionCache: Sendable {
+public final class PrincipalCache: Sendable {
     struct Entry {
-        var session: SessionRecord
         var user: User
+        var kind: Principal.Kind
         var cachedAt: Int64
-        /// The last use time written (or queued) to the database.
-        var lastPersistedUse: Int64
+        /// Sessions: the last use time written (or queued) to the database; nil for other credentials.
+        var lastPersistedUse: Int64?
         /// `GET /users/@me`'s body for this user, serialized once.
         var userJSON: [UInt8]
     }
@@ -49,8 +50,8 @@ public final class SessionCache: Sendable {
         }
     }
 
-    /// Caches a row read at `epoch`, unless a revoke happened since.
-    func insert(_ session: SessionRecord, user: User, readAt epoch: UInt64, now: Int64) {
+    /// Caches a credential read at `epoch`, unless a revoke happened since.
+    func insert(_ hash: [UInt8], user: User, kind: Principal.Kind, lastUsedAt: Int64?, readAt epoch: UInt64, now: Int64) {
         guard ttl > 0 else { return }
         state.withLock { s in
             guard s.epoch == epoch else { return }
@@ -58,9 +59,9 @@ public final class SessionCache: Sendable {
                 s.entries.removeAll(keepingCapacity: true)
                 s.byUser.removeAll(keepingCapacity: true)
             }
-            s.entries[session.hash] = Entry(session: session, user: user, cachedAt: now, lastPersistedUse: session.lastUsedAt,
-                                            userJSON: user.privateJSON().bytes)
-            s.byUser[user.id, default: []].insert(session.hash)
+            s.entries[hash] = Entry(user: user, kind: kind, cachedAt: now, lastPersistedUse: lastUsedAt,
+                                    userJSON: user.privateJSON().bytes)
+            s.byUser[user.id, default: []].insert(hash)
         }
     }
 
@@ -69,7 +70,7 @@ public final class SessionCache: Sendable {
         state.withLock { s in s.entries[hash]?.lastPersistedUse = time }
     }
 
-    /// Forgets one session (after its revoke committed).
+    /// Forgets one credential (after its revoke committed).
     public func invalidate(session hash: [UInt8]) {
         state.withLock { s in
             s.epoch &+= 1
@@ -77,7 +78,7 @@ public final class SessionCache: Sendable {
         }
     }
 
-    /// Forgets every session of a user (after a revoke-all or a change to the user committed).
+    /// Forgets every credential of a user or bot (after a revoke-all, a token reset or a change to the user).
     public func invalidate(user userID: UInt64) {
         state.withLock { s in
             s.epoch &+= 1

@@ -1,0 +1,81 @@
+import FoundationEssentials
+import SQLite
+
+/// An OAuth2 application with its bot.
+public struct Application: Sendable, Equatable {
+    public var id: UInt64
+    public var ownerID: UInt64
+    public var name: String
+    public var description: String?
+    public var icon: String?
+    public var redirectURIs: [String]
+    public var botPublic: Bool
+    public var botRequireCodeGrant: Bool
+    public var flags: Int64
+    public var clientSecretHash: [UInt8]
+    public var botTokenHash: [UInt8]?
+    public var createdAt: Int64
+
+    static let columns = "id, owner_id, name, description, icon, redirect_uris, bot_public, bot_require_code_grant, flags, client_secret_hash, bot_token_hash, created_at"
+
+    init(row: Row) {
+        id = UInt64(bitPattern: row.int("id") ?? 0)
+        ownerID = UInt64(bitPattern: row.int("owner_id") ?? 0)
+        name = row.string("name") ?? ""
+        description = row.string("description")
+        icon = row.string("icon")
+        redirectURIs = (try? JSONDecoder().decode([String].self, from: Data((row.string("redirect_uris") ?? "[]").utf8))) ?? []
+        botPublic = row.bool("bot_public") ?? true
+        botRequireCodeGrant = row.bool("bot_require_code_grant") ?? false
+        flags = row.int("flags") ?? 0
+        clientSecretHash = row.blob("client_secret_hash") ?? []
+        botTokenHash = row.blob("bot_token_hash")
+        createdAt = row.int("created_at") ?? 0
+    }
+
+    static func encodeRedirectURIs(_ uris: [String]) -> String {
+        JSONValue.array(uris.map(JSONValue.string)).serialized
+    }
+
+    /// `ApplicationBotResponse` (the real server's `mapBotUserToResponse`), with the token when just minted.
+    static func botJSON(_ bot: User, token: String? = nil) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("id", .string(String(bot.id))), ("username", .string(bot.username)), ("discriminator", .string(bot.discriminatorText)),
+            ("avatar", bot.avatar.map(JSONValue.string) ?? .null), ("banner", .null), ("bio", .null),
+            ("mfa_enabled", false), ("authenticator_types", .array([])), ("flags", .int(bot.flags)),
+        ]
+        if let token { members.append(("token", .string(token))) }
+        return .object(members)
+    }
+
+    /// `ApplicationResponse`; `clientSecret` and `botToken` only right after they were generated.
+    func json(bot: User, clientSecret: String? = nil, botToken: String? = nil) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("id", .string(String(id))), ("name", .string(name)),
+            ("redirect_uris", .array(redirectURIs.map(JSONValue.string))),
+            ("bot_public", .bool(botPublic)), ("bot_require_code_grant", .bool(botRequireCodeGrant)),
+        ]
+        if let clientSecret { members.append(("client_secret", .string(clientSecret))) }
+        members.append(("bot", Self.botJSON(bot, token: botToken)))
+        return .object(members)
+    }
+
+    /// `ApplicationsMeResponse` (`GET /applications/@me`).
+    func meJSON(bot: User) -> JSONValue {
+        .object([
+            ("id", .string(String(id))), ("name", .string(name)), ("icon", icon.map(JSONValue.string) ?? .null),
+            ("description", description.map(JSONValue.string) ?? .null), ("bot_public", .bool(botPublic)),
+            ("bot_require_code_grant", .bool(botRequireCodeGrant)), ("flags", .int(flags)), ("bot", Self.botJSON(bot)),
+        ])
+    }
+
+    /// `ApplicationPublicResponse` (for the authorize page).
+    func publicJSON(bot: User?, scopes: [String]) -> JSONValue {
+        .object([
+            ("id", .string(String(id))), ("name", .string(name)), ("icon", icon.map(JSONValue.string) ?? .null),
+            ("description", description.map(JSONValue.string) ?? .null),
+            ("redirect_uris", .array(redirectURIs.map(JSONValue.string))), ("scopes", .array(scopes.map(JSONValue.string))),
+            ("bot_public", .bool(botPublic)), ("bot", bot.map { Self.botJSON($0) } ?? .null),
+        ])
+    }
+}

@@ -1,0 +1,233 @@
+import HTTPServer
+import SQLite
+
+/// `/oauth2/applications*` (owner's session; bots get 403 `ACCESS_DENIED`) and `/applications/@me` (bot token).
+enum ApplicationRoutes {
+    static let maxApplicationsPerOwner = 100
+    static let nameLength = 1...100
+    static let maxRedirectURIs = 10
+    static let maxRedirectURIBytes = 2048
+
+    static func register(on router: inout Router, accounts: Accounts, keys: BotTokenKeyRing) {
+        router.api(.POST, "/oauth2/applications") { request in try create(request, accounts, keys) }
+        router.api(.GET, "/oauth2/applications") { request in try list(request, accounts) }
+        router.api(.GET, "/oauth2/applications/:id") { request in
+            let (app, bot, _) = try owned(request, accounts)
+            return .json(.ok, app.json(bot: bot))
+        }
+        router.api(.PATCH, "/oauth2/applications/:id") { request in try update(request, accounts) }
+        router.addDeferred(.DELETE, "/oauth2/applications/:id") { request, writer in delete(request, writer, accounts) }
+        router.api(.GET, "/oauth2/applications/:id/public") { request in try publicInfo(request, accounts) }
+        router.addDeferred(.POST, "/oauth2/applications/:id/client-secret/reset") { request, writer in
+            resetClientSecret(request, writer, accounts)
+        }
+        router.addDeferred(.POST, "/oauth2/applications/:id/bot/reset-token") { request, writer in
+            resetBotToken(request, writer, accounts, keys)
+        }
+        for path in ["/applications/@me", "/oauth2/applications/@me"] {
+            router.api(.GET, path) { request in try applicationMe(request, accounts) }
+        }
+    }
+
+    static let unknownApplication = APIError(.notFound, code: "UNKNOWN_APPLICATION", message: "Unknown application.")
+
+    /// The application named by `:id`, its bot and the caller, when the caller owns it (404 unknown, 403 not owner).
+    static func owned(_ request: HTTPRequest, _ accounts: Accounts) throws -> (Application, User, Principal) {
+        let principal = try accounts.requireUser(request, allowBots: false)
+        guard let id = request.parameters["id"].flatMap(Snowflake.parse) else { throw unknownApplication }
+        let found = try accounts.context.database.read { db -> (Application, User)? in
+            guard let app = try ApplicationStore.find(id: id, in: db), let bot = try UserStore.find(id: id, in: db) else { return nil }
+            return (app, bot)
+        }
+        guard let (app, bot) = found else { throw unknownApplication }
+        guard app.ownerID == principal.user.id else { throw APIError.accessDenied }
+        return (app, bot, principal)
+    }
+
+    // MARK: - Create, list, update
+
+    struct CreateBody: Decodable {
+        var name: String
+        var redirect_uris: [String]?
+        var bot_public: Bool?
+        var bot_require_code_grant: Bool?
+    }
+
+    static func create(_ request: HTTPRequest, _ accounts: Accounts, _ keys: BotTokenKeyRing) throws -> HTTPResponse {
+        let principal = try accounts.requireUser(request, allowBots: false)
+        let body = try JSONBody.decode(CreateBody.self, from: request)
+        let name = body.name.trimmingASCIIWhitespace()
+        var errors: [FieldError] = []
+        if let e = validateName(name) { errors.append(e) }
+        errors += validateRedirectURIs(body.redirect_uris ?? [])
+        guard errors.isEmpty else { throw APIError.invalidFormBody(errors) }
+        guard principal.user.passwordHash != nil else {
+            throw APIError(.forbidden, code: "UNCLAIMED_ACCOUNT_CANNOT_CREATE_APPLICATIONS", message: "Claim your account before creating applications.")
+        }
+        let created = try accounts.write { db, _ -> ApplicationStore.Created in
+            let count = try db.queryOne("SELECT count(*) AS n FROM applications WHERE owner_id = ?", Int64(bitPattern: principal.user.id))?.int("n") ?? 0
+            guard count < maxApplicationsPerOwner else {
+                throw APIError.invalidField("name", "You have reached the maximum number of applications.", code: "MAX_APPLICATIONS_REACHED")
+            }
+            return try ApplicationStore.create(
+                id: accounts.context.snowflakes.next(), ownerID: principal.user.id, name: name, redirectURIs: body.redirect_uris ?? [],
+                botPublic: body.bot_public ?? true, botRequireCodeGrant: body.bot_require_code_grant ?? false, keys: keys,
+                now: accounts.now, in: db)
+        }
+        return .json(.ok, created.application.json(bot: created.bot, clientSecret: created.clientSecret, botToken: created.botToken))
+    }
+
+    static func list(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+        let principal = try accounts.requireUser(request, allowBots: false)
+        let items = try accounts.context.database.read { db -> [JSONValue] in
+            try ApplicationStore.list(ownerID: principal.user.id, in: db).compactMap { app in
+                try UserStore.find(id: app.id, in: db).map { app.json(bot: $0) }
+            }
+        }
+        return .json(.ok, JSONValue.array(items))
+    }
+
+    struct UpdateBody: Decodable {
+        var name: String?
+        var redirect_uris: [String]?
+        var bot_public: Bool?
+        var bot_require_code_grant: Bool?
+    }
+
+    static func update(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+        let (app, bot, _) = try owned(request, accounts)
+        let body = try JSONBody.decode(UpdateBody.self, from: request)
+        var updated = app
+        var errors: [FieldError] = []
+        if let name = body.name {
+            let trimmed = name.trimmingASCIIWhitespace()
+            if let e = validateName(trimmed) { errors.append(e) }
+            updated.name = trimmed
+        }
+        if let uris = body.redirect_uris {
+            errors += validateRedirectURIs(uris)
+            updated.redirectURIs = uris
+        }
+        guard errors.isEmpty else { throw APIError.invalidFormBody(errors) }
+        if let v = body.bot_public { updated.botPublic = v }
+        if let v = body.bot_require_code_grant { updated.botRequireCodeGrant = v }
+        try accounts.write { db, _ in try ApplicationStore.update(updated, in: db) }
+        return .json(.ok, updated.json(bot: bot))
+    }
+
+    static func publicInfo(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+        guard let id = request.parameters["id"].flatMap(Snowflake.parse) else { throw unknownApplication }
+        let found = try accounts.context.database.read { db -> (Application, User?)? in
+            guard let app = try ApplicationStore.find(id: id, in: db) else { return nil }
+            return (app, try UserStore.find(id: id, in: db))
+        }
+        guard let (app, bot) = found else { throw unknownApplication }
+        return .json(.ok, app.publicJSON(bot: bot, scopes: OAuthScopes.offered))
+    }
+
+    // MARK: - Sudo operations
+
+    struct SudoBody: Decodable {
+        var password: String?
+    }
+
+    static func sudoBody(_ request: HTTPRequest) throws -> SudoBody {
+        request.body.isEmpty ? SudoBody() : try JSONBody.decode(SudoBody.self, from: request)
+    }
+
+    static func delete(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+        writer.respondAsync { reply in
+            let (app, _, principal) = try owned(request, accounts)
+            let body = try sudoBody(request)
+            try accounts.requireSudo(principal, password: body.password, reply: reply) {
+                try accounts.write { db, invalidations in
+                    try ApplicationStore.delete(id: app.id, in: db)
+                    invalidations.users.append(app.id)
+                }
+                reply(.noContent)
+            }
+        }
+    }
+
+    static func resetClientSecret(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+        writer.respondAsync { reply in
+            let (app, bot, principal) = try owned(request, accounts)
+            let body = try sudoBody(request)
+            try rotateLimit(principal, accounts)
+            try accounts.requireSudo(principal, password: body.password, reply: reply) {
+                let secret = try accounts.write { db, _ in
+                    try ApplicationStore.resetClientSecret(id: app.id, now: accounts.now, in: db)
+                }
+                reply(.json(.ok, app.json(bot: bot, clientSecret: secret)))
+            }
+        }
+    }
+
+    static func resetBotToken(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts, _ keys: BotTokenKeyRing) {
+        writer.respondAsync { reply in
+            let (app, bot, principal) = try owned(request, accounts)
+            let body = try sudoBody(request)
+            try rotateLimit(principal, accounts)
+            try accounts.requireSudo(principal, password: body.password, reply: reply) {
+                // The old token's cached principal dies with the commit (invalidation by bot user id).
+                let token = try accounts.write { db, invalidations in
+                    invalidations.users.append(app.id)
+                    return try ApplicationStore.resetBotToken(id: app.id, keys: keys, now: accounts.now, in: db)
+                }
+                reply(.json(.ok, JSONValue.object([("token", .string(token)), ("bot", Application.botJSON(bot))])))
+            }
+        }
+    }
+
+    /// Secret and token rotation: 10 per hour per user, as the real server's rotate routes.
+    static func rotateLimit(_ principal: Principal, _ accounts: Accounts) throws {
+        try accounts.write { db, _ in
+            try accounts.throttle([("rotate:user:\(principal.user.id)", accounts.context.config.rotateLimit)], in: db)
+        }
+    }
+
+    // MARK: - Bot
+
+    /// `GET /applications/@me`: bot tokens only (the `Bot` prefix case-insensitive here, as the real server);
+    /// anything else is 401 `INVALID_TOKEN`.
+    static func applicationMe(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+        let invalid = APIError(.unauthorized, code: "INVALID_TOKEN", message: "Invalid token.")
+        guard let header = request.headers["Authorization"], header.utf8.count > 4,
+              header.prefix(4).lowercased() == "bot ",
+              let (app, bot) = try accounts.bot(token: header.dropFirst(4))
+        else { throw invalid }
+        return .json(.ok, app.meJSON(bot: bot))
+    }
+
+    // MARK: - Validation
+
+    static func validateName(_ name: String) -> FieldError? {
+        guard nameLength.contains(AccountValidation.jsLength(name)) else {
+            return FieldError(path: "name", message: "Name must be between 1 and 100 characters.", code: "STRING_LENGTH_INVALID")
+        }
+        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            return FieldError(path: "name", message: "Name contains invalid characters.", code: "INVALID_FORMAT")
+        }
+        return nil
+    }
+
+    static func validateRedirectURIs(_ uris: [String]) -> [FieldError] {
+        guard uris.count <= maxRedirectURIs else {
+            return [FieldError(path: "redirect_uris", message: "At most \(maxRedirectURIs) redirect URIs.", code: "INVALID_FORMAT")]
+        }
+        return uris.enumerated().compactMap { i, uri in
+            RedirectURI.isAllowedForRegistration(uri)
+                ? nil
+                : FieldError(path: "redirect_uris.\(i)", message: "Redirect URIs must be absolute https URLs (http only for localhost), without a fragment.", code: "INVALID_URL_FORMAT")
+        }
+    }
+}
+
+/// Snowflake ids as they appear in paths and JSON: decimal, no sign, no leading zero.
+enum Snowflake {
+    static func parse(_ text: String) -> UInt64? {
+        guard !text.isEmpty, text.utf8.count <= 20, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              text.first != "0" || text == "0" else { return nil }
+        return UInt64(text)
+    }
+}

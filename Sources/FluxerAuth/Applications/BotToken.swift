@@ -1,0 +1,96 @@
+import Crypto
+
+/// The HMAC keys that sign bot tokens: one active key signs new tokens; every listed key still verifies, so a
+/// key can be rotated without downtime and retired by removing it from the list.
+public struct BotTokenKeyRing: Sendable {
+    /// Key id → secret (≥ 32 bytes).
+    public let keys: [UInt8: [UInt8]]
+    /// The key new tokens are signed with.
+    public let activeKeyID: UInt8
+
+    /// A key ring; `activeKeyID` must be one of `keys`.
+    public init(keys: [UInt8: [UInt8]], activeKeyID: UInt8) {
+        precondition(keys[activeKeyID] != nil, "the active bot token key must be in the key list")
+        self.keys = keys
+        self.activeKeyID = activeKeyID
+    }
+
+    /// The ring used when none is configured: key 0 derived from the server secret.
+    public static func derived(from secret: [UInt8]) -> BotTokenKeyRing {
+        BotTokenKeyRing(keys: [0: HMAC.sha256(key: secret, message: Array("fluxer-auth/bot-token-key/0".utf8))], activeKeyID: 0)
+    }
+}
+
+/// Bot tokens (DESIGN): `<bot_user_id>.<base64url payload>`, where the payload is
+/// `version(1) ‖ key id(1) ‖ created ms(8, big-endian) ‖ random(24) ‖ HMAC-SHA256 tag(32)` and the tag covers
+/// `"<bot_user_id>." ‖ everything in the payload before it`. A forged or altered token fails the HMAC check
+/// before any database read; the database holds only SHA-256 of the current token, so a reset kills the old
+/// one at once.
+public enum BotToken {
+    static let version: UInt8 = 1
+    static let randomCount = 24
+    static let signedCount = 1 + 1 + 8 + randomCount
+    static let payloadCount = signedCount + 32
+    static let maxIDDigits = 20
+
+    /// What a token says about itself once its signature checks out.
+    public struct Verified: Sendable, Equatable {
+        /// The bot user (= application) id.
+        public let botID: UInt64
+        /// When it was minted (unix ms).
+        public let createdAt: Int64
+        /// The key that signed it.
+        public let keyID: UInt8
+    }
+
+    /// Mints a token for `botID` with the ring's active key.
+    public static func mint(botID: UInt64, createdAt: Int64, keys: BotTokenKeyRing) -> String {
+        var payload: [UInt8] = [version, keys.activeKeyID]
+        payload.reserveCapacity(payloadCount)
+        withUnsafeBytes(of: UInt64(bitPattern: createdAt).bigEndian) { payload.append(contentsOf: $0) }
+        payload += SecureRandom.bytes(randomCount)
+        let prefix = "\(botID)."
+        payload += HMAC.sha256(key: keys.keys[keys.activeKeyID]!, message: Array(prefix.utf8) + payload)
+        return prefix + Base64URL.encode(payload)
+    }
+
+    /// Checks shape and signature only (no I/O): nil for anything malformed, signed by an unknown key, or
+    /// whose tag does not match (compared in constant time).
+    public static func verify(_ token: Substring, keys: BotTokenKeyRing) -> Verified? {
+        guard let dot = token.firstIndex(of: ".") else { return nil }
+        let idText = token[..<dot]
+        guard !idText.isEmpty, idText.utf8.count <= maxIDDigits, idText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              idText.first != "0", let botID = UInt64(idText),
+              let payload = Base64URL.decode(String(token[token.index(after: dot)...])), payload.count == payloadCount,
+              payload[0] == version, let key = keys.keys[payload[1]]
+        else { return nil }
+        let expected = HMAC.sha256(key: key, message: Array(idText.utf8) + [UInt8(ascii: ".")] + payload[0..<signedCount])
+        guard ConstantTime.equals(expected, Array(payload[signedCount...])) else { return nil }
+        var created: UInt64 = 0
+        for b in payload[2..<10] { created = created << 8 | UInt64(b) }
+        return Verified(botID: botID, createdAt: Int64(bitPattern: created), keyID: payload[1])
+    }
+
+    /// SHA-256 of the whole token: what the database keeps.
+    public static func storageHash(_ token: some StringProtocol) -> [UInt8] { SHA256.hash(Array(token.utf8)) }
+
+    /// A short preview of the token's random part, for listings (never enough to use).
+    public static func preview(_ token: String) -> String {
+        guard let dot = token.firstIndex(of: ".") else { return "" }
+        return String(token[token.index(after: dot)...].dropFirst(16).prefix(8))
+    }
+}
+
+/// OAuth2 client secrets: 256 random bits, unpadded base64url; only SHA-256 stored, compared in constant time.
+public enum ClientSecret {
+    /// A new secret.
+    public static func generate() -> String { Base64URL.encode(SecureRandom.bytes(32)) }
+
+    /// What the database keeps.
+    public static func hash(_ secret: String) -> [UInt8] { SHA256.hash(Array(secret.utf8)) }
+
+    /// Whether `secret` matches the stored hash.
+    public static func matches(_ secret: String, hash: [UInt8]) -> Bool {
+        ConstantTime.equals(SHA256.hash(Array(secret.utf8)), hash)
+    }
+}
