@@ -65,6 +65,11 @@ public struct APIError: HTTPResponseError, Sendable {
     public static let unauthorized = APIError(.unauthorized, code: "UNAUTHORIZED", message: "Unauthorized.")
     /// 403 `ACCESS_DENIED`.
     public static let accessDenied = APIError(.forbidden, code: "ACCESS_DENIED", message: "Access denied.")
+    /// 403 `MISSING_OAUTH_SCOPE` with `required_scope`.
+    static func missingScope(_ scope: OAuthScope) -> APIError {
+        APIError(.forbidden, code: "MISSING_OAUTH_SCOPE", message: "Missing OAuth2 scope.", extra: [("required_scope", .string(scope.rawValue))])
+    }
+
     /// 404 `NOT_FOUND`.
     public static let notFound = APIError(.notFound, code: "NOT_FOUND", message: "Not found.")
     /// 500 with no detail; the cause goes to the log only.

@@ -15,8 +15,10 @@ public struct Application: Sendable, Equatable {
     public var clientSecretHash: [UInt8]
     public var botTokenHash: [UInt8]?
     public var createdAt: Int64
+    /// A public client has no usable secret and must use PKCE (RFC 7636, RFC 9700 §2.1.1).
+    public var isPublicClient: Bool
 
-    static let columns = "id, owner_id, name, description, icon, redirect_uris, bot_public, bot_require_code_grant, flags, client_secret_hash, bot_token_hash, created_at"
+    static let columns = "id, owner_id, name, description, icon, redirect_uris, bot_public, bot_require_code_grant, flags, client_secret_hash, bot_token_hash, created_at, public_client"
 
     init(row: Row) {
         id = UInt64(bitPattern: row.int("id") ?? 0)
@@ -31,6 +33,7 @@ public struct Application: Sendable, Equatable {
         clientSecretHash = row.blob("client_secret_hash") ?? []
         botTokenHash = row.blob("bot_token_hash")
         createdAt = row.int("created_at") ?? 0
+        isPublicClient = row.bool("public_client") ?? false
     }
 
     static func encodeRedirectURIs(_ uris: [String]) -> String {

@@ -122,7 +122,7 @@ enum ApplicationRoutes {
             return (app, try UserStore.find(id: id, in: db))
         }
         guard let (app, bot) = found else { throw unknownApplication }
-        return .json(.ok, app.publicJSON(bot: bot, scopes: OAuthScopes.offered))
+        return .json(.ok, app.publicJSON(bot: bot, scopes: OAuthScope.offered.map(\.rawValue)))
     }
 
     // MARK: - Sudo operations

@@ -3,6 +3,23 @@
 enum RedirectURI {
     static let maxBytes = 2048
 
+    /// The registered URI that `requested` designates: exact string match (AZ-01), except that a registered
+    /// `http://127.0.0.1/…` or `http://[::1]/…` also matches the same URI with any port (RFC 8252 §7.3, AZ-02).
+    static func match(_ requested: String, registered: [String]) -> String? {
+        if registered.contains(requested) { return requested }
+        for uri in registered {
+            for host in ["http://127.0.0.1", "http://[::1]"] where uri.hasPrefix(host) && requested.hasPrefix(host + ":") {
+                let registeredRest = uri.dropFirst(host.count)
+                guard registeredRest.isEmpty || registeredRest.hasPrefix("/") || registeredRest.hasPrefix("?") else { continue }
+                let afterColon = requested.dropFirst(host.count + 1)
+                let port = afterColon.prefix { $0.isASCII && $0.isNumber }
+                guard !port.isEmpty, port.count <= 5, let n = Int(port), n > 0, n <= 65535 else { continue }
+                if afterColon.dropFirst(port.count) == registeredRest { return requested }
+            }
+        }
+        return nil
+    }
+
     static func isAllowedForRegistration(_ uri: String) -> Bool {
         guard !uri.isEmpty, uri.utf8.count <= maxBytes,
               uri.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), !uri.contains("#")
@@ -34,7 +51,3 @@ enum RedirectURI {
     }
 }
 
-/// OAuth2 scopes this server offers (the OAuth2 issue gives them their behaviour).
-enum OAuthScopes {
-    static let offered = ["identify", "email", "guilds", "connections", "bot"]
-}

@@ -43,12 +43,26 @@ public struct Principal: Sendable {
         case session(hash: [UInt8])
         /// A bot token of this application (the bot user id is the application id).
         case bot(applicationID: UInt64)
+        /// An OAuth2 access token granted to an application with these scopes.
+        case oauth(applicationID: UInt64, scopes: [String], expiresAt: Int64)
     }
 
     /// The user (or bot user) acting.
     public var user: User
     /// The credential kind.
     public var kind: Kind
+
+    /// Whether the caller holds an OAuth2 access token (routes must opt in to accept it).
+    public var isOAuth: Bool {
+        if case .oauth = kind { return true }
+        return false
+    }
+
+    /// The OAuth2 scopes, for OAuth2 callers.
+    public var oauthScopes: [String] {
+        if case .oauth(_, let scopes, _) = kind { return scopes }
+        return []
+    }
 
     /// Whether the caller is a bot.
     public var isBot: Bool {

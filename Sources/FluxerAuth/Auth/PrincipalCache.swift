@@ -42,7 +42,9 @@ public final class PrincipalCache: Sendable {
         guard ttl > 0 else { return nil }
         return state.withLock { s in
             guard let entry = s.entries[hash] else { return nil }
-            if now - entry.cachedAt > ttl {
+            var expired = now - entry.cachedAt > ttl
+            if case .oauth(_, _, let expiresAt) = entry.kind, now >= expiresAt { expired = true }
+            if expired {
                 Self.remove(hash, userID: entry.user.id, from: &s)
                 return nil
             }
@@ -59,8 +61,10 @@ public final class PrincipalCache: Sendable {
                 s.entries.removeAll(keepingCapacity: true)
                 s.byUser.removeAll(keepingCapacity: true)
             }
+            var includeEmail = true
+            if case .oauth(_, let scopes, _) = kind { includeEmail = scopes.contains("email") }
             s.entries[hash] = Entry(user: user, kind: kind, cachedAt: now, lastPersistedUse: lastUsedAt,
-                                    userJSON: user.privateJSON().bytes)
+                                    userJSON: user.privateJSON(includeEmail: includeEmail).bytes)
             s.byUser[user.id, default: []].insert(hash)
         }
     }

@@ -48,6 +48,9 @@ public struct Config: Sendable {
     public var forgotIPLimit = RateLimit(20, per: 30 * 60_000)
     /// Client-secret and bot-token rotations per user (real server: 10 per hour).
     public var rotateLimit = RateLimit(10, per: 3_600_000)
+    /// Require PKCE (S256) from every client, not only public ones (RFC 9700 §2.1.1 recommends it; off by default
+    /// because many OAuth2 libraries do not send it).
+    public var oauthRequirePKCE = false
     /// Bot-token HMAC keys (id → secret); empty means one key derived from the server secret.
     public var botTokenKeys: [UInt8: [UInt8]] = [:]
     /// The key that signs new bot tokens.

@@ -83,6 +83,7 @@ enum ConfigSchema {
             c.botTokenKeys = keys
         },
         integer("security.bot_token_active_key", "the bot_token_keys ID that signs new tokens (default: the highest)", 0...255) { c, v in c.botTokenActiveKey = UInt8(v) },
+        bool("oauth.require_pkce", "require PKCE (S256) from every OAuth2 client, not only public ones") { c, v in c.oauthRequirePKCE = v },
         string("log.level", "trace, debug, info, notice, warning, error or critical") { c, v throws(ConfigError) in
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(v) else {
                 throw ConfigError(key: "log.level", reason: "must be one of trace, debug, info, notice, warning, error, critical")

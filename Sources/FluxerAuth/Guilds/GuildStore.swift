@@ -1,0 +1,68 @@
+import SQLite
+
+/// The small guild model the `bot` scope needs: guilds with an owner and members holding permission bits.
+struct Guild: Sendable, Equatable {
+    var id: UInt64
+    var name: String
+    var icon: String?
+    var ownerID: UInt64
+    var createdAt: Int64
+}
+
+enum GuildStore {
+    static func create(id: UInt64, name: String, ownerID: UInt64, now: Int64, in db: Connection) throws -> Guild {
+        try db.run("INSERT INTO guilds (id, name, owner_id, created_at) VALUES (?, ?, ?, ?)",
+                   Int64(bitPattern: id), name, Int64(bitPattern: ownerID), now)
+        try addMember(guildID: id, userID: ownerID, permissions: GuildPermission.all, source: "OWNER", now: now, in: db)
+        return Guild(id: id, name: name, icon: nil, ownerID: ownerID, createdAt: now)
+    }
+
+    static func find(id: UInt64, in db: Connection) throws -> Guild? {
+        try db.queryOne("SELECT id, name, icon, owner_id, created_at FROM guilds WHERE id = ?", Int64(bitPattern: id)).map(guild)
+    }
+
+    static func addMember(guildID: UInt64, userID: UInt64, permissions: Int64, source: String, now: Int64, in db: Connection) throws {
+        try db.run("INSERT INTO guild_members (guild_id, user_id, permissions, join_source, joined_at) VALUES (?, ?, ?, ?, ?)",
+                   Int64(bitPattern: guildID), Int64(bitPattern: userID), permissions, source, now)
+    }
+
+    /// A member's permission bits, or nil when not a member.
+    static func permissions(guildID: UInt64, userID: UInt64, in db: Connection) throws -> Int64? {
+        try db.queryOne("SELECT permissions FROM guild_members WHERE guild_id = ? AND user_id = ?",
+                        Int64(bitPattern: guildID), Int64(bitPattern: userID))?.int("permissions")
+    }
+
+    /// Guilds a user is in, with their permissions there, by id.
+    static func memberships(userID: UInt64, in db: Connection) throws -> [(Guild, Int64)] {
+        try db.query("""
+            SELECT g.id, g.name, g.icon, g.owner_id, g.created_at, m.permissions
+            FROM guild_members m JOIN guilds g ON g.id = m.guild_id WHERE m.user_id = ? ORDER BY g.id
+            """, Int64(bitPattern: userID)).map { (guild($0), $0.int("permissions") ?? 0) }
+    }
+
+    /// Whether the user may manage the guild: its owner, or MANAGE_GUILD / ADMINISTRATOR.
+    static func canManage(guild: Guild, userID: UInt64, in db: Connection) throws -> Bool {
+        if guild.ownerID == userID { return true }
+        guard let bits = try permissions(guildID: guild.id, userID: userID, in: db) else { return false }
+        return bits & (GuildPermission.manageGuild | GuildPermission.administrator) != 0
+    }
+
+    private static func guild(_ row: Row) -> Guild {
+        Guild(id: UInt64(bitPattern: row.int("id") ?? 0), name: row.string("name") ?? "", icon: row.string("icon"),
+              ownerID: UInt64(bitPattern: row.int("owner_id") ?? 0), createdAt: row.int("created_at") ?? 0)
+    }
+
+    /// The guild shape of `GET /users/@me/guilds`: the issue's `{id, name, icon, owner, permissions}` plus the real
+    /// server's fields with their defaults.
+    static func json(_ guild: Guild, permissions: Int64, userID: UInt64) -> JSONValue {
+        .object([
+            ("id", .string(String(guild.id))), ("name", .string(guild.name)), ("icon", guild.icon.map(JSONValue.string) ?? .null),
+            ("owner", .bool(guild.ownerID == userID)), ("owner_id", .string(String(guild.ownerID))),
+            ("permissions", .string(String(guild.ownerID == userID ? GuildPermission.all : permissions))),
+            ("banner", .null), ("splash", .null), ("vanity_url_code", .null), ("features", .array([])),
+            ("system_channel_id", .null), ("rules_channel_id", .null), ("afk_channel_id", .null), ("afk_timeout", 300),
+            ("verification_level", 0), ("mfa_level", 0), ("nsfw_level", 0), ("explicit_content_filter", 0),
+            ("default_message_notifications", 0),
+        ])
+    }
+}

@@ -1,0 +1,296 @@
+import Crypto
+import HTTPServer
+import SQLite
+
+/// The authorization endpoint as a browser sees it: `GET /oauth2/authorize` (login form or consent page),
+/// `POST /oauth2/authorize/login`, `POST /oauth2/authorize/decision`, and the JSON `POST /oauth2/authorize/consent`
+/// the real web app uses.
+enum AuthorizeRoutes {
+    static func register(on router: inout Router, accounts: Accounts) {
+        let web = WebSession(config: accounts.context.config, secret: accounts.context.secretKey)
+        let grants = OAuthGrants(accounts: accounts)
+        router.api(.GET, "/oauth2/authorize") { request in
+            try show(pairs: request.queryItems, request: request, accounts: accounts, web: web, grants: grants)
+        }
+        router.addDeferred(.POST, "/oauth2/authorize/login") { request, writer in
+            login(request, writer, accounts, web)
+        }
+        router.api(.POST, "/oauth2/authorize/decision") { request in
+            try decide(request, accounts, web, grants)
+        }
+        router.api(.POST, "/oauth2/authorize/consent") { request in
+            try consentAPI(request, accounts, grants)
+        }
+        router.add(.GET, "/oauth2/authorized", runsOnEventLoop: true) { _ in
+            WebPage.render(title: "Authorized", body: "<h1>All set</h1><p>The application was authorized. You can close this window.</p>")
+        }
+        router.add(.GET, "/oauth2/assets/authorize.css", runsOnEventLoop: true) { _ in
+            HTTPResponse(status: .ok, headers: ["Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=86400",
+                                                "X-Content-Type-Options": "nosniff"], body: Array(WebPage.stylesheet.utf8))
+        }
+    }
+
+    // MARK: - The page
+
+    /// Validates the request, then shows the login form, the consent page, or (prompt=none) answers at once.
+    static func show(pairs: [(name: String, value: String)], request: HTTPRequest, accounts: Accounts, web: WebSession,
+                     grants: OAuthGrants, loginError: String? = nil) throws -> HTTPResponse {
+        let parsed = try accounts.context.database.read { try AuthorizeRequest.parse(pairs, config: accounts.context.config, in: $0) }
+        let authorize: AuthorizeRequest
+        switch parsed {
+        case .failure(let failure): return respond(failure, accounts, status: .found)
+        case .success(let r): authorize = r
+        }
+        let principal = try webPrincipal(request, accounts, web)
+        if authorize.prompt == "none" {
+            guard let principal else { return redirectError(authorize, "login_required", "The user is not signed in.", accounts, status: .found) }
+            guard try grants.priorConsentCovers(authorize, user: principal.user) else {
+                return redirectError(authorize, "consent_required", "The user has not authorized these scopes.", accounts, status: .found)
+            }
+            return try approval(authorize, principal.user, grants, accounts, status: .found)
+        }
+        guard let principal, let sessionHash = principal.sessionHash else {
+            return loginPage(authorize, web: web, error: loginError)
+        }
+        return try consentPage(authorize, user: principal.user, csrf: web.csrfToken(sessionHash: sessionHash), accounts: accounts)
+    }
+
+    /// The signed-in user from the session cookie (only real user sessions count).
+    static func webPrincipal(_ request: HTTPRequest, _ accounts: Accounts, _ web: WebSession) throws -> Principal? {
+        guard let token = web.sessionToken(request) else { return nil }
+        var headers = HTTPHeaders()
+        headers.add("Authorization", token)
+        var carrier = HTTPRequest(method: .GET, path: "/", headers: headers)
+        carrier.remoteAddress = request.remoteAddress
+        guard let principal = try accounts.principal(carrier), !principal.isBot, principal.sessionHash != nil else { return nil }
+        return principal
+    }
+
+    static func loginPage(_ authorize: AuthorizeRequest, web: WebSession, error: String?) -> HTTPResponse {
+        let csrf = Base64URL.encode(SecureRandom.bytes(24))
+        let app = authorize.application
+        var response = WebPage.render(status: error == nil ? .ok : .badRequest, title: "Sign in", body: """
+            <div class="app"><div class="avatar" aria-hidden="true">\(WebPage.escape(String(app.name.prefix(1)).uppercased()))</div>
+            <div><h1>Sign in to continue</h1><p class="muted">\(WebPage.escape(app.name)) wants to access your Fluxer account.</p></div></div>
+            \(error.map { "<p class=\"error\" role=\"alert\">\(WebPage.escape($0))</p>" } ?? "")
+            <form method="post" action="/oauth2/authorize/login">
+            \(WebPage.hiddenFields(authorize.parameters))
+            <input type="hidden" name="csrf" value="\(csrf)">
+            <label for="email">Email</label>
+            <input id="email" name="email" type="email" autocomplete="username" required maxlength="254" autofocus>
+            <label for="password">Password</label>
+            <input id="password" name="password" type="password" autocomplete="current-password" required minlength="8" maxlength="256">
+            <div class="actions"><button class="primary" type="submit">Sign in</button></div>
+            </form>
+            """)
+        response.headers.add("Set-Cookie", web.setCookie(name: web.csrfCookie, value: csrf, maxAge: 3600))
+        return response
+    }
+
+    static func consentPage(_ authorize: AuthorizeRequest, user: User, csrf: String, accounts: Accounts) throws -> HTTPResponse {
+        let app = authorize.application
+        if authorize.scopes.contains(.bot) && !app.botPublic && app.ownerID != user.id {
+            return WebPage.error("This bot is private: only its owner can add it.", status: .forbidden, title: "Private bot")
+        }
+        var guildPicker = ""
+        if authorize.scopes.contains(.bot) {
+            let manageable = try accounts.context.database.read { db in
+                try GuildStore.memberships(userID: user.id, in: db).map(\.0).filter { try GuildStore.canManage(guild: $0, userID: user.id, in: db) }
+            }
+            if let chosen = authorize.guildID {
+                let name = manageable.first { $0.id == chosen }?.name ?? "the requested community"
+                guildPicker = "<p>The bot will be added to <strong>\(WebPage.escape(name))</strong>.</p>"
+            } else if manageable.isEmpty {
+                guildPicker = "<p class=\"muted\">You do not manage any community, so the bot cannot be added anywhere yet.</p>"
+            } else {
+                let options = manageable.map { "<option value=\"\($0.id)\">\(WebPage.escape($0.name))</option>" }.joined()
+                guildPicker = "<label for=\"guild_id\">Add the bot to</label><select id=\"guild_id\" name=\"guild_id\" required>\(options)</select>"
+            }
+            if authorize.permissions != 0 {
+                guildPicker += "<p class=\"muted\">Requested permissions: \(authorize.permissions)</p>"
+            }
+        }
+        let scopeItems = authorize.scopes.map { "<li>\(WebPage.escape($0.consentText))</li>" }.joined()
+        let destination = authorize.redirectURI.flatMap(WebPage.origin(of:))
+        let fields = authorize.parameters.filter { !(authorize.guildID == nil && $0.0 == "guild_id") }
+        return WebPage.render(title: "Authorize \(app.name)", body: """
+            <div class="app"><div class="avatar" aria-hidden="true">\(WebPage.escape(String(app.name.prefix(1)).uppercased()))</div>
+            <div><h1>\(WebPage.escape(app.name))</h1><p class="muted">wants to access your Fluxer account</p></div></div>
+            <p>This will allow the application to:</p>
+            <ul class="scopes">\(scopeItems)</ul>
+            <form method="post" action="/oauth2/authorize/decision">
+            \(WebPage.hiddenFields(fields))
+            <input type="hidden" name="csrf" value="\(csrf)">
+            \(guildPicker)
+            \(destination.map { "<p class=\"muted\">Once you authorize, you will be sent to \(WebPage.escape($0)).</p>" } ?? "")
+            <div class="actions">
+            <button type="submit" name="action" value="cancel">Cancel</button>
+            <button class="primary" type="submit" name="action" value="authorize">Authorize</button>
+            </div>
+            </form>
+            <p class="signed-in">Signed in as <strong>\(WebPage.escape(user.username))</strong>#\(user.discriminatorText)</p>
+            """, formTargets: destination.map { [$0] } ?? [])
+    }
+
+    // MARK: - Form posts
+
+    static func formPairs(_ request: HTTPRequest) -> [(name: String, value: String)]? {
+        guard let type = request.headers["Content-Type"],
+              type.split(separator: ";").first.map({ $0.trimmingASCIIWhitespace().lowercased() }) == "application/x-www-form-urlencoded"
+        else { return nil }
+        return FormURLEncoding.decode(String(decoding: request.body, as: UTF8.self))
+    }
+
+    /// Login on the authorize page: double-submit CSRF cookie, the same throttles and decoy hash as
+    /// `POST /auth/login`, then a session cookie and 303 back to the page (AZ-14).
+    static func login(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts, _ web: WebSession) {
+        writer.respondAsync { reply in
+            guard let pairs = formPairs(request) else { return reply(WebPage.error("The form could not be read.")) }
+            let fields = Dictionary(pairs.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+            guard web.isSameOrigin(request), let csrf = fields["csrf"], let cookie = WebSession.cookies(request)[web.csrfCookie],
+                  ConstantTime.equals(csrf, cookie)
+            else { return reply(WebPage.error("This form expired. Go back and try again.", status: .forbidden)) }
+            let authorizePairs = pairs.filter { AuthorizeRequest.parameterNames.contains($0.name) }
+            let parsed = try accounts.context.database.read { try AuthorizeRequest.parse(authorizePairs, config: accounts.context.config, in: $0) }
+            guard case .success(let authorize) = parsed else { return reply(respond(parsed.failure!, accounts, status: .seeOther)) }
+            let email = fields["email"] ?? ""
+            let password = fields["password"] ?? ""
+            guard AccountValidation.email(email) == nil, AccountValidation.password(password) == nil else {
+                return reply(loginPage(authorize, web: web, error: "Invalid email or password."))
+            }
+            do {
+                let user: User? = try accounts.write { db, _ in
+                    try accounts.throttle([
+                        ("login:email:" + Base64URL.encode(SHA256.hash(UserStore.emailKey(email))), accounts.context.config.loginEmailLimit),
+                        ("login:ip:" + request.remoteAddress, accounts.context.config.loginIPLimit),
+                    ], in: db)
+                    return try UserStore.find(email: email, in: db)
+                }
+                try accounts.verifyOnPool(password, against: user?.isBot == true ? nil : user?.passwordHash, reply: reply) { ok in
+                    guard ok, let user else { return reply(loginPage(authorize, web: web, error: "Invalid email or password.")) }
+                    let token = try accounts.write { db, _ in try accounts.createSession(for: user.id, request: request, in: db) }
+                    let query = authorize.parameters.map { "\($0.0)=\(FormURLEncoding.encode($0.1))" }.joined(separator: "&")
+                    var response = HTTPResponse(status: .seeOther, headers: WebPage.securityHeaders())
+                    response.headers.add("Location", "/oauth2/authorize?" + query)
+                    response.headers.add("Set-Cookie", web.setCookie(name: web.sessionCookie, value: token, maxAge: 30 * 86_400))
+                    reply(response)
+                }
+            } catch let error as APIError where error.code == "RATE_LIMITED" {
+                var page = loginPage(authorize, web: web, error: "Too many attempts. Try again later.")
+                page.status = .tooManyRequests
+                page.headers.add("Retry-After", error.headers["Retry-After"] ?? "60")
+                reply(page)
+            }
+        }
+    }
+
+    /// Authorize or Cancel on the consent page: the session cookie, same origin, and a CSRF token bound to
+    /// that session (AZ-10), then 303 to the client (AZ-14).
+    static func decide(_ request: HTTPRequest, _ accounts: Accounts, _ web: WebSession, _ grants: OAuthGrants) throws -> HTTPResponse {
+        guard let pairs = formPairs(request) else { return WebPage.error("The form could not be read.") }
+        let fields = Dictionary(pairs.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        guard let principal = try webPrincipal(request, accounts, web), let sessionHash = principal.sessionHash else {
+            return WebPage.error("Your session ended. Start again from the application.", status: .unauthorized)
+        }
+        guard web.isSameOrigin(request), web.isValidCSRF(fields["csrf"], sessionHash: sessionHash) else {
+            return WebPage.error("This form expired or did not come from this page. Start again from the application.", status: .forbidden)
+        }
+        let authorizePairs = pairs.filter { AuthorizeRequest.parameterNames.contains($0.name) }
+        let parsed = try accounts.context.database.read { try AuthorizeRequest.parse(authorizePairs, config: accounts.context.config, in: $0) }
+        let authorize: AuthorizeRequest
+        switch parsed {
+        case .failure(let failure): return respond(failure, accounts, status: .seeOther)
+        case .success(let r): authorize = r
+        }
+        guard fields["action"] == "authorize" else {
+            return redirectError(authorize, "access_denied", "The user denied the request.", accounts, status: .seeOther,
+                                 pageMessage: "You cancelled. Nothing was shared.")
+        }
+        return try approval(authorize, principal.user, grants, accounts, status: .seeOther)
+    }
+
+    static func approval(_ authorize: AuthorizeRequest, _ user: User, _ grants: OAuthGrants, _ accounts: Accounts,
+                         status: HTTPStatus) throws -> HTTPResponse {
+        do {
+            switch try grants.approve(authorize, user: user) {
+            case .redirect(let url): return redirect(url, status: status)
+            case .botAdded(let guild):
+                return WebPage.render(title: "Bot added", body: """
+                    <h1>Bot added</h1><p>\(WebPage.escape(authorize.application.name)) was added\(guild.isEmpty ? "" : " to <strong>\(WebPage.escape(guild))</strong>").</p>
+                    <p class="muted">You can close this window.</p>
+                    """)
+            }
+        } catch let error as APIError where error.status.code == 400 || error.status.code == 403 {
+            return WebPage.error(error.message, status: error.status, title: "Cannot authorize")
+        }
+    }
+
+    // MARK: - JSON consent (the real web app's API)
+
+    struct ConsentBody: Decodable {
+        var response_type: String?
+        var client_id: String
+        var redirect_uri: String?
+        var scope: String?
+        var state: String?
+        var permissions: String?
+        var guild_id: String?
+        var code_challenge: String?
+        var code_challenge_method: String?
+    }
+
+    static func consentAPI(_ request: HTTPRequest, _ accounts: Accounts, _ grants: OAuthGrants) throws -> HTTPResponse {
+        let principal = try accounts.requireUser(request, allowBots: false)
+        let body = try JSONBody.decode(ConsentBody.self, from: request)
+        let pairs: [(name: String, value: String)] = [
+            ("response_type", body.response_type), ("client_id", body.client_id), ("redirect_uri", body.redirect_uri),
+            ("scope", body.scope), ("state", body.state), ("permissions", body.permissions), ("guild_id", body.guild_id),
+            ("code_challenge", body.code_challenge), ("code_challenge_method", body.code_challenge_method),
+        ].compactMap { name, value in value.map { (name, $0) } }
+        let parsed = try accounts.context.database.read { try AuthorizeRequest.parse(pairs, config: accounts.context.config, in: $0) }
+        switch parsed {
+        case .failure(.page(let message)):
+            throw OAuthError.invalidRequest(message)
+        case .failure(.redirect(_, let error, let description, _)):
+            throw OAuthError(error: error, description: description)
+        case .success(let authorize):
+            switch try grants.approve(authorize, user: principal.user) {
+            case .redirect(let url):
+                return .json(.ok, JSONValue.object([("redirect_to", .string(url))]), headers: ["Cache-Control": "no-store"])
+            case .botAdded:
+                return .json(.ok, JSONValue.object([("redirect_to", .string(accounts.context.config.effectivePublicURL + "/oauth2/authorized"))]))
+            }
+        }
+    }
+
+    // MARK: - Answers
+
+    static func redirect(_ url: String, status: HTTPStatus) -> HTTPResponse {
+        var response = HTTPResponse(status: status, headers: WebPage.securityHeaders())
+        response.headers.add("Location", url)
+        return response
+    }
+
+    static func respond(_ failure: AuthorizeRequest.Failure, _ accounts: Accounts, status: HTTPStatus) -> HTTPResponse {
+        switch failure {
+        case .page(let message):
+            return WebPage.error(message)
+        case .redirect(let to, let error, let description, let state):
+            return redirect(AuthorizeRequest.redirectURL(to, [("error", error), ("error_description", description), ("state", state),
+                                                               ("iss", accounts.context.config.effectivePublicURL)]), status: status)
+        }
+    }
+
+    static func redirectError(_ authorize: AuthorizeRequest, _ error: String, _ description: String, _ accounts: Accounts,
+                              status: HTTPStatus, pageMessage: String? = nil) -> HTTPResponse {
+        guard let to = authorize.redirectURI else { return WebPage.error(pageMessage ?? description, title: "Not authorized") }
+        return respond(.redirect(to: to, error: error, description: description, state: authorize.state), accounts, status: status)
+    }
+}
+
+extension Result {
+    var failure: Failure? {
+        if case .failure(let f) = self { return f }
+        return nil
+    }
+}

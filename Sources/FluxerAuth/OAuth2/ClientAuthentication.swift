@@ -1,0 +1,46 @@
+import Crypto
+import HTTPServer
+import SQLite
+
+/// Client authentication at the token, revocation and introspection endpoints (RFC 6749 §2.3):
+/// `client_secret_basic` or `client_secret_post`, never both (TE-04), never in the query (TE-03); a public
+/// client sends only `client_id` and must use PKCE.
+enum ClientAuthentication {
+    static func authenticate(_ request: HTTPRequest, form: OAuthForm, in database: Database) throws -> Application {
+        if let query = request.query, FormURLEncoding.decode(query).contains(where: { ["client_secret", "client_id", "code", "refresh_token"].contains($0.name) }) {
+            throw OAuthError.invalidRequest("Credentials must not be sent in the query string.")
+        }
+        var basic: (id: String, secret: String)?
+        if let header = request.headers["Authorization"] {
+            guard header.hasPrefix("Basic "), let decoded = Base64.decode(String(header.dropFirst(6))),
+                  let text = String(validating: decoded, as: UTF8.self), let colon = text.firstIndex(of: ":")
+            else { throw OAuthError.invalidClient("Malformed Basic credentials.", basic: true) }
+            // RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding.
+            basic = (FormURLEncoding.percentDecode(text[..<colon].utf8, plusIsSpace: true),
+                     FormURLEncoding.percentDecode(text[text.index(after: colon)...].utf8, plusIsSpace: true))
+        }
+        if basic != nil && form["client_secret"] != nil {
+            throw OAuthError.invalidRequest("Use one client authentication method, not both.")
+        }
+        let usedBasic = basic != nil
+        guard let clientText = basic?.id ?? form["client_id"] else {
+            throw OAuthError.invalidClient("Client authentication is required.", basic: usedBasic)
+        }
+        if let basic, let bodyID = form["client_id"], bodyID != basic.id {
+            throw OAuthError.invalidRequest("client_id does not match the authenticated client.")
+        }
+        guard let id = Snowflake.parse(clientText),
+              let app = try database.read({ try ApplicationStore.find(id: id, in: $0) })
+        else { throw OAuthError.invalidClient("Invalid client credentials.", basic: usedBasic) }
+        let secret = basic?.secret ?? form["client_secret"]
+        if app.isPublicClient {
+            guard secret == nil || secret == "" else { throw OAuthError.invalidClient("Public clients have no secret.", basic: usedBasic) }
+            return app
+        }
+        guard let secret, !secret.isEmpty else { throw OAuthError.invalidClient("Missing client_secret.", basic: usedBasic) }
+        guard ClientSecret.matches(secret, hash: app.clientSecretHash) else {
+            throw OAuthError.invalidClient("Invalid client credentials.", basic: usedBasic)
+        }
+        return app
+    }
+}

@@ -1,0 +1,165 @@
+import Crypto
+import HTTPServer
+import SQLite
+
+/// The grant logic of the OAuth2 provider: approving an authorization request, and the token endpoint's two
+/// grants. Each runs in one write transaction so single use holds under concurrency.
+struct OAuthGrants {
+    let accounts: Accounts
+    var context: AppContext { accounts.context }
+
+    enum Approval {
+        /// Send the browser here (code or error).
+        case redirect(String)
+        /// A bot-only request without redirect: the bot was added.
+        case botAdded(guild: String)
+    }
+
+    // MARK: - Authorization
+
+    /// The user approved: bot rules, guild join, consent record, code. Throws `APIError` for the user-facing
+    /// refusals (private bot, missing permissions, bot already in guild).
+    func approve(_ request: AuthorizeRequest, user: User) throws -> Approval {
+        let app = request.application
+        var guildName: String?
+        let code = OAuthSecret.generate()
+        try accounts.write { db, _ in
+            if request.scopes.contains(.bot) {
+                // Private bots only by their owner (real server: 403 ACCESS_DENIED).
+                guard app.botPublic || app.ownerID == user.id else { throw APIError.accessDenied }
+                if let guildID = request.guildID {
+                    guard let guild = try GuildStore.find(id: guildID, in: db), try GuildStore.canManage(guild: guild, userID: user.id, in: db) else {
+                        throw APIError(.forbidden, code: "MISSING_PERMISSIONS", message: "You need Manage Server in that community.")
+                    }
+                    guard try GuildStore.permissions(guildID: guildID, userID: app.id, in: db) == nil else {
+                        throw APIError(.badRequest, code: "BOT_ALREADY_IN_GUILD", message: "The bot is already in that community.")
+                    }
+                    try GuildStore.addMember(guildID: guildID, userID: app.id, permissions: request.permissions, source: "BOT_INVITE",
+                                             now: accounts.now, in: db)
+                    guildName = guild.name
+                }
+            }
+            try OAuthStore.recordAuthorization(applicationID: app.id, userID: user.id, scopes: request.scopes, now: accounts.now, in: db)
+            if request.redirectURI != nil {
+                try OAuthStore.insertCode(code, applicationID: app.id, userID: user.id, redirectURI: request.redirectURI!,
+                                          redirectGiven: request.redirectGiven, scopes: request.scopes,
+                                          challenge: request.codeChallenge, now: accounts.now, in: db)
+            }
+        }
+        guard let redirect = request.redirectURI else { return .botAdded(guild: guildName ?? "") }
+        return .redirect(AuthorizeRequest.redirectURL(redirect, [("code", code), ("state", request.state), ("iss", context.config.effectivePublicURL)]))
+    }
+
+    /// Whether an earlier consent covers the request (for `prompt=none`); bot joins always need the page.
+    func priorConsentCovers(_ request: AuthorizeRequest, user: User) throws -> Bool {
+        guard !request.scopes.contains(.bot) else { return false }
+        let granted = try context.database.read { try OAuthStore.authorization(applicationID: request.application.id, userID: user.id, in: $0) }
+        guard let granted else { return false }
+        return request.scopes.allSatisfy(granted.contains)
+    }
+
+    // MARK: - Token endpoint
+
+    /// RFC 6749 §4.1.3 with RFC 7636 §4.6 and RFC 9700 §4.8.2 (PKCE downgrade).
+    func redeemCode(_ form: OAuthForm, client: Application) throws -> IssuedTokens {
+        guard let code = form["code"] else { throw OAuthError.invalidRequest("code is required.") }
+        let verifier = form["code_verifier"]
+        if let verifier, !Self.isValidVerifier(verifier) {
+            throw OAuthError.invalidGrant("code_verifier must be 43-128 characters of [A-Za-z0-9-._~].")
+        }
+        let now = accounts.now
+        // A replayed code revokes what its first redemption issued (RFC 6749 §4.1.2, AC-01); that revocation
+        // must commit even though this request fails, so the outcome is decided inside and thrown after.
+        enum Outcome { case issued(IssuedTokens), refused(OAuthError) }
+        let outcome = try accounts.write { db, invalidations -> Outcome in
+            guard OAuthSecret.isWellFormed(code), let row = try OAuthStore.findCode(code, in: db) else { return .refused(.invalidGrant()) }
+            let appID = UInt64(bitPattern: row.int("application_id") ?? 0)
+            let userID = UInt64(bitPattern: row.int("user_id") ?? 0)
+            if row.int("used_at") != nil {
+                if let family = row.int("family_id") {
+                    if let user = try OAuthStore.revokeFamily(family, reason: "code_replay", now: now, in: db) { invalidations.users.append(user) }
+                }
+                return .refused(.invalidGrant("The authorization code has already been used."))
+            }
+            // From here on the code is burned whatever happens (PK-04: no retry with another verifier).
+            guard try OAuthStore.markCodeUsed(code, familyID: nil, now: now, in: db) else { return .refused(.invalidGrant()) }
+            guard appID == client.id else { return .refused(.invalidGrant()) }
+            guard (row.int("expires_at") ?? 0) > now else { return .refused(.invalidGrant("The authorization code has expired.")) }
+            let storedRedirect = row.string("redirect_uri") ?? ""
+            if row.bool("redirect_given") == true || form["redirect_uri"] != nil {
+                guard form["redirect_uri"] == storedRedirect else { return .refused(.invalidGrant("redirect_uri does not match the authorization request.")) }
+            }
+            if let challenge = row.string("code_challenge") {
+                guard let verifier else { return .refused(.invalidGrant("code_verifier is required.")) }
+                let computed = Base64URL.encode(SHA256.hash(Array(verifier.utf8)))
+                guard ConstantTime.equals(computed, challenge) else { return .refused(.invalidGrant("code_verifier does not match.")) }
+            } else if verifier != nil {
+                return .refused(.invalidGrant("code_verifier was sent but the authorization request had no code_challenge."))
+            }
+            guard let user = try UserStore.find(id: userID, in: db) else { return .refused(.invalidGrant()) }
+            let scopes = OAuthScope.stored(row.string("scopes") ?? "")
+            let familyID = Int64(bitPattern: context.snowflakes.next())
+            try OAuthStore.createFamily(id: familyID, applicationID: appID, userID: user.id, scopes: scopes, now: now, in: db)
+            _ = try db.run("UPDATE oauth2_codes SET family_id = ? WHERE code_hash = ?", familyID, OAuthSecret.hash(code))
+            return .issued(try OAuthStore.issue(familyID: familyID, applicationID: appID, userID: user.id, scopes: scopes, now: now, in: db))
+        }
+        switch outcome {
+        case .issued(let tokens): return tokens
+        case .refused(let error): throw error
+        }
+    }
+
+    /// RFC 6749 §6 with single-use rotation and reuse detection (RFC 9700 §4.14.2).
+    func refresh(_ form: OAuthForm, client: Application) throws -> IssuedTokens {
+        guard let token = form["refresh_token"] else { throw OAuthError.invalidRequest("refresh_token is required.") }
+        var narrowed: [OAuthScope]?
+        if let scopeText = form["scope"] {
+            guard let scopes = OAuthScope.parse(scopeText) else { throw OAuthError.invalidScope("The requested scope is invalid or unknown.") }
+            narrowed = scopes
+        }
+        let now = accounts.now
+        enum Outcome { case issued(IssuedTokens), refused(OAuthError) }
+        let outcome = try accounts.write { db, invalidations -> Outcome in
+            guard let record = try OAuthStore.findToken(token, in: db), record.kind == "refresh" else { return .refused(.invalidGrant()) }
+            // Another client's token is refused and left alone (RT-04).
+            guard record.applicationID == client.id else { return .refused(.invalidGrant()) }
+            guard !record.familyRevoked, record.expiresAt > now else { return .refused(.invalidGrant()) }
+            let rotated = record.usedAt == nil ? try OAuthStore.markRefreshUsed(record.hash, now: now, in: db) : false
+            if !rotated {
+                // Reuse of a rotated token: revoke the whole grant (RT-02, RT-03).
+                try OAuthStore.revokeFamily(record.familyID, reason: "refresh_reuse", now: now, in: db)
+                invalidations.users.append(record.userID)
+                return .refused(.invalidGrant("The refresh token has already been used; the grant is revoked."))
+            }
+            let scopes = narrowed ?? record.scopes
+            guard scopes.allSatisfy(record.scopes.contains) else {
+                return .refused(.invalidScope("A refresh cannot widen the scope."))
+            }
+            // The access tokens of the previous step are superseded.
+            _ = try db.run("DELETE FROM oauth2_tokens WHERE family_id = ? AND kind = 'access'", record.familyID)
+            invalidations.users.append(record.userID)
+            return .issued(try OAuthStore.issue(familyID: record.familyID, applicationID: client.id, userID: record.userID,
+                                                scopes: scopes, now: now, in: db))
+        }
+        switch outcome {
+        case .issued(let tokens): return tokens
+        case .refused(let error): throw error
+        }
+    }
+
+    /// RFC 7636 §4.1: 43–128 characters of unreserved.
+    static func isValidVerifier(_ v: String) -> Bool {
+        (43...128).contains(v.utf8.count) && v.utf8.allSatisfy {
+            ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A)
+                || $0 == 0x2D || $0 == 0x2E || $0 == 0x5F || $0 == 0x7E
+        }
+    }
+
+    /// The token response (RFC 6749 §5.1), `no-store`.
+    static func tokenResponse(_ tokens: IssuedTokens) -> HTTPResponse {
+        .json(.ok, JSONValue.object([
+            ("access_token", .string(tokens.accessToken)), ("token_type", "Bearer"), ("expires_in", .int(OAuthLifetime.access / 1000)),
+            ("refresh_token", .string(tokens.refreshToken)), ("scope", .string(OAuthScope.string(tokens.scopes))),
+        ]), headers: ["Cache-Control": "no-store", "Pragma": "no-cache"])
+    }
+}

@@ -1,0 +1,151 @@
+import Crypto
+import SQLite
+
+/// Lifetimes (DESIGN): code 10 min, access 7 days, refresh 30 days.
+enum OAuthLifetime {
+    static let code: Int64 = 10 * 60_000
+    static let access: Int64 = 604_800_000
+    static let refresh: Int64 = 30 * 86_400_000
+}
+
+/// Codes, access and refresh tokens: 256 random bits, unpadded base64url (43 characters); only SHA-256 stored.
+enum OAuthSecret {
+    static func generate() -> String { Base64URL.encode(SecureRandom.bytes(32)) }
+    static func hash(_ value: some StringProtocol) -> [UInt8] { SHA256.hash(Array(value.utf8)) }
+    /// Whether a value could be one of ours (shape check before hashing).
+    static func isWellFormed(_ value: some StringProtocol) -> Bool {
+        value.utf8.count == 43 && value.utf8.allSatisfy {
+            ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F
+        }
+    }
+}
+
+/// A stored token row.
+struct OAuthTokenRecord: Sendable {
+    var hash: [UInt8]
+    var kind: String
+    var familyID: Int64
+    var applicationID: UInt64
+    var userID: UInt64
+    var scopes: [OAuthScope]
+    var createdAt: Int64
+    var expiresAt: Int64
+    var usedAt: Int64?
+    var familyRevoked: Bool
+
+    init(row: Row) {
+        hash = row.blob("token_hash") ?? []
+        kind = row.string("kind") ?? ""
+        familyID = row.int("family_id") ?? 0
+        applicationID = UInt64(bitPattern: row.int("application_id") ?? 0)
+        userID = UInt64(bitPattern: row.int("user_id") ?? 0)
+        scopes = OAuthScope.stored(row.string("scopes") ?? "")
+        createdAt = row.int("created_at") ?? 0
+        expiresAt = row.int("expires_at") ?? 0
+        usedAt = row.int("used_at")
+        familyRevoked = row.int("revoked_at") != nil
+    }
+}
+
+/// A freshly issued pair.
+struct IssuedTokens {
+    var accessToken: String
+    var refreshToken: String
+    var scopes: [OAuthScope]
+    var accessExpiresAt: Int64
+}
+
+/// SQL for the OAuth2 provider; every function runs inside the caller's transaction.
+enum OAuthStore {
+    static func insertCode(_ code: String, applicationID: UInt64, userID: UInt64, redirectURI: String, redirectGiven: Bool,
+                           scopes: [OAuthScope], challenge: String?, now: Int64, in db: Connection) throws {
+        try db.run("""
+            INSERT INTO oauth2_codes (code_hash, application_id, user_id, redirect_uri, redirect_given, scopes, code_challenge, created_at, expires_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, OAuthSecret.hash(code), Int64(bitPattern: applicationID), Int64(bitPattern: userID), redirectURI, redirectGiven,
+            OAuthScope.string(scopes), challenge, now, now + OAuthLifetime.code)
+    }
+
+    static func findCode(_ code: String, in db: Connection) throws -> Row? {
+        try db.queryOne("""
+            SELECT application_id, user_id, redirect_uri, redirect_given, scopes, code_challenge, expires_at, used_at, family_id
+            FROM oauth2_codes WHERE code_hash = ?
+            """, OAuthSecret.hash(code))
+    }
+
+    /// Marks a code used; false when another request got there first (single use under concurrency, AC-02).
+    static func markCodeUsed(_ code: String, familyID: Int64?, now: Int64, in db: Connection) throws -> Bool {
+        try db.run("UPDATE oauth2_codes SET used_at = ?, family_id = ? WHERE code_hash = ? AND used_at IS NULL",
+                   now, familyID, OAuthSecret.hash(code)) == 1
+    }
+
+    static func createFamily(id: Int64, applicationID: UInt64, userID: UInt64, scopes: [OAuthScope], now: Int64, in db: Connection) throws {
+        try db.run("INSERT INTO oauth2_families (id, application_id, user_id, scopes, created_at) VALUES (?, ?, ?, ?, ?)",
+                   id, Int64(bitPattern: applicationID), Int64(bitPattern: userID), OAuthScope.string(scopes), now)
+    }
+
+    /// Issues an access and a refresh token in a family.
+    static func issue(familyID: Int64, applicationID: UInt64, userID: UInt64, scopes: [OAuthScope], now: Int64, in db: Connection) throws -> IssuedTokens {
+        let access = OAuthSecret.generate()
+        let refresh = OAuthSecret.generate()
+        let scopeText = OAuthScope.string(scopes)
+        for (token, kind, lifetime) in [(access, "access", OAuthLifetime.access), (refresh, "refresh", OAuthLifetime.refresh)] {
+            try db.run("""
+                INSERT INTO oauth2_tokens (token_hash, kind, family_id, application_id, user_id, scopes, created_at, expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, OAuthSecret.hash(token), kind, familyID, Int64(bitPattern: applicationID), Int64(bitPattern: userID), scopeText,
+                now, now + lifetime)
+        }
+        return IssuedTokens(accessToken: access, refreshToken: refresh, scopes: scopes, accessExpiresAt: now + OAuthLifetime.access)
+    }
+
+    static func findToken(_ token: some StringProtocol, in db: Connection) throws -> OAuthTokenRecord? {
+        guard OAuthSecret.isWellFormed(token) else { return nil }
+        return try db.queryOne("""
+            SELECT t.token_hash, t.kind, t.family_id, t.application_id, t.user_id, t.scopes, t.created_at, t.expires_at, t.used_at,
+                   f.revoked_at
+            FROM oauth2_tokens t JOIN oauth2_families f ON f.id = t.family_id WHERE t.token_hash = ?
+            """, OAuthSecret.hash(token)).map(OAuthTokenRecord.init(row:))
+    }
+
+    /// Marks a refresh token rotated; false when it already was (concurrent refresh, RT-03).
+    static func markRefreshUsed(_ hash: [UInt8], now: Int64, in db: Connection) throws -> Bool {
+        try db.run("UPDATE oauth2_tokens SET used_at = ? WHERE token_hash = ? AND kind = 'refresh' AND used_at IS NULL", now, hash) == 1
+    }
+
+    /// Revokes a family: the family is marked and its tokens deleted. Returns the user id (for cache invalidation).
+    @discardableResult
+    static func revokeFamily(_ familyID: Int64, reason: String, now: Int64, in db: Connection) throws -> UInt64? {
+        let user = try db.queryOne("SELECT user_id FROM oauth2_families WHERE id = ?", familyID)?.int("user_id")
+        try db.run("UPDATE oauth2_families SET revoked_at = coalesce(revoked_at, ?), revoke_reason = coalesce(revoke_reason, ?) WHERE id = ?",
+                   now, reason, familyID)
+        try db.run("DELETE FROM oauth2_tokens WHERE family_id = ?", familyID)
+        return user.map { UInt64(bitPattern: $0) }
+    }
+
+    /// Revokes every family of a user for an application.
+    static func revokeAll(applicationID: UInt64, userID: UInt64, reason: String, now: Int64, in db: Connection) throws {
+        let families = try db.query("SELECT id FROM oauth2_families WHERE application_id = ? AND user_id = ? AND revoked_at IS NULL",
+                                    Int64(bitPattern: applicationID), Int64(bitPattern: userID))
+        for family in families { try revokeFamily(family.int("id") ?? 0, reason: reason, now: now, in: db) }
+    }
+
+    static func deleteToken(_ hash: [UInt8], in db: Connection) throws {
+        try db.run("DELETE FROM oauth2_tokens WHERE token_hash = ?", hash)
+    }
+
+    /// Records consent (scopes accumulate).
+    static func recordAuthorization(applicationID: UInt64, userID: UInt64, scopes: [OAuthScope], now: Int64, in db: Connection) throws {
+        let existing = try authorization(applicationID: applicationID, userID: userID, in: db) ?? []
+        let merged = OAuthScope.canonical(Array(Set(existing + scopes.filter { $0 != .bot })))
+        try db.run("""
+            INSERT INTO oauth2_authorizations (application_id, user_id, scopes, authorized_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (application_id, user_id) DO UPDATE SET scopes = excluded.scopes, authorized_at = excluded.authorized_at
+            """, Int64(bitPattern: applicationID), Int64(bitPattern: userID), OAuthScope.string(merged), now)
+    }
+
+    static func authorization(applicationID: UInt64, userID: UInt64, in db: Connection) throws -> [OAuthScope]? {
+        try db.queryOne("SELECT scopes FROM oauth2_authorizations WHERE application_id = ? AND user_id = ?",
+                        Int64(bitPattern: applicationID), Int64(bitPattern: userID)).map { OAuthScope.stored($0.string("scopes") ?? "") }
+    }
+}

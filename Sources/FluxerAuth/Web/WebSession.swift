@@ -1,0 +1,57 @@
+import Crypto
+import HTTPServer
+
+/// The browser session of the authorize pages: a `flx_` session token in an HttpOnly, SameSite=Lax cookie
+/// (`__Host-` prefixed and Secure unless dev mode serves plain http), and CSRF tokens for its forms.
+struct WebSession {
+    let config: Config
+    let secret: [UInt8]
+
+    /// Secure cookies unless dev mode on an http public URL (the rule).
+    var isSecure: Bool { !(config.dev && config.effectivePublicURL.hasPrefix("http://")) }
+    var sessionCookie: String { isSecure ? "__Host-fluxer_session" : "fluxer_session" }
+    var csrfCookie: String { isSecure ? "__Host-fluxer_csrf" : "fluxer_csrf" }
+
+    static func cookies(_ request: HTTPRequest) -> [String: String] {
+        var out: [String: String] = [:]
+        for header in request.headers.values("Cookie") {
+            for part in header.split(separator: ";") {
+                let pair = part.split(separator: "=", maxSplits: 1)
+                guard pair.count == 2 else { continue }
+                let name = pair[0].trimmingASCIIWhitespace()
+                if out[name] == nil { out[name] = pair[1].trimmingASCIIWhitespace() }
+            }
+        }
+        return out
+    }
+
+    /// The session token in the cookie, if well formed.
+    func sessionToken(_ request: HTTPRequest) -> String? {
+        guard let token = Self.cookies(request)[sessionCookie], SessionToken.isWellFormed(token[...]) else { return nil }
+        return token
+    }
+
+    func setCookie(name: String, value: String, maxAge: Int) -> String {
+        var cookie = "\(name)=\(value); Path=/; HttpOnly; SameSite=Lax; Max-Age=\(maxAge)"
+        if isSecure { cookie += "; Secure" }
+        return cookie
+    }
+
+    /// The consent form's CSRF token: bound to the session (HMAC of its hash), so a token from another
+    /// session never validates (AZ-10).
+    func csrfToken(sessionHash: [UInt8]) -> String {
+        Base64URL.encode(HMAC.sha256(key: secret, message: Array("fluxer-auth/csrf/consent".utf8) + sessionHash))
+    }
+
+    func isValidCSRF(_ token: String?, sessionHash: [UInt8]) -> Bool {
+        guard let token else { return false }
+        return ConstantTime.equals(token, csrfToken(sessionHash: sessionHash))
+    }
+
+    /// A POST from another origin is refused when the browser says where it came from (defence in depth
+    /// beside the token and SameSite).
+    func isSameOrigin(_ request: HTTPRequest) -> Bool {
+        guard let origin = request.headers["Origin"], origin != "null" else { return request.headers["Origin"] == nil }
+        return origin == WebPage.origin(of: config.effectivePublicURL)
+    }
+}
