@@ -245,6 +245,25 @@ import Testing
             h.post("/auth/sessions/logout", ["session_id_hashes": [String](), "password": account.password], auth: d)
         }.status == 204)
     }
+
+    /// An unclaimed account (registered without email or password) has no password to prove: sudo passes, as
+    /// on the real server. Before the fix it could never end a session (403 without a password, 400 with any).
+    @Test func sessionsLogout_unclaimedAccount_passesSudoWithoutPassword() throws {
+        let h = try AccountsHarness()
+        defer { h.stop() }
+        let response = h.post("/auth/register", AccountsHarness.registrationBody(email: nil, password: nil, globalName: "Guest"))
+        let object = try #require(jsonObject(response))
+        let token = try #require(object["token"] as? String)
+        let userID = try #require((object["user_id"] as? String).flatMap { UInt64($0) })
+        let other = try h.database.write { db in
+            try SessionStore.create(userID: userID, ip: nil, userAgent: nil, isDesktop: false, now: h.clock.now, in: db)
+        }
+        #expect(h.me(other).status == 200)
+        let logout = h.post("/auth/sessions/logout", ["session_id_hashes": [idHash(of: other)]], auth: token)
+        #expect(logout.status == 204, "\(logout.body)")
+        #expect(h.me(other).status == 401)
+        #expect(h.me(token).status == 200)
+    }
 }
 
 /// Upper-case hex of bytes, as SQL `hex()` renders a blob.
