@@ -252,3 +252,26 @@ func elapsedMilliseconds(_ body: () -> Void) -> Int64 {
     body()
     return Clock.wallMilliseconds() - start
 }
+
+/// Runs `body` on `count` threads at once (released together) and returns the answers in index order.
+func concurrently(_ count: Int, _ body: @escaping @Sendable (Int) -> TestResponse) -> [TestResponse] {
+    let answers = Mutex<[Int: TestResponse]>([:])
+    let ready = DispatchGroup()
+    let done = DispatchGroup()
+    let go = DispatchSemaphore(value: 0)
+    for i in 0..<count {
+        ready.enter()
+        done.enter()
+        Thread {
+            ready.leave()
+            go.wait()
+            let response = body(i)
+            answers.withLock { $0[i] = response }
+            done.leave()
+        }.start()
+    }
+    ready.wait()
+    for _ in 0..<count { go.signal() }
+    done.wait()
+    return answers.withLock { dict in (0..<count).map { dict[$0]! } }
+}

@@ -21,6 +21,30 @@ import Testing
         #expect(formErrors(reused) == [FormError(path: "token", code: "INVALID_OR_EXPIRED_VERIFICATION_TOKEN")])
     }
 
+    @Test func verify_sameTokenConcurrently_succeedsOnce() throws {
+        let h = try AccountsHarness()
+        defer { h.stop() }
+        let account = try h.register(email: "vtwice@example.com")
+        let body = jsonText(["token": try h.verificationToken(for: account.email)])
+        let port = h.port
+        let answers = concurrently(5) { _ in
+            TestClient.request(port: port, "POST", "/auth/verify", headers: [("Content-Type", "application/json")], body: body)
+        }
+        #expect(answers.filter { $0.status == 204 }.count == 1, "\(answers.map(\.status))")
+        #expect(answers.filter { $0.status == 400 }.count == 4)
+        #expect(try h.userRow(id: account.userID)?.bool("verified") == true)
+    }
+
+    @Test func verify_unclaimedAccount_resendIsEmailRequired() throws {
+        let h = try AccountsHarness()
+        defer { h.stop() }
+        let response = h.post("/auth/register", AccountsHarness.registrationBody(email: nil, password: nil))
+        let token = try #require(jsonObject(response)?["token"] as? String)
+        let resend = try h.expectNoChange("resend without email") { h.request("POST", "/auth/verify/resend", auth: token) }
+        #expect(resend.status == 400)
+        #expect(formErrors(resend) == [FormError(path: "email", code: "EMAIL_IS_REQUIRED")])
+    }
+
     @Test func verify_tokenExpiresAfter24Hours() throws {
         let h = try AccountsHarness()
         defer { h.stop() }

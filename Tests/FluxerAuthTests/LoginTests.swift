@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import FluxerAuth
+import Crypto
 import HTTPServer
 
 @Suite struct LoginTests {
@@ -33,6 +34,27 @@ import HTTPServer
         #expect(unknown.status == 400)
         #expect(wrong.body == unknown.body)
         #expect(wrong.body == #"{"code":"INVALID_FORM_BODY","message":"Invalid form body.","errors":[{"path":"email","message":"Invalid email or password.","code":"INVALID_EMAIL_OR_PASSWORD"},{"path":"password","message":"Invalid email or password.","code":"INVALID_EMAIL_OR_PASSWORD"}]}"#)
+    }
+
+    /// A hash made with other argon2id parameters still verifies and is replaced by one with the configured
+    /// parameters; that is not a password change.
+    @Test func login_upgradesAHashWithOldParameters() throws {
+        let h = try AccountsHarness()
+        defer { h.stop() }
+        let old = try PasswordHasher(opsLimit: 2, memLimitBytes: 16 * 1024).hash("an old password")
+        #expect(h.accounts.hashPool.hasher.needsRehash(old))
+        let id = h.running.app.context.snowflakes.next()
+        _ = try h.database.write { db in
+            try UserStore.insert(.init(id: id, username: "legacy", email: "legacy@example.com", passwordHash: old, createdAt: 1_000), in: db)
+        }
+        #expect(h.login("legacy@example.com", "an old password").status == 200)
+        let row = try #require(try h.userRow(id: String(id)))
+        let upgraded = try #require(row.string("password_hash"))
+        #expect(upgraded != old)
+        #expect(!h.accounts.hashPool.hasher.needsRehash(upgraded))
+        #expect(row.int("password_changed_at") == 1_000)
+        #expect(h.login("legacy@example.com", "an old password").status == 200)
+        #expect(h.login("legacy@example.com", "a wrong password").status == 400)
     }
 
     @Test func login_accountWithoutPassword_isInvalidCredentials() throws {

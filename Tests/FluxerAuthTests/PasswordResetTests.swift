@@ -126,6 +126,28 @@ import Testing
         #expect(formErrors(reused) == [FormError(path: "token", code: "INVALID_OR_EXPIRED_RESET_TOKEN")])
     }
 
+    @Test func reset_sameTokenConcurrently_succeedsOnce() throws {
+        let h = try AccountsHarness()
+        defer { h.stop() }
+        let account = try h.register(email: "twice@example.com")
+        #expect(h.post("/auth/forgot", ["email": account.email]).status == 204)
+        let token = try h.resetToken(for: account.email)
+        let port = h.port
+        let answers = concurrently(5) { i in
+            let body = jsonText(["token": token, "password": "new password number \(i)"])
+            return TestClient.request(port: port, "POST", "/auth/reset", headers: [("Content-Type", "application/json")], body: body)
+        }
+        let winners = answers.indices.filter { answers[$0].status == 200 }
+        #expect(winners.count == 1, "\(answers.map(\.status))")
+        for answer in answers where answer.status != 200 {
+            #expect(formErrors(answer) == [FormError(path: "token", code: "INVALID_OR_EXPIRED_RESET_TOKEN")])
+        }
+        #expect(try h.count("sessions", where: "user_id = \(account.userID)") == 1)
+        if let winner = winners.first {
+            #expect(h.login(account.email, "new password number \(winner)").status == 200)
+        }
+    }
+
     @Test func reset_tokenExpiresAfterOneHour() throws {
         let h = try AccountsHarness()
         defer { h.stop() }

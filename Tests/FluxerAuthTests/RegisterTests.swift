@@ -48,6 +48,23 @@ import Testing
         }
     }
 
+    @Test func register_sameEmailConcurrently_createsExactlyOneAccount() throws {
+        let h = try AccountsHarness()
+        defer { h.stop() }
+        let port = h.port
+        let answers = concurrently(6) { i in
+            let body = jsonText(AccountsHarness.registrationBody(email: i.isMultiple(of: 2) ? "race@example.com" : "RACE@example.com"))
+            return TestClient.request(port: port, "POST", "/auth/register", headers: [("Content-Type", "application/json")], body: body)
+        }
+        #expect(answers.filter { $0.status == 200 }.count == 1, "\(answers.map(\.status))")
+        for answer in answers where answer.status != 200 {
+            #expect(formErrors(answer) == [FormError(path: "email", code: "EMAIL_ALREADY_IN_USE")], "\(answer.body)")
+        }
+        #expect(try h.count("users") == 1)
+        #expect(try h.count("sessions") == 1)
+        #expect(try h.count("outbox") == 1)
+    }
+
     @Test func register_withoutEmailOrPassword_createsUnclaimedAccount_withoutEmail() throws {
         let h = try AccountsHarness()
         defer { h.stop() }
@@ -114,6 +131,21 @@ import Testing
         // Exactly 13 today is old enough.
         let thirteen = "\(year - 13)" + today.dropFirst(4).prefix(6)
         #expect(h.post("/auth/register", with("date_of_birth", thirteen)).status == 200)
+    }
+
+    /// Every length rule at its limit is accepted (the limit + 1 cases are in the validation test).
+    @Test func register_acceptsValuesAtTheirLimits() throws {
+        let h = try AccountsHarness()
+        defer { h.stop() }
+        let email = String(repeating: "a", count: 64) + "@" + String(repeating: "b", count: 63) + "." + String(repeating: "c", count: 63)
+            + "." + String(repeating: "d", count: 57) + ".com"
+        #expect(email.count == 254)
+        let long = try h.register(email: email, password: String(repeating: "p", count: 256), username: String(repeating: "u", count: 32),
+                                  globalName: String(repeating: "g", count: 32))
+        #expect(h.login(email.uppercased(), String(repeating: "p", count: 256)).status == 200)
+        #expect(jsonObject(h.me(long.token))?["email"] as? String == email)
+        let short = try h.register(email: "s@ex.io", password: "12345678", username: "s", globalName: "S")
+        #expect(h.login(short.email, "12345678").status == 200)
     }
 
     @Test func register_malformedBodies_andMediaType() throws {

@@ -128,6 +128,8 @@ import Testing
         #expect(infos.allSatisfy { $0["location"] is NSNull })
         #expect(list[2]["approx_last_used_at"] as? String == ISO8601.format(milliseconds: t0))
         #expect(list[0]["approx_last_used_at"] as? String == ISO8601.format(milliseconds: t0 + 2_000))
+        #expect(list[0]["created_at"] as? String == ISO8601.format(milliseconds: t0 + 2_000))
+        #expect(list.allSatisfy { ($0["last_used_at"] as? String) == ($0["approx_last_used_at"] as? String) })
 
         // Using A a minute later moves it to the front once the use is written (at most once a minute).
         h.clock.advance(milliseconds: 59_000)  // t0 + 61 s: C was last written 59 s ago, so listing does not touch it
@@ -240,6 +242,11 @@ import Testing
                        auth: d).status == 204)
         #expect(h.me(account.token).status == 401)
         #expect(h.me(d).status == 200)
+        // 100 hashes is the limit, and allowed.
+        let hundred = (0..<100).map { idHash(of: "flx_unknown\($0)") }
+        #expect(try h.expectNoChange("100 unknown hashes") {
+            h.post("/auth/sessions/logout", ["session_id_hashes": hundred, "password": account.password], auth: d)
+        }.status == 204)
         // An empty list is a no-op.
         #expect(try h.expectNoChange("empty list") {
             h.post("/auth/sessions/logout", ["session_id_hashes": [String](), "password": account.password], auth: d)
