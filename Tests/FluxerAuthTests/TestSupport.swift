@@ -64,13 +64,13 @@ final class RunningApp {
     let sink: LogSink
     let logFD: Int32
 
-    init(configure: (inout Config) -> Void = { _ in }) throws {
+    init(configure: (inout Config) -> Void = { _ in }, clock: (@Sendable () -> Int64)? = nil) throws {
         dir = TempDir()
         var config = testConfig(dir)
         configure(&config)
         logFD = open(dir.file("server.log"), O_WRONLY | O_CREAT | O_APPEND, 0o600)
         sink = LogSink(fd: logFD)
-        app = try App(config: config, sink: sink)
+        app = try App(config: config, sink: sink, clock: clock ?? Clock.wallMilliseconds)
         try app.start()
     }
 

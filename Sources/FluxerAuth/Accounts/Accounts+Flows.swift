@@ -44,8 +44,10 @@ extension Accounts {
     }
 
     /// Sudo mode for users without MFA: the account password. No proof → 403 `SUDO_MODE_REQUIRED` (with
-    /// `has_mfa`); a wrong password → 400 `INVALID_PASSWORD` and nothing changes.
+    /// `has_mfa`); a wrong password → 400 `INVALID_PASSWORD` and nothing changes. An unclaimed account (no
+    /// password, no MFA) has nothing to prove and passes, as on the real server (`verifySudoMode` step 5).
     func requireSudo(_ principal: Principal, password: String?, reply: Reply, then: @escaping @Sendable () throws -> Void) throws {
+        if principal.user.passwordHash == nil, !principal.user.hasMFA { return try then() }
         guard let password, !password.isEmpty else {
             throw APIError(.forbidden, code: "SUDO_MODE_REQUIRED", message: "Sudo mode is required for this action.",
                            extra: [("has_mfa", .bool(principal.user.hasMFA))])
