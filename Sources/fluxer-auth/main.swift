@@ -15,7 +15,7 @@ struct FluxerAuthCommand: ParsableCommand {
         Run `fluxer-auth config-keys` for every configuration key with its environment variable.
         """,
         version: FluxerAuthVersion.string,
-        subcommands: [Serve.self, Migrate.self, UserCommand.self, AppCommand.self, OutboxCLI.self, ConfigKeys.self, HashBenchmark.self],
+        subcommands: [Serve.self, Migrate.self, UserCommand.self, AppCommand.self, GuildCommand.self, OutboxCLI.self, ConfigKeys.self, HashBenchmark.self],
         defaultSubcommand: nil
     )
 }
@@ -143,14 +143,49 @@ struct AppCommand: ParsableCommand {
         var redirectURIs: [String] = []
         @Flag(name: .customLong("public"), help: "Public bot: anyone may add it to a guild (default: only the owner).")
         var botPublic = false
+        @Flag(name: .customLong("public-client"), help: "OAuth2 public client (no secret; PKCE required), e.g. a native or browser app.")
+        var publicClient = false
 
         func run() throws {
             let config = common.load()
             do {
-                print(try AppCommands.create(config: config, owner: owner, name: name, redirectURIs: redirectURIs, botPublic: botPublic))
+                print(try AppCommands.create(config: config, owner: owner, name: name, redirectURIs: redirectURIs, botPublic: botPublic,
+                                              publicClient: publicClient))
             } catch {
                 fail(error.description, code: error.exitCode)
             }
+        }
+    }
+}
+
+struct GuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "guild", abstract: "Seed guilds for the OAuth2 bot scope (JSON on stdout).", subcommands: [Create.self, AddMember.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a guild owned by a user.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Owner user id.") var owner: String
+        @Option(help: "Guild name.") var name: String
+
+        func run() throws {
+            let config = common.load()
+            do { print(try GuildCommands.create(config: config, owner: owner, name: name)) } catch { fail(error.description, code: error.exitCode) }
+        }
+    }
+
+    struct AddMember: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "add-member", abstract: "Add a user to a guild with permission bits.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Guild id.") var guild: String
+        @Option(help: "User id.") var user: String
+        @Option(help: "Permission bits (32 = MANAGE_GUILD, 8 = ADMINISTRATOR).") var permissions = "0"
+
+        func run() throws {
+            let config = common.load()
+            do {
+                print(try GuildCommands.addMember(config: config, guild: guild, user: user, permissions: permissions))
+            } catch { fail(error.description, code: error.exitCode) }
         }
     }
 }

@@ -9,6 +9,9 @@ enum Routes {
         AuthRoutes.register(on: &router, accounts: accounts)
         UserRoutes.register(on: &router, accounts: accounts)
         ApplicationRoutes.register(on: &router, accounts: accounts, keys: accounts.botKeys)
+        AuthorizeRoutes.register(on: &router, accounts: accounts)
+        TokenRoutes.register(on: &router, accounts: accounts)
+        OAuthResourceRoutes.register(on: &router, accounts: accounts)
         OutboxRoutes.register(on: &router, context: context)
         return router
     }

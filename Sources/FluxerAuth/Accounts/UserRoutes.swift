@@ -5,17 +5,21 @@ import HTTPServer
 enum UserRoutes {
     static func register(on router: inout Router, accounts: Accounts) {
         router.add(.GET, "/users/@me", fastPath: { request in
-            accounts.cachedEntry(request).map { .json(.ok, $0.userJSON) }
+            guard let entry = accounts.cachedEntry(request) else { return nil }
+            if case .oauth(_, let scopes, _) = entry.kind, !scopes.contains(OAuthScope.identify.rawValue) { return nil }
+            return .json(.ok, entry.userJSON)
         }) { request in
             do {
-                return me(try accounts.requireUser(request))
+                return me(try accounts.requireUser(request, scope: .identify))
             } catch {
                 throw StorageFailure.map(error)
             }
         }
     }
 
+    /// The private user shape; an OAuth2 caller sees `email` only with the email scope.
     static func me(_ principal: Principal) -> HTTPResponse {
-        .json(.ok, principal.user.privateJSON())
+        let includeEmail = !principal.isOAuth || principal.oauthScopes.contains(OAuthScope.email.rawValue)
+        return .json(.ok, principal.user.privateJSON(includeEmail: includeEmail))
     }
 }

@@ -5,7 +5,8 @@ import SQLite
 /// secrets as JSON.
 public enum AppCommands {
     /// Creates an application owned by `owner`; prints `{id, client_id, client_secret, bot_id, bot_token, …}`.
-    public static func create(config: Config, owner: String, name: String, redirectURIs: [String], botPublic: Bool)
+    public static func create(config: Config, owner: String, name: String, redirectURIs: [String], botPublic: Bool,
+                              publicClient: Bool = false)
         throws(UserCommands.Failure) -> String {
         guard let ownerID = Snowflake.parse(owner) else { throw .invalid("owner: must be a user id (snowflake)") }
         let trimmed = name.trimmingASCIIWhitespace()
@@ -28,10 +29,14 @@ public enum AppCommands {
                         redirectURIs: redirectURIs, botPublic: botPublic, botRequireCodeGrant: false,
                         keys: config.botTokenKeyRing(secret: secret), now: Clock.wallMilliseconds(), in: conn)
                 }
+                if publicClient {
+                    try db.write { try $0.run("UPDATE applications SET public_client = 1 WHERE id = ?", Int64(bitPattern: created.application.id)) }
+                }
                 let app = created.application
                 return JSONValue.object([
                     ("id", .string(String(app.id))), ("client_id", .string(String(app.id))),
-                    ("client_secret", .string(created.clientSecret)), ("name", .string(app.name)),
+                    ("client_secret", publicClient ? .null : .string(created.clientSecret)), ("public_client", .bool(publicClient)),
+                    ("name", .string(app.name)),
                     ("redirect_uris", .array(app.redirectURIs.map(JSONValue.string))), ("bot_public", .bool(app.botPublic)),
                     ("bot_id", .string(String(created.bot.id))), ("bot_username", .string(created.bot.username)),
                     ("bot_token", .string(created.botToken)),
