@@ -47,6 +47,10 @@ import SQLite
              try db.queryOne("SELECT owner_id FROM applications WHERE id = ?", Int64(id)!)?.int("owner_id"))
         }
         #expect(isBot == 1)
+        let preview = try running.database.read { db in
+            try db.queryOne("SELECT bot_token_preview AS p FROM applications WHERE id = ?", Int64(id)!)?.string("p")
+        }
+        #expect(preview == BotToken.preview(token))
         #expect(ownerID == Int64(owner.id))
         // Shown once: later reads carry neither.
         for read in [running.call("GET", "/oauth2/applications/\(id)", auth: owner.auth).body,
@@ -389,5 +393,23 @@ import SQLite
             try AppCommands.create(config: noSecret, owner: owner.id, name: "x", redirectURIs: [], botPublic: true)
         }
         #expect(try server.count("applications") == 1)
+    }
+
+    /// In dev mode with no configured secret, the command and the server share `secret.key` next to the database.
+    @Test func appCreateCommand_devMode_sharesTheGeneratedSecret() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        func dev(_ config: inout Config) {
+            config.secretKey = nil
+            config.dev = true
+        }
+        let server = try AppOnDir(dir: dir, configure: dev)
+        defer { server.stop() }
+        let owner = server.registerUser("owner")
+        var config = testConfig(dir)
+        dev(&config)
+        let json = jsonObject(try AppCommands.create(config: config, owner: owner.id, name: "Dev Bot", redirectURIs: [], botPublic: true))
+        let token = try #require(json["bot_token"] as? String)
+        #expect(server.meStatus("Bot " + token) == 200)
     }
 }
