@@ -23,6 +23,7 @@ import Testing
         "https://example.com:/cb", "https://example.com:abc/cb", "https://example.com:123456/", "https://a:1:2/",
         "https://[::1/cb", "http://[::1]x/cb", "https://exa mple.com/", "https://example.com/\u{7f}", "https://example.com/é",
         "https://example.com/\t", "https://example.com/" + String(repeating: "a", count: 2048),
+        "https://[]/cb", "https://[]:443/cb", "https://[evil.com]/cb", "https://[::1]:123456/cb", "https://[::g]/",
     ])
     func refused(_ uri: String) {
         #expect(!RedirectURI.isAllowedForRegistration(uri), "\(uri)")
