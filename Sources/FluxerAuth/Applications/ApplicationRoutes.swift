@@ -9,6 +9,11 @@ enum ApplicationRoutes {
     static let maxRedirectURIBytes = 2048
 
     static func register(on router: inout Router, accounts: Accounts, keys: BotTokenKeyRing) {
+        // Before `/oauth2/applications/:id`: the router takes the first match, so registered later this
+        // literal path would be captured as id "@me".
+        for path in ["/applications/@me", "/oauth2/applications/@me"] {
+            router.api(.GET, path) { request in try applicationMe(request, accounts) }
+        }
         router.api(.POST, "/oauth2/applications") { request in try create(request, accounts, keys) }
         router.api(.GET, "/oauth2/applications") { request in try list(request, accounts) }
         router.api(.GET, "/oauth2/applications/:id") { request in
@@ -23,9 +28,6 @@ enum ApplicationRoutes {
         }
         router.addDeferred(.POST, "/oauth2/applications/:id/bot/reset-token") { request, writer in
             resetBotToken(request, writer, accounts, keys)
-        }
-        for path in ["/applications/@me", "/oauth2/applications/@me"] {
-            router.api(.GET, path) { request in try applicationMe(request, accounts) }
         }
     }
 

@@ -38,10 +38,12 @@ enum RedirectURI {
     private static func hostOf(_ authority: Substring) -> String? {
         if authority.hasPrefix("[") {
             guard let close = authority.firstIndex(of: "]") else { return nil }
+            let inside = authority[authority.index(after: authority.startIndex)..<close]
+            guard inside.contains(":"), inside.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return nil }
             let host = String(authority[...close])
             let after = authority[authority.index(after: close)...]
             if after.isEmpty { return host }
-            guard after.hasPrefix(":"), after.count > 1, after.dropFirst().allSatisfy(\.isNumber) else { return nil }
+            guard after.hasPrefix(":"), after.count > 1, after.count <= 6, after.dropFirst().allSatisfy(\.isNumber) else { return nil }
             return host
         }
         let parts = authority.split(separator: ":", omittingEmptySubsequences: false)
