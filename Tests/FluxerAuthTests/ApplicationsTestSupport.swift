@@ -24,7 +24,7 @@ func jsonText(_ object: [String: Any]) -> String {
 }
 
 /// The `code` of an error body.
-func errorCode(_ response: TestResponse) -> String? { jsonObject(response.body)["code"] as? String }
+// errorCode(_:) is shared with AccountsTestSupport.swift.
 
 /// A registered user with a session.
 struct TestUser {
