@@ -43,7 +43,7 @@ import SQLite
         let secret = "flx_SECRETsecretSECRETsecret"
         _ = TestClient.request(port: running.port, "GET", "/healthz?token=\(secret)&code=abc123",
                                headers: [("Authorization", "Bearer \(secret)")])
-        _ = TestClient.request(port: running.port, "GET", "/oauth2/authorize?client_secret=\(secret)")
+        _ = TestClient.request(port: running.port, "GET", "/no-such-route?client_secret=\(secret)")
         let log = running.log()
         let lines = log.split(separator: "\n").filter { $0.contains("msg=request") }
         #expect(lines.count == 2)

@@ -389,6 +389,7 @@ import SQLite
         }
         var noSecret = config
         noSecret.secretKey = nil
+        noSecret.dev = false
         #expect(throws: UserCommands.Failure.self) {
             try AppCommands.create(config: noSecret, owner: owner.id, name: "x", redirectURIs: [], botPublic: true)
         }

@@ -39,7 +39,7 @@ import Testing
     }
 
     @Test func devOutbox_absentInProduction_bodyRedactedAfterDelivery() throws {
-        let app = try RunningApp()
+        let app = try RunningApp { $0.dev = false }
         defer { app.stop() }
         let id = try app.app.context.outbox.send(.make())
         #expect(eventually { (try? app.app.context.outbox.recent(limit: 1))?.first?.isDelivered == true })

@@ -51,6 +51,8 @@ func testConfig(_ dir: TempDir) -> Config {
     config.workers = 4
     config.databaseReaders = 2
     config.shutdownGraceMilliseconds = 2_000
+    // Dev mode keeps delivered outbox bodies, which tests read for links and codes.
+    config.dev = true
     config.argon2OpsLimit = 1
     config.argon2MemoryKiB = 8
     config.hashThreads = 2
