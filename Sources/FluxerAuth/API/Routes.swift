@@ -12,6 +12,8 @@ enum Routes {
         AuthorizeRoutes.register(on: &router, accounts: accounts)
         TokenRoutes.register(on: &router, accounts: accounts)
         OAuthResourceRoutes.register(on: &router, accounts: accounts)
+        MFALoginRoutes.register(on: &router, accounts: accounts)
+        MFARoutes.register(on: &router, accounts: accounts)
         OutboxRoutes.register(on: &router, context: context)
         return router
     }

@@ -32,33 +32,22 @@ extension Accounts {
         if !ok { throw APIError.serviceUnavailable() }
     }
 
-    /// After a correct password: MFA users get a ticket (MFA issue); others a new session. The stored hash is
-    /// upgraded when the configured argon2id parameters changed.
+    /// After a correct password: users with MFA get a ticket for the second step; others a new session. The
+    /// stored hash is upgraded when the configured argon2id parameters changed.
     func completeLogin(_ user: User, password: String, request: HTTPRequest) throws -> HTTPResponse {
         let upgraded = user.passwordHash.map(hashPool.hasher.needsRehash) == true ? try? hashPool.hasher.hash(password) : nil
+        if user.hasMFA {
+            let ticket = try write { db, _ in
+                if let upgraded { try UserStore.upgradeHash(userID: user.id, hash: upgraded, in: db) }
+                return try MFATicket.issue(userID: user.id, now: now, in: db)
+            }
+            return MFATicket.response(ticket: ticket, user: user)
+        }
         let token = try write { db, _ in
             if let upgraded { try UserStore.upgradeHash(userID: user.id, hash: upgraded, in: db) }
             return try createSession(for: user.id, request: request, in: db)
         }
         return .json(.ok, JSONValue.object([("user_id", .string(String(user.id))), ("token", .string(token))]))
-    }
-
-    /// Sudo mode for users without MFA: the account password. No proof → 403 `SUDO_MODE_REQUIRED` (with
-    /// `has_mfa`); a wrong password → 400 `INVALID_PASSWORD` and nothing changes. An unclaimed account (no
-    /// password, no MFA) has nothing to prove and passes, as on the real server (`verifySudoMode` step 5).
-    func requireSudo(_ principal: Principal, password: String?, reply: Reply, then: @escaping @Sendable () throws -> Void) throws {
-        if principal.user.passwordHash == nil, !principal.user.hasMFA { return try then() }
-        guard let password, !password.isEmpty else {
-            throw APIError(.forbidden, code: "SUDO_MODE_REQUIRED", message: "Sudo mode is required for this action.",
-                           extra: [("has_mfa", .bool(principal.user.hasMFA))])
-        }
-        if let e = AccountValidation.password(password) {
-            throw APIError.invalidFormBody([FieldError(path: "password", message: e.message, code: "INVALID_PASSWORD")])
-        }
-        try verifyOnPool(password, against: principal.user.passwordHash, reply: reply) { ok in
-            guard ok else { throw APIError.invalidField("password", "Invalid password.", code: "INVALID_PASSWORD") }
-            try then()
-        }
     }
 
     /// Creates the account (and its first session) in one transaction.

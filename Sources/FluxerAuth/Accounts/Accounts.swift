@@ -15,6 +15,7 @@ public final class Accounts: Sendable {
     let hashPool: PasswordHashPool
     let cache: PrincipalCache
     let botKeys: BotTokenKeyRing
+    let mfaKeys: MFAKeys
     let touches: SessionTouchQueue
 
     init(context: AppContext) throws {
@@ -25,6 +26,7 @@ public final class Accounts: Sendable {
         hashPool = try PasswordHashPool(hasher: hasher, threads: threads, maxQueued: 1024)
         cache = PrincipalCache(ttlMilliseconds: Int64(config.sessionCacheTTLMilliseconds))
         botKeys = config.botTokenKeyRing(secret: context.secretKey)
+        mfaKeys = MFAKeys(secret: context.secretKey)
         touches = SessionTouchQueue(database: context.database)
     }
 

@@ -143,7 +143,6 @@ enum AuthRoutes {
 
     struct LogoutSessionsBody: Decodable {
         var session_id_hashes: [String]
-        var password: String?
     }
 
     /// Sudo-protected: password proof for now (the MFA issue adds MFA proofs). Unknown hashes are ignored;
@@ -156,12 +155,12 @@ enum AuthRoutes {
                 throw APIError.invalidField("session_id_hashes", "At most 100 session hashes.", code: "STRING_LENGTH_INVALID")
             }
             let hashes = body.session_id_hashes.compactMap { Base64URL.decode($0) }.filter { $0.count == 32 }
-            try accounts.requireSudo(principal, password: body.password, reply: finish) {
+            try accounts.requireSudo(principal, request: request, reply: finish) {
                 try accounts.write { db, invalidations in
                     _ = try SessionStore.revoke(hashes: hashes, ofUser: principal.user.id, in: db)
                     invalidations.sessions += hashes
                 }
-                finish(.noContent)
+                return .noContent
             }
         }
     }
@@ -260,8 +259,11 @@ enum AuthRoutes {
                     try SessionStore.revokeAll(userID: userID, in: db)
                     try db.run("DELETE FROM email_tokens WHERE user_id = ? AND purpose = 'password_reset'", Int64(bitPattern: userID))
                     invalidations.users.append(userID)
+                    // Users with MFA still need their second factor (real server: reset answers the ticket shape).
+                    if user.hasMFA { return (user, try MFATicket.issue(userID: userID, now: accounts.now, in: db)) }
                     return (user, try accounts.createSession(for: userID, request: request, in: db))
                 }
+                if user.hasMFA { return finish(MFATicket.response(ticket: token, user: user)) }
                 finish(.json(.ok, JSONValue.object([("user_id", .string(String(user.id))), ("token", .string(token))])))
             }
         }

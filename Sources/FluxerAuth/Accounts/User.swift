@@ -17,9 +17,29 @@ public struct User: Sendable, Equatable {
     public var isSystem: Bool
     public var phone: String?
     public var createdAt: Int64
+    /// TOTP is on (a sealed secret is stored).
+    public var totpEnabled: Bool
+    /// SMS codes are accepted as a second factor (requires TOTP and a phone).
+    public var smsMFAEnabled: Bool
+    /// Registered WebAuthn credentials.
+    public var webauthnCount: Int
 
-    /// Columns selected by every user query, in `init(row:)` order.
-    static let columns = "id, username, discriminator, global_name, email, verified, password_hash, password_changed_at, avatar, flags, bot, system, phone, created_at"
+    private static let plainColumns = [
+        "id", "username", "discriminator", "global_name", "email", "verified", "password_hash", "password_changed_at", "avatar",
+        "flags", "bot", "system", "phone", "created_at", "sms_mfa_enabled",
+    ]
+
+    /// The select list for users, optionally through a table alias (joins), in `init(row:)`'s names.
+    static func columns(alias: String? = nil) -> String {
+        let p = alias.map { $0 + "." } ?? ""
+        let table = alias ?? "users"
+        return plainColumns.map { p + $0 }.joined(separator: ", ")
+            + ", (\(p)totp_secret IS NOT NULL) AS totp_enabled"
+            + ", (SELECT count(*) FROM webauthn_credentials w WHERE w.user_id = \(table).id) AS webauthn_count"
+    }
+
+    /// Columns selected by every user query.
+    static var columns: String { columns() }
 
     init(row: Row) {
         id = UInt64(bitPattern: row.int("id") ?? 0)
@@ -36,6 +56,9 @@ public struct User: Sendable, Equatable {
         isSystem = row.bool("system") ?? false
         phone = row.string("phone")
         createdAt = row.int("created_at") ?? 0
+        totpEnabled = row.bool("totp_enabled") ?? false
+        smsMFAEnabled = row.bool("sms_mfa_enabled") ?? false
+        webauthnCount = Int(row.int("webauthn_count") ?? 0)
     }
 
     /// The discriminator as the API shows it: four digits.
@@ -44,8 +67,13 @@ public struct User: Sendable, Equatable {
         return String(repeating: "0", count: max(0, 4 - s.count)) + s
     }
 
-    /// Whether any MFA method is on (the MFA issue adds the methods).
-    public var hasMFA: Bool { false }
+    /// Whether a second factor is required: TOTP or a security key (SMS needs TOTP on).
+    public var hasMFA: Bool { totpEnabled || webauthnCount > 0 }
+
+    /// `authenticator_types`: TOTP 0, SMS 1, WebAuthn 2.
+    public var authenticatorTypes: [Int] {
+        (totpEnabled ? [0] : []) + (smsMFAEnabled && totpEnabled ? [1] : []) + (webauthnCount > 0 ? [2] : [])
+    }
 
     /// The private user shape of `GET /users/@me` (OpenAPI `UserPrivateResponse`); fields this server does not
     /// model take their documented defaults. `bot` and `system` appear only when true.
@@ -71,7 +99,7 @@ public struct User: Sendable, Equatable {
             ("email_bounced", false),
             ("verified", .bool(verified)),
             ("mfa_enabled", .bool(hasMFA)),
-            ("authenticator_types", .array([])),
+            ("authenticator_types", .array(authenticatorTypes.map { .int(Int64($0)) })),
             ("phone", phone.map(JSONValue.string) ?? .null),
             ("password_last_changed_at", passwordChangedAt.map { .string(ISO8601.format(milliseconds: $0)) } ?? .null),
             ("is_staff", .bool(flags & 1 != 0)),

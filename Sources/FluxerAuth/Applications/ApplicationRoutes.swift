@@ -129,24 +129,15 @@ enum ApplicationRoutes {
 
     // MARK: - Sudo operations
 
-    struct SudoBody: Decodable {
-        var password: String?
-    }
-
-    static func sudoBody(_ request: HTTPRequest) throws -> SudoBody {
-        request.body.isEmpty ? SudoBody() : try JSONBody.decode(SudoBody.self, from: request)
-    }
-
     static func delete(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { reply in
             let (app, _, principal) = try owned(request, accounts)
-            let body = try sudoBody(request)
-            try accounts.requireSudo(principal, password: body.password, reply: reply) {
+            try accounts.requireSudo(principal, request: request, reply: reply) {
                 try accounts.write { db, invalidations in
                     try ApplicationStore.delete(id: app.id, in: db)
                     invalidations.users.append(app.id)
                 }
-                reply(.noContent)
+                return .noContent
             }
         }
     }
@@ -154,13 +145,13 @@ enum ApplicationRoutes {
     static func resetClientSecret(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { reply in
             let (app, bot, principal) = try owned(request, accounts)
-            let body = try sudoBody(request)
+            _ = try SudoProof.from(request)
             try rotateLimit(principal, accounts)
-            try accounts.requireSudo(principal, password: body.password, reply: reply) {
+            try accounts.requireSudo(principal, request: request, reply: reply) {
                 let secret = try accounts.write { db, _ in
                     try ApplicationStore.resetClientSecret(id: app.id, now: accounts.now, in: db)
                 }
-                reply(.json(.ok, app.json(bot: bot, clientSecret: secret)))
+                return .json(.ok, app.json(bot: bot, clientSecret: secret))
             }
         }
     }
@@ -168,15 +159,15 @@ enum ApplicationRoutes {
     static func resetBotToken(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts, _ keys: BotTokenKeyRing) {
         writer.respondAsync { reply in
             let (app, bot, principal) = try owned(request, accounts)
-            let body = try sudoBody(request)
+            _ = try SudoProof.from(request)
             try rotateLimit(principal, accounts)
-            try accounts.requireSudo(principal, password: body.password, reply: reply) {
+            try accounts.requireSudo(principal, request: request, reply: reply) {
                 // The old token's cached principal dies with the commit (invalidation by bot user id).
                 let token = try accounts.write { db, invalidations in
                     invalidations.users.append(app.id)
                     return try ApplicationStore.resetBotToken(id: app.id, keys: keys, now: accounts.now, in: db)
                 }
-                reply(.json(.ok, JSONValue.object([("token", .string(token)), ("bot", Application.botJSON(bot))])))
+                return .json(.ok, JSONValue.object([("token", .string(token)), ("bot", Application.botJSON(bot))]))
             }
         }
     }

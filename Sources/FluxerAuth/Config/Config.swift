@@ -46,6 +46,31 @@ public struct Config: Sendable {
     public var forgotEmailLimit = RateLimit(5, per: 30 * 60_000)
     /// Password-reset requests per client IP (real server: 20 per 30 minutes).
     public var forgotIPLimit = RateLimit(20, per: 30 * 60_000)
+    /// The issuer shown in authenticator apps.
+    public var totpIssuer = "Fluxer"
+    /// WebAuthn relying party id (a registrable domain); default: the public URL's host.
+    public var webauthnRPID = ""
+    /// WebAuthn relying party name.
+    public var webauthnRPName = "Fluxer"
+    /// Origins WebAuthn ceremonies may come from; default: the public URL's origin.
+    public var webauthnOrigins: [String] = []
+    /// `required`, `preferred` or `discouraged` (the real server: required).
+    public var webauthnUserVerification = "required"
+
+    /// The WebAuthn RP id in force.
+    public var effectiveWebAuthnRPID: String {
+        if !webauthnRPID.isEmpty { return webauthnRPID }
+        let url = effectivePublicURL
+        let afterScheme = url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first ?? "localhost"
+        if afterScheme.hasPrefix("[") { return String(afterScheme.prefix { $0 != "]" }.dropFirst()) }
+        return String(afterScheme.split(separator: ":").first ?? "localhost")
+    }
+
+    /// The WebAuthn origins in force.
+    public var effectiveWebAuthnOrigins: [String] { webauthnOrigins.isEmpty ? [effectivePublicURL] : webauthnOrigins }
+
+    /// SMS codes sent per user (login, sudo, phone verification).
+    public var smsSendLimit = RateLimit(5, per: 15 * 60_000)
     /// Client-secret and bot-token rotations per user (real server: 10 per hour).
     public var rotateLimit = RateLimit(10, per: 3_600_000)
     /// Require PKCE (S256) from every client, not only public ones (RFC 9700 §2.1.1 recommends it; off by default

@@ -70,6 +70,7 @@ enum ConfigSchema {
         rate("ratelimit.login_ip", "login attempts per client IP") { c, v in c.loginIPLimit = v },
         rate("ratelimit.forgot_email", "password-reset requests per email address") { c, v in c.forgotEmailLimit = v },
         rate("ratelimit.forgot_ip", "password-reset requests per client IP") { c, v in c.forgotIPLimit = v },
+        rate("ratelimit.sms_send", "SMS codes sent per user") { c, v in c.smsSendLimit = v },
         rate("ratelimit.rotate", "client-secret and bot-token rotations per user") { c, v in c.rotateLimit = v },
         list("security.bot_token_keys", "bot-token signing keys as [\"ID:base64url-secret\", …] (ID 0-255, secret ≥ 32 bytes); empty = derived from secret_key") { c, items throws(ConfigError) in
             var keys: [UInt8: [UInt8]] = [:]
@@ -83,6 +84,24 @@ enum ConfigSchema {
             c.botTokenKeys = keys
         },
         integer("security.bot_token_active_key", "the bot_token_keys ID that signs new tokens (default: the highest)", 0...255) { c, v in c.botTokenActiveKey = UInt8(v) },
+        string("mfa.totp_issuer", "issuer name shown in authenticator apps") { c, v throws(ConfigError) in
+            guard (1...64).contains(v.count), !v.contains(":") else { throw ConfigError(key: "mfa.totp_issuer", reason: "must be 1-64 characters without ':'") }
+            c.totpIssuer = v
+        },
+        string("webauthn.rp_id", "WebAuthn relying party id (default: the public URL's host)") { c, v in c.webauthnRPID = v },
+        string("webauthn.rp_name", "WebAuthn relying party name") { c, v in c.webauthnRPName = v },
+        list("webauthn.origins", "origins WebAuthn ceremonies may come from (default: the public URL)") { c, items throws(ConfigError) in
+            for item in items where !(item.hasPrefix("https://") || item.hasPrefix("http://")) {
+                throw ConfigError(key: "webauthn.origins", reason: "entries must be origins like https://app.example")
+            }
+            c.webauthnOrigins = items
+        },
+        string("webauthn.user_verification", "required, preferred or discouraged") { c, v throws(ConfigError) in
+            guard ["required", "preferred", "discouraged"].contains(v) else {
+                throw ConfigError(key: "webauthn.user_verification", reason: "must be required, preferred or discouraged")
+            }
+            c.webauthnUserVerification = v
+        },
         bool("oauth.require_pkce", "require PKCE (S256) from every OAuth2 client, not only public ones") { c, v in c.oauthRequirePKCE = v },
         string("log.level", "trace, debug, info, notice, warning, error or critical") { c, v throws(ConfigError) in
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(v) else {

@@ -42,7 +42,7 @@ enum SessionStore {
     static func lookup(hash: [UInt8], in db: Connection) throws -> (SessionRecord, User)? {
         let sql = """
             SELECT s.id_hash, s.user_id, s.created_at, s.last_used_at, s.client_ip, s.user_agent, s.is_desktop,
-                   \(User.columns.split(separator: ",").map { "u." + $0.trimmingASCIIWhitespace() }.joined(separator: ", "))
+                   \(User.columns(alias: "u"))
             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?
             """
         guard let row = try db.queryOne(sql, hash) else { return nil }

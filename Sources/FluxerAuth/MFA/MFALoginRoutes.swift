@@ -1,0 +1,91 @@
+import HTTPServer
+import SQLite
+
+/// The second login step: `/auth/login/mfa/*` with the ticket from `POST /auth/login`. A success consumes the
+/// ticket and answers `{token, user_id}`; a wrong code burns one of the ticket's five attempts.
+enum MFALoginRoutes {
+    static func register(on router: inout Router, accounts: Accounts) {
+        router.api(.POST, "/auth/login/mfa/totp") { request in try completeWithCode(request, accounts, method: .totp) }
+        router.api(.POST, "/auth/login/mfa/sms") { request in try completeWithCode(request, accounts, method: .sms) }
+        router.api(.POST, "/auth/login/mfa/sms/send") { request in try sendSMS(request, accounts) }
+    }
+
+    struct CodeBody: Decodable {
+        var code: String
+        var ticket: String
+    }
+
+    struct TicketBody: Decodable {
+        var ticket: String
+    }
+
+    enum Outcome {
+        case session(userID: UInt64, token: String)
+        case refused(APIError)
+    }
+
+    static func completeWithCode(_ request: HTTPRequest, _ accounts: Accounts, method: MFAMethod) throws -> HTTPResponse {
+        try accounts.refuseBots(request)
+        let body = try JSONBody.decode(CodeBody.self, from: request)
+        guard body.code.utf8.count <= 32 else { throw MFATicket.invalidCode }
+        let factor = SecondFactor(keys: accounts.mfaKeys, now: accounts.now)
+        // Decided inside one transaction (single use under concurrency), thrown after commit so a failed
+        // attempt is still counted.
+        let outcome = try accounts.write { db, _ -> Outcome in
+            guard let userID = try MFATicket.user(of: body.ticket, now: accounts.now, in: db),
+                  let user = try UserStore.find(id: userID, in: db)
+            else { return .refused(MFATicket.timeout()) }
+            let accepted: Bool
+            switch method {
+            case .totp:
+                accepted = user.totpEnabled && (try factor.verifyTOTPOrBackup(body.code, userID: userID, in: db))
+            case .sms:
+                accepted = user.smsMFAEnabled && user.totpEnabled
+                    && (try factor.verifySMSCode(body.code, userID: userID, purpose: "login",
+                                                 scope: Base64URL.encode(MFATicket.hash(body.ticket)), in: db)) == .accepted
+            case .webauthn:
+                accepted = false
+            }
+            guard accepted else {
+                try MFATicket.recordFailure(body.ticket, in: db)
+                return .refused(MFATicket.invalidCode)
+            }
+            guard try MFATicket.consume(body.ticket, in: db) else { return .refused(MFATicket.timeout()) }
+            return .session(userID: userID, token: try accounts.createSession(for: userID, request: request, in: db))
+        }
+        switch outcome {
+        case .refused(let error): throw error
+        case .session(let userID, let token):
+            return .json(.ok, JSONValue.object([("token", .string(token)), ("user_id", .string(String(userID)))]))
+        }
+    }
+
+    /// Sends a login code to the account's phone (SMS MFA must be on); throttled per user.
+    static func sendSMS(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+        try accounts.refuseBots(request)
+        let body = try JSONBody.decode(TicketBody.self, from: request)
+        try accounts.write { db, _ in
+            guard let userID = try MFATicket.user(of: body.ticket, now: accounts.now, in: db),
+                  let user = try UserStore.find(id: userID, in: db)
+            else { throw MFATicket.timeout(path: "ticket") }
+            guard user.smsMFAEnabled, user.totpEnabled, let phone = user.phone else {
+                throw APIError(.badRequest, code: "SMS_MFA_NOT_ENABLED", message: "SMS MFA is not enabled for this account.")
+            }
+            try accounts.throttle([("sms:user:\(userID)", accounts.context.config.smsSendLimit)], in: db)
+            let code = try SecondFactor(keys: accounts.mfaKeys, now: accounts.now)
+                .issueSMSCode(userID: userID, purpose: "login", scope: Base64URL.encode(MFATicket.hash(body.ticket)), in: db)
+            try accounts.sendSMS(to: phone, kind: "sms_login_code", code: code, in: db)
+        }
+        accounts.deliveryNudge()
+        return .noContent
+    }
+}
+
+extension Accounts {
+    /// Queues a text message with a code.
+    func sendSMS(to phone: String, kind: String, code: String, in db: Connection) throws {
+        try context.outbox.enqueue(OutboxMessage(channel: .sms, recipient: phone, kind: kind,
+                                                 body: "Your Fluxer code is \(code). It expires in 10 minutes. Never share it."),
+                                   in: db, now: now)
+    }
+}

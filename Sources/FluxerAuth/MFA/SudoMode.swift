@@ -1,0 +1,115 @@
+import Crypto
+import FoundationEssentials
+import HTTPServer
+import SQLite
+
+/// The proof fields a sudo-protected request may carry in its JSON body (the real server's
+/// `SudoVerificationSchema`).
+struct SudoProof: Decodable, Sendable {
+    var password: String?
+    var mfa_method: String?
+    var mfa_code: String?
+    var webauthn_response: WebAuthnCredentialJSON?
+    var webauthn_challenge: String?
+
+    /// The proof in a request's body; an empty body is an empty proof.
+    static func from(_ request: HTTPRequest) throws -> SudoProof {
+        request.body.isEmpty ? SudoProof() : try JSONBody.decode(SudoProof.self, from: request)
+    }
+}
+
+/// Sudo tokens: HS256 JWT `{type: "sudo", sub, iat, exp: iat + 300}` keyed by a key derived from the server
+/// secret, sent back in `X-Fluxer-Sudo-Mode-JWT` and accepted instead of a proof for five minutes.
+enum SudoToken {
+    static let header = "X-Fluxer-Sudo-Mode-JWT"
+    static let lifetimeSeconds: Int64 = 300
+
+    struct Claims: Codable {
+        var type: String
+        var sub: String
+        var iat: Int64
+        var exp: Int64
+    }
+
+    static func mint(userID: UInt64, now: Int64, key: [UInt8]) -> String {
+        let iat = now / 1000
+        let payload = #"{"type":"sudo","sub":"\#(userID)","iat":\#(iat),"exp":\#(iat + lifetimeSeconds)}"#
+        return HS256JWT.sign(payload: Array(payload.utf8), key: key)
+    }
+
+    static func isValid(_ token: String, userID: UInt64, now: Int64, key: [UInt8]) -> Bool {
+        guard let payload = HS256JWT.verify(token, key: key),
+              let claims = try? JSONDecoder().decode(Claims.self, from: Data(payload))
+        else { return false }
+        return claims.type == "sudo" && claims.sub == String(userID) && claims.exp > now / 1000 && claims.iat <= now / 1000 + 60
+    }
+}
+
+extension Accounts {
+    /// The one sudo check every sensitive route goes through (real server's `verifySudoMode` order):
+    /// bots pass; a valid sudo token passes; users with MFA must prove a second factor (their password alone is
+    /// refused with `has_mfa: true`) and get a sudo token back; users without MFA prove their password (an
+    /// unclaimed account has none and passes). No proof → 403 `SUDO_MODE_REQUIRED`; a wrong one → 400 and
+    /// nothing changes. `then` runs only after the proof, and its response is sent.
+    func requireSudo(_ principal: Principal, request: HTTPRequest, reply: Reply, issueToken: Bool = true,
+                     then: @escaping @Sendable () throws -> HTTPResponse) throws {
+        let user = principal.user
+        if principal.isBot { return reply(try then()) }
+        if let token = request.headers[SudoToken.header], SudoToken.isValid(token, userID: user.id, now: now, key: mfaKeys.sudoKey) {
+            return reply(try then())
+        }
+        let proof = try SudoProof.from(request)
+        let required = APIError(.forbidden, code: "SUDO_MODE_REQUIRED", message: "Sudo mode is required for this action.",
+                                extra: [("has_mfa", .bool(user.hasMFA))])
+        if user.hasMFA {
+            guard let methodText = proof.mfa_method else { throw required }
+            guard let method = MFAMethod(rawValue: methodText) else {
+                throw APIError.invalidField("mfa_method", "mfa_method must be totp, sms or webauthn.", code: "INVALID_FORMAT")
+            }
+            try verifySecondFactor(user, method: method, code: proof.mfa_code, webauthn: proof.webauthn_response,
+                                   challenge: proof.webauthn_challenge, purpose: .sudo, reply: reply) {
+                var response = try then()
+                if issueToken { response.headers.set(SudoToken.header, SudoToken.mint(userID: user.id, now: self.now, key: self.mfaKeys.sudoKey)) }
+                return response
+            }
+            return
+        }
+        if user.passwordHash == nil { return reply(try then()) }
+        guard let password = proof.password, !password.isEmpty else { throw required }
+        if AccountValidation.password(password) != nil { throw Self.invalidPassword }
+        try verifyOnPool(password, against: user.passwordHash, reply: reply) { ok in
+            guard ok else { throw Self.invalidPassword }
+            reply(try then())
+        }
+    }
+
+    static let invalidPassword = APIError.invalidField("password", "Invalid password.", code: "INVALID_PASSWORD")
+    static let invalidMFACode = APIError.invalidField("mfa_code", "Invalid MFA code.", code: "INVALID_MFA_CODE")
+
+    /// Where a second factor is being used; decides which SMS codes and WebAuthn challenges count.
+    enum FactorPurpose: String {
+        case sudo, login
+    }
+
+    /// Verifies one second factor for `user`, then runs `then` and sends its response. A wrong proof answers
+    /// 400 `INVALID_MFA_CODE` and changes nothing but the code's own attempt counter.
+    func verifySecondFactor(_ user: User, method: MFAMethod, code: String?, webauthn: WebAuthnCredentialJSON?, challenge: String?,
+                            purpose: FactorPurpose, scope: String = "sudo", reply: Reply,
+                            then: @escaping @Sendable () throws -> HTTPResponse) throws {
+        let factor = SecondFactor(keys: mfaKeys, now: now)
+        switch method {
+        case .totp:
+            guard user.totpEnabled, let code else { throw Self.invalidMFACode }
+            let ok = try write { db, _ in try factor.verifyTOTPOrBackup(code, userID: user.id, in: db) }
+            guard ok else { throw Self.invalidMFACode }
+        case .sms:
+            guard user.smsMFAEnabled, user.totpEnabled, let code else { throw Self.invalidMFACode }
+            let result = try write { db, _ in try factor.verifySMSCode(code, userID: user.id, purpose: purpose.rawValue, scope: scope, in: db) }
+            guard result == .accepted else { throw Self.invalidMFACode }
+        case .webauthn:
+            guard let webauthn, let challenge else { throw Self.invalidMFACode }
+            try verifyWebAuthnAssertion(user, credential: webauthn, challenge: challenge, purpose: purpose, scope: scope)
+        }
+        reply(try then())
+    }
+}
