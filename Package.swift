@@ -25,6 +25,7 @@ let package = Package(
                 .linkedLibrary("ssl"),
                 .linkedLibrary("crypto"),
                 .linkedLibrary("sodium"),
+                .linkedLibrary("qrencode"),
             ]
         ),
         .target(name: "HTTPServer", dependencies: ["CFluxerShim"], swiftSettings: strict),

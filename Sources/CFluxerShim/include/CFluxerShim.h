@@ -16,6 +16,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <openssl/err.h>
+#include <qrencode.h>  // QRcode_encodeString / QRcode_free are called from Swift directly
 
 // ---- sockets and epoll -------------------------------------------------------------------------
 
