@@ -1,3 +1,4 @@
+import Crypto
 import HTTPServer
 import SQLite
 
@@ -38,11 +39,11 @@ enum MFALoginRoutes {
             let accepted: Bool
             switch method {
             case .totp:
-                accepted = user.totpEnabled && (try factor.verifyTOTPOrBackup(body.code, userID: userID, in: db))
+                accepted = user.totpEnabled ? try factor.verifyTOTPOrBackup(body.code, userID: userID, in: db) : false
             case .sms:
-                accepted = user.smsMFAEnabled && user.totpEnabled
-                    && (try factor.verifySMSCode(body.code, userID: userID, purpose: "login",
-                                                 scope: Base64URL.encode(MFATicket.hash(body.ticket)), in: db)) == .accepted
+                let smsOn = user.smsMFAEnabled && user.totpEnabled
+                accepted = smsOn ? try factor.verifySMSCode(body.code, userID: userID, purpose: "login",
+                                                            scope: Base64URL.encode(MFATicket.hash(body.ticket)), in: db) == .accepted : false
             case .webauthn:
                 accepted = false
             }

@@ -37,7 +37,7 @@ enum MFARoutes {
         let user = try accounts.requireUser(request, allowBots: false).user
         guard !user.totpEnabled else { throw mfaNotDisabled }
         let secret = TOTP.generateSecret()
-        try accounts.write { db, _ in
+        _ = try accounts.write { db, _ in
             try db.run("""
                 INSERT INTO mfa_pending_totp (user_id, secret, expires_at) VALUES (?, ?, ?)
                 ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, expires_at = excluded.expires_at
@@ -66,13 +66,14 @@ enum MFARoutes {
             let principal = try accounts.requireUser(request, allowBots: false)
             let body = try JSONBody.decode(EnableBody.self, from: request)
             guard !principal.user.totpEnabled else { throw mfaNotDisabled }
-            var clientSecret: [UInt8]?
+            var decodedSecret: [UInt8]?
             if let text = body.secret {
                 guard let decoded = Base32.decode(text.replacingOccurrences(of: " ", with: "")), (16...64).contains(decoded.count) else {
                     throw APIError.invalidField("secret", "secret must be base32 of 16-64 bytes.", code: "INVALID_FORMAT")
                 }
-                clientSecret = decoded
+                decodedSecret = decoded
             }
+            let clientSecret = decodedSecret
             try accounts.requireSudo(principal, request: request, reply: reply, issueToken: false) {
                 let userID = principal.user.id
                 let factor = SecondFactor(keys: accounts.mfaKeys, now: accounts.now)

@@ -15,6 +15,9 @@ enum AuthorizeRoutes {
         router.addDeferred(.POST, "/oauth2/authorize/login") { request, writer in
             login(request, writer, accounts, web)
         }
+        router.api(.POST, "/oauth2/authorize/mfa") { request in
+            try mfaStep(request, accounts, web)
+        }
         router.api(.POST, "/oauth2/authorize/decision") { request in
             try decide(request, accounts, web, grants)
         }
@@ -168,6 +171,10 @@ enum AuthorizeRoutes {
                 }
                 try accounts.verifyOnPool(password, against: user?.isBot == true ? nil : user?.passwordHash, reply: reply) { ok in
                     guard ok, let user else { return reply(loginPage(authorize, web: web, error: "Invalid email or password.")) }
+                    if user.hasMFA {
+                        let ticket = try accounts.write { db, _ in try MFATicket.issue(userID: user.id, now: accounts.now, in: db) }
+                        return reply(mfaPage(authorize, user: user, ticket: ticket, csrf: csrf, notice: nil, error: nil))
+                    }
                     let token = try accounts.write { db, _ in try accounts.createSession(for: user.id, request: request, in: db) }
                     let query = authorize.parameters.map { "\($0.0)=\(FormURLEncoding.encode($0.1))" }.joined(separator: "&")
                     var response = HTTPResponse(status: .seeOther, headers: WebPage.securityHeaders())
@@ -181,6 +188,86 @@ enum AuthorizeRoutes {
                 page.headers.add("Retry-After", error.headers["Retry-After"] ?? "60")
                 reply(page)
             }
+        }
+    }
+
+    /// The second step of the page's login for users with MFA: an authenticator or backup code, or an SMS code
+    /// (WebAuthn needs script, which these pages do not use: such users sign in through the API instead).
+    static func mfaPage(_ authorize: AuthorizeRequest, user: User, ticket: String, csrf: String, notice: String?, error: String?) -> HTTPResponse {
+        let sms = user.smsMFAEnabled && user.totpEnabled && user.phone != nil
+        let fields = WebPage.hiddenFields(authorize.parameters + [("csrf", csrf), ("ticket", ticket)])
+        let smsForm = sms ? """
+            <form method="post" action="/oauth2/authorize/mfa">\(fields)
+            <input type="hidden" name="action" value="send_sms">
+            <div class="actions"><button type="submit">Text a code to \(WebPage.escape(PhoneNumber.hint(user.phone) ?? "my phone"))</button></div>
+            </form>
+            """ : ""
+        return WebPage.render(status: error == nil ? .ok : .badRequest, title: "Two-factor authentication", body: """
+            <h1>Two-factor authentication</h1>
+            <p class="muted">Enter the 6-digit code from your authenticator app\(sms ? " or the code we texted you" : ""), or a backup code.</p>
+            \(notice.map { "<p role=\"status\">\(WebPage.escape($0))</p>" } ?? "")
+            \(error.map { "<p class=\"error\" role=\"alert\">\(WebPage.escape($0))</p>" } ?? "")
+            <form method="post" action="/oauth2/authorize/mfa">\(fields)
+            <input type="hidden" name="action" value="verify">
+            \(sms ? "<label for=\"method\">Code from</label><select id=\"method\" name=\"method\"><option value=\"totp\">Authenticator app or backup code</option><option value=\"sms\">Text message</option></select>" : "<input type=\"hidden\" name=\"method\" value=\"totp\">")
+            <label for="code">Code</label>
+            <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="16" autofocus>
+            <div class="actions"><button class="primary" type="submit">Verify</button></div>
+            </form>
+            \(smsForm)
+            """)
+    }
+
+    /// Verifies the MFA form (same ticket rules as `/auth/login/mfa/*`), then sets the session cookie and goes
+    /// back to the page with 303.
+    static func mfaStep(_ request: HTTPRequest, _ accounts: Accounts, _ web: WebSession) throws -> HTTPResponse {
+        guard let pairs = formPairs(request) else { return WebPage.error("The form could not be read.") }
+        let fields = Dictionary(pairs.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        guard web.isSameOrigin(request), let csrf = fields["csrf"], let cookie = WebSession.cookies(request)[web.csrfCookie],
+              ConstantTime.equals(csrf, cookie)
+        else { return WebPage.error("This form expired. Go back and try again.", status: .forbidden) }
+        let parsed = try accounts.context.database.read {
+            try AuthorizeRequest.parse(pairs.filter { AuthorizeRequest.parameterNames.contains($0.name) }, config: accounts.context.config, in: $0)
+        }
+        guard case .success(let authorize) = parsed else { return respond(parsed.failure!, accounts, status: .seeOther) }
+        let ticket = fields["ticket"] ?? ""
+        let scope = Base64URL.encode(MFATicket.hash(ticket))
+        let factor = SecondFactor(keys: accounts.mfaKeys, now: accounts.now)
+        enum Outcome { case session(String), page(User, notice: String?, error: String?), expired }
+        let outcome = try accounts.write { db, _ -> Outcome in
+            guard let userID = try MFATicket.user(of: ticket, now: accounts.now, in: db), let user = try UserStore.find(id: userID, in: db) else {
+                return .expired
+            }
+            if fields["action"] == "send_sms" {
+                guard user.smsMFAEnabled, user.totpEnabled, let phone = user.phone else { return .page(user, notice: nil, error: "Text messages are not set up.") }
+                try accounts.throttle([("sms:user:\(userID)", accounts.context.config.smsSendLimit)], in: db)
+                let code = try factor.issueSMSCode(userID: userID, purpose: "login", scope: scope, in: db)
+                try accounts.sendSMS(to: phone, kind: "sms_login_code", code: code, in: db)
+                return .page(user, notice: "We sent a code to \(PhoneNumber.hint(phone) ?? "your phone").", error: nil)
+            }
+            let code = fields["code"] ?? ""
+            let accepted = fields["method"] == "sms"
+                ? (user.smsMFAEnabled ? try factor.verifySMSCode(code, userID: userID, purpose: "login", scope: scope, in: db) == .accepted : false)
+                : (user.totpEnabled ? try factor.verifyTOTPOrBackup(code, userID: userID, in: db) : false)
+            guard accepted else {
+                try MFATicket.recordFailure(ticket, in: db)
+                return .page(user, notice: nil, error: "That code is not valid.")
+            }
+            guard try MFATicket.consume(ticket, in: db) else { return .expired }
+            return .session(try accounts.createSession(for: userID, request: request, in: db))
+        }
+        switch outcome {
+        case .expired:
+            return WebPage.error("This sign-in expired. Start again from the application.", status: .badRequest)
+        case .page(let user, let notice, let error):
+            accounts.deliveryNudge()
+            return mfaPage(authorize, user: user, ticket: ticket, csrf: csrf, notice: notice, error: error)
+        case .session(let token):
+            let query = authorize.parameters.map { "\($0.0)=\(FormURLEncoding.encode($0.1))" }.joined(separator: "&")
+            var response = HTTPResponse(status: .seeOther, headers: WebPage.securityHeaders())
+            response.headers.add("Location", "/oauth2/authorize?" + query)
+            response.headers.add("Set-Cookie", web.setCookie(name: web.sessionCookie, value: token, maxAge: 30 * 86_400))
+            return response
         }
     }
 
