@@ -8,7 +8,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 
 .PHONY: run test build deps embed bench fuzz clean
 
-## deps: install the three -dev packages when missing (as root; otherwise print the apt line and stop)
+## deps: install the -dev packages when missing (as root; otherwise print the apt line and stop)
 deps:
 	@missing=""; for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
