@@ -283,6 +283,10 @@ final class EventLoop: @unchecked Sendable {
             var request = request
             request.parameters = parameters
             request.routePattern = route.pattern
+            if let filter = server.router.filter, let early = filter(&request) {
+                finishRequest(connection, request: request, response: early, startedAt: startedAt, error: nil)
+                return
+            }
             switch route.handler {
             case .onEventLoop(let handler):
                 let (response, error) = server.respond(to: request, with: handler)
@@ -341,6 +345,10 @@ final class EventLoop: @unchecked Sendable {
         _ connection: Connection, request: HTTPRequest?, response: HTTPResponse, startedAt: UInt64, error: (any Error)?
     ) {
         connection.requestsServed += 1
+        var response = response
+        if let extra = request?.responseHeaders, !extra.fields.isEmpty {
+            for (name, value) in extra where !response.headers.contains(name) { response.headers.add(name, value) }
+        }
         let keepAlive = (request?.keepAlive ?? false) && !response.closesConnection && !draining
             && connection.requestsServed < limits.maxRequestsPerConnection
         ResponseSerializer.write(

@@ -30,6 +30,9 @@ public struct HTTPRequest: Sendable {
     public var parameters: [String: String] = [:]
     /// The matched route pattern, for logs (never the raw path, which may carry identifiers).
     public var routePattern: String = ""
+    /// Headers the server adds to whatever response this request gets (set by the router's filter, e.g.
+    /// rate-limit headers); a handler's own header of the same name wins.
+    public var responseHeaders = HTTPHeaders()
 
     /// A request built in code (tests, internal dispatch).
     public init(

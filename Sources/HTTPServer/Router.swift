@@ -9,6 +9,10 @@ public typealias FastPathHandler = @Sendable (HTTPRequest) -> HTTPResponse?
 /// so no worker thread waits. It must call `respond` exactly once; later calls are ignored.
 public typealias DeferredHTTPHandler = @Sendable (HTTPRequest, ResponseWriter) -> Void
 
+/// Runs on the event loop before every matched route (cheap, non-blocking work only, such as an in-memory
+/// rate limiter): it may add `responseHeaders` to the request, or answer at once instead of the route.
+public typealias RequestFilter = @Sendable (inout HTTPRequest) -> HTTPResponse?
+
 /// How a route runs.
 public enum RouteHandler: Sendable {
     /// Runs on the event loop: only for handlers that never block.
@@ -53,6 +57,8 @@ public struct Router: Sendable {
 
     /// Prefixes stripped before matching.
     public let prefixes: [String]
+    /// The filter every matched request passes first.
+    public var filter: RequestFilter?
     private var routesBySegmentCount: [Int: [Route]] = [:]
 
     /// An empty router answering under the given prefixes as well as unprefixed.
