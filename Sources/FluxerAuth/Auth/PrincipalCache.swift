@@ -21,6 +21,8 @@ public final class PrincipalCache: Sendable {
     struct State {
         var entries: [[UInt8]: Entry] = [:]
         var byUser: [UInt64: Set<[UInt8]>] = [:]
+        /// OAuth2 access tokens by the application they were issued to (whose bot user id is the application id).
+        var byApplication: [UInt64: Set<[UInt8]>] = [:]
         var epoch: UInt64 = 0
     }
 
@@ -60,12 +62,14 @@ public final class PrincipalCache: Sendable {
             if s.entries.count >= capacity {
                 s.entries.removeAll(keepingCapacity: true)
                 s.byUser.removeAll(keepingCapacity: true)
+                s.byApplication.removeAll(keepingCapacity: true)
             }
             var includeEmail = true
             if case .oauth(_, let scopes, _) = kind { includeEmail = scopes.contains("email") }
             s.entries[hash] = Entry(user: user, kind: kind, cachedAt: now, lastPersistedUse: lastUsedAt,
                                     userJSON: user.privateJSON(includeEmail: includeEmail).bytes)
             s.byUser[user.id, default: []].insert(hash)
+            if case .oauth(let applicationID, _, _) = kind { s.byApplication[applicationID, default: []].insert(hash) }
         }
     }
 
@@ -83,10 +87,17 @@ public final class PrincipalCache: Sendable {
     }
 
     /// Forgets every credential of a user or bot (after a revoke-all, a token reset or a change to the user).
+    /// A bot's user id is its application's id, so this also forgets the OAuth2 access tokens issued to that
+    /// application (deleting an application ends them at once, AT-03).
     public func invalidate(user userID: UInt64) {
         state.withLock { s in
             s.epoch &+= 1
-            for hash in s.byUser.removeValue(forKey: userID) ?? [] { s.entries.removeValue(forKey: hash) }
+            for hash in s.byUser[userID] ?? [] { Self.remove(hash, userID: userID, from: &s) }
+            for hash in s.byApplication[userID] ?? [] {
+                if let owner = s.entries[hash]?.user.id { Self.remove(hash, userID: owner, from: &s) }
+            }
+            s.byUser.removeValue(forKey: userID)
+            s.byApplication.removeValue(forKey: userID)
         }
     }
 
@@ -94,7 +105,10 @@ public final class PrincipalCache: Sendable {
     public var count: Int { state.withLock { $0.entries.count } }
 
     private static func remove(_ hash: [UInt8], userID: UInt64, from s: inout State) {
-        s.entries.removeValue(forKey: hash)
+        if case .oauth(let applicationID, _, _)? = s.entries.removeValue(forKey: hash)?.kind {
+            s.byApplication[applicationID]?.remove(hash)
+            if s.byApplication[applicationID]?.isEmpty == true { s.byApplication.removeValue(forKey: applicationID) }
+        }
         s.byUser[userID]?.remove(hash)
         if s.byUser[userID]?.isEmpty == true { s.byUser.removeValue(forKey: userID) }
     }

@@ -124,16 +124,18 @@ struct OAuthGrants {
             // Another client's token is refused and left alone (RT-04).
             guard record.applicationID == client.id else { return .refused(.invalidGrant()) }
             guard !record.familyRevoked, record.expiresAt > now else { return .refused(.invalidGrant()) }
+            let scopes = narrowed ?? record.scopes
+            // A refused widening must not consume the token (RFC 6749 §6, RT-05): checked before rotation,
+            // but after reuse detection would have fired for an already-rotated token.
+            if record.usedAt == nil, !scopes.allSatisfy(record.scopes.contains) {
+                return .refused(.invalidScope("A refresh cannot widen the scope."))
+            }
             let rotated = record.usedAt == nil ? try OAuthStore.markRefreshUsed(record.hash, now: now, in: db) : false
             if !rotated {
                 // Reuse of a rotated token: revoke the whole grant (RT-02, RT-03).
                 try OAuthStore.revokeFamily(record.familyID, reason: "refresh_reuse", now: now, in: db)
                 invalidations.users.append(record.userID)
                 return .refused(.invalidGrant("The refresh token has already been used; the grant is revoked."))
-            }
-            let scopes = narrowed ?? record.scopes
-            guard scopes.allSatisfy(record.scopes.contains) else {
-                return .refused(.invalidScope("A refresh cannot widen the scope."))
             }
             // The access tokens of the previous step are superseded.
             _ = try db.run("DELETE FROM oauth2_tokens WHERE family_id = ? AND kind = 'access'", record.familyID)

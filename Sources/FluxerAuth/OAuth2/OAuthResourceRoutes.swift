@@ -113,6 +113,9 @@ enum OAuthResourceRoutes {
         guard let appID = request.parameters["applicationId"].flatMap(Snowflake.parse) else { throw ApplicationRoutes.unknownApplication }
         try accounts.write { db, invalidations in
             try OAuthStore.revokeAll(applicationID: appID, userID: principal.user.id, reason: "deauthorized", now: accounts.now, in: db)
+            // Codes issued before the withdrawal must not yield tokens after it.
+            try db.run("DELETE FROM oauth2_codes WHERE application_id = ? AND user_id = ? AND used_at IS NULL",
+                       Int64(bitPattern: appID), Int64(bitPattern: principal.user.id))
             try db.run("DELETE FROM oauth2_authorizations WHERE application_id = ? AND user_id = ?",
                        Int64(bitPattern: appID), Int64(bitPattern: principal.user.id))
             invalidations.users.append(principal.user.id)
