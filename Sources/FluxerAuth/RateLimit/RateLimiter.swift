@@ -15,18 +15,22 @@ final class RateLimiter: Sendable {
         var retryAfter: Int64
     }
 
-    private let shards: [Mutex<[String: Int64]>]
+    private final class Shard: Sendable {
+        let table = Mutex<[String: Int64]>([:])
+    }
+
+    private let shards: [Shard]
     private static let shardCount = 16
     private static let pruneThreshold = 50_000
 
     init() {
-        shards = (0..<Self.shardCount).map { _ in Mutex([:]) }
+        shards = (0..<Self.shardCount).map { _ in Shard() }
     }
 
     func hit(_ key: String, limit: RateLimit, now: Int64) -> Decision {
         let interval = max(1, limit.windowMilliseconds / Int64(limit.count))
         let shard = shards[Int(UInt(bitPattern: key.hashValue) % UInt(Self.shardCount))]
-        return shard.withLock { table in
+        return shard.table.withLock { table in
             if table.count > Self.pruneThreshold { table = table.filter { $0.value > now } }
             let tat = max(table[key] ?? now, now)
             let next = tat + interval
