@@ -53,6 +53,8 @@ func testConfig(_ dir: TempDir) -> Config {
     config.shutdownGraceMilliseconds = 2_000
     // Dev mode keeps delivered outbox bodies, which tests read for links and codes.
     config.dev = true
+    // Tests fire many requests from one address; the rate-limit tests turn the limits back on.
+    config.rateLimitsEnabled = false
     config.argon2OpsLimit = 1
     config.argon2MemoryKiB = 8
     config.hashThreads = 2

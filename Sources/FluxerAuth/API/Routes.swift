@@ -5,6 +5,8 @@ import SQLite
 enum Routes {
     static func make(_ context: AppContext, accounts: Accounts) -> Router {
         var router = Router()
+        let filter = RateLimitFilter(config: context.config, accounts: accounts)
+        router.filter = { request in filter.apply(&request) }
         OpsRoutes.register(on: &router, context: context)
         AuthRoutes.register(on: &router, accounts: accounts)
         UserRoutes.register(on: &router, accounts: accounts)

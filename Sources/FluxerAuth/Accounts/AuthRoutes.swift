@@ -257,6 +257,8 @@ enum AuthRoutes {
                     // The link proved control of the address.
                     try UserStore.markVerified(userID: userID, in: db)
                     try SessionStore.revokeAll(userID: userID, in: db)
+                    // A password reset also ends every OAuth2 grant (RT-07).
+                    try OAuthStore.revokeAll(userID: userID, reason: "password_reset", now: accounts.now, in: db)
                     try db.run("DELETE FROM email_tokens WHERE user_id = ? AND purpose = 'password_reset'", Int64(bitPattern: userID))
                     invalidations.users.append(userID)
                     // Users with MFA still need their second factor (real server: reset answers the ticket shape).

@@ -69,6 +69,14 @@ public struct Config: Sendable {
     /// The WebAuthn origins in force.
     public var effectiveWebAuthnOrigins: [String] { webauthnOrigins.isEmpty ? [effectivePublicURL] : webauthnOrigins }
 
+    /// Whether the per-route and global rate limits apply (the persistent login/forgot/rotate limits always do).
+    public var rateLimitsEnabled = true
+    /// Requests per client across all limited routes (real server: 50 per second).
+    public var globalRateLimit = RateLimit(50, per: 1_000)
+    /// Bucket overrides, bucket name → limit.
+    public var rateLimitOverrides: [String: RateLimit] = [:]
+    /// Proxies whose `X-Forwarded-For` is believed.
+    public var trustedProxies: Set<String> = []
     /// SMS codes sent per user (login, sudo, phone verification).
     public var smsSendLimit = RateLimit(5, per: 15 * 60_000)
     /// Client-secret and bot-token rotations per user (real server: 10 per hour).

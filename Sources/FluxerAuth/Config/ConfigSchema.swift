@@ -70,6 +70,25 @@ enum ConfigSchema {
         rate("ratelimit.login_ip", "login attempts per client IP") { c, v in c.loginIPLimit = v },
         rate("ratelimit.forgot_email", "password-reset requests per email address") { c, v in c.forgotEmailLimit = v },
         rate("ratelimit.forgot_ip", "password-reset requests per client IP") { c, v in c.forgotIPLimit = v },
+        bool("ratelimit.enabled", "apply the per-route and global limits") { c, v in c.rateLimitsEnabled = v },
+        rate("ratelimit.global", "requests per client across limited routes") { c, v in c.globalRateLimit = v },
+        list("ratelimit.buckets", "bucket overrides as [\"auth:login=10/10s\", …]") { c, items throws(ConfigError) in
+            var overrides: [String: RateLimit] = [:]
+            for item in items {
+                let parts = item.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2, RateLimitBuckets.defaults[String(parts[0])] != nil, let limit = RateLimit(parsing: String(parts[1])) else {
+                    throw ConfigError(key: "ratelimit.buckets", reason: "entries must be bucket=N/duration with a known bucket name")
+                }
+                overrides[String(parts[0])] = limit
+            }
+            c.rateLimitOverrides = overrides
+        },
+        list("server.trusted_proxies", "proxy addresses whose X-Forwarded-For is believed") { c, items throws(ConfigError) in
+            for item in items where !(item.contains(".") || item.contains(":")) {
+                throw ConfigError(key: "server.trusted_proxies", reason: "entries must be IP addresses")
+            }
+            c.trustedProxies = Set(items)
+        },
         rate("ratelimit.sms_send", "SMS codes sent per user") { c, v in c.smsSendLimit = v },
         rate("ratelimit.rotate", "client-secret and bot-token rotations per user") { c, v in c.rotateLimit = v },
         list("security.bot_token_keys", "bot-token signing keys as [\"ID:base64url-secret\", …] (ID 0-255, secret ≥ 32 bytes); empty = derived from secret_key") { c, items throws(ConfigError) in

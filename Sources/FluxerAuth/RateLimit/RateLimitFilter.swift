@@ -1,0 +1,77 @@
+import HTTPServer
+
+/// The router filter: resolves the client address (trusting `X-Forwarded-For` only from configured proxies),
+/// then applies the global limit and the route's bucket, keyed by `user:<id>` when the caller's credential is
+/// already known (cached) and `ip:<addr>` otherwise. Limited routes carry `X-RateLimit-*` headers; a refusal
+/// is 429 `RATE_LIMITED` with `Retry-After` and `X-RateLimit-Global`.
+struct RateLimitFilter: Sendable {
+    let limiter = RateLimiter()
+    let config: Config
+    let buckets: [String: RateLimit]
+    let accounts: Accounts
+
+    init(config: Config, accounts: Accounts) {
+        self.config = config
+        self.accounts = accounts
+        buckets = RateLimitBuckets.defaults.merging(config.rateLimitOverrides) { $1 }
+    }
+
+    func apply(_ request: inout HTTPRequest) -> HTTPResponse? {
+        request.remoteAddress = ClientAddress.resolve(request, trustedProxies: config.trustedProxies)
+        guard config.rateLimitsEnabled, !RateLimitBuckets.exempt.contains(request.routePattern) else { return nil }
+        let now = accounts.now
+        let client = accounts.cachedPrincipal(request).map { "user:\($0.user.id)" } ?? "ip:\(request.remoteAddress)"
+        let global = limiter.hit(client + ":global", limit: config.globalRateLimit, now: now)
+        guard global.allowed else { return limited(global, bucket: "global", global: true) }
+        guard let name = RateLimitBuckets.name(method: request.method, pattern: request.routePattern), let limit = buckets[name] else {
+            return nil
+        }
+        let decision = limiter.hit(client + ":" + name, limit: limit, now: now)
+        guard decision.allowed else { return limited(decision, bucket: name, global: false) }
+        request.responseHeaders = headers(decision, bucket: name, now: now)
+        return nil
+    }
+
+    private func headers(_ d: RateLimiter.Decision, bucket: String, now: Int64) -> HTTPHeaders {
+        var h = HTTPHeaders()
+        h.add("X-RateLimit-Limit", String(d.limit))
+        h.add("X-RateLimit-Remaining", String(d.remaining))
+        h.add("X-RateLimit-Reset", String((d.resetAt + 999) / 1000))
+        h.add("X-RateLimit-Reset-After", Self.seconds(max(0, d.resetAt - now)))
+        h.add("X-RateLimit-Bucket", bucket)
+        return h
+    }
+
+    private func limited(_ d: RateLimiter.Decision, bucket: String, global: Bool) -> HTTPResponse {
+        var error = APIError.rateLimited(retryAfterMilliseconds: d.retryAfter, global: global)
+        for (name, value) in headers(d, bucket: bucket, now: accounts.now) where name != "X-RateLimit-Remaining" {
+            error.headers.add(name, value)
+        }
+        error.headers.add("X-RateLimit-Remaining", "0")
+        error.headers.add("X-RateLimit-Global", global ? "true" : "false")
+        return error.response
+    }
+
+    static func seconds(_ ms: Int64) -> String {
+        let s = String(ms % 1000)
+        return "\(ms / 1000).\(String(repeating: "0", count: 3 - s.count))\(s)"
+    }
+}
+
+/// The client's address: the socket peer, or — when the peer is a trusted proxy — the right-most address in
+/// `X-Forwarded-For` that is not itself a trusted proxy.
+enum ClientAddress {
+    static func resolve(_ request: HTTPRequest, trustedProxies: Set<String>) -> String {
+        let peer = request.remoteAddress
+        guard !trustedProxies.isEmpty, trustedProxies.contains(peer) else { return peer }
+        let hops = request.headers.values("X-Forwarded-For")
+            .flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingASCIIWhitespace() }
+        for hop in hops.reversed() where !hop.isEmpty && !trustedProxies.contains(hop) {
+            guard hop.utf8.count <= 45, hop.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) || $0 == 0x2E || $0 == 0x3A })
+            else { return peer }
+            return hop
+        }
+        return peer
+    }
+}
