@@ -37,10 +37,12 @@ test: deps embed
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-## bench: wrk against GET /healthz and GET /users/@me beside nginx, and login throughput vs the argon2id ceiling
+## bench: wrk on /healthz and /users/@me (session, bot, bearer) beside nginx; logins vs argon2id; token endpoint
 bench: deps embed
 	bench/healthz.sh
 	bench/accounts.sh
+	bench/bots.sh
+	bench/oauth.sh
 
 ## fuzz: libFuzzer on the HTTP request parser for FUZZ_SECONDS (default 600)
 fuzz:
