@@ -27,6 +27,7 @@ public indirect enum CBORValue: Equatable, Sendable {
     /// A half-, single- or double-precision float (§3.3), widened to `Double`.
     case float(Double)
 
+    /// Structural equality; maps compare in order, floats by bit pattern.
     public static func == (lhs: CBORValue, rhs: CBORValue) -> Bool {
         switch (lhs, rhs) {
         case let (.unsigned(a), .unsigned(b)): a == b
