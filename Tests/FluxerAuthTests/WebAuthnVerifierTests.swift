@@ -411,6 +411,36 @@ private func flipped(_ bytes: [UInt8], at index: Int) -> [UInt8] {
     }
 }
 
+/// Assertions signed by Python `cryptography` 48.0 with non-ES256 keys: challenge 00…1f, sign count 7,
+/// flags UP|UV, RP ID example.org. The Ed25519 key is RFC 8032 §7.1 TEST 1.
+@Suite struct WebAuthnOtherAlgorithmTests {
+    static let policy = WebAuthnPolicy(rpID: "example.org", origins: ["https://example.org"], requireUserVerification: true)
+    static let challenge: [UInt8] = Array(0..<32)
+    static let clientDataJSON = hexBytes("7b2274797065223a22776562617574686e2e676574222c226368616c6c656e6765223a2241414543417751464267634943516f4c4441304f4478415245684d554652595847426b6147787764486838222c226f726967696e223a2268747470733a2f2f6578616d706c652e6f7267222c2263726f73734f726967696e223a66616c73657d")
+    static let authenticatorData = hexBytes("bfabc37432958b063360d3ad6461c9c4735ae7f8edd46592a5e0f01452b2e4b50500000007")
+
+    static func verify(_ key: COSEKey, signature: [UInt8], stored: UInt32 = 6) -> Result<UInt32, WebAuthnError> {
+        assertionResult((clientDataJSON, authenticatorData, signature), key: key, storedSignCount: stored, challenge: challenge, policy: policy)
+    }
+
+    @Test func webAuthnAssertion_edDSA() {
+        let key = COSEKey.ed25519(x: hexBytes("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"))
+        let signature = hexBytes("d043a49de85f3b5faabfe2dd1fb3342129aba7528ee55e9f93381ed2394ca3369bd3fae82c3064b0b91f3cf7653b81da0314a417910cdf7095e6bc3ba12f5700")
+        #expect(Self.verify(key, signature: signature) == .success(7))
+        #expect(Self.verify(key, signature: flipped(signature, at: 0)) == .failure(.invalidSignature))
+        #expect(Self.verify(key, signature: signature, stored: 7) == .failure(.possibleClone(stored: 7, received: 7)))
+    }
+
+    @Test func webAuthnAssertion_rs256() {
+        let key = COSEKey.rsa(
+            n: hexBytes("acb75ec6be677f873f17abd66e42702e5ac54da34b09cc4da036495c4241d22a6aba1d8bb463fc03bd1b3182380a70bb7a8a3765ce33a28738c942d3124873f5d6e67d492c6654bdf78b5982ede29d38184e74716745077c500ab2d2d28711f002057bb2bea6644ebf748c24a71018afd63e3739dc3a6256feecf9830bd34ee3acc222358baec3412693310c8e96c0c491fedd2a9cfc822255777d50ae2379d63e00aa8dbf05608152a6a95d46058677827f7358af3f4492e9cda64343dbbc6309de43aff184deed19b115c0afdb528187368dde076ee5b5f7884bff5fc9788221ebede19f699da0116b984bf10599e00c1e35d93509513aa05b9f52794ba007"),
+            e: [0x01, 0x00, 0x01])
+        let signature = hexBytes("a1978309ba1eaa2d8adc5abe9471fe4f05cdfe44e697ddcf36d46329881f6cf7dcd1e5fbdd3ad63d2cfdadb86f8195f968fd702a0fe3f157d7a754ec78493b8f297e8b101ec3f349da07464b031ce63785da0d132bebbd294077b9adef82ce81a5e5b9c66df397cff73c56c744af2e813e297802f060a5ac3bab038bb5d8af14de2f68181deb34e4c9452cd9a41b9ed2145f80a71ecc4249903f316679f95ac789d7293c6ca5c8b8a8058d981d89f7686f99787677cad57b3f4c5b8da631d328e05a37ec064609bc58913b9bcfb83b7cc5cdc646eaa631bac2cfd0bf791cd45cd414fcd8357d07f286289f469b53243b10a5d23a405a2dad23a5d6f00a2c9a32")
+        #expect(Self.verify(key, signature: signature) == .success(7))
+        #expect(Self.verify(key, signature: flipped(signature, at: 255)) == .failure(.invalidSignature))
+    }
+}
+
 /// Lower-case hex to bytes (test vectors).
 private func hexBytes(_ string: String) -> [UInt8] {
     let digits = Array(string.utf8)
