@@ -1,0 +1,63 @@
+import Crypto
+import Testing
+@testable import FluxerAuth
+
+@Suite struct WebAuthnOptionsTests {
+    let policy = WebAuthnPolicy(rpID: "example.org", origins: ["https://example.org"], requireUserVerification: true)
+
+    @Test func webAuthnCreationOptions_shape() {
+        let options = WebAuthnVerifier.creationOptions(
+            policy: policy, rpName: "Fluxer", userID: [1, 2, 3], userName: "alice", userDisplayName: "Alice",
+            challenge: [0xFB, 0xFF], excludeCredentials: [[0xAA]])
+        #expect(options["rp"] == ["id": "example.org", "name": "Fluxer"])
+        #expect(options["user"] == ["id": "AQID", "name": "alice", "displayName": "Alice"])
+        #expect(options["challenge"] == "-_8")
+        #expect(options["pubKeyCredParams"] == [["type": "public-key", "alg": -7], ["type": "public-key", "alg": -8], ["type": "public-key", "alg": -257]])
+        #expect(options["timeout"] == 300_000)
+        #expect(options["excludeCredentials"] == [["type": "public-key", "id": "qg"]])
+        #expect(options["authenticatorSelection"] == ["userVerification": "required"])
+        #expect(options["attestation"] == "none")
+    }
+
+    @Test func webAuthnRequestOptions_shape() {
+        let relaxed = WebAuthnPolicy(rpID: "example.org", origins: [], requireUserVerification: false)
+        let options = WebAuthnVerifier.requestOptions(policy: relaxed, challenge: [0, 1], allowCredentials: [[0xAA], [0xBB]])
+        #expect(options.serialized == #"{"challenge":"AAE","timeout":300000,"rpId":"example.org","allowCredentials":[{"type":"public-key","id":"qg"},{"type":"public-key","id":"uw"}],"userVerification":"preferred"}"#)
+        #expect(WebAuthnVerifier.requestOptions(policy: policy, challenge: [0], allowCredentials: [])["allowCredentials"] == [])
+    }
+
+    @Test func webAuthnChallenge_isRandomAndLongEnough() {
+        let a = WebAuthnVerifier.makeChallenge(), b = WebAuthnVerifier.makeChallenge()
+        #expect(a.count >= 16 && a.count == WebAuthnVerifier.challengeBytes)
+        #expect(a != b)
+    }
+
+    @Test func webAuthnChallenges_singleUseAndExpiry() {
+        var challenges = WebAuthnChallenges()
+        challenges.issue([1], for: "a", now: 0, ttl: 100)
+        #expect(challenges.take(for: "a", now: 99) == [1])
+        #expect(challenges.take(for: "a", now: 99) == nil)
+        challenges.issue([2], for: "b", now: 0, ttl: 100)
+        #expect(challenges.take(for: "b", now: 100) == nil)
+        #expect(challenges.count == 0)
+        // A newer challenge for the same ceremony replaces the older one.
+        challenges.issue([3], for: "c", now: 0)
+        challenges.issue([4], for: "c", now: 1)
+        #expect(challenges.take(for: "c", now: 2) == [4])
+        #expect(challenges.take(for: "missing", now: 0) == nil)
+    }
+
+    @Test func webAuthnChallenges_boundedAndExpiredPruned() {
+        var challenges = WebAuthnChallenges()
+        for i in 0..<WebAuthnChallenges.maxPending {
+            challenges.issue([1], for: "k\(i)", now: Int64(i), ttl: 1_000_000)
+        }
+        #expect(challenges.count == WebAuthnChallenges.maxPending)
+        challenges.issue([2], for: "new", now: 20_000, ttl: 1_000_000)
+        #expect(challenges.count == WebAuthnChallenges.maxPending)
+        #expect(challenges.take(for: "k0", now: 20_001) == nil)
+        #expect(challenges.take(for: "new", now: 20_001) == [2])
+        challenges.issue([3], for: "late", now: 2_000_000, ttl: 10)
+        #expect(challenges.count == 1)
+    }
+}
