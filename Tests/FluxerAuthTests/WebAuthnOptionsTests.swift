@@ -32,32 +32,4 @@ import Testing
         #expect(a != b)
     }
 
-    @Test func webAuthnChallenges_singleUseAndExpiry() {
-        var challenges = WebAuthnChallenges()
-        challenges.issue([1], for: "a", now: 0, ttl: 100)
-        #expect(challenges.take(for: "a", now: 99) == [1])
-        #expect(challenges.take(for: "a", now: 99) == nil)
-        challenges.issue([2], for: "b", now: 0, ttl: 100)
-        #expect(challenges.take(for: "b", now: 100) == nil)
-        #expect(challenges.count == 0)
-        // A newer challenge for the same ceremony replaces the older one.
-        challenges.issue([3], for: "c", now: 0)
-        challenges.issue([4], for: "c", now: 1)
-        #expect(challenges.take(for: "c", now: 2) == [4])
-        #expect(challenges.take(for: "missing", now: 0) == nil)
-    }
-
-    @Test func webAuthnChallenges_boundedAndExpiredPruned() {
-        var challenges = WebAuthnChallenges()
-        for i in 0..<WebAuthnChallenges.maxPending {
-            challenges.issue([1], for: "k\(i)", now: Int64(i), ttl: 1_000_000)
-        }
-        #expect(challenges.count == WebAuthnChallenges.maxPending)
-        challenges.issue([2], for: "new", now: 20_000, ttl: 1_000_000)
-        #expect(challenges.count == WebAuthnChallenges.maxPending)
-        #expect(challenges.take(for: "k0", now: 20_001) == nil)
-        #expect(challenges.take(for: "new", now: 20_001) == [2])
-        challenges.issue([3], for: "late", now: 2_000_000, ttl: 10)
-        #expect(challenges.count == 1)
-    }
 }

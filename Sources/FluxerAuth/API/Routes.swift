@@ -16,6 +16,7 @@ enum Routes {
         OAuthResourceRoutes.register(on: &router, accounts: accounts)
         MFALoginRoutes.register(on: &router, accounts: accounts)
         MFARoutes.register(on: &router, accounts: accounts)
+        WebAuthnRoutes.register(on: &router, accounts: accounts)
         OutboxRoutes.register(on: &router, context: context)
         return router
     }

@@ -1,0 +1,300 @@
+import Crypto
+import HTTPServer
+import SQLite
+
+/// WebAuthn security keys: registration (§7.1) and listing/renaming/deleting under
+/// `/users/@me/mfa/webauthn/credentials`, authentication options for sudo and for the MFA login step, and the
+/// assertion check (§7.2) those use. Challenges live in the database for 5 minutes and are consumed by the
+/// first attempt, whatever its outcome (WA-02).
+enum WebAuthnRoutes {
+    static let challengeLifetime: Int64 = 5 * 60_000
+    static let nameLength = 1...100
+    static let maxCredentialsPerUser = 20
+
+    static func register(on router: inout Router, accounts: Accounts) {
+        router.api(.GET, "/users/@me/mfa/webauthn/credentials") { request in try list(request, accounts) }
+        router.addDeferred(.POST, "/users/@me/mfa/webauthn/credentials/registration-options") { request, writer in
+            registrationOptions(request, writer, accounts)
+        }
+        router.addDeferred(.POST, "/users/@me/mfa/webauthn/credentials") { request, writer in registerCredential(request, writer, accounts) }
+        router.addDeferred(.PATCH, "/users/@me/mfa/webauthn/credentials/:credential_id") { request, writer in rename(request, writer, accounts) }
+        router.addDeferred(.DELETE, "/users/@me/mfa/webauthn/credentials/:credential_id") { request, writer in remove(request, writer, accounts) }
+        router.api(.POST, "/users/@me/sudo/webauthn/authentication-options") { request in
+            let user = try accounts.requireUser(request, allowBots: false).user
+            return try authenticationOptions(for: user, purpose: "sudo", ticketHash: nil, accounts)
+        }
+        router.api(.POST, "/auth/login/mfa/webauthn/authentication-options") { request in
+            try accounts.refuseBots(request)
+            let body = try JSONBody.decode(MFALoginRoutes.TicketBody.self, from: request)
+            let user = try accounts.context.database.read { db -> User? in
+                guard let id = try MFATicket.user(of: body.ticket, now: accounts.now, in: db) else { return nil }
+                return try UserStore.find(id: id, in: db)
+            }
+            guard let user, user.webauthnCount > 0 else { throw MFATicket.timeout(path: "ticket") }
+            return try authenticationOptions(for: user, purpose: "login", ticketHash: MFATicket.hash(body.ticket), accounts)
+        }
+        router.api(.POST, "/auth/login/mfa/webauthn") { request in try login(request, accounts) }
+    }
+
+    // MARK: - Shared
+
+    static func policy(_ config: Config) -> WebAuthnPolicy {
+        WebAuthnPolicy(rpID: config.effectiveWebAuthnRPID, origins: config.effectiveWebAuthnOrigins,
+                       requireUserVerification: config.webauthnUserVerification == "required")
+    }
+
+    /// The opaque user handle: the 8-byte big-endian user id (no personal data, WebAuthn §14.6.1).
+    static func userHandle(_ userID: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: userID.bigEndian) { Array($0) }
+    }
+
+    static func credentialIDs(userID: UInt64, in db: Connection) throws -> [[UInt8]] {
+        try db.query("SELECT credential_id FROM webauthn_credentials WHERE user_id = ? ORDER BY created_at", Int64(bitPattern: userID))
+            .compactMap { $0.blob("credential_id") }
+    }
+
+    static func issueChallenge(userID: UInt64, purpose: String, ticketHash: [UInt8]?, now: Int64, in db: Connection) throws -> [UInt8] {
+        let challenge = WebAuthnVerifier.makeChallenge()
+        try db.run("DELETE FROM webauthn_challenges WHERE expires_at <= ?", now)
+        try db.run("INSERT INTO webauthn_challenges (challenge_hash, user_id, purpose, ticket_hash, expires_at) VALUES (?, ?, ?, ?, ?)",
+                   SHA256.hash(challenge), Int64(bitPattern: userID), purpose, ticketHash, now + challengeLifetime)
+        return challenge
+    }
+
+    /// Consumes a challenge bound to this user, purpose (and ticket); nil when unknown, foreign or expired.
+    static func consumeChallenge(_ text: String, userID: UInt64, purpose: String, ticketHash: [UInt8]?, now: Int64,
+                                 in db: Connection) throws -> [UInt8]? {
+        guard let challenge = Base64URL.decode(text), challenge.count == WebAuthnVerifier.challengeBytes,
+              let row = try db.queryOne("""
+                  DELETE FROM webauthn_challenges WHERE challenge_hash = ? AND user_id = ? AND purpose = ?
+                  RETURNING expires_at, ticket_hash
+                  """, SHA256.hash(challenge), Int64(bitPattern: userID), purpose),
+              (row.int("expires_at") ?? 0) > now
+        else { return nil }
+        if let ticketHash, row.blob("ticket_hash") != ticketHash { return nil }
+        return challenge
+    }
+
+    static func authenticationOptions(for user: User, purpose: String, ticketHash: [UInt8]?, _ accounts: Accounts) throws -> HTTPResponse {
+        guard user.webauthnCount > 0 else {
+            throw APIError(.badRequest, code: "NO_WEBAUTHN_CREDENTIALS", message: "No security key is registered.")
+        }
+        let (challenge, ids) = try accounts.write { db, _ in
+            (try issueChallenge(userID: user.id, purpose: purpose, ticketHash: ticketHash, now: accounts.now, in: db),
+             try credentialIDs(userID: user.id, in: db))
+        }
+        return .json(.ok, WebAuthnVerifier.requestOptions(policy: policy(accounts.context.config), challenge: challenge, allowCredentials: ids),
+                     headers: ["Cache-Control": "no-store"])
+    }
+
+    // MARK: - Registration
+
+    static func registrationOptions(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+        writer.respondAsync { reply in
+            let principal = try accounts.requireUser(request, allowBots: false)
+            let user = principal.user
+            guard user.webauthnCount < maxCredentialsPerUser else {
+                throw APIError(.badRequest, code: "MAX_WEBAUTHN_CREDENTIALS", message: "At most \(maxCredentialsPerUser) security keys.")
+            }
+            try accounts.requireSudo(principal, request: request, reply: reply, issueToken: false) {
+                let (challenge, ids) = try accounts.write { db, _ in
+                    (try issueChallenge(userID: user.id, purpose: "register", ticketHash: nil, now: accounts.now, in: db),
+                     try credentialIDs(userID: user.id, in: db))
+                }
+                return .json(.ok, WebAuthnVerifier.creationOptions(
+                    policy: policy(accounts.context.config), rpName: accounts.context.config.webauthnRPName, userID: userHandle(user.id),
+                    userName: user.email ?? user.username, userDisplayName: user.globalName ?? user.username,
+                    challenge: challenge, excludeCredentials: ids), headers: ["Cache-Control": "no-store"])
+            }
+        }
+    }
+
+    struct RegisterBody: Decodable {
+        var response: WebAuthnCredentialJSON
+        var challenge: String
+        var name: String
+    }
+
+    static let invalidCredential = APIError.invalidField("response", "The security key response could not be verified.", code: "INVALID_WEBAUTHN_CREDENTIAL")
+
+    static func registerCredential(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+        writer.respondAsync { reply in
+            let principal = try accounts.requireUser(request, allowBots: false)
+            let body = try JSONBody.decode(RegisterBody.self, from: request)
+            let name = body.name.trimmingASCIIWhitespace()
+            guard nameLength.contains(AccountValidation.jsLength(name)) else {
+                throw APIError.invalidField("name", "Name must be between 1 and 100 characters.", code: "STRING_LENGTH_INVALID")
+            }
+            guard let clientData = Base64URL.decode(body.response.response.clientDataJSON),
+                  let attestation = body.response.response.attestationObject.flatMap(Base64URL.decode)
+            else { throw invalidCredential }
+            try accounts.requireSudo(principal, request: request, reply: reply, issueToken: false) {
+                let user = principal.user
+                enum Outcome { case stored, refused(APIError) }
+                let outcome = try accounts.write { db, invalidations -> Outcome in
+                    guard let challenge = try consumeChallenge(body.challenge, userID: user.id, purpose: "register", ticketHash: nil,
+                                                               now: accounts.now, in: db)
+                    else { return .refused(APIError.invalidField("challenge", "Unknown or expired challenge.", code: "INVALID_WEBAUTHN_CHALLENGE")) }
+                    let credential: RegisteredCredential
+                    do {
+                        credential = try WebAuthnVerifier.verifyRegistration(
+                            clientDataJSON: clientData, attestationObject: attestation, expectedChallenge: challenge,
+                            policy: policy(accounts.context.config))
+                    } catch let error as WebAuthnError {
+                        return .refused(APIError.invalidField("response", "The security key response was refused: \(error.reason).",
+                                                              code: "INVALID_WEBAUTHN_CREDENTIAL"))
+                    }
+                    // WebAuthn §7.1 step 22: a credential id registered anywhere is refused.
+                    guard try db.queryOne("SELECT 1 FROM webauthn_credentials WHERE credential_id = ?", credential.credentialID) == nil else {
+                        return .refused(APIError.invalidField("response", "This security key is already registered.", code: "WEBAUTHN_CREDENTIAL_EXISTS"))
+                    }
+                    try db.run("""
+                        INSERT INTO webauthn_credentials (credential_id, user_id, name, public_key, algorithm, sign_count, aaguid, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """, credential.credentialID, Int64(bitPattern: user.id), name, credential.publicKeyCBOR,
+                        Int64(credential.publicKey.algorithm), Int64(credential.signCount), credential.aaguid, accounts.now)
+                    invalidations.users.append(user.id)
+                    return .stored
+                }
+                if case .refused(let error) = outcome { throw error }
+                return .noContent
+            }
+        }
+    }
+
+    // MARK: - Management
+
+    static func list(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+        let user = try accounts.requireUser(request, allowBots: false).user
+        let rows = try accounts.context.database.read { db in
+            try db.query("""
+                SELECT credential_id, name, created_at, last_used_at FROM webauthn_credentials WHERE user_id = ? ORDER BY created_at
+                """, Int64(bitPattern: user.id))
+        }
+        return .json(.ok, JSONValue.array(rows.map { row in
+            .object([
+                ("id", .string(Base64URL.encode(row.blob("credential_id") ?? []))), ("name", .string(row.string("name") ?? "")),
+                ("created_at", .string(ISO8601.format(milliseconds: row.int("created_at") ?? 0))),
+                ("last_used_at", row.int("last_used_at").map { .string(ISO8601.format(milliseconds: $0)) } ?? .null),
+            ])
+        }))
+    }
+
+    struct RenameBody: Decodable {
+        var name: String
+    }
+
+    static let unknownCredential = APIError(.notFound, code: "UNKNOWN_WEBAUTHN_CREDENTIAL", message: "Unknown security key.")
+
+    static func rename(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+        writer.respondAsync { reply in
+            let principal = try accounts.requireUser(request, allowBots: false)
+            let body = try JSONBody.decode(RenameBody.self, from: request)
+            let name = body.name.trimmingASCIIWhitespace()
+            guard nameLength.contains(AccountValidation.jsLength(name)) else {
+                throw APIError.invalidField("name", "Name must be between 1 and 100 characters.", code: "STRING_LENGTH_INVALID")
+            }
+            guard let id = request.parameters["credential_id"].flatMap(Base64URL.decode) else { throw unknownCredential }
+            try accounts.requireSudo(principal, request: request, reply: reply) {
+                let changed = try accounts.write { db, _ in
+                    try db.run("UPDATE webauthn_credentials SET name = ? WHERE credential_id = ? AND user_id = ?",
+                               name, id, Int64(bitPattern: principal.user.id))
+                }
+                guard changed == 1 else { throw unknownCredential }
+                return .noContent
+            }
+        }
+    }
+
+    static func remove(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+        writer.respondAsync { reply in
+            let principal = try accounts.requireUser(request, allowBots: false)
+            guard let id = request.parameters["credential_id"].flatMap(Base64URL.decode) else { throw unknownCredential }
+            try accounts.requireSudo(principal, request: request, reply: reply) {
+                let changed = try accounts.write { db, invalidations in
+                    invalidations.users.append(principal.user.id)
+                    return try db.run("DELETE FROM webauthn_credentials WHERE credential_id = ? AND user_id = ?", id, Int64(bitPattern: principal.user.id))
+                }
+                guard changed == 1 else { throw unknownCredential }
+                return .noContent
+            }
+        }
+    }
+
+    // MARK: - Authentication
+
+    struct LoginBody: Decodable {
+        var response: WebAuthnCredentialJSON
+        var challenge: String
+        var ticket: String
+    }
+
+    static func login(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+        try accounts.refuseBots(request)
+        let body = try JSONBody.decode(LoginBody.self, from: request)
+        let ticketHash = MFATicket.hash(body.ticket)
+        enum Outcome { case session(UInt64, String), refused(APIError) }
+        let outcome = try accounts.write { db, _ -> Outcome in
+            guard let userID = try MFATicket.user(of: body.ticket, now: accounts.now, in: db), let user = try UserStore.find(id: userID, in: db)
+            else { return .refused(MFATicket.timeout(path: "ticket")) }
+            guard try assertion(user, body.response, challenge: body.challenge, purpose: "login", ticketHash: ticketHash, accounts, in: db) else {
+                try MFATicket.recordFailure(body.ticket, in: db)
+                return .refused(MFATicket.invalidCode)
+            }
+            guard try MFATicket.consume(body.ticket, in: db) else { return .refused(MFATicket.timeout(path: "ticket")) }
+            return .session(userID, try accounts.createSession(for: userID, request: request, in: db))
+        }
+        switch outcome {
+        case .refused(let error): throw error
+        case .session(let userID, let token):
+            return .json(.ok, JSONValue.object([("token", .string(token)), ("user_id", .string(String(userID)))]))
+        }
+    }
+
+    /// WebAuthn §7.2 against a stored credential, inside the caller's transaction: consumes the challenge,
+    /// checks the credential was offered and is the user's, verifies the signature, and stores the new sign
+    /// count — or records a possible clone and refuses.
+    static func assertion(_ user: User, _ response: WebAuthnCredentialJSON, challenge: String, purpose: String, ticketHash: [UInt8]?,
+                          _ accounts: Accounts, in db: Connection) throws -> Bool {
+        guard let expected = try consumeChallenge(challenge, userID: user.id, purpose: purpose, ticketHash: ticketHash, now: accounts.now, in: db),
+              let credentialID = Base64URL.decode(response.rawId ?? response.id),
+              let clientData = Base64URL.decode(response.response.clientDataJSON),
+              let authData = response.response.authenticatorData.flatMap(Base64URL.decode),
+              let signature = response.response.signature.flatMap(Base64URL.decode),
+              let row = try db.queryOne("SELECT public_key, sign_count FROM webauthn_credentials WHERE credential_id = ? AND user_id = ?",
+                                        credentialID, Int64(bitPattern: user.id)),
+              let keyBytes = row.blob("public_key"),
+              let coseValue = try? CBORDecoder.decode(keyBytes).value, let key = try? COSEKey.parse(coseValue)
+        else { return false }
+        let offered = try credentialIDs(userID: user.id, in: db)
+        let handle = response.response.userHandle.flatMap(Base64URL.decode)
+        let count: UInt32
+        do {
+            try WebAuthnVerifier.checkCredential(credentialID, allowCredentials: offered, userHandle: handle, ownerHandle: userHandle(user.id))
+            count = try WebAuthnVerifier.verifyAssertion(
+                clientDataJSON: clientData, authenticatorData: authData, signature: signature, credentialPublicKey: key,
+                storedSignCount: UInt32(truncatingIfNeeded: row.int("sign_count") ?? 0), expectedChallenge: expected,
+                policy: policy(accounts.context.config))
+        } catch {
+            if case .possibleClone = error {
+                try db.run("UPDATE webauthn_credentials SET clone_warning_at = ? WHERE credential_id = ?", accounts.now, credentialID)
+                accounts.context.logger.warning("webauthn sign count did not increase: possible cloned authenticator",
+                                                metadata: ["user_id": "\(user.id)"])
+            }
+            return false
+        }
+        try db.run("UPDATE webauthn_credentials SET sign_count = ?, last_used_at = ? WHERE credential_id = ?",
+                   Int64(count), accounts.now, credentialID)
+        return true
+    }
+}
+
+extension Accounts {
+    /// A WebAuthn second factor for sudo or login; the challenge is consumed even when the proof fails.
+    func verifyWebAuthnAssertion(_ user: User, credential: WebAuthnCredentialJSON, challenge: String, purpose: FactorPurpose, scope: String) throws {
+        let ok = try write { db, _ in
+            try WebAuthnRoutes.assertion(user, credential, challenge: challenge, purpose: purpose.rawValue, ticketHash: nil, self, in: db)
+        }
+        guard ok else { throw Self.invalidMFACode }
+    }
+}
