@@ -41,12 +41,15 @@ extension Accounts {
                 if let upgraded { try UserStore.upgradeHash(userID: user.id, hash: upgraded, in: db) }
                 return try MFATicket.issue(userID: user.id, now: now, in: db)
             }
+            audit.record("login.mfa_required", outcome: "success", userID: user.id, request: request)
             return MFATicket.response(ticket: ticket, user: user)
         }
         let token = try write { db, _ in
             if let upgraded { try UserStore.upgradeHash(userID: user.id, hash: upgraded, in: db) }
+            try AccountLockout.recordSuccess(userID: user.id, in: db)
             return try createSession(for: user.id, request: request, in: db)
         }
+        audit.record("login.success", outcome: "success", userID: user.id, request: request)
         return .json(.ok, JSONValue.object([("user_id", .string(String(user.id))), ("token", .string(token))]))
     }
 
@@ -71,6 +74,17 @@ extension Accounts {
         }
         if body.email != nil { deliveryNudge() }
         return .json(.ok, JSONValue.object([("user_id", .string(String(user.id))), ("token", .string(token))]))
+    }
+
+    /// A failed proof (password or second factor) for an existing account: counts towards the lock unless the
+    /// account is already locked (counting then would let an attacker keep a victim locked forever), and is
+    /// audited.
+    func proofFailed(_ user: User, ok: Bool = false, request: HTTPRequest?, event: String) throws {
+        let locked = user.isLocked(at: now)
+        if !locked {
+            try write { db, _ in try AccountLockout.recordFailure(userID: user.id, now: now, in: db) }
+        }
+        audit.record(event, outcome: "failure", userID: user.id, request: request, detail: locked ? "locked" : nil)
     }
 
     /// Tells the outbox a message is waiting.

@@ -39,6 +39,9 @@ public final class Accounts: Sendable {
 
     var now: Int64 { context.clock() }
 
+    /// The audit log.
+    var audit: AuditLog { context.audit }
+
     /// A write transaction whose cache invalidations are applied after commit.
     func write<T>(_ body: (Connection, inout Invalidations) throws -> T) throws -> T {
         var invalidations = Invalidations()

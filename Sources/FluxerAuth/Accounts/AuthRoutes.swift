@@ -97,7 +97,15 @@ enum AuthRoutes {
             }
             // An unknown email is checked against the decoy hash: same cost, same answer.
             try accounts.verifyOnPool(body.password, against: user?.passwordHash, reply: finish) { ok in
-                guard ok, let user else { throw invalidCredentials }
+                guard let user else {
+                    accounts.audit.record("login.failure", outcome: "failure", request: request, detail: "unknown_email")
+                    throw invalidCredentials
+                }
+                // A locked account pays the same hash and gets the same answer as a wrong password (LG-01, LG-03).
+                guard ok, !user.isLocked(at: accounts.now) else {
+                    try accounts.proofFailed(user, ok: ok, request: request, event: "login.failure")
+                    throw invalidCredentials
+                }
                 finish(try accounts.completeLogin(user, password: body.password, request: request))
             }
         }

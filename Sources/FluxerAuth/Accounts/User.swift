@@ -23,10 +23,14 @@ public struct User: Sendable, Equatable {
     public var smsMFAEnabled: Bool
     /// Registered WebAuthn credentials.
     public var webauthnCount: Int
+    /// Consecutive failed proofs (password, TOTP, SMS, backup codes) since the last success (LG-01).
+    public var failedAttempts: Int
+    /// Until when the account refuses every proof (unix ms).
+    public var lockedUntil: Int64?
 
     private static let plainColumns = [
         "id", "username", "discriminator", "global_name", "email", "verified", "password_hash", "password_changed_at", "avatar",
-        "flags", "bot", "system", "phone", "created_at", "sms_mfa_enabled",
+        "flags", "bot", "system", "phone", "created_at", "sms_mfa_enabled", "mfa_failures", "mfa_locked_until",
     ]
 
     /// The select list for users, optionally through a table alias (joins), in `init(row:)`'s names.
@@ -59,7 +63,12 @@ public struct User: Sendable, Equatable {
         totpEnabled = row.bool("totp_enabled") ?? false
         smsMFAEnabled = row.bool("sms_mfa_enabled") ?? false
         webauthnCount = Int(row.int("webauthn_count") ?? 0)
+        failedAttempts = Int(row.int("mfa_failures") ?? 0)
+        lockedUntil = row.int("mfa_locked_until")
     }
+
+    /// Whether the account is temporarily locked at `now`.
+    public func isLocked(at now: Int64) -> Bool { (lockedUntil ?? 0) > now }
 
     /// The discriminator as the API shows it: four digits.
     public var discriminatorText: String {

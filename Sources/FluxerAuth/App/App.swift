@@ -87,6 +87,7 @@ public final class App: Sendable {
     /// Starts listening.
     public func start() throws(StartupError) {
         accounts.start()
+        context.audit.start()
         do {
             try server.start()
         } catch {
@@ -109,6 +110,7 @@ public final class App: Sendable {
     public func shutdown() {
         server.shutdown()
         accounts.stop()
+        context.audit.stop()
         context.outbox.stop()
         try? context.database.checkpoint()
         context.database.close()

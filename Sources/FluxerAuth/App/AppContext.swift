@@ -25,6 +25,8 @@ public final class AppContext: Sendable {
     public let cpuCount: Int
     /// Email and SMS: stored, then delivered by the configured driver.
     public let outbox: Outbox
+    /// Security events.
+    public let audit: AuditLog
 
     init(config: Config, database: Database, migrator: Migrator, metrics: Metrics, logger: Logger, secretKey: [UInt8],
          clock: @escaping @Sendable () -> Int64) {
@@ -37,6 +39,7 @@ public final class AppContext: Sendable {
         self.logger = logger
         self.secretKey = secretKey
         self.snowflakes = SnowflakeGenerator(workerID: config.snowflakeWorkerID)
+        self.audit = AuditLog(database: database, retentionDays: config.auditRetentionDays, clock: clock)
         self.outbox = Outbox.make(config: config, database: database, snowflakes: snowflakes, logger: logger)
     }
 }

@@ -69,6 +69,8 @@ public struct Config: Sendable {
     /// The WebAuthn origins in force.
     public var effectiveWebAuthnOrigins: [String] { webauthnOrigins.isEmpty ? [effectivePublicURL] : webauthnOrigins }
 
+    /// Days audit events are kept (0 keeps them forever).
+    public var auditRetentionDays = 90
     /// Whether the per-route and global rate limits apply (the persistent login/forgot/rotate limits always do).
     public var rateLimitsEnabled = true
     /// Requests per client across all limited routes (real server: 50 per second).

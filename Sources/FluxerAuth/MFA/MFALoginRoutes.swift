@@ -36,6 +36,11 @@ enum MFALoginRoutes {
             guard let userID = try MFATicket.user(of: body.ticket, now: accounts.now, in: db),
                   let user = try UserStore.find(id: userID, in: db)
             else { return .refused(MFATicket.timeout()) }
+            // A locked account is refused like a wrong code (LG-01).
+            if user.isLocked(at: accounts.now) {
+                try MFATicket.recordFailure(body.ticket, in: db)
+                return .refused(MFATicket.invalidCode)
+            }
             let accepted: Bool
             switch method {
             case .totp:
@@ -49,9 +54,13 @@ enum MFALoginRoutes {
             }
             guard accepted else {
                 try MFATicket.recordFailure(body.ticket, in: db)
+                try AccountLockout.recordFailure(userID: userID, now: accounts.now, in: db)
+                accounts.audit.record("mfa.failure", outcome: "failure", userID: userID, request: request, detail: method.rawValue)
                 return .refused(MFATicket.invalidCode)
             }
             guard try MFATicket.consume(body.ticket, in: db) else { return .refused(MFATicket.timeout()) }
+            try AccountLockout.recordSuccess(userID: userID, in: db)
+            accounts.audit.record("login.success", outcome: "success", userID: userID, request: request, detail: method.rawValue)
             return .session(userID: userID, token: try accounts.createSession(for: userID, request: request, in: db))
         }
         switch outcome {

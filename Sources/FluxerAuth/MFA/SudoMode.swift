@@ -67,7 +67,7 @@ extension Accounts {
                 throw APIError.invalidField("mfa_method", "mfa_method must be totp, sms or webauthn.", code: "INVALID_FORMAT")
             }
             try verifySecondFactor(user, method: method, code: proof.mfa_code, webauthn: proof.webauthn_response,
-                                   challenge: proof.webauthn_challenge, purpose: .sudo, reply: reply) {
+                                   challenge: proof.webauthn_challenge, purpose: .sudo, request: request, reply: reply) {
                 var response = try then()
                 if issueToken { response.headers.set(SudoToken.header, SudoToken.mint(userID: user.id, now: self.now, key: self.mfaKeys.sudoKey)) }
                 return response
@@ -78,7 +78,10 @@ extension Accounts {
         guard let password = proof.password, !password.isEmpty else { throw required }
         if AccountValidation.password(password) != nil { throw Self.invalidPassword }
         try verifyOnPool(password, against: user.passwordHash, reply: reply) { ok in
-            guard ok else { throw Self.invalidPassword }
+            guard ok, !user.isLocked(at: self.now) else {
+                try self.proofFailed(user, request: request, event: "sudo.failure")
+                throw Self.invalidPassword
+            }
             reply(try then())
         }
     }
@@ -94,9 +97,25 @@ extension Accounts {
     /// Verifies one second factor for `user`, then runs `then` and sends its response. A wrong proof answers
     /// 400 `INVALID_MFA_CODE` and changes nothing but the code's own attempt counter.
     func verifySecondFactor(_ user: User, method: MFAMethod, code: String?, webauthn: WebAuthnCredentialJSON?, challenge: String?,
-                            purpose: FactorPurpose, scope: String = "sudo", reply: Reply,
+                            purpose: FactorPurpose, scope: String = "sudo", request: HTTPRequest?, reply: Reply,
                             then: @escaping @Sendable () throws -> HTTPResponse) throws {
         let factor = SecondFactor(keys: mfaKeys, now: now)
+        guard !user.isLocked(at: now) else {
+            try proofFailed(user, request: request, event: "mfa.failure")
+            throw Self.invalidMFACode
+        }
+        do {
+            try checkFactor(user, method: method, code: code, webauthn: webauthn, challenge: challenge, purpose: purpose, scope: scope, factor: factor)
+        } catch {
+            try proofFailed(user, request: request, event: "mfa.failure")
+            throw error
+        }
+        try write { db, _ in try AccountLockout.recordSuccess(userID: user.id, in: db) }
+        reply(try then())
+    }
+
+    private func checkFactor(_ user: User, method: MFAMethod, code: String?, webauthn: WebAuthnCredentialJSON?, challenge: String?,
+                             purpose: FactorPurpose, scope: String, factor: SecondFactor) throws {
         switch method {
         case .totp:
             guard user.totpEnabled, let code else { throw Self.invalidMFACode }
@@ -110,6 +129,5 @@ extension Accounts {
             guard let webauthn, let challenge else { throw Self.invalidMFACode }
             try verifyWebAuthnAssertion(user, credential: webauthn, challenge: challenge, purpose: purpose, scope: scope)
         }
-        reply(try then())
     }
 }

@@ -68,11 +68,16 @@ enum TokenRoutes {
     /// RFC 7662 §2.2: `{active: false}` for anything not a live access token.
     static func introspect(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         let form = try OAuthForm(request)
-        _ = try ClientAuthentication.authenticate(request, form: form, in: accounts.context.database)
+        let client = try ClientAuthentication.authenticate(request, form: form, in: accounts.context.database)
+        // RFC 7662 §2.1, §4: the caller must be authorized; a public client proves nothing, and a client learns
+        // only about its own tokens (no token scanning across clients).
+        guard !client.isPublicClient else {
+            throw OAuthError.invalidClient("Public clients cannot use introspection.", basic: request.headers["Authorization"] != nil)
+        }
         guard let token = form["token"] else { throw OAuthError.invalidRequest("token is required.") }
         let record = try accounts.context.database.read { try OAuthStore.findToken(token, in: $0) }
         let now = accounts.now
-        guard let record, record.kind == "access", !record.familyRevoked, record.expiresAt > now else {
+        guard let record, record.kind == "access", record.applicationID == client.id, !record.familyRevoked, record.expiresAt > now else {
             return .json(.ok, JSONValue.object([("active", false)]), headers: ["Cache-Control": "no-store"])
         }
         return .json(.ok, JSONValue.object([

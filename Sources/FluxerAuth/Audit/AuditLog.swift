@@ -1,0 +1,113 @@
+import HTTPServer
+import SQLite
+import Synchronization
+
+/// The audit log: security events queued in memory and written in batches by a background thread (so a
+/// login never waits on an extra transaction), pruned after the configured retention. Events carry ids, the
+/// client address and User-Agent, an outcome and a fixed-vocabulary detail: never a token, code or password.
+public final class AuditLog: Sendable {
+    /// One event.
+    public struct Event: Sendable {
+        public var at: Int64
+        public var event: String
+        public var outcome: String
+        public var userID: UInt64?
+        public var applicationID: UInt64?
+        public var ip: String?
+        public var userAgent: String?
+        public var detail: String?
+    }
+
+    private let database: Database
+    private let pending = Mutex<[Event]>([])
+    private let lock = ConditionLock()
+    private let stopped = Atomic<Bool>(false)
+    private let thread = Mutex<OSThread?>(nil)
+    private let retentionMilliseconds: Int64
+    private let clock: @Sendable () -> Int64
+    private static let maxPending = 100_000
+
+    init(database: Database, retentionDays: Int, clock: @escaping @Sendable () -> Int64) {
+        self.database = database
+        self.retentionMilliseconds = Int64(retentionDays) * 86_400_000
+        self.clock = clock
+    }
+
+    /// Queues an event; `request` supplies the client address and User-Agent.
+    func record(_ event: String, outcome: String, userID: UInt64? = nil, applicationID: UInt64? = nil,
+                request: HTTPRequest? = nil, detail: String? = nil) {
+        let e = Event(at: clock(), event: event, outcome: outcome, userID: userID, applicationID: applicationID,
+                      ip: request?.remoteAddress, userAgent: request?.headers["User-Agent"].map { String($0.prefix(256)) }, detail: detail)
+        pending.withLock { list in if list.count < Self.maxPending { list.append(e) } }
+    }
+
+    func start() {
+        let worker = OSThread(name: "fx-audit") { [self] in
+            var lastPrune: Int64 = 0
+            while !stopped.load(ordering: .relaxed) {
+                lock.withLock { lock.wait(milliseconds: 500) }
+                flush()
+                let now = clock()
+                if now - lastPrune > 3_600_000 {
+                    lastPrune = now
+                    prune(now: now)
+                }
+            }
+        }
+        thread.withLock { $0 = worker }
+    }
+
+    /// Writes queued events now.
+    func flush() {
+        let batch = pending.withLock { list -> [Event] in
+            defer { list.removeAll(keepingCapacity: true) }
+            return list
+        }
+        guard !batch.isEmpty else { return }
+        _ = try? database.write { db in
+            for e in batch {
+                try db.run("""
+                    INSERT INTO audit_events (at, event, outcome, user_id, application_id, ip, user_agent, detail)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, e.at, e.event, e.outcome, e.userID.map { Int64(bitPattern: $0) }, e.applicationID.map { Int64(bitPattern: $0) },
+                    e.ip, e.userAgent, e.detail)
+            }
+        }
+    }
+
+    private func prune(now: Int64) {
+        guard retentionMilliseconds > 0 else { return }
+        for _ in 0..<100 {
+            let removed = (try? database.write { db in
+                try db.run("DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? LIMIT 1000)", now - retentionMilliseconds)
+            }) ?? 0
+            if removed < 1000 { return }
+        }
+    }
+
+    func stop() {
+        guard !stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        lock.withLock { lock.signal() }
+        thread.withLock { $0 }?.join()
+        flush()
+    }
+
+    /// Events, oldest first, for the CLI.
+    public static func query(_ db: Connection, userID: UInt64?, since: Int64, afterID: Int64, limit: Int) throws -> [(Int64, JSONValue)] {
+        try db.query("""
+            SELECT id, at, event, outcome, user_id, application_id, ip, user_agent, detail FROM audit_events
+            WHERE id > ? AND at >= ? AND (? IS NULL OR user_id = ?) ORDER BY id LIMIT ?
+            """, afterID, since, userID.map { Int64(bitPattern: $0) }, userID.map { Int64(bitPattern: $0) }, limit).map { row in
+            let id = row.int("id") ?? 0
+            return (id, .object([
+                ("id", .int(id)), ("at", .string(ISO8601.format(milliseconds: row.int("at") ?? 0))),
+                ("event", .string(row.string("event") ?? "")), ("outcome", .string(row.string("outcome") ?? "")),
+                ("user_id", row.int("user_id").map { .string(String(UInt64(bitPattern: $0))) } ?? .null),
+                ("application_id", row.int("application_id").map { .string(String(UInt64(bitPattern: $0))) } ?? .null),
+                ("ip", row.string("ip").map(JSONValue.string) ?? .null),
+                ("user_agent", row.string("user_agent").map(JSONValue.string) ?? .null),
+                ("detail", row.string("detail").map(JSONValue.string) ?? .null),
+            ]))
+        }
+    }
+}
