@@ -28,10 +28,13 @@ OTHER_REDIRECT_URI = "http://localhost:8765/other"
 
 
 def _binary():
-    candidates = [os.environ.get("FLUXER_AUTH_BIN")] if os.environ.get("FLUXER_AUTH_BIN") else []
-    candidates += [REPO / ".build/debug/fluxer-auth", REPO / ".build/release/fluxer-auth"]
+    """FLUXER_AUTH_BIN when set (and then only it), else the debug build, else the release build."""
+    if os.environ.get("FLUXER_AUTH_BIN"):
+        candidates = [Path(os.environ["FLUXER_AUTH_BIN"])]
+    else:
+        candidates = [REPO / ".build/debug/fluxer-auth", REPO / ".build/release/fluxer-auth"]
     for c in candidates:
-        if c and Path(c).is_file() and os.access(c, os.X_OK):
+        if c.is_file() and os.access(c, os.X_OK):
             return str(c)
     return None
 
