@@ -6,7 +6,7 @@ FUZZ_SECONDS ?= 600
 
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: run test build deps embed bench fuzz clean
+.PHONY: run test test-python build deps embed bench fuzz clean
 
 ## deps: install the -dev packages when missing (as root; otherwise print the apt line and stop)
 deps:
@@ -32,10 +32,19 @@ build: deps embed
 run: build
 	.build/release/fluxer-auth serve --dev --port $(PORT)
 
-## test: the whole suite (unit, parser tables, loopback socket and SQLite file tests)
+## test: the whole suite (unit, parser tables, loopback socket and SQLite file tests), then test-python
 test: deps embed
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) test-python
+
+## test-python: real OAuth2 client libraries (authlib, requests-oauthlib) against the debug server
+## (pip may install into a Debian system python: PEP 668's guard is lifted for this one install)
+test-python: deps embed
+	$(SWIFT) build --product fluxer-auth
+	PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
+	  python3 -m pip install -q -r tests/python/requirements.txt
+	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q tests/python
 
 ## bench: wrk on /healthz and /users/@me (session, bot, bearer) beside nginx; logins vs argon2id; token endpoint
 bench: deps embed
