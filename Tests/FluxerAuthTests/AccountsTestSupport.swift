@@ -130,9 +130,12 @@ final class AccountsHarness {
     /// left out on purpose: every login or forgot attempt counts, failed or not.
     func snapshot() throws -> DatabaseSnapshot {
         try database.read { db in
+            // The failure counters may move on a refused call (checklist §1: "no DB row changes except audit and
+            // failure counters"); everything else must not.
+            let counters: Set<String> = ["mfa_failures", "mfa_locked_until"]
             func rows(_ sql: String) throws -> [String] {
                 try db.query(sql).map { row in
-                    zip(row.columnNames, row.values).map { "\($0)=\($1)" }.joined(separator: " ")
+                    zip(row.columnNames, row.values).filter { !counters.contains($0.0) }.map { "\($0)=\($1)" }.joined(separator: " ")
                 }
             }
             return DatabaseSnapshot(
