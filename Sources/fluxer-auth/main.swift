@@ -15,7 +15,7 @@ struct FluxerAuthCommand: ParsableCommand {
         Run `fluxer-auth config-keys` for every configuration key with its environment variable.
         """,
         version: FluxerAuthVersion.string,
-        subcommands: [Serve.self, Migrate.self, UserCommand.self, AppCommand.self, GuildCommand.self, OutboxCLI.self, ConfigKeys.self, HashBenchmark.self],
+        subcommands: [Serve.self, Migrate.self, UserCommand.self, AppCommand.self, GuildCommand.self, OutboxCLI.self, Audit.self, ConfigKeys.self, HashBenchmark.self],
         defaultSubcommand: nil
     )
 }
@@ -186,6 +186,23 @@ struct GuildCommand: ParsableCommand {
             do {
                 print(try GuildCommands.addMember(config: config, guild: guild, user: user, permissions: permissions))
             } catch { fail(error.description, code: error.exitCode) }
+        }
+    }
+}
+
+struct Audit: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the audit log as JSON lines, oldest first.")
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Only events of this user id.") var user: String?
+    @Option(help: "Only events since a date (YYYY-MM-DD) or unix time in seconds.") var since: String?
+    @Flag(help: "Keep printing new events until interrupted.") var follow = false
+
+    func run() throws {
+        let config = common.load()
+        do {
+            try AuditCommand.run(config: config, user: user, since: since, follow: follow) { Swift.print($0) }
+        } catch {
+            fail(error.description, code: error.exitCode)
         }
     }
 }

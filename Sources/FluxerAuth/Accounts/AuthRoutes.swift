@@ -168,6 +168,8 @@ enum AuthRoutes {
                     _ = try SessionStore.revoke(hashes: hashes, ofUser: principal.user.id, in: db)
                     invalidations.sessions += hashes
                 }
+                accounts.audit.record("session.revoke", outcome: "success", userID: principal.user.id, request: request,
+                                      detail: "count=\(hashes.count)")
                 return .noContent
             }
         }
@@ -273,6 +275,7 @@ enum AuthRoutes {
                     if user.hasMFA { return (user, try MFATicket.issue(userID: userID, now: accounts.now, in: db)) }
                     return (user, try accounts.createSession(for: userID, request: request, in: db))
                 }
+                accounts.audit.record("password.reset", outcome: "success", userID: user.id, request: request)
                 if user.hasMFA { return finish(MFATicket.response(ticket: token, user: user)) }
                 finish(.json(.ok, JSONValue.object([("user_id", .string(String(user.id))), ("token", .string(token))])))
             }

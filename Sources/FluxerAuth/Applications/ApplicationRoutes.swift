@@ -76,6 +76,7 @@ enum ApplicationRoutes {
                 botPublic: body.bot_public ?? true, botRequireCodeGrant: body.bot_require_code_grant ?? false, keys: keys,
                 now: accounts.now, in: db)
         }
+        accounts.audit.record("app.create", outcome: "success", userID: principal.user.id, applicationID: created.application.id, request: request)
         return .json(.ok, created.application.json(bot: created.bot, clientSecret: created.clientSecret, botToken: created.botToken))
     }
 
@@ -137,6 +138,7 @@ enum ApplicationRoutes {
                     try ApplicationStore.delete(id: app.id, in: db)
                     invalidations.users.append(app.id)
                 }
+                accounts.audit.record("app.delete", outcome: "success", userID: principal.user.id, applicationID: app.id, request: request)
                 return .noContent
             }
         }
@@ -151,6 +153,7 @@ enum ApplicationRoutes {
                 let secret = try accounts.write { db, _ in
                     try ApplicationStore.resetClientSecret(id: app.id, now: accounts.now, in: db)
                 }
+                accounts.audit.record("client_secret.reset", outcome: "success", userID: principal.user.id, applicationID: app.id, request: request)
                 return .json(.ok, app.json(bot: bot, clientSecret: secret))
             }
         }
@@ -167,6 +170,7 @@ enum ApplicationRoutes {
                     invalidations.users.append(app.id)
                     return try ApplicationStore.resetBotToken(id: app.id, keys: keys, now: accounts.now, in: db)
                 }
+                accounts.audit.record("token.reset", outcome: "success", userID: principal.user.id, applicationID: app.id, request: request)
                 return .json(.ok, JSONValue.object([("token", .string(token)), ("bot", Application.botJSON(bot))]))
             }
         }

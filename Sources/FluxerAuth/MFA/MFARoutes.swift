@@ -100,7 +100,9 @@ enum MFARoutes {
                 }
                 switch outcome {
                 case .refused(let error): throw error
-                case .enabled(let codes): return .json(.ok, SecondFactor.backupCodesJSON(codes), headers: ["Cache-Control": "no-store"])
+                case .enabled(let codes):
+                    accounts.audit.record("mfa.totp_enable", outcome: "success", userID: userID, request: request)
+                    return .json(.ok, SecondFactor.backupCodesJSON(codes), headers: ["Cache-Control": "no-store"])
                 }
             }
         }
@@ -128,6 +130,7 @@ enum MFARoutes {
                     return true
                 }
                 guard ok else { throw APIError.invalidField("code", "Invalid code.", code: "INVALID_MFA_CODE") }
+                accounts.audit.record("mfa.totp_disable", outcome: "success", userID: userID, request: request)
                 return .noContent
             }
         }

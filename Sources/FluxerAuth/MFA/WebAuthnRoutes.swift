@@ -157,6 +157,7 @@ enum WebAuthnRoutes {
                     return .stored
                 }
                 if case .refused(let error) = outcome { throw error }
+                accounts.audit.record("mfa.webauthn_register", outcome: "success", userID: user.id, request: request)
                 return .noContent
             }
         }

@@ -46,6 +46,8 @@ struct OAuthGrants {
                                           challenge: request.codeChallenge, now: accounts.now, in: db)
             }
         }
+        accounts.audit.record("oauth.grant", outcome: "success", userID: user.id, applicationID: app.id,
+                              detail: OAuthScope.string(request.scopes))
         guard let redirect = request.redirectURI else { return .botAdded(guild: guildName ?? "") }
         return .redirect(AuthorizeRequest.redirectURL(redirect, [("code", code), ("state", request.state), ("iss", context.config.effectivePublicURL)]))
     }
@@ -79,6 +81,7 @@ struct OAuthGrants {
                 if let family = row.int("family_id") {
                     if let user = try OAuthStore.revokeFamily(family, reason: "code_replay", now: now, in: db) { invalidations.users.append(user) }
                 }
+                accounts.audit.record("oauth.code_replay", outcome: "refused", userID: userID, applicationID: appID, detail: "grant_revoked")
                 return .refused(.invalidGrant("The authorization code has already been used."))
             }
             // From here on the code is burned whatever happens (PK-04: no retry with another verifier).
@@ -135,6 +138,8 @@ struct OAuthGrants {
                 // Reuse of a rotated token: revoke the whole grant (RT-02, RT-03).
                 try OAuthStore.revokeFamily(record.familyID, reason: "refresh_reuse", now: now, in: db)
                 invalidations.users.append(record.userID)
+                accounts.audit.record("oauth.refresh_reuse", outcome: "refused", userID: record.userID, applicationID: client.id,
+                                      detail: "grant_revoked")
                 return .refused(.invalidGrant("The refresh token has already been used; the grant is revoked."))
             }
             // The access tokens of the previous step are superseded.

@@ -43,6 +43,7 @@ struct RateLimitFilter: Sendable {
     }
 
     private func limited(_ d: RateLimiter.Decision, bucket: String, global: Bool) -> HTTPResponse {
+        accounts.audit.record("rate_limit", outcome: "refused", detail: bucket)
         var error = APIError.rateLimited(retryAfterMilliseconds: d.retryAfter, global: global)
         for (name, value) in headers(d, bucket: bucket, now: accounts.now) where name != "X-RateLimit-Remaining" {
             error.headers.add(name, value)
