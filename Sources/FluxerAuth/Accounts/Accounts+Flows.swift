@@ -13,6 +13,18 @@ extension Accounts {
         }
     }
 
+    /// One login attempt: counts against the per-email and per-IP limits (the real server's `login:email` and
+    /// `login:ip`, checked before the password so every attempt counts), then finds the account.
+    func loginAttempt(email: String, request: HTTPRequest) throws -> User? {
+        try write { db, _ in
+            try throttle([
+                ("login:email:" + Base64URL.encode(SHA256.hash(UserStore.emailKey(email))), context.config.loginEmailLimit),
+                ("login:ip:" + request.remoteAddress, context.config.loginIPLimit),
+            ], in: db)
+            return try UserStore.find(email: email, in: db)
+        }
+    }
+
     /// Verifies a password on the hash pool; `then` runs there. A full pool answers 503.
     func verifyOnPool(_ password: String, against hash: String?, reply: Reply, then: @escaping @Sendable (Bool) throws -> Void) throws {
         let ok = hashPool.verify(password, against: hash) { result in

@@ -85,13 +85,7 @@ enum AuthRoutes {
             guard errors.isEmpty else { throw APIError.invalidFormBody(errors) }
 
             // Every attempt counts, before the password is checked (real server: login:email, login:ip).
-            let user: User? = try accounts.write { db, _ in
-                try accounts.throttle([
-                    ("login:email:" + Base64URL.encode(SHA256.hash(UserStore.emailKey(body.email))), accounts.context.config.loginEmailLimit),
-                    ("login:ip:" + request.remoteAddress, accounts.context.config.loginIPLimit),
-                ], in: db)
-                return try UserStore.find(email: body.email, in: db)
-            }
+            let user = try accounts.loginAttempt(email: body.email, request: request)
             if let user, user.isBot {
                 throw APIError(.forbidden, code: "BOT_USER_AUTH_ENDPOINT_ACCESS_DENIED", message: "Bot users cannot use this endpoint.")
             }

@@ -162,13 +162,7 @@ enum AuthorizeRoutes {
                 return reply(loginPage(authorize, web: web, error: "Invalid email or password."))
             }
             do {
-                let user: User? = try accounts.write { db, _ in
-                    try accounts.throttle([
-                        ("login:email:" + Base64URL.encode(SHA256.hash(UserStore.emailKey(email))), accounts.context.config.loginEmailLimit),
-                        ("login:ip:" + request.remoteAddress, accounts.context.config.loginIPLimit),
-                    ], in: db)
-                    return try UserStore.find(email: email, in: db)
-                }
+                let user = try accounts.loginAttempt(email: email, request: request)
                 try accounts.verifyOnPool(password, against: user?.isBot == true ? nil : user?.passwordHash, reply: reply) { ok in
                     guard ok, let user else { return reply(loginPage(authorize, web: web, error: "Invalid email or password.")) }
                     if user.hasMFA {
