@@ -164,7 +164,10 @@ enum AuthorizeRoutes {
             do {
                 let user = try accounts.loginAttempt(email: email, request: request)
                 try accounts.verifyOnPool(password, against: user?.isBot == true ? nil : user?.passwordHash, reply: reply) { ok in
-                    guard ok, let user else { return reply(loginPage(authorize, web: web, error: "Invalid email or password.")) }
+                    guard let user, ok, !user.isLocked(at: accounts.now) else {
+                        if let user { try accounts.proofFailed(user, ok: ok, request: request, event: "login.failure") }
+                        return reply(loginPage(authorize, web: web, error: "Invalid email or password."))
+                    }
                     if user.hasMFA {
                         let ticket = try accounts.write { db, _ in try MFATicket.issue(userID: user.id, now: accounts.now, in: db) }
                         return reply(mfaPage(authorize, user: user, ticket: ticket, csrf: csrf, notice: nil, error: nil))
