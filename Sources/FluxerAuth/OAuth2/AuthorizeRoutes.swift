@@ -243,14 +243,21 @@ enum AuthorizeRoutes {
                 return .page(user, notice: "We sent a code to \(PhoneNumber.hint(phone) ?? "your phone").", error: nil)
             }
             let code = fields["code"] ?? ""
+            if user.isLocked(at: accounts.now) {
+                try MFATicket.recordFailure(ticket, in: db)
+                return .page(user, notice: nil, error: "That code is not valid.")
+            }
             let accepted = fields["method"] == "sms"
                 ? (user.smsMFAEnabled ? try factor.verifySMSCode(code, userID: userID, purpose: "login", scope: scope, in: db) == .accepted : false)
                 : (user.totpEnabled ? try factor.verifyTOTPOrBackup(code, userID: userID, in: db) : false)
             guard accepted else {
                 try MFATicket.recordFailure(ticket, in: db)
+                try AccountLockout.recordFailure(userID: userID, now: accounts.now, in: db)
+                accounts.audit.record("mfa.failure", outcome: "failure", userID: userID, request: request)
                 return .page(user, notice: nil, error: "That code is not valid.")
             }
             guard try MFATicket.consume(ticket, in: db) else { return .expired }
+            try AccountLockout.recordSuccess(userID: userID, in: db)
             return .session(try accounts.createSession(for: userID, request: request, in: db))
         }
         switch outcome {
