@@ -238,11 +238,16 @@ enum WebAuthnRoutes {
         let outcome = try accounts.write { db, _ -> Outcome in
             guard let userID = try MFATicket.user(of: body.ticket, now: accounts.now, in: db), let user = try UserStore.find(id: userID, in: db)
             else { return .refused(MFATicket.timeout(path: "ticket")) }
-            guard try assertion(user, body.response, challenge: body.challenge, purpose: "login", ticketHash: ticketHash, accounts, in: db) else {
+            let locked = user.isLocked(at: accounts.now)
+            guard !locked, try assertion(user, body.response, challenge: body.challenge, purpose: "login", ticketHash: ticketHash, accounts, in: db) else {
                 try MFATicket.recordFailure(body.ticket, in: db)
+                if !locked { try AccountLockout.recordFailure(userID: userID, now: accounts.now, in: db) }
+                accounts.audit.record("mfa.failure", outcome: "failure", userID: userID, request: request, detail: "webauthn")
                 return .refused(MFATicket.invalidCode)
             }
             guard try MFATicket.consume(body.ticket, in: db) else { return .refused(MFATicket.timeout(path: "ticket")) }
+            try AccountLockout.recordSuccess(userID: userID, in: db)
+            accounts.audit.record("login.success", outcome: "success", userID: userID, request: request, detail: "webauthn")
             return .session(userID, try accounts.createSession(for: userID, request: request, in: db))
         }
         switch outcome {
