@@ -36,13 +36,19 @@ struct SecondFactor {
     }
 
     /// Issues an SMS code for (user, purpose, scope) and returns it for the outbox; older codes for the same
-    /// scope stop working.
+    /// scope stop working, but their failure count carries over while they are alive, so a resend does not
+    /// buy five more guesses (SM-02).
     func issueSMSCode(userID: UInt64, purpose: String, scope: String, in db: Connection) throws -> String {
         let code = SMSCode.generate()
+        let failures = try db.queryOne("""
+            SELECT max(failed_attempts) AS n FROM sms_codes
+            WHERE user_id = ? AND purpose = ? AND scope_key = ? AND consumed_at IS NULL AND expires_at > ?
+            """, Int64(bitPattern: userID), purpose, scope, now)?.int("n") ?? 0
         try db.run("DELETE FROM sms_codes WHERE user_id = ? AND purpose = ? AND scope_key = ?", Int64(bitPattern: userID), purpose, scope)
         try db.run("""
-            INSERT INTO sms_codes (user_id, purpose, scope_key, code_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
-            """, Int64(bitPattern: userID), purpose, scope, keys.codeHash(code, purpose: "sms|" + purpose + "|" + scope), now, now + SMSCode.lifetime)
+            INSERT INTO sms_codes (user_id, purpose, scope_key, code_hash, created_at, expires_at, failed_attempts) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, Int64(bitPattern: userID), purpose, scope, keys.codeHash(code, purpose: "sms|" + purpose + "|" + scope), now, now + SMSCode.lifetime,
+            failures)
         return code
     }
 
