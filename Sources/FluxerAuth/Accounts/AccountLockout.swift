@@ -5,21 +5,22 @@ import SQLite
 /// SMS code does not reset the count; a successful proof does. A locked account answers exactly like a wrong
 /// password (LG-03), after the same hashing work.
 enum AccountLockout {
-    static let freeFailures = 4
     static let firstLock: Int64 = 30_000
     static let maxLock: Int64 = 15 * 60_000
 
-    static func lockDuration(failures: Int) -> Int64? {
-        guard failures > freeFailures else { return nil }
-        let exponent = min(failures - freeFailures - 1, 10)
+    /// The lock after `failures` consecutive failures, when `threshold` (failures that trigger the first lock;
+    /// 0 disables locking) is reached.
+    static func lockDuration(failures: Int, threshold: Int) -> Int64? {
+        guard threshold > 0, failures >= threshold else { return nil }
+        let exponent = min(failures - threshold, 10)
         return min(firstLock << Int64(exponent), maxLock)
     }
 
-    static func recordFailure(userID: UInt64, now: Int64, in db: Connection) throws {
+    static func recordFailure(userID: UInt64, now: Int64, threshold: Int, in db: Connection) throws {
         let failures = Int(try db.queryOne("""
             UPDATE users SET mfa_failures = mfa_failures + 1 WHERE id = ? RETURNING mfa_failures
             """, Int64(bitPattern: userID))?.int("mfa_failures") ?? 0)
-        if let lock = lockDuration(failures: failures) {
+        if let lock = lockDuration(failures: failures, threshold: threshold) {
             try db.run("UPDATE users SET mfa_locked_until = ? WHERE id = ?", now + lock, Int64(bitPattern: userID))
         }
     }

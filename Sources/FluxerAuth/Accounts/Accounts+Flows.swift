@@ -94,7 +94,7 @@ extension Accounts {
     func proofFailed(_ user: User, ok: Bool = false, request: HTTPRequest?, event: String) throws {
         let locked = user.isLocked(at: now)
         if !locked {
-            try write { db, _ in try AccountLockout.recordFailure(userID: user.id, now: now, in: db) }
+            try write { db, _ in try AccountLockout.recordFailure(userID: user.id, now: now, threshold: context.config.lockoutThreshold, in: db) }
         }
         audit.record(event, outcome: "failure", userID: user.id, request: request, detail: locked ? "locked" : nil)
     }

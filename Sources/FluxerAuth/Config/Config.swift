@@ -69,6 +69,8 @@ public struct Config: Sendable {
     /// The WebAuthn origins in force.
     public var effectiveWebAuthnOrigins: [String] { webauthnOrigins.isEmpty ? [effectivePublicURL] : webauthnOrigins }
 
+    /// Consecutive failed proofs that lock an account (then 30 s, doubling up to 15 min); 0 disables (LG-01).
+    public var lockoutThreshold = 5
     /// Days audit events are kept (0 keeps them forever).
     public var auditRetentionDays = 90
     /// Whether the per-route and global rate limits apply (the persistent login/forgot/rotate limits always do).

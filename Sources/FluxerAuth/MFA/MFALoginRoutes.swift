@@ -54,7 +54,7 @@ enum MFALoginRoutes {
             }
             guard accepted else {
                 try MFATicket.recordFailure(body.ticket, in: db)
-                try AccountLockout.recordFailure(userID: userID, now: accounts.now, in: db)
+                try AccountLockout.recordFailure(userID: userID, now: accounts.now, threshold: accounts.context.config.lockoutThreshold, in: db)
                 accounts.audit.record("mfa.failure", outcome: "failure", userID: userID, request: request, detail: method.rawValue)
                 return .refused(MFATicket.invalidCode)
             }

@@ -241,7 +241,7 @@ enum WebAuthnRoutes {
             let locked = user.isLocked(at: accounts.now)
             guard !locked, try assertion(user, body.response, challenge: body.challenge, purpose: "login", ticketHash: ticketHash, accounts, in: db) else {
                 try MFATicket.recordFailure(body.ticket, in: db)
-                if !locked { try AccountLockout.recordFailure(userID: userID, now: accounts.now, in: db) }
+                if !locked { try AccountLockout.recordFailure(userID: userID, now: accounts.now, threshold: accounts.context.config.lockoutThreshold, in: db) }
                 accounts.audit.record("mfa.failure", outcome: "failure", userID: userID, request: request, detail: "webauthn")
                 return .refused(MFATicket.invalidCode)
             }

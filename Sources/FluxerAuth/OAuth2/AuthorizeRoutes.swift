@@ -252,7 +252,7 @@ enum AuthorizeRoutes {
                 : (user.totpEnabled ? try factor.verifyTOTPOrBackup(code, userID: userID, in: db) : false)
             guard accepted else {
                 try MFATicket.recordFailure(ticket, in: db)
-                try AccountLockout.recordFailure(userID: userID, now: accounts.now, in: db)
+                try AccountLockout.recordFailure(userID: userID, now: accounts.now, threshold: accounts.context.config.lockoutThreshold, in: db)
                 accounts.audit.record("mfa.failure", outcome: "failure", userID: userID, request: request)
                 return .page(user, notice: nil, error: "That code is not valid.")
             }
