@@ -70,6 +70,10 @@ import SQLite
         for n in 1...4 { Self.expectInvalidCredentials(h.login(account.email, "wrong again \(n)"), "wrong again \(n)") }
         #expect(try h.lockState(account.userID) == (4, nil))
         #expect(h.login(account.email, account.password).status == 200)
+        // Every refusal is audited; the ones while locked say so (and were not counted).
+        let failures = try auditRows(h.running.app).filter { $0.event == "login.failure" && $0.userID == account.userID }
+        #expect(failures.count == 7 + 4 + 4)
+        #expect(failures.filter { $0.detail == "locked" }.count == 4)
     }
 
     @Test func lockedRightPassword_takesAboutAsLongAsAWrongOne() throws {
