@@ -16,13 +16,23 @@ enum AccountLockout {
         return min(firstLock << Int64(exponent), maxLock)
     }
 
-    static func recordFailure(userID: UInt64, now: Int64, threshold: Int, in db: Connection) throws {
-        let failures = Int(try db.queryOne("""
-            UPDATE users SET mfa_failures = mfa_failures + 1 WHERE id = ? RETURNING mfa_failures
-            """, Int64(bitPattern: userID))?.int("mfa_failures") ?? 0)
-        if let lock = lockDuration(failures: failures, threshold: threshold) {
+    /// Counts a failure unless the account is locked right now (decided on the stored state, not on a possibly
+    /// cached `User`); false when it was locked and nothing changed.
+    @discardableResult
+    static func recordFailure(userID: UInt64, now: Int64, threshold: Int, in db: Connection) throws -> Bool {
+        guard let row = try db.queryOne("""
+            UPDATE users SET mfa_failures = mfa_failures + 1
+            WHERE id = ? AND (mfa_locked_until IS NULL OR mfa_locked_until <= ?) RETURNING mfa_failures
+            """, Int64(bitPattern: userID), now) else { return false }
+        if let lock = lockDuration(failures: Int(row.int("mfa_failures") ?? 0), threshold: threshold) {
             try db.run("UPDATE users SET mfa_locked_until = ? WHERE id = ?", now + lock, Int64(bitPattern: userID))
         }
+        return true
+    }
+
+    /// Whether the account is locked now, from the database (a session's cached `User` may predate the lock).
+    static func isLocked(userID: UInt64, now: Int64, in db: Connection) throws -> Bool {
+        (try db.queryOne("SELECT mfa_locked_until FROM users WHERE id = ?", Int64(bitPattern: userID))?.int("mfa_locked_until") ?? 0) > now
     }
 
     static func recordSuccess(userID: UInt64, in db: Connection) throws {

@@ -92,11 +92,18 @@ extension Accounts {
     /// account is already locked (counting then would let an attacker keep a victim locked forever), and is
     /// audited.
     func proofFailed(_ user: User, ok: Bool = false, request: HTTPRequest?, event: String) throws {
-        let locked = user.isLocked(at: now)
-        if !locked {
-            try write { db, _ in try AccountLockout.recordFailure(userID: user.id, now: now, threshold: context.config.lockoutThreshold, in: db) }
+        let now = self.now
+        let counted = try write { db, _ in
+            try AccountLockout.recordFailure(userID: user.id, now: now, threshold: context.config.lockoutThreshold, in: db)
         }
-        audit.record(event, outcome: "failure", userID: user.id, request: request, detail: locked ? "locked" : nil)
+        audit.record(event, outcome: "failure", userID: user.id, request: request, detail: counted ? nil : "locked")
+    }
+
+    /// Whether `user` is locked now, read from the database: sudo checks run on the cached principal's `User`,
+    /// which does not see a lock set by failures elsewhere.
+    func isLocked(_ user: User) throws -> Bool {
+        let now = self.now
+        return try context.database.read { try AccountLockout.isLocked(userID: user.id, now: now, in: $0) }
     }
 
     /// Tells the outbox a message is waiting.

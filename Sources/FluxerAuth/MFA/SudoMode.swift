@@ -78,7 +78,7 @@ extension Accounts {
         guard let password = proof.password, !password.isEmpty else { throw required }
         if AccountValidation.password(password) != nil { throw Self.invalidPassword }
         try verifyOnPool(password, against: user.passwordHash, reply: reply) { ok in
-            guard ok, !user.isLocked(at: self.now) else {
+            guard ok, try !self.isLocked(user) else {
                 try self.proofFailed(user, request: request, event: "sudo.failure")
                 throw Self.invalidPassword
             }
@@ -100,7 +100,7 @@ extension Accounts {
                             purpose: FactorPurpose, scope: String = "sudo", request: HTTPRequest?, reply: Reply,
                             then: @escaping @Sendable () throws -> HTTPResponse) throws {
         let factor = SecondFactor(keys: mfaKeys, now: now)
-        guard !user.isLocked(at: now) else {
+        guard try !isLocked(user) else {
             try proofFailed(user, request: request, event: "mfa.failure")
             throw Self.invalidMFACode
         }

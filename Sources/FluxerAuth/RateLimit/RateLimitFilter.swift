@@ -20,14 +20,15 @@ struct RateLimitFilter: Sendable {
         request.remoteAddress = ClientAddress.resolve(request, trustedProxies: config.trustedProxies)
         guard config.rateLimitsEnabled, !RateLimitBuckets.exempt.contains(request.routePattern) else { return nil }
         let now = accounts.now
-        let client = accounts.cachedPrincipal(request).map { "user:\($0.user.id)" } ?? "ip:\(request.remoteAddress)"
+        let userID = accounts.cachedPrincipal(request)?.user.id
+        let client = userID.map { "user:\($0)" } ?? "ip:\(request.remoteAddress)"
         let global = limiter.hit(client + ":global", limit: config.globalRateLimit, now: now)
-        guard global.allowed else { return limited(global, bucket: "global", global: true) }
+        guard global.allowed else { return limited(global, bucket: "global", global: true, request: request, userID: userID) }
         guard let name = RateLimitBuckets.name(method: request.method, pattern: request.routePattern), let limit = buckets[name] else {
             return nil
         }
         let decision = limiter.hit(client + ":" + name, limit: limit, now: now)
-        guard decision.allowed else { return limited(decision, bucket: name, global: false) }
+        guard decision.allowed else { return limited(decision, bucket: name, global: false, request: request, userID: userID) }
         request.responseHeaders = headers(decision, bucket: name, now: now)
         return nil
     }
@@ -42,8 +43,8 @@ struct RateLimitFilter: Sendable {
         return h
     }
 
-    private func limited(_ d: RateLimiter.Decision, bucket: String, global: Bool) -> HTTPResponse {
-        accounts.audit.record("rate_limit", outcome: "refused", detail: bucket)
+    private func limited(_ d: RateLimiter.Decision, bucket: String, global: Bool, request: HTTPRequest, userID: UInt64?) -> HTTPResponse {
+        accounts.audit.record("rate_limit", outcome: "refused", userID: userID, request: request, detail: bucket)
         var error = APIError.rateLimited(retryAfterMilliseconds: d.retryAfter, global: global)
         for (name, value) in headers(d, bucket: bucket, now: accounts.now) where name != "X-RateLimit-Remaining" {
             error.headers.add(name, value)

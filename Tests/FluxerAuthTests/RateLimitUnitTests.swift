@@ -1,0 +1,97 @@
+import Testing
+@testable import FluxerAuth
+
+/// The in-memory GCRA behind the route limits (fluxer-api.md §12): burst = limit, one token back per emission
+/// interval, remaining / reset / retry values, independent keys, pruning that keeps live state.
+@Suite struct RateLimitUnitTests {
+    let start: Int64 = 1_700_000_000_000
+
+    @Test func burstIsTheLimit_thenRefused_remainingCountsDown() {
+        let limiter = RateLimiter()
+        let limit = RateLimit(3, per: 3_000)
+        let decisions = (0..<3).map { _ in limiter.hit("k", limit: limit, now: start) }
+        #expect(decisions.map(\.allowed) == [true, true, true])
+        #expect(decisions.map(\.remaining) == [2, 1, 0])
+        #expect(decisions.map(\.limit) == [3, 3, 3])
+        // The reset time is the new TAT: one emission interval (1 s) per hit.
+        #expect(decisions.map(\.resetAt) == [start + 1_000, start + 2_000, start + 3_000])
+        #expect(decisions.map(\.retryAfter) == [0, 0, 0])
+
+        let refused = limiter.hit("k", limit: limit, now: start)
+        #expect(refused == RateLimiter.Decision(allowed: false, limit: 3, remaining: 0, resetAt: start + 3_000, retryAfter: 1_000))
+        // Refusals do not consume anything: the wait stays the same.
+        let again = limiter.hit("k", limit: limit, now: start + 400)
+        #expect(!again.allowed && again.retryAfter == 600)
+    }
+
+    @Test func emissionIntervalRefillsOneAtATime() {
+        let limiter = RateLimiter()
+        let limit = RateLimit(3, per: 3_000)
+        for _ in 0..<3 { #expect(limiter.hit("k", limit: limit, now: start).allowed) }
+        #expect(!limiter.hit("k", limit: limit, now: start + 999).allowed)
+        let refilled = limiter.hit("k", limit: limit, now: start + 1_000)
+        #expect(refilled.allowed && refilled.remaining == 0 && refilled.resetAt == start + 4_000)
+        // Only one came back.
+        let next = limiter.hit("k", limit: limit, now: start + 1_000)
+        #expect(!next.allowed && next.retryAfter == 1_000)
+        // Two intervals later, two are back.
+        #expect(limiter.hit("k", limit: limit, now: start + 3_000).remaining == 1)
+        #expect(limiter.hit("k", limit: limit, now: start + 3_000).remaining == 0)
+        #expect(!limiter.hit("k", limit: limit, now: start + 3_000).allowed)
+        // After a full idle window the whole burst is back.
+        let idle = start + 3_000 + 3_000 + 1_000
+        #expect(limiter.hit("k", limit: limit, now: idle).remaining == 2)
+    }
+
+    @Test func unevenWindow_burstStillExactlyTheLimit() {
+        // 10 s / 3 does not divide evenly (interval 3333 ms): still three, not four.
+        let limiter = RateLimiter()
+        let limit = RateLimit(3, per: 10_000)
+        let allowed = (0..<10).filter { _ in limiter.hit("k", limit: limit, now: start).allowed }.count
+        #expect(allowed == 3)
+        let refused = limiter.hit("k", limit: limit, now: start)
+        #expect(refused.retryAfter == 3 * 3_333 + 3_333 - 10_000)
+        #expect(limiter.hit("k", limit: limit, now: start + refused.retryAfter).allowed)
+    }
+
+    @Test func keysAreIndependent() {
+        let limiter = RateLimiter()
+        let limit = RateLimit(2, per: 60_000)
+        #expect(limiter.hit("ip:a:auth:login", limit: limit, now: start).allowed)
+        #expect(limiter.hit("ip:a:auth:login", limit: limit, now: start).allowed)
+        #expect(!limiter.hit("ip:a:auth:login", limit: limit, now: start).allowed)
+        let other = limiter.hit("ip:b:auth:login", limit: limit, now: start)
+        #expect(other.allowed && other.remaining == 1)
+        let otherBucket = limiter.hit("ip:a:auth:register", limit: limit, now: start)
+        #expect(otherBucket.allowed && otherBucket.remaining == 1)
+    }
+
+    /// Pushes one shard over the pruning threshold with expired keys; a live key in the same shard keeps its state.
+    @Test func pruningDropsOnlyExpiredState() {
+        let limiter = RateLimiter()
+        let shardOf = { (key: String) in Int(UInt(bitPattern: key.hashValue) % 16) }
+        let live = "user:live:auth:login"
+        let shard = shardOf(live)
+        let long = RateLimit(1, per: 3_600_000)
+        #expect(limiter.hit(live, limit: long, now: start).allowed)
+        #expect(!limiter.hit(live, limit: long, now: start).allowed)
+
+        // 50 001 short-lived keys in the live key's shard (TAT = start + 1 ms).
+        let short = RateLimit(1, per: 1)
+        var added = 0
+        var i = 0
+        while added <= 50_001 {
+            let key = "ip:10.\(i):x"
+            i += 1
+            guard shardOf(key) == shard else { continue }
+            _ = limiter.hit(key, limit: short, now: start)
+            added += 1
+        }
+        // Later hits in that shard prune; the live key is still limited, an expired one is fresh.
+        let later = start + 60_000
+        let refused = limiter.hit(live, limit: long, now: later)
+        #expect(!refused.allowed)
+        #expect(refused.retryAfter == 3_600_000 - 60_000)
+        #expect(limiter.hit("ip:10.0:x", limit: RateLimit(2, per: 1_000), now: later).remaining == 1)
+    }
+}
