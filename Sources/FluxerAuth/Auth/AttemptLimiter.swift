@@ -66,11 +66,12 @@ public enum AttemptLimiter {
 }
 
 extension APIError {
-    /// 429 `RATE_LIMITED` with `Retry-After` (whole seconds, rounded up) and `retry_after` (seconds).
+    /// 429 `RATE_LIMITED` with `Retry-After` and `retry_after`: the same whole number of seconds, rounded up and
+    /// at least 1, as the real server sends (fluxer-api.md §12).
     public static func rateLimited(retryAfterMilliseconds ms: Int64, global: Bool = false) -> APIError {
         let seconds = max(1, (ms + 999) / 1000)
-        return APIError(.tooManyRequests, code: "RATE_LIMITED", message: "You are being rate limited.",
-                        extra: [("global", .bool(global)), ("retry_after", .double(Double(ms) / 1000))],
+        return APIError(.tooManyRequests, code: "RATE_LIMITED", message: "You're being rate limited.",
+                        extra: [("global", .bool(global)), ("retry_after", .int(seconds))],
                         headers: ["Retry-After": String(seconds)])
     }
 }

@@ -82,6 +82,7 @@ extension Accounts {
                 try self.proofFailed(user, request: request, event: "sudo.failure")
                 throw Self.invalidPassword
             }
+            try self.write { db, _ in try AccountLockout.recordSuccess(userID: user.id, in: db) }
             reply(try then())
         }
     }
