@@ -6,7 +6,7 @@ FUZZ_SECONDS ?= 600
 
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: run test test-python build deps embed bench fuzz clean
+.PHONY: run test test-python test-adversarial test-adversarial-long build deps embed bench fuzz clean
 
 ## deps: install the -dev packages when missing (as root; otherwise print the apt line and stop)
 deps:
@@ -32,11 +32,12 @@ build: deps embed
 run: build
 	.build/release/fluxer-auth serve --dev --port $(PORT)
 
-## test: the whole suite (unit, parser tables, loopback socket and SQLite file tests), then test-python
+## test: the whole suite (unit, parser tables, loopback socket and SQLite file tests), then test-python and test-adversarial
 test: deps embed
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(MAKE) test-python
+	$(MAKE) test-adversarial
 
 ## test-python: real OAuth2 client libraries (authlib, requests-oauthlib) against the debug server
 ## (pip may install into a Debian system python: PEP 668's guard is lifted for this one install)
@@ -45,6 +46,16 @@ test-python: deps embed
 	PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
 	  python3 -m pip install -q -r tests/python/requirements.txt
 	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q tests/python
+
+## test-adversarial: raw-socket framing (H1–H27, H32), slow clients and floods, bad-input sweep (< 90 s)
+test-adversarial: deps embed
+	$(SWIFT) build --product fluxer-auth
+	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q tests/adversarial -m "not slow"
+
+## test-adversarial-long: the adversarial tests marked slow (checklist timings against the default timeouts)
+test-adversarial-long: deps embed
+	$(SWIFT) build --product fluxer-auth
+	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q tests/adversarial -m slow
 
 ## bench: wrk on /healthz and /users/@me (session, bot, bearer) beside nginx; logins vs argon2id; token endpoint
 bench: deps embed

@@ -218,10 +218,30 @@ struct HeadParser {
         return value
     }
 
-    /// Host = uri-host [ ":" port ] with reg-name, IPv4 or IP-literal characters; no userinfo, path or list.
+    /// Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2): an IP-literal in brackets, or a non-empty
+    /// reg-name / IPv4 without ":" "[" "]", then an optional ":" and a port of digits only. No userinfo, path or list.
     private func isValidHost(_ r: Range<Int>) -> Bool {
         guard !r.isEmpty else { return false }
         for i in r where !ByteClasses.hostChar[Int(p[i])] { return false }
+        var i = r.lowerBound
+        if p[i] == UInt8(ascii: "[") {
+            i += 1
+            while i < r.upperBound, p[i] != UInt8(ascii: "]") {
+                guard p[i] != UInt8(ascii: "[") else { return false }
+                i += 1
+            }
+            guard i < r.upperBound, i > r.lowerBound + 1 else { return false }  // "]" present, literal not empty
+            i += 1
+        } else {
+            while i < r.upperBound, p[i] != UInt8(ascii: ":") {
+                guard p[i] != UInt8(ascii: "["), p[i] != UInt8(ascii: "]") else { return false }
+                i += 1
+            }
+            guard i > r.lowerBound, hasValidPercentEncoding(r.lowerBound..<i) else { return false }
+        }
+        guard i < r.upperBound else { return true }
+        guard p[i] == UInt8(ascii: ":") else { return false }
+        for j in (i + 1)..<r.upperBound where !ByteClasses.isDigit(p[j]) { return false }
         return true
     }
 
