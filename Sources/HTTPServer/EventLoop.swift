@@ -445,9 +445,11 @@ final class EventLoop: @unchecked Sendable {
             case .reading:
                 if connection.pendingOutput > 0 { continue }
                 if connection.parser.isMidMessage {
+                    let age = now - (connection.messageStartedAt ?? now)
                     let expired = connection.parser.isReadingBody
                         ? now - connection.lastProgressAt > UInt64(limits.bodyIdleTimeoutMilliseconds)
-                        : now - (connection.messageStartedAt ?? now) > UInt64(limits.headTimeoutMilliseconds)
+                            || age > UInt64(limits.requestTimeoutMilliseconds)
+                        : age > UInt64(limits.headTimeoutMilliseconds)
                     if expired {
                         var response = HTTPResponse.error(.requestTimeout, code: "REQUEST_TIMEOUT", message: "Request timeout.")
                         response.closesConnection = true

@@ -20,6 +20,8 @@ public struct HTTPLimits: Sendable, Equatable {
     public var headTimeoutMilliseconds: Int = 10_000
     /// A body that makes no progress for this long → 408.
     public var bodyIdleTimeoutMilliseconds: Int = 10_000
+    /// A whole request (head and body) must arrive within this, however steadily it trickles (R.U.D.Y., H29).
+    public var requestTimeoutMilliseconds: Int = 60_000
     /// An idle keep-alive connection is closed silently after this.
     public var keepAliveTimeoutMilliseconds: Int = 60_000
     /// A client that does not read its response for this long is disconnected (slow-read defence).

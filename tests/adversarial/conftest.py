@@ -30,6 +30,7 @@ HOST = "127.0.0.1"
 # The timeouts the session server runs with (ms). Short, so slow-client tests finish in seconds.
 HEAD_TIMEOUT_MS = 2000
 BODY_TIMEOUT_MS = 2000
+REQUEST_TIMEOUT_MS = 4000
 
 
 def _binary():
@@ -142,6 +143,7 @@ def start_server(tmp, extra_env=None, seed=True):
                FLUXER_AUTH_PUBLIC_URL=base,
                FLUXER_AUTH_SERVER_HEAD_TIMEOUT_MS=str(HEAD_TIMEOUT_MS),
                FLUXER_AUTH_SERVER_BODY_TIMEOUT_MS=str(BODY_TIMEOUT_MS),
+               FLUXER_AUTH_SERVER_REQUEST_TIMEOUT_MS=str(REQUEST_TIMEOUT_MS),
                FLUXER_AUTH_RATELIMIT_ENABLED="false",
                FLUXER_AUTH_RATELIMIT_LOGIN_EMAIL="100000/1m",
                FLUXER_AUTH_RATELIMIT_LOGIN_IP="100000/1m",

@@ -360,6 +360,27 @@ def test_H29_slow_body_trickle_is_not_cut_by_idle_timeout_but_stall_is(default_t
     assert healthz_ok(srv.port)
 
 
+def test_H29_trickling_body_is_cut_at_the_request_timeout(server):
+    """H29 (R.U.D.Y.): a body that keeps progressing (1 byte per second, inside the 2 s idle timeout) is still cut
+    when the whole request exceeds server.request_timeout_ms (4 s here): 408, then close."""
+    from conftest import REQUEST_TIMEOUT_MS
+    with RawClient(server.port, timeout=15) as c:
+        t0 = time.monotonic()
+        c.send(b"POST /auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+               b"Content-Length: 60000\r\n\r\n")
+        import select
+        for _ in range(12):
+            readable, _, _ = select.select([c.sock], [], [], 1.0)
+            if readable or not c.send(b" "):
+                break
+        r = c.read_response(timeout=5)
+        status = r.status
+        elapsed = time.monotonic() - t0
+    assert status == 408
+    assert REQUEST_TIMEOUT_MS / 1000 - 0.5 <= elapsed <= REQUEST_TIMEOUT_MS / 1000 + 3, elapsed
+    assert healthz_ok(server.port)
+
+
 @pytest.mark.slow
 def test_H30_slow_read_client_dropped_and_others_served(server):
     """H30: a client pipelines many requests and never reads. The server stops reading once its output backs up,

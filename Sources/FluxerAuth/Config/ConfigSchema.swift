@@ -44,6 +44,7 @@ enum ConfigSchema {
         integer("server.max_header_count", "most header fields (431 beyond)", 1...1000) { c, v in c.http.maxHeaderCount = v },
         integer("server.head_timeout_ms", "time to receive a complete head (408 beyond)", 100...600_000) { c, v in c.http.headTimeoutMilliseconds = v },
         integer("server.body_timeout_ms", "longest pause inside a body (408 beyond)", 100...600_000) { c, v in c.http.bodyIdleTimeoutMilliseconds = v },
+        integer("server.request_timeout_ms", "a whole request must arrive within this, however slowly it trickles (408 beyond)", 1000...3_600_000) { c, v in c.http.requestTimeoutMilliseconds = v },
         integer("server.keepalive_timeout_ms", "idle keep-alive connections close after this", 100...3_600_000) { c, v in c.http.keepAliveTimeoutMilliseconds = v },
         integer("server.write_timeout_ms", "a client that reads nothing for this long is dropped", 100...600_000) { c, v in c.http.writeTimeoutMilliseconds = v },
         integer("server.shutdown_grace_ms", "how long shutdown waits for in-flight requests", 0...600_000) { c, v in c.shutdownGraceMilliseconds = v },
