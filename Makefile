@@ -3,10 +3,13 @@ SWIFT ?= swift
 DEPS := libsqlite3-dev libssl-dev libsodium-dev libqrencode-dev
 PORT ?= 8080
 FUZZ_SECONDS ?= 600
+DURABILITY_ITERATIONS ?= 100
+PY_DEPS = PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
+  python3 -m pip install -q -r tests/python/requirements.txt
 
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: run test test-python build deps embed bench fuzz clean
+.PHONY: run test test-python test-durability test-durability-long build deps embed bench fuzz fuzz-all fuzz-smoke clean
 
 ## deps: install the -dev packages when missing (as root; otherwise print the apt line and stop)
 deps:
@@ -37,6 +40,7 @@ test: deps embed
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(MAKE) test-python
+	$(MAKE) test-durability
 
 ## test-python: real OAuth2 client libraries (authlib, requests-oauthlib) against the debug server
 ## (pip may install into a Debian system python: PEP 668's guard is lifted for this one install)
@@ -45,6 +49,19 @@ test-python: deps embed
 	PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
 	  python3 -m pip install -q -r tests/python/requirements.txt
 	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q tests/python
+
+## test-durability: kill -9 under login/refresh load (3 restarts), a held write lock, a full disk (~20 s)
+test-durability: deps embed
+	$(SWIFT) build --product fluxer-auth
+	$(PY_DEPS)
+	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth DURABILITY_ITERATIONS=3 python3 -m pytest -q tests/durability
+
+## test-durability-long: the kill -9 test for DURABILITY_ITERATIONS restarts (default 100, ~3 min); DURABILITY_SEED=N replays
+test-durability-long: deps embed
+	$(SWIFT) build --product fluxer-auth
+	$(PY_DEPS)
+	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth DURABILITY_ITERATIONS=$(DURABILITY_ITERATIONS) \
+	  python3 -m pytest -q -s tests/durability/test_crash.py
 
 ## bench: wrk on /healthz and /users/@me (session, bot, bearer) beside nginx; logins vs argon2id; token endpoint
 bench: deps embed
