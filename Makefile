@@ -4,6 +4,7 @@ DEPS := libsqlite3-dev libssl-dev libsodium-dev libqrencode-dev
 PORT ?= 8080
 FUZZ_SECONDS ?= 600
 DURABILITY_ITERATIONS ?= 100
+FUZZ_SMOKE_SECONDS ?= 10
 PY_DEPS = PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
   python3 -m pip install -q -r tests/python/requirements.txt
 
@@ -41,6 +42,7 @@ test: deps embed
 	$(SWIFT) test --skip-build
 	$(MAKE) test-python
 	$(MAKE) test-durability
+	$(MAKE) fuzz-smoke FUZZ_SMOKE_SECONDS=3
 
 ## test-python: real OAuth2 client libraries (authlib, requests-oauthlib) against the debug server
 ## (pip may install into a Debian system python: PEP 668's guard is lifted for this one install)
@@ -72,7 +74,15 @@ bench: deps embed
 
 ## fuzz: libFuzzer on the HTTP request parser for FUZZ_SECONDS (default 600)
 fuzz:
-	fuzz/run.sh $(FUZZ_SECONDS)
+	fuzz/run.sh parser $(FUZZ_SECONDS)
+
+## fuzz-all: every libFuzzer target (parser, form, cbor, bottoken, json) for FUZZ_SECONDS each
+fuzz-all:
+	fuzz/run.sh all $(FUZZ_SECONDS)
+
+## fuzz-smoke: every target for FUZZ_SMOKE_SECONDS each (default 10; make test runs it with 3)
+fuzz-smoke:
+	fuzz/run.sh smoke $(FUZZ_SMOKE_SECONDS)
 
 clean:
 	rm -rf .build .build-fuzz

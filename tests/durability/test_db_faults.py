@@ -91,13 +91,17 @@ def test_held_write_lock_gives_503_with_retry_after_then_recovers(seeded):
                 ]):
                     t0 = time.monotonic()
                     assert_unavailable(call(), t0, what)
-                    # Reads keep working while the writer is locked out.
-                    t0 = time.monotonic()
-                    resp = me(http, server, session)
-                    assert resp.status_code == 200, f"read under a held write lock: {resp.status_code} {resp.text[:200]}"
-                    resp = me(http, server, "Bearer " + tokens["access_token"])
-                    assert resp.status_code == 200, f"bearer read under a held write lock: {resp.status_code}"
-                    assert time.monotonic() - t0 < 2, "reads were slowed down by the held write lock"
+                    # Reads keep working while the writer is locked out, and do not wait for the lock: a read
+                    # that touched the writer would take the whole busy timeout (best of three, for a busy box).
+                    for authorization in (session, "Bearer " + tokens["access_token"]):
+                        took = []
+                        for _ in range(3):
+                            t0 = time.monotonic()
+                            resp = me(http, server, authorization)
+                            took.append(time.monotonic() - t0)
+                            assert resp.status_code == 200, \
+                                f"read under a held write lock: {resp.status_code} {resp.text[:200]}"
+                        assert min(took) < 0.8 * BUSY_MS / 1000, f"reads waited for the write lock: {took}"
                 # Concurrent writers: every one answers, none hangs, none is a 500.
                 with concurrent.futures.ThreadPoolExecutor(4) as pool:
                     t0 = time.monotonic()
@@ -139,13 +143,11 @@ def test_open_read_transaction_does_not_block_writers(seeded):
         reader.execute("SELECT count(*) FROM users").fetchone()
         try:
             for n in range(5):
-                t0 = time.monotonic()
                 resp = register(http, server, 300 + n)
                 assert resp.status_code == 200, f"register beside a reader: {resp.status_code} {resp.text[:200]}"
                 resp = refresh(http, server, app, tokens["refresh_token"])
                 assert resp.status_code == 200, f"refresh beside a reader: {resp.status_code} {resp.text[:200]}"
-                tokens = resp.json()
-                assert time.monotonic() - t0 < BUSY_MS / 1000, "a reader slowed down writers"
+                tokens = resp.json()   # (a writer blocked by the reader would have answered 503)
         finally:
             reader.execute("ROLLBACK")
             reader.close()
