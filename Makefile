@@ -3,10 +3,15 @@ SWIFT ?= swift
 DEPS := libsqlite3-dev libssl-dev libsodium-dev libqrencode-dev
 PORT ?= 8080
 FUZZ_SECONDS ?= 600
+DURABILITY_ITERATIONS ?= 100
+FUZZ_SMOKE_SECONDS ?= 10
+PY_DEPS = PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
+  python3 -m pip install -q -r tests/python/requirements.txt
 
 export PATH := /opt/swift/usr/bin:$(PATH)
 
 .PHONY: run test test-python test-adversarial test-adversarial-long build deps embed bench fuzz clean
+.PHONY: run test test-python test-durability test-durability-long build deps embed bench fuzz fuzz-all fuzz-smoke clean
 
 ## deps: install the -dev packages when missing (as root; otherwise print the apt line and stop)
 deps:
@@ -38,6 +43,8 @@ test: deps embed
 	$(SWIFT) test --skip-build
 	$(MAKE) test-python
 	$(MAKE) test-adversarial
+	$(MAKE) test-durability
+	$(MAKE) fuzz-smoke FUZZ_SMOKE_SECONDS=3
 
 ## test-python: real OAuth2 client libraries (authlib, requests-oauthlib) against the debug server
 ## (pip may install into a Debian system python: PEP 668's guard is lifted for this one install)
@@ -56,6 +63,18 @@ test-adversarial: deps embed
 test-adversarial-long: deps embed
 	$(SWIFT) build --product fluxer-auth
 	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q tests/adversarial -m slow
+## test-durability: kill -9 under login/refresh load (3 restarts), a held write lock, a full disk (~20 s)
+test-durability: deps embed
+	$(SWIFT) build --product fluxer-auth
+	$(PY_DEPS)
+	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth DURABILITY_ITERATIONS=3 python3 -m pytest -q tests/durability
+
+## test-durability-long: the kill -9 test for DURABILITY_ITERATIONS restarts (default 100, ~3 min); DURABILITY_SEED=N replays
+test-durability-long: deps embed
+	$(SWIFT) build --product fluxer-auth
+	$(PY_DEPS)
+	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth DURABILITY_ITERATIONS=$(DURABILITY_ITERATIONS) \
+	  python3 -m pytest -q -s tests/durability/test_crash.py
 
 ## bench: wrk on /healthz and /users/@me (session, bot, bearer) beside nginx; logins vs argon2id; token endpoint
 bench: deps embed
@@ -66,7 +85,15 @@ bench: deps embed
 
 ## fuzz: libFuzzer on the HTTP request parser for FUZZ_SECONDS (default 600)
 fuzz:
-	fuzz/run.sh $(FUZZ_SECONDS)
+	fuzz/run.sh parser $(FUZZ_SECONDS)
+
+## fuzz-all: every libFuzzer target (parser, form, cbor, bottoken, json) for FUZZ_SECONDS each
+fuzz-all:
+	fuzz/run.sh all $(FUZZ_SECONDS)
+
+## fuzz-smoke: every target for FUZZ_SMOKE_SECONDS each (default 10; make test runs it with 3)
+fuzz-smoke:
+	fuzz/run.sh smoke $(FUZZ_SMOKE_SECONDS)
 
 clean:
 	rm -rf .build .build-fuzz
