@@ -35,7 +35,10 @@ start_nginx() {
   local port=$1 body=$2
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || return 1
   mkdir -p "$work/nginx-$port"
+  # nginx workers run as www-data: they need to traverse the work dir and read the body (databases stay 0600).
+  chmod 0755 "$work" "$work/nginx-$port"
   cp "$body" "$work/nginx-$port/body.json"
+  chmod 0644 "$work/nginx-$port/body.json"
   cat >"$work/nginx-$port/nginx.conf" <<CONF
 worker_processes auto;
 error_log $work/nginx-$port/error.log;
