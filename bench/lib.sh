@@ -30,7 +30,9 @@ start_ours() {
   wait_up "$port"
 }
 
-# start_nginx PORT BODY_FILE: nginx answering GET with BODY_FILE's bytes as application/json
+# start_nginx PORT BODY_FILE: nginx answering GET with BODY_FILE's bytes as application/json. The body goes into
+# `return 200 '…'` (nginx's fastest path, no file I/O) when it has no quote, backslash or `$`; otherwise it is
+# served from a file with open_file_cache.
 start_nginx() {
   local port=$1 body=$2
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || return 1
@@ -39,6 +41,12 @@ start_nginx() {
   chmod 0755 "$work" "$work/nginx-$port"
   cp "$body" "$work/nginx-$port/body.json"
   chmod 0644 "$work/nginx-$port/body.json"
+  local location
+  if ! grep -q "['\\\$]" "$body"; then
+    location="location / { default_type application/json; return 200 '$(cat "$body")'; }"
+  else
+    location="location / { default_type application/json; open_file_cache max=10; root $work/nginx-$port; try_files /body.json =404; }"
+  fi
   cat >"$work/nginx-$port/nginx.conf" <<CONF
 worker_processes auto;
 error_log $work/nginx-$port/error.log;
@@ -48,7 +56,7 @@ http {
   access_log off;
   server {
     listen 127.0.0.1:$port;
-    location / { default_type application/json; root $work/nginx-$port; try_files /body.json =404; }
+    $location
   }
 }
 CONF
