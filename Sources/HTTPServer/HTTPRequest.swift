@@ -33,6 +33,9 @@ public struct HTTPRequest: Sendable {
     /// Headers the server adds to whatever response this request gets (set by the router's filter, e.g.
     /// rate-limit headers); a handler's own header of the same name wins.
     public var responseHeaders = HTTPHeaders()
+    /// Anything the router's filter resolved and wants to hand to the route (e.g. the caller it identified), so
+    /// the work is not done twice on the hot path.
+    public var attachment: (any Sendable)?
 
     /// A request built in code (tests, internal dispatch).
     public init(

@@ -30,10 +30,11 @@ import HTTPServer
             #expect(r.status == 400, "attempt \(n): \(r.status) \(r.body)")
             #expect(r.header("X-RateLimit-Limit") == "3")
             #expect(r.header("X-RateLimit-Remaining") == String(3 - n))
-            // Emission interval 10 000 / 3 = 3333 ms; Reset is the new TAT in whole unix seconds, Reset-After the wait.
-            let tat = now + Int64(n) * 3_333
+            // Emission interval 10 000 / 3 = 3333.333 ms (microsecond precision); Reset is the new TAT in whole unix
+            // seconds, Reset-After the wait in milliseconds rounded up.
+            let tat = now + (Int64(n) * 10_000 + 2) / 3
             #expect(r.header("X-RateLimit-Reset") == String((tat + 999) / 1000))
-            #expect(r.header("X-RateLimit-Reset-After") == ["3.333", "6.666", "9.999"][n - 1])
+            #expect(r.header("X-RateLimit-Reset-After") == ["3.334", "6.667", "10.000"][n - 1])
             #expect(r.header("X-RateLimit-Bucket") == "auth:login")
             #expect(r.header("X-RateLimit-Global") == nil)
             #expect(r.header("Retry-After") == nil)
@@ -47,7 +48,7 @@ import HTTPServer
         #expect(body["global"] as? Bool == false)
         let retryAfter = try #require(Int(limited.header("Retry-After") ?? ""))
         #expect(retryAfter >= 1)
-        // 4 × 3333 − 10 000 = 3332 ms → Retry-After 4; retry_after is the same wait in seconds.
+        // 4 × 3333.333 − 10 000 = 3333.332 ms → Retry-After 4; retry_after is the same whole number.
         #expect(retryAfter == 4)
         let retrySeconds = try #require(body["retry_after"] as? Double)
         #expect(retrySeconds > 0 && retrySeconds <= Double(retryAfter) && Int(retrySeconds.rounded(.up)) == retryAfter)
@@ -62,7 +63,7 @@ import HTTPServer
         #expect(limited.headers.filter { $0.0.lowercased() == "retry-after" }.count == 1)
 
         // One emission interval later exactly one more passes.
-        h.clock.advance(milliseconds: 3_332)
+        h.clock.advance(milliseconds: 3_334)
         #expect(Self.cheapLogin(h).status == 400)
         #expect(Self.cheapLogin(h).status == 429)
     }

@@ -44,13 +44,14 @@ import Testing
     }
 
     @Test func unevenWindow_burstStillExactlyTheLimit() {
-        // 10 s / 3 does not divide evenly (interval 3333 ms): still three, not four.
+        // 10 s / 3 does not divide evenly (interval 3333.333 ms, kept in microseconds): still three, not four.
         let limiter = RateLimiter()
         let limit = RateLimit(3, per: 10_000)
         let allowed = (0..<10).filter { _ in limiter.hit("k", limit: limit, now: start).allowed }.count
         #expect(allowed == 3)
         let refused = limiter.hit("k", limit: limit, now: start)
-        #expect(refused.retryAfter == 3 * 3_333 + 3_333 - 10_000)
+        // 4 × 3333.333 − 10 000 = 3333.332 ms, rounded up to whole milliseconds.
+        #expect(refused.retryAfter == 3_334)
         #expect(limiter.hit("k", limit: limit, now: start + refused.retryAfter).allowed)
     }
 

@@ -8,7 +8,7 @@ import Synchronization
 /// row read before a revoke can never be cached after it. Entries also expire after `ttl` so that, with
 /// several nodes on one database, a revoke elsewhere is honoured within that bound.
 public final class PrincipalCache: Sendable {
-    struct Entry {
+    struct Entry: Sendable {
         var user: User
         var kind: Principal.Kind
         var cachedAt: Int64

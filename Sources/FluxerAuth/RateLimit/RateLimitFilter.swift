@@ -20,7 +20,9 @@ struct RateLimitFilter: Sendable {
         request.remoteAddress = ClientAddress.resolve(request, trustedProxies: config.trustedProxies)
         guard config.rateLimitsEnabled, !RateLimitBuckets.exempt.contains(request.routePattern) else { return nil }
         let now = accounts.now
-        let userID = accounts.cachedPrincipal(request)?.user.id
+        let cached = accounts.cachedEntry(request)
+        request.attachment = cached
+        let userID = cached?.user.id
         let client = userID.map { "user:\($0)" } ?? "ip:\(request.remoteAddress)"
         let global = limiter.hit(client + ":global", limit: config.globalRateLimit, now: now)
         guard global.allowed else { return limited(global, bucket: "global", global: true, request: request, userID: userID) }

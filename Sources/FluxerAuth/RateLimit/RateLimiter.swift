@@ -15,6 +15,7 @@ final class RateLimiter: Sendable {
         var retryAfter: Int64
     }
 
+    /// TAT per key, in microseconds (so limits above 1,000 per second still have a non-zero interval).
     private final class Shard: Sendable {
         let table = Mutex<[String: Int64]>([:])
     }
@@ -27,20 +28,22 @@ final class RateLimiter: Sendable {
         shards = (0..<Self.shardCount).map { _ in Shard() }
     }
 
-    func hit(_ key: String, limit: RateLimit, now: Int64) -> Decision {
-        let interval = max(1, limit.windowMilliseconds / Int64(limit.count))
+    func hit(_ key: String, limit: RateLimit, now nowMilliseconds: Int64) -> Decision {
+        let window = limit.windowMilliseconds * 1000
+        let interval = max(1, window / Int64(limit.count))
+        let now = nowMilliseconds * 1000
         let shard = shards[Int(UInt(bitPattern: key.hashValue) % UInt(Self.shardCount))]
         return shard.table.withLock { table in
             if table.count > Self.pruneThreshold { table = table.filter { $0.value > now } }
             let tat = max(table[key] ?? now, now)
             let next = tat + interval
-            if next - now > limit.windowMilliseconds {
-                let retry = next - now - limit.windowMilliseconds
-                return Decision(allowed: false, limit: limit.count, remaining: 0, resetAt: tat, retryAfter: retry)
+            if next - now > window {
+                let retry = next - now - window
+                return Decision(allowed: false, limit: limit.count, remaining: 0, resetAt: (tat + 999) / 1000, retryAfter: (retry + 999) / 1000)
             }
             table[key] = next
-            let remaining = Int((limit.windowMilliseconds - (next - now)) / interval)
-            return Decision(allowed: true, limit: limit.count, remaining: max(0, remaining), resetAt: next, retryAfter: 0)
+            let remaining = Int((window - (next - now)) / interval)
+            return Decision(allowed: true, limit: limit.count, remaining: max(0, remaining), resetAt: (next + 999) / 1000, retryAfter: 0)
         }
     }
 }
