@@ -88,6 +88,7 @@ succeeded() { # wrk output -> successful requests per second
 }
 out=$(wrk -t16 -c16 -d"${duration}s" -s "$work/exchange.lua" "http://127.0.0.1:$port/oauth2/token")
 echo "code exchanges:  $(succeeded <<<"$out")/s (200s only; $(awk '/Non-2xx/ {print $5}' <<<"$out") non-2xx after the codes ran out)" >&2
+if [ -n "${PERF:-}" ]; then perf record -F 999 -g -p "$(pgrep -f "port $port" | head -1)" -o /tmp/perf-refresh.data -- sleep "$duration" >/dev/null 2>&1 & fi
 out=$(wrk -t16 -c16 -d"${duration}s" -s "$work/refresh.lua" "http://127.0.0.1:$port/oauth2/token")
 echo "refreshes:       $(succeeded <<<"$out")/s (16 concurrent chains; $(awk '/Non-2xx/ {print $5}' <<<"$out") non-2xx)" >&2
 access=$(cat "$work/access.txt")
