@@ -63,22 +63,34 @@ public final class Accounts: Sendable {
         }
     }
 
-    /// The cache key of the request's credential: SHA-256 of a well-formed session token, or of a bot token
-    /// whose HMAC verified (a forged bot token never reaches the cache or the database).
-    private func credentialKey(_ request: HTTPRequest) -> (hash: [UInt8], credential: Credential, bot: BotToken.Verified?)? {
+    /// The cache key of the request's credential: SHA-256 of a well-formed session, OAuth2 or bot token. A bot
+    /// token's HMAC is checked only when the cache misses: an entry exists only for a token that passed it, and a
+    /// forged token cannot share another token's SHA-256, so a hit is as good as a verified signature.
+    private func credentialKey(_ request: HTTPRequest) -> (hash: [UInt8], credential: Credential)? {
         guard let credential = Credential.parse(request.headers["Authorization"]) else { return nil }
         switch credential {
         case .bare(let token):
             guard SessionToken.isWellFormed(token) else { return nil }
-            return (SessionToken.hash(token), credential, nil)
+            return (SessionToken.hash(token), credential)
         case .bearer(let token):
             // An OAuth2 access token, falling back to a session token (DESIGN); a bot token never passes here.
-            if SessionToken.isWellFormed(token) { return (SessionToken.hash(token), .bare(token), nil) }
+            if SessionToken.isWellFormed(token) { return (SessionToken.hash(token), .bare(token)) }
             guard OAuthSecret.isWellFormed(token) else { return nil }
-            return (OAuthSecret.hash(token), credential, nil)
+            return (OAuthSecret.hash(token), credential)
         case .bot(let token):
-            guard let verified = BotToken.verify(token, keys: botKeys) else { return nil }
-            return (BotToken.storageHash(token), credential, verified)
+            guard token.utf8.count <= 128 else { return nil }
+            return (BotToken.storageHash(token), credential)
+        }
+    }
+
+    /// Whether the request's credential can be refused without any lookup: none, malformed, or a bot token whose
+    /// HMAC fails (the event loop answers those 401 at once; no database read, no worker hop).
+    func isDefinitelyUnauthenticated(_ request: HTTPRequest) -> Bool {
+        switch Credential.parse(request.headers["Authorization"]) {
+        case nil: return true
+        case .bare(let token)?: return !SessionToken.isWellFormed(token)
+        case .bearer(let token)?: return !SessionToken.isWellFormed(token) && !OAuthSecret.isWellFormed(token)
+        case .bot(let token)?: return BotToken.verify(token, keys: botKeys) == nil
         }
     }
 
@@ -105,7 +117,8 @@ public final class Accounts: Sendable {
             return Principal(user: entry.user, kind: entry.kind)
         }
         let epoch = cache.epoch
-        if let verified = key.bot {
+        if case .bot(let token) = key.credential {
+            guard let verified = BotToken.verify(token, keys: botKeys) else { return nil }
             guard let (_, bot) = try context.database.read({ db in
                 try ApplicationStore.botForToken(key.credential.token, botID: verified.botID, in: db)
             }) else { return nil }

@@ -6,7 +6,9 @@ enum UserRoutes {
     static func register(on router: inout Router, accounts: Accounts) {
         router.add(.GET, "/users/@me", fastPath: { request in
             // The rate-limit filter may already have looked the caller up (and noted the session's use).
-            guard let entry = (request.attachment as? PrincipalCache.Entry) ?? accounts.cachedEntry(request) else { return nil }
+            guard let entry = (request.attachment as? PrincipalCache.Entry) ?? accounts.cachedEntry(request) else {
+                return accounts.isDefinitelyUnauthenticated(request) ? APIError.unauthorized.response : nil
+            }
             if case .oauth(_, let scopes, _) = entry.kind, !scopes.contains(OAuthScope.identify.rawValue) { return nil }
             return .json(.ok, entry.userJSON)
         }) { request in
