@@ -58,3 +58,17 @@ private let rfc2202: [(key: [UInt8], data: [UInt8], mac: String)] = [
 @Test func hmacSHA1_emptyKeyAndMessage() {
     #expect(HMAC.sha1(key: [], message: []) == hex("fbdb1d1b18aa6c08324b7d64b71fb76370690e1d"))
 }
+
+@Suite struct HMACKeyTests {
+    /// The precomputed form gives the same MAC as the one-shot, for short, block-size and longer-than-block keys.
+    @Test func hmacKey_matchesOneShot() {
+        for keyLength in [1, 20, 32, 64, 65, 131] {
+            let key = (0..<keyLength).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+            let prepared = HMACKey(key)
+            for message in [[UInt8](), Array("Hi There".utf8), [UInt8](repeating: 0xdd, count: 200)] {
+                #expect(prepared.mac(message) == HMAC.sha256(key: key, message: message), "key \(keyLength)")
+                #expect(prepared.mac(message) == prepared.mac(message))
+            }
+        }
+    }
+}

@@ -63,6 +63,8 @@ public struct APIError: HTTPResponseError, Sendable {
 
     /// 401 `UNAUTHORIZED`.
     public static let unauthorized = APIError(.unauthorized, code: "UNAUTHORIZED", message: "Unauthorized.")
+    /// Its response, rendered once (refusing a forged token must cost as little as possible).
+    static let unauthorizedResponse = unauthorized.response
     /// 403 `ACCESS_DENIED`.
     public static let accessDenied = APIError(.forbidden, code: "ACCESS_DENIED", message: "Access denied.")
     /// 403 `MISSING_OAUTH_SCOPE` with `required_scope`.

@@ -7,7 +7,7 @@ enum UserRoutes {
         router.add(.GET, "/users/@me", fastPath: { request in
             // The rate-limit filter may already have looked the caller up (and noted the session's use).
             guard let entry = (request.attachment as? PrincipalCache.Entry) ?? accounts.cachedEntry(request) else {
-                return accounts.isDefinitelyUnauthenticated(request) ? APIError.unauthorized.response : nil
+                return accounts.isDefinitelyUnauthenticated(request) ? APIError.unauthorizedResponse : nil
             }
             if case .oauth(_, let scopes, _) = entry.kind, !scopes.contains(OAuthScope.identify.rawValue) { return nil }
             return .json(.ok, entry.userJSON)

@@ -7,12 +7,15 @@ public struct BotTokenKeyRing: Sendable {
     public let keys: [UInt8: [UInt8]]
     /// The key new tokens are signed with.
     public let activeKeyID: UInt8
+    /// The same keys with their HMAC states precomputed (every bot request checks a tag).
+    let prepared: [UInt8: HMACKey]
 
     /// A key ring; `activeKeyID` must be one of `keys`.
     public init(keys: [UInt8: [UInt8]], activeKeyID: UInt8) {
         precondition(keys[activeKeyID] != nil, "the active bot token key must be in the key list")
         self.keys = keys
         self.activeKeyID = activeKeyID
+        self.prepared = keys.mapValues(HMACKey.init)
     }
 
     /// The ring used when none is configured: key 0 derived from the server secret.
@@ -50,7 +53,7 @@ public enum BotToken {
         withUnsafeBytes(of: UInt64(bitPattern: createdAt).bigEndian) { payload.append(contentsOf: $0) }
         payload += SecureRandom.bytes(randomCount)
         let prefix = "\(botID)."
-        payload += HMAC.sha256(key: keys.keys[keys.activeKeyID]!, message: Array(prefix.utf8) + payload)
+        payload += keys.prepared[keys.activeKeyID]!.mac(Array(prefix.utf8) + payload)
         return prefix + Base64URL.encode(payload)
     }
 
@@ -62,9 +65,9 @@ public enum BotToken {
         guard !idText.isEmpty, idText.utf8.count <= maxIDDigits, idText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
               idText.first != "0", let botID = UInt64(idText),
               let payload = Base64URL.decode(String(token[token.index(after: dot)...])), payload.count == payloadCount,
-              payload[0] == version, let key = keys.keys[payload[1]]
+              payload[0] == version, let key = keys.prepared[payload[1]]
         else { return nil }
-        let expected = HMAC.sha256(key: key, message: Array(idText.utf8) + [UInt8(ascii: ".")] + payload[0..<signedCount])
+        let expected = key.mac(Array(idText.utf8) + [UInt8(ascii: ".")] + payload[0..<signedCount])
         guard ConstantTime.equals(expected, Array(payload[signedCount...])) else { return nil }
         var created: UInt64 = 0
         for b in payload[2..<10] { created = created << 8 | UInt64(b) }

@@ -1,0 +1,33 @@
+internal import CFluxerShim
+
+/// An HMAC-SHA256 key with its inner and outer hash states computed once (RFC 2104 §4's "precomputed" form),
+/// for keys used on every request (bot-token signatures): each MAC then costs a state copy and two hash
+/// finishes instead of a full key setup. Results equal `HMAC.sha256(key:message:)`.
+public struct HMACKey: Sendable {
+    private let state: crypto_auth_hmacsha256_state
+
+    /// Prepares `key` (non-empty).
+    public init(_ key: [UInt8]) {
+        precondition(!key.isEmpty, "HMACKey needs a non-empty key")
+        Crypto.initialize()
+        var state = crypto_auth_hmacsha256_state()
+        key.withUnsafeBufferPointer { k in
+            _ = crypto_auth_hmacsha256_init(&state, k.baseAddress!, k.count)
+        }
+        self.state = state
+    }
+
+    /// HMAC-SHA256 of `message`.
+    public func mac<C: Collection>(_ message: C) -> [UInt8] where C.Element == UInt8 {
+        var s = state
+        let update: (UnsafeBufferPointer<UInt8>) -> Void = { m in
+            guard let base = m.baseAddress, !m.isEmpty else { return }
+            _ = crypto_auth_hmacsha256_update(&s, base, UInt64(m.count))
+        }
+        if message.withContiguousStorageIfAvailable(update) == nil { Array(message).withUnsafeBufferPointer(update) }
+        return [UInt8](unsafeUninitializedCapacity: 32) { out, count in
+            _ = crypto_auth_hmacsha256_final(&s, out.baseAddress!)
+            count = 32
+        }
+    }
+}
