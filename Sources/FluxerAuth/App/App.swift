@@ -72,7 +72,7 @@ public final class App: Sendable {
         let errorLogger = logger
         server = HTTPServer(configuration: http, router: Routes.make(context, accounts: accounts)) { record in
             metrics.record(record)
-            if accessLog { sink.write(AccessLog.line(record)) }
+            if accessLog { sink.write(bytes: AccessLog.line(record)) }
             if let error = record.unexpectedError {
                 errorLogger.error("unexpected handler error", metadata: [
                     "route": "\(record.route)", "request_id": "\(record.requestID)",

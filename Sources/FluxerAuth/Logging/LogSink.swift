@@ -34,6 +34,17 @@ public final class LogSink: Sendable {
         if size >= Self.flushThreshold { lock.withLock { lock.signal() } }
     }
 
+    /// Appends one line given as UTF-8 bytes (a newline is added).
+    public func write(bytes line: [UInt8]) {
+        let size = buffer.withLock { buf -> Int in
+            guard buf.count < Self.maxBuffered else { return buf.count }
+            buf.append(contentsOf: line)
+            buf.append(0x0A)
+            return buf.count
+        }
+        if size >= Self.flushThreshold { lock.withLock { lock.signal() } }
+    }
+
     /// Writes out everything buffered now.
     public func flush() {
         let bytes = buffer.withLock { buf -> [UInt8] in
