@@ -11,6 +11,8 @@ public final class App: Sendable {
     public let server: HTTPServer
     /// Accounts and sessions.
     let accounts: Accounts
+    /// Expired-row cleanup.
+    let maintenance: Maintenance
     private let sink: LogSink
 
     /// Prepares everything short of listening. Refuses to start on a bad config, a damaged database or a
@@ -62,6 +64,8 @@ public final class App: Sendable {
             throw .config(ConfigError(key: "security.argon2_memory_kib", reason: "argon2id cannot run with these parameters"))
         }
 
+        maintenance = Maintenance(database: database, clock: clock)
+
         var http = HTTPServerConfiguration()
         http.listenAddresses = config.listenAddresses
         if config.eventLoops > 0 { http.eventLoopCount = config.eventLoops }
@@ -88,6 +92,7 @@ public final class App: Sendable {
     public func start() throws(StartupError) {
         accounts.start()
         context.audit.start()
+        maintenance.start()
         do {
             try server.start()
         } catch {
@@ -110,6 +115,7 @@ public final class App: Sendable {
     public func shutdown() {
         server.shutdown()
         accounts.stop()
+        maintenance.stop()
         context.audit.stop()
         context.outbox.stop()
         try? context.database.checkpoint()

@@ -58,11 +58,6 @@ public enum AttemptLimiter {
                    key, tat + interval)
         return .allowed
     }
-
-    /// Deletes state that can no longer limit anything (TAT in the past), in small batches.
-    public static func prune(now: Int64, in db: Connection) throws {
-        try db.run("DELETE FROM rate_limits WHERE rowid IN (SELECT rowid FROM rate_limits WHERE tat < ? LIMIT 1000)", now)
-    }
 }
 
 extension APIError {

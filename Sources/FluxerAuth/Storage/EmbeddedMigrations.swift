@@ -173,7 +173,7 @@ CREATE TABLE oauth2_tokens (
     expires_at     INTEGER NOT NULL,
     used_at        INTEGER                                             -- refresh tokens: rotated (single use)
 ) WITHOUT ROWID;
-CREATE INDEX oauth2_tokens_by_family ON oauth2_tokens (family_id);
+CREATE INDEX oauth2_tokens_by_family ON oauth2_tokens (family_id, kind);  -- rotation deletes a family's access tokens
 
 """#),
         Migration(version: 5, name: "mfa", sql: #"""
