@@ -15,7 +15,7 @@ struct FluxerAuthCommand: ParsableCommand {
         Run `fluxer-auth config-keys` for every configuration key with its environment variable.
         """,
         version: FluxerAuthVersion.string,
-        subcommands: [Serve.self, Migrate.self, UserCommand.self, AppCommand.self, GuildCommand.self, OutboxCLI.self, Audit.self, ConfigKeys.self, HashBenchmark.self],
+        subcommands: [Serve.self, Migrate.self, Seed.self, UserCommand.self, AppCommand.self, GuildCommand.self, OutboxCLI.self, Audit.self, ConfigKeys.self, HashBenchmark.self],
         defaultSubcommand: nil
     )
 }
@@ -54,12 +54,22 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Listen port. Also FLUXER_AUTH_PORT.")
     var port: String?
 
+    @Option(name: .long, help: "Seed file (JSON: users, applications, guilds) applied before serving; see `fluxer-auth seed --help`.")
+    var seed: String?
+
     func run() throws {
         Signals.blockTermination()
         var flags: [String: String] = [:]
         if let host { flags["server.host"] = host }
         if let port { flags["server.port"] = port }
         let config = common.load(extra: flags)
+        if let seed {
+            do {
+                print(try SeedCommand.run(config: config, path: seed))
+            } catch {
+                fail(error.description, code: error.exitCode)
+            }
+        }
         let sink = LogSink()
         do {
             let app = try App(config: config, sink: sink)
@@ -84,6 +94,28 @@ struct Migrate: ParsableCommand {
         do {
             let result = try MigrateCommand.run(config: config)
             print(#"{"applied":[\#(result.applied.map(String.init).joined(separator: ","))],"version":\#(result.version)}"#)
+        } catch {
+            fail(error.description, code: error.exitCode)
+        }
+    }
+}
+
+struct Seed: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create users, applications and guilds from a JSON file (idempotent); prints ids and one-time secrets.",
+        discussion: """
+        {"users": [{"email": "alice@example.com", "username": "alice", "password": "…", "verified": true, "session": true}],
+         "applications": [{"owner": "alice@example.com", "name": "My Bot", "redirect_uris": ["https://app.example/cb"],
+                           "public": false, "public_client": false}],
+         "guilds": [{"owner": "alice@example.com", "name": "Test Guild", "members": [{"email": "bob@example.com", "permissions": "32"}]}]}
+        """)
+    @OptionGroup var common: CommonOptions
+    @Argument(help: "The seed file.") var file: String
+
+    func run() throws {
+        let config = common.load()
+        do {
+            print(try SeedCommand.run(config: config, path: file))
         } catch {
             fail(error.description, code: error.exitCode)
         }
