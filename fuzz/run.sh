@@ -51,7 +51,7 @@ case $target in
   cbor)
     sources=(Sources/Crypto/{CBORValue,CBORDecoder,CBOREncoder}.swift); dict=fuzz/cbor.dict ;;
   bottoken)
-    sources=(Sources/Crypto/{HMAC,ConstantTime,Crypto,SHA256,SecureRandom,Base64URL,Base64Codec,UnsafeBytes}.swift
+    sources=(Sources/Crypto/{HMAC,HMACKey,ConstantTime,Crypto,SHA256,SecureRandom,Base64URL,Base64Codec,UnsafeBytes}.swift
              "$(strip_import Crypto Sources/FluxerAuth/Applications/BotToken.swift)")
     read -ra extra <<< "$(shim)"; dict=fuzz/bottoken.dict; max_len=512 ;;
   json)
