@@ -5,10 +5,15 @@ import SQLite
 /// Expired rows go; live ones stay (DB-10: batches of at most 1,000 rows per transaction).
 @Suite struct MaintenanceTests {
     @Test func expiredRowsAreDeleted_liveRowsKept() throws {
-        let running = try RunningApp()
-        defer { running.stop() }
-        let db = running.app.context.database
+        // A migrated database with no server (whose own maintenance thread would race with the inserts below).
+        let dir = TempDir()
+        defer { dir.remove() }
+        let config = testConfig(dir)
+        _ = try MigrateCommand.run(config: config)
+        let db = try Database(path: config.databasePath)
+        defer { db.close() }
         let now = Clock.wallMilliseconds()
+        let maintenance = Maintenance(database: db, clock: { now })
         try db.write { c in
             try c.run("INSERT INTO users (id, username, discriminator, created_at) VALUES (1, 'u', 1, 0)")
             try c.run("INSERT INTO mfa_tickets (ticket_hash, user_id, created_at, expires_at) VALUES (x'01', 1, 0, ?), (x'02', 1, 0, ?)", now - 1, now + 60_000)
@@ -19,7 +24,7 @@ import SQLite
                           [UInt8(i & 0xff), UInt8(i >> 8)], i < 2_400 ? now - 1 : now + 60_000)
             }
         }
-        let removed = running.app.maintenance.runOnce()
+        let removed = maintenance.runOnce()
         #expect(removed == 1 + 1 + 1 + 2_400)
         let left = try db.read { c in
             (try c.queryOne("SELECT count(*) AS n FROM mfa_tickets")?.int("n"), try c.queryOne("SELECT count(*) AS n FROM rate_limits")?.int("n"),

@@ -6,6 +6,7 @@ import Synchronization
 /// at most 1,000 rows per transaction so the writer is never held long (checklist DB-10).
 final class Maintenance: Sendable {
     static let interval = 10 * 60_000
+    static let firstDelay = 60_000
     static let batch = 1_000
 
     private let database: Database
@@ -36,6 +37,8 @@ final class Maintenance: Sendable {
 
     func start() {
         let worker = OSThread(name: "fx-maintain") { [self] in
+            // The first pass waits a minute: start-up (and migration) get the writer to themselves.
+            lock.withLock { lock.wait(milliseconds: Self.firstDelay) }
             while !stopped.load(ordering: .relaxed) {
                 runOnce()
                 lock.withLock { lock.wait(milliseconds: Self.interval) }
