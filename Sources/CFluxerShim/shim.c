@@ -218,10 +218,17 @@ static void fx_fetch(void) {
     fx_mac_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 }
 
+// One digest context per thread, reused: token hashing runs on every authenticated request, and allocating and
+// freeing a context each time cost as much as the hash itself.
+static __thread EVP_MD_CTX *fx_sha256_ctx;
+
 int fx_sha256(const void *data, size_t len, uint8_t *out) {
     pthread_once(&fx_fetch_once, fx_fetch);
+    if (!fx_sha256_ctx && !(fx_sha256_ctx = EVP_MD_CTX_new())) return -1;
     unsigned int outlen = 32;
-    return EVP_Digest(data, len, out, &outlen, fx_md_sha256, NULL) == 1 ? 0 : -1;
+    return EVP_DigestInit_ex(fx_sha256_ctx, fx_md_sha256, NULL) == 1
+        && EVP_DigestUpdate(fx_sha256_ctx, data, len) == 1
+        && EVP_DigestFinal_ex(fx_sha256_ctx, out, &outlen) == 1 ? 0 : -1;
 }
 
 int fx_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len, uint8_t *out) {
