@@ -19,6 +19,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sys
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from fluxer_binary import binary as _binary, free_port as _free_port  # noqa: E402
+
 import pytest
 import requests
 
@@ -31,24 +35,6 @@ HOST = "127.0.0.1"
 HEAD_TIMEOUT_MS = 2000
 BODY_TIMEOUT_MS = 2000
 REQUEST_TIMEOUT_MS = 4000
-
-
-def _binary():
-    """FLUXER_AUTH_BIN when set (and then only it), else the debug build, else the release build."""
-    if os.environ.get("FLUXER_AUTH_BIN"):
-        candidates = [Path(os.environ["FLUXER_AUTH_BIN"])]
-    else:
-        candidates = [REPO / ".build/debug/fluxer-auth", REPO / ".build/release/fluxer-auth"]
-    for c in candidates:
-        if c.is_file() and os.access(c, os.X_OK):
-            return str(c)
-    return None
-
-
-def _free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def raise_nofile(wanted):

@@ -16,28 +16,15 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import sys
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from fluxer_binary import binary, free_port  # noqa: E402,F401
+
 import requests
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery 7"
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
-
-
-def binary():
-    if os.environ.get("FLUXER_AUTH_BIN"):
-        candidates = [Path(os.environ["FLUXER_AUTH_BIN"])]
-    else:
-        candidates = [REPO / ".build/debug/fluxer-auth", REPO / ".build/release/fluxer-auth"]
-    for c in candidates:
-        if c.is_file() and os.access(c, os.X_OK):
-            return str(c)
-    return None
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def base_env(**extra):

@@ -18,6 +18,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+import sys
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from fluxer_binary import binary as _binary, free_port as _free_port  # noqa: E402
+
 import pytest
 import requests
 
@@ -25,24 +29,6 @@ REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery 7"
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
 OTHER_REDIRECT_URI = "http://localhost:8765/other"
-
-
-def _binary():
-    """FLUXER_AUTH_BIN when set (and then only it), else the debug build, else the release build."""
-    if os.environ.get("FLUXER_AUTH_BIN"):
-        candidates = [Path(os.environ["FLUXER_AUTH_BIN"])]
-    else:
-        candidates = [REPO / ".build/debug/fluxer-auth", REPO / ".build/release/fluxer-auth"]
-    for c in candidates:
-        if c.is_file() and os.access(c, os.X_OK):
-            return str(c)
-    return None
-
-
-def _free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

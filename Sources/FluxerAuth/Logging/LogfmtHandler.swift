@@ -25,7 +25,7 @@ public struct LogfmtHandler: LogHandler {
 
     /// Writes one line.
     public func log(event: LogEvent) {
-        var line = "time=\(Logfmt.timestamp()) level=\(event.level.rawValue) msg=\(Logfmt.value(event.message.description))"
+        var line = "time=\(ISO8601.format(milliseconds: Clock.wallMilliseconds())) level=\(event.level.rawValue) msg=\(Logfmt.value(event.message.description))"
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         for key in merged.keys.sorted() {
             line += " \(key)=\(Logfmt.value(merged[key]!.description))"

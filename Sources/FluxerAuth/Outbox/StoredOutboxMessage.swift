@@ -60,7 +60,7 @@ public struct StoredOutboxMessage: Sendable, Equatable {
             ("kind", .string(kind)),
             ("subject", subject.map(JSONValue.string) ?? .null),
             ("body", .string(body)),
-            ("created_at", .string(ISO8601Timestamp.format(milliseconds: createdAt))),
+            ("created_at", .string(ISO8601.format(milliseconds: createdAt))),
             ("delivered", .bool(isDelivered)),
             ("failed", .bool(failedAt != nil)),
             ("attempts", .int(Int64(attempts))),

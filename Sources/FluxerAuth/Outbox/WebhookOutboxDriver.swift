@@ -51,7 +51,7 @@ public struct WebhookOutboxDriver: OutboxDriver {
             ("to", .string(message.recipient)),
             ("subject", message.subject.map(JSONValue.string) ?? .null),
             ("body", .string(message.body)),
-            ("created_at", .string(ISO8601Timestamp.format(milliseconds: message.createdAt))),
+            ("created_at", .string(ISO8601.format(milliseconds: message.createdAt))),
         ])
     }
 

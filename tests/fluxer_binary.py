@@ -1,0 +1,27 @@
+"""Shared by the Python suites (tests/python, tests/adversarial, tests/durability): where the server binary is
+and how to get a free loopback port."""
+import os
+import socket
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def binary():
+    """FLUXER_AUTH_BIN when set (and then only it), else the debug build, else the release build; None if absent."""
+    if os.environ.get("FLUXER_AUTH_BIN"):
+        candidates = [Path(os.environ["FLUXER_AUTH_BIN"])]
+    else:
+        candidates = [REPO / ".build/debug/fluxer-auth", REPO / ".build/release/fluxer-auth"]
+    for c in candidates:
+        if c.is_file() and os.access(c, os.X_OK):
+            return str(c)
+    return None
+
+
+def free_port(host="127.0.0.1"):
+    """A port nothing listens on right now (IPv4 or IPv6 literal host)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
