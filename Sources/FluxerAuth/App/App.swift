@@ -25,13 +25,7 @@ public final class App: Sendable {
         }
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
 
-        let database: Database
-        do {
-            database = try Database(path: config.databasePath, readerCount: config.databaseReaders,
-                                    busyTimeoutMilliseconds: Int32(config.databaseBusyTimeoutMilliseconds))
-        } catch {
-            throw .database("cannot open \(config.databasePath): \(error)")
-        }
+        let database = try config.openDatabase(readers: config.databaseReaders)
         let secretKey: [UInt8]
         if let configured = config.secretKey {
             secretKey = configured

@@ -23,11 +23,7 @@ public enum AuditCommand {
             }
         }
         let database: Database
-        do {
-            database = try Database(path: config.databasePath, readerCount: 1)
-        } catch {
-            throw .startup(.database("cannot open \(config.databasePath): \(error)"))
-        }
+        do { database = try config.openDatabase() } catch { throw .startup(error) }
         defer { database.close() }
         var last: Int64 = 0
         repeat {
@@ -42,6 +38,6 @@ public enum AuditCommand {
                 last = id
             }
             if follow && events.count < 1000 { usleep(500_000) }
-        } while follow || false
+        } while follow
     }
 }

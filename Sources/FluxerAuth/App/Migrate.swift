@@ -4,13 +4,7 @@ import SQLite
 public enum MigrateCommand {
     /// Applies migrations and returns (versions applied now, current version).
     public static func run(config: Config) throws(StartupError) -> (applied: [Int], version: Int) {
-        let database: Database
-        do {
-            database = try Database(path: config.databasePath, readerCount: 1,
-                                    busyTimeoutMilliseconds: Int32(config.databaseBusyTimeoutMilliseconds))
-        } catch {
-            throw .database("cannot open \(config.databasePath): \(error)")
-        }
+        let database = try config.openDatabase()
         defer { database.close() }
         let migrator = Migrator(migrations: try Migrations.load(config))
         do {

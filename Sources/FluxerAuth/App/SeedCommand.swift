@@ -138,7 +138,7 @@ public enum SeedCommand {
     private static func lookupID(_ config: Config, _ sql: String, _ a: SQLiteBindable, _ b: SQLiteBindable? = nil) throws(UserCommands.Failure) -> UInt64? {
         do {
             _ = try MigrateCommand.run(config: config)
-            let database = try Database(path: config.databasePath, readerCount: 1)
+            let database = try config.openDatabase()
             defer { database.close() }
             return try database.read { db in
                 let row = try b.map { try db.queryOne(sql, a, $0) } ?? db.queryOne(sql, a)

@@ -1,3 +1,5 @@
+import SQLite
+
 /// Why the server refused to start; the CLI prints the description as one line and exits non-zero.
 public enum StartupError: Error, CustomStringConvertible {
     /// A configuration problem (exit 2).
@@ -23,5 +25,19 @@ public enum StartupError: Error, CustomStringConvertible {
     public var exitCode: Int32 {
         if case .config = self { return 2 }
         return 1
+    }
+}
+
+extension Config {
+    /// Opens the configured database with the configured busy timeout: the one way the server and every CLI
+    /// command open it, so `user create` run beside a live server waits for the write lock as long as the server
+    /// would (`database.busy_timeout_ms`) instead of a hard-coded default.
+    func openDatabase(readers: Int = 1) throws(StartupError) -> Database {
+        do {
+            return try Database(path: databasePath, readerCount: readers,
+                                busyTimeoutMilliseconds: Int32(databaseBusyTimeoutMilliseconds))
+        } catch {
+            throw .database("cannot open \(databasePath): \(error)")
+        }
     }
 }

@@ -82,11 +82,7 @@ public enum UserCommands {
             throw .startup(error)
         }
         let database: Database
-        do {
-            database = try Database(path: config.databasePath, readerCount: 1)
-        } catch {
-            throw .startup(.database("cannot open \(config.databasePath): \(error)"))
-        }
+        do { database = try config.openDatabase() } catch { throw .startup(error) }
         defer { database.close() }
         return try body(database)
     }

@@ -19,13 +19,7 @@ public enum OutboxCommand {
         guard access(config.databasePath, F_OK) == 0 else {
             throw .database("no database at \(config.databasePath); run `fluxer-auth migrate` or `fluxer-auth serve` first")
         }
-        let database: Database
-        do {
-            database = try Database(path: config.databasePath, readerCount: 1,
-                                    busyTimeoutMilliseconds: Int32(config.databaseBusyTimeoutMilliseconds))
-        } catch {
-            throw .database("cannot open \(config.databasePath): \(error)")
-        }
+        let database = try config.openDatabase()
         defer { database.close() }
         do {
             guard try OutboxReader.tableExists(database) else {
