@@ -1,7 +1,9 @@
 """Shared by the Python suites (tests/python, tests/adversarial, tests/durability): where the server binary is
-and how to get a free loopback port."""
+how to get a free loopback port, and how to run one of its CLI commands."""
+import json
 import os
 import socket
+import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,3 +27,12 @@ def free_port(host="127.0.0.1"):
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def cli(binary, database, *args, env=None):
+    """Runs `fluxer-auth ARGS --dev --database DATABASE` and returns its JSON stdout; raises with stderr on failure."""
+    proc = subprocess.run([binary, *args, "--dev", "--database", database], capture_output=True, text=True,
+                          timeout=60, env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"fluxer-auth {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}")
+    return json.loads(proc.stdout)

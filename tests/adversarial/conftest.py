@@ -21,7 +21,7 @@ from pathlib import Path
 
 import sys
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from fluxer_binary import binary as _binary, free_port as _free_port  # noqa: E402
+from fluxer_binary import binary as _binary, cli, free_port as _free_port  # noqa: E402
 
 import pytest
 import requests
@@ -57,13 +57,6 @@ def _server_preexec():
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
     except (ValueError, OSError):
         pass
-
-
-def cli(binary, database, *args):
-    proc = subprocess.run([binary, *args, "--dev", "--database", database], capture_output=True, text=True, timeout=60)
-    if proc.returncode != 0:
-        raise RuntimeError(f"fluxer-auth {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}")
-    return json.loads(proc.stdout)
 
 
 @dataclass

@@ -6,7 +6,6 @@ Nothing is built here: the binary comes from FLUXER_AUTH_BIN, else .build/debug/
 """
 
 import base64
-import json
 import os
 import signal
 import socket
@@ -18,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import sys
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import fluxer_binary  # noqa: E402
 from fluxer_binary import binary, free_port  # noqa: E402,F401
 
 import requests
@@ -40,11 +40,7 @@ def base_env(**extra):
 
 
 def cli(bin_path, database, *args, env=None):
-    proc = subprocess.run([bin_path, *args, "--dev", "--database", database], capture_output=True, text=True,
-                          timeout=60, env=env or base_env())
-    if proc.returncode != 0:
-        raise RuntimeError(f"fluxer-auth {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}")
-    return json.loads(proc.stdout)
+    return fluxer_binary.cli(bin_path, database, *args, env=env or base_env())
 
 
 class ServerProcess:

@@ -5,7 +5,6 @@ Nothing is built here. The binary comes from FLUXER_AUTH_BIN, else .build/debug/
 .build/release/fluxer-auth (`make test-python` builds the debug one first).
 """
 
-import json
 import os
 import secrets
 import signal
@@ -20,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 import sys
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from fluxer_binary import binary as _binary, free_port as _free_port  # noqa: E402
+from fluxer_binary import binary as _binary, cli as _cli, free_port as _free_port  # noqa: E402
 
 import pytest
 import requests
@@ -61,13 +60,6 @@ class Server:
             return "".join(Path(self.log_path).read_text(errors="replace").splitlines(True)[-lines:])
         except OSError:
             return ""
-
-
-def _cli(binary, database, *args):
-    proc = subprocess.run([binary, *args, "--dev", "--database", database], capture_output=True, text=True, timeout=60)
-    if proc.returncode != 0:
-        raise RuntimeError(f"fluxer-auth {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}")
-    return json.loads(proc.stdout)
 
 
 @pytest.fixture(scope="session")
