@@ -132,13 +132,26 @@ struct UserCommand: ParsableCommand {
         @OptionGroup var common: CommonOptions
         @Option(help: "Email address (unique, case-insensitive).") var email: String
         @Option(help: "Username (1-32 letters, digits, underscores).") var username: String
-        @Option(help: "Password (8-256 characters).") var password: String
+        @Option(help: "Password (8-256 characters). Visible to other local users in the process list; prefer --password-stdin.")
+        var password: String?
+        @Flag(help: "Read the password from the first line of standard input instead of --password.")
+        var passwordStdin = false
         @Flag(help: "Mark the email as verified.") var verified = false
 
         func run() throws {
+            let secret: String
+            switch (password, passwordStdin) {
+            case (let given?, false): secret = given
+            case (nil, true):
+                // readLine strips "\n" and "\r\n"; the rest of the line is the password, spaces included.
+                guard let line = readLine(strippingNewline: true) else { fail("password: nothing on standard input", code: 1) }
+                secret = line
+            case (nil, false): fail("give --password or --password-stdin", code: 2)
+            case (_?, true): fail("give --password or --password-stdin, not both", code: 2)
+            }
             let config = common.load()
             do {
-                print(try UserCommands.create(config: config, email: email, username: username, password: password, verified: verified))
+                print(try UserCommands.create(config: config, email: email, username: username, password: secret, verified: verified))
             } catch {
                 fail(error.description, code: error.exitCode)
             }
