@@ -42,30 +42,45 @@ struct Base64Codec: Sendable {
             guard input.count % 4 == 0 else { return nil }
             for _ in 0..<2 where input.last == UInt8(ascii: "=") { input.removeLast() }
         }
-        let tail = input.count % 4
-        guard tail != 1 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(input.count / 4 * 3 + 2)
-        var index = 0
-        while index < input.count {
-            let chunk = min(4, input.count - index)
-            var group: UInt32 = 0
-            for k in 0..<4 {
-                var value: UInt8 = 0
-                if k < chunk {
-                    value = values[Int(input[index + k])]
-                    guard value != 0xFF else { return nil }
-                }
-                group = group << 6 | UInt32(value)
+        let capacity = input.count / 4 * 3 + 2
+        return input.withUnsafeBufferPointer { source in
+            var ok = true
+            let out = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+                if let n = decode(source, into: buffer) { count = n } else { ok = false; count = 0 }
             }
-            out.append(UInt8(truncatingIfNeeded: group >> 16))
-            if chunk > 2 { out.append(UInt8(truncatingIfNeeded: group >> 8)) }
-            if chunk > 3 { out.append(UInt8(truncatingIfNeeded: group)) }
-            // Non-canonical: bits below the last emitted byte must be zero.
-            if chunk == 2, group & 0xFFFF != 0 { return nil }
-            if chunk == 3, group & 0xFF != 0 { return nil }
-            index += 4
+            return ok ? out : nil
         }
-        return out
+    }
+
+    /// Strict unpadded decode of `input` into `out`, which must hold `input.count / 4 * 3 + 2` bytes; the number
+    /// of bytes written, or nil. No allocation: hot paths (bot-token checks) decode into a stack buffer.
+    func decode(_ input: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int? {
+        let tail = input.count % 4
+        guard tail != 1, out.count >= input.count / 4 * 3 + (tail == 0 ? 0 : tail - 1) else { return nil }
+        return values.withUnsafeBufferPointer { values -> Int? in
+            var written = 0
+            var index = 0
+            while index < input.count {
+                let chunk = min(4, input.count - index)
+                var group: UInt32 = 0
+                for k in 0..<4 {
+                    var value: UInt8 = 0
+                    if k < chunk {
+                        value = values[Int(input[index + k])]
+                        guard value != 0xFF else { return nil }
+                    }
+                    group = group << 6 | UInt32(value)
+                }
+                out[written] = UInt8(truncatingIfNeeded: group >> 16)
+                written += 1
+                if chunk > 2 { out[written] = UInt8(truncatingIfNeeded: group >> 8); written += 1 }
+                if chunk > 3 { out[written] = UInt8(truncatingIfNeeded: group); written += 1 }
+                // Non-canonical: bits below the last emitted byte must be zero.
+                if chunk == 2, group & 0xFFFF != 0 { return nil }
+                if chunk == 3, group & 0xFF != 0 { return nil }
+                index += 4
+            }
+            return written
+        }
     }
 }

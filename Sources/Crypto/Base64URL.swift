@@ -12,4 +12,10 @@ public enum Base64URL {
     public static func decode(_ string: String) -> [UInt8]? {
         Base64Codec.url.decode(string, padded: false)
     }
+
+    /// Strictly decodes unpadded Base64URL bytes into `out` without allocating; the byte count, or nil when
+    /// `input` is not strict Base64URL or `out` is too small (it needs `input.count / 4 * 3 + 2` bytes at most).
+    public static func decode(_ input: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int? {
+        Base64Codec.url.decode(input, into: out)
+    }
 }

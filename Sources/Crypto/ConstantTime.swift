@@ -18,4 +18,12 @@ public enum ConstantTime {
     public static func equals(_ a: String, _ b: String) -> Bool {
         equals(Array(a.utf8), Array(b.utf8))
     }
+
+    /// True when the two buffers are byte-for-byte equal (lengths are not secret).
+    public static func equals(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == b.count else { return false }
+        guard a.count > 0 else { return true }
+        Crypto.initialize()
+        return sodium_memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0
+    }
 }

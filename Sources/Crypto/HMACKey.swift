@@ -30,4 +30,18 @@ public struct HMACKey: Sendable {
             count = 32
         }
     }
+
+    /// HMAC-SHA256 of `first ‖ second` written to `out` (32 bytes), with no allocation: for the bot-token
+    /// check that runs on the event loop for every forged token.
+    public func mac(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) {
+        precondition(out.count >= 32, "HMAC-SHA256 output needs 32 bytes")
+        var s = state
+        if let base = first.baseAddress, first.count > 0 {
+            _ = crypto_auth_hmacsha256_update(&s, base.assumingMemoryBound(to: UInt8.self), UInt64(first.count))
+        }
+        if let base = second.baseAddress, second.count > 0 {
+            _ = crypto_auth_hmacsha256_update(&s, base.assumingMemoryBound(to: UInt8.self), UInt64(second.count))
+        }
+        _ = crypto_auth_hmacsha256_final(&s, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+    }
 }

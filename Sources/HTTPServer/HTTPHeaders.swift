@@ -17,6 +17,11 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         fields.append((Self.sanitize(name), Self.sanitize(value)))
     }
 
+    /// Appends a field the parser has already checked (RFC 9112 §5: no CR, LF, NUL or CTL can reach here).
+    mutating func appendValidated(_ name: String, _ value: String) {
+        fields.append((name, value))
+    }
+
     /// Replaces every field of that name with one field.
     public mutating func set(_ name: String, _ value: String) {
         remove(name)
@@ -46,13 +51,14 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// Case-insensitive comparison over ASCII letters only; never Unicode case folding (KELVIN SIGN, LONG S).
     public static func equalsIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
-        var ia = a.utf8.makeIterator()
-        var ib = b.utf8.makeIterator()
-        while true {
-            switch (ia.next(), ib.next()) {
-            case (nil, nil): return true
-            case let (x?, y?): if asciiLower(x) != asciiLower(y) { return false }
-            default: return false
+        // Header lookups run several times per request: compare lengths first (O(1) for native strings), then
+        // the contiguous bytes.
+        guard a.utf8.count == b.utf8.count else { return false }
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                for i in 0..<x.count where asciiLower(x[i]) != asciiLower(y[i]) { return false }
+                return true
             }
         }
     }
@@ -62,7 +68,9 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     }
 
     static func sanitize(_ s: String) -> String {
-        guard s.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else { return s }
+        var s = s
+        let clean = s.withUTF8 { bytes in !bytes.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0 } }
+        guard !clean else { return s }
         return String(decoding: s.utf8.filter { $0 != 0x0D && $0 != 0x0A && $0 != 0 }, as: UTF8.self)
     }
 }

@@ -101,7 +101,7 @@ struct HeadParser {
                 return .failure(.bad(p[lineRange.lowerBound] == ByteClasses.SP || p[lineRange.lowerBound] == ByteClasses.HTAB
                     ? "obs-fold or whitespace line in header section" : "invalid header field"))
             }
-            headers.add(string(name), string(value))
+            headers.appendValidated(string(name), string(value))
             if equalsIgnoringCase(name, "content-length") {
                 contentLengthCount += 1; contentLength = value
             } else if equalsIgnoringCase(name, "transfer-encoding") {

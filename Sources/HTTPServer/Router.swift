@@ -60,6 +60,10 @@ public struct Router: Sendable {
     /// The filter every matched request passes first.
     public var filter: RequestFilter?
     private var routesBySegmentCount: [Int: [Route]] = [:]
+    /// Routes without parameters by exact path, for a lookup with no splitting or segment compare. A route is
+    /// entered only when no earlier route of the same method matches its path, so this table always gives
+    /// what the ordered scan would.
+    private var staticRoutes: [Substring: [(method: HTTPMethod, route: Route)]] = [:]
 
     /// An empty router answering under the given prefixes as well as unprefixed.
     public init(prefixes: [String] = ["/api/v1", "/v1"]) {
@@ -96,7 +100,14 @@ public struct Router: Sendable {
         precondition(
             !(routesBySegmentCount[segments.count] ?? []).contains { $0.method == method && $0.segments == segments },
             "duplicate route \(method) \(pattern)")
+        let earlier = routesBySegmentCount[segments.count] ?? []
         routesBySegmentCount[segments.count, default: []].append(route)
+        let canonical = pattern == "/" || (!pattern.hasSuffix("/") && !pattern.contains("//"))
+        if canonical && !segments.contains(where: { if case .parameter = $0 { true } else { false } }) {
+            let path = pattern.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
+            let shadowed = earlier.contains { $0.method == method && bind($0.segments, to: pattern == "/" ? path.dropFirst() : path) != nil }
+            if !shadowed { staticRoutes[pattern[...], default: []].append((method, route)) }
+        }
     }
 
     /// Every registered route, for listings and tests.
@@ -105,6 +116,9 @@ public struct Router: Sendable {
     /// Finds the route for a method and raw (percent-encoded) path. HEAD falls back to GET (RFC 9110 §9.3.2).
     public func match(_ method: HTTPMethod, path: String) -> Match {
         let stripped = strip(path)
+        if let routes = staticRoutes[stripped], let hit = routes.first(where: { $0.method == method }) {
+            return .found(hit.route, parameters: [:])
+        }
         var segments = stripped.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
         // "/" is the root pattern's zero segments, not one empty segment.
         if stripped == "/" { segments = segments.dropFirst() }
@@ -115,7 +129,7 @@ public struct Router: Sendable {
         for route in candidates {
             guard let params = bind(route.segments, to: segments) else { continue }
             if route.method == method { return .found(route, parameters: params) }
-            if route.method == .GET { getRoute = (route, params) }
+            if route.method == .GET && getRoute == nil { getRoute = (route, params) }  // the route GET would get
             allowed.append(route.method)
         }
         if method == .HEAD, let (route, params) = getRoute { return .found(route, parameters: params) }

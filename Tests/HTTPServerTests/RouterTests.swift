@@ -60,4 +60,30 @@ import Testing
         #expect(found(.POST, "/oauth2/applications/9/bot/reset-token")?.1 == ["id": "9"])
         if case .found = Self.router.match(.GET, path: "/%75sers/1") { Issue.record("literal segments are not decoded") }
     }
+
+    /// The exact-path table for routes without parameters answers exactly as the ordered scan does: a static
+    /// route registered after a parameter route of the same method that matches it stays shadowed; one
+    /// registered first wins; other methods, HEAD and 405 still come from the scan.
+    @Test func staticTable_keepsRegistrationOrder() {
+        var r = Router()
+        r.add(.GET, "/things/:id") { _ in .text(.ok, "param") }
+        r.add(.GET, "/things/@me") { _ in .text(.ok, "static, shadowed") }
+        r.add(.POST, "/things/@me") { _ in .text(.ok, "static post") }
+        r.add(.GET, "/users/@me") { _ in .text(.ok, "static first") }
+        r.add(.GET, "/users/:id") { _ in .text(.ok, "param second") }
+        func pattern(_ m: HTTPMethod, _ path: String) -> String? {
+            if case .found(let route, _) = r.match(m, path: path) { return route.pattern }
+            return nil
+        }
+        #expect(pattern(.GET, "/things/@me") == "/things/:id")
+        #expect(pattern(.POST, "/things/@me") == "/things/@me")
+        #expect(pattern(.GET, "/v1/users/@me") == "/users/@me")
+        #expect(pattern(.GET, "/users/7") == "/users/:id")
+        #expect(pattern(.HEAD, "/users/@me") == "/users/@me")
+        #expect(pattern(.GET, "/users/@me/") == nil)
+        guard case .methodNotAllowed(let allowed) = r.match(.DELETE, path: "/users/@me") else {
+            Issue.record("expected 405"); return
+        }
+        #expect(Set(allowed) == [.GET, .HEAD])
+    }
 }

@@ -67,7 +67,10 @@ public final class Accounts: Sendable {
     /// token's HMAC is checked only when the cache misses: an entry exists only for a token that passed it, and a
     /// forged token cannot share another token's SHA-256, so a hit is as good as a verified signature.
     private func credentialKey(_ request: HTTPRequest) -> (hash: [UInt8], credential: Credential)? {
-        guard let credential = Credential.parse(request.headers["Authorization"]) else { return nil }
+        Credential.parse(request.headers["Authorization"]).flatMap(credentialKey)
+    }
+
+    private func credentialKey(_ credential: Credential) -> (hash: [UInt8], credential: Credential)? {
         switch credential {
         case .bare(let token):
             guard SessionToken.isWellFormed(token) else { return nil }
@@ -83,14 +86,31 @@ public final class Accounts: Sendable {
         }
     }
 
-    /// Whether the request's credential can be refused without any lookup: none, malformed, or a bot token whose
-    /// HMAC fails (the event loop answers those 401 at once; no database read, no worker hop).
-    func isDefinitelyUnauthenticated(_ request: HTTPRequest) -> Bool {
-        switch Credential.parse(request.headers["Authorization"]) {
-        case nil: return true
-        case .bare(let token)?: return !SessionToken.isWellFormed(token)
-        case .bearer(let token)?: return !SessionToken.isWellFormed(token) && !OAuthSecret.isWellFormed(token)
-        case .bot(let token)?: return BotToken.verify(token, keys: botKeys) == nil
+    /// What the event loop can tell about the caller from memory alone.
+    enum FastCaller {
+        /// Cached: answer at once.
+        case known(PrincipalCache.Entry)
+        /// No credential, a malformed one, or a bot token whose HMAC fails: 401 with no database read and no
+        /// worker hop.
+        case refused
+        /// Well formed but not cached: ask the database on a worker.
+        case unknown
+    }
+
+    /// The caller from the cache, or whether it can be refused without any lookup. Parses the header once and
+    /// reuses the rate-limit filter's cache probe when it made one.
+    func fastCaller(_ request: HTTPRequest) -> FastCaller {
+        let credential = Credential.parse(request.headers["Authorization"])
+        if let probe = request.attachment as? CacheProbe {
+            if let entry = probe.entry { return .known(entry) }
+        } else if let credential, let entry = cachedEntry(credential) {
+            return .known(entry)
+        }
+        switch credential {
+        case nil: return .refused
+        case .bare(let token)?: return SessionToken.isWellFormed(token) ? .unknown : .refused
+        case .bearer(let token)?: return SessionToken.isWellFormed(token) || OAuthSecret.isWellFormed(token) ? .unknown : .refused
+        case .bot(let token)?: return BotToken.verify(token, keys: botKeys) == nil ? .refused : .unknown
         }
     }
 
@@ -101,7 +121,11 @@ public final class Accounts: Sendable {
 
     /// The cache entry for the request's credential, noting a session's use.
     func cachedEntry(_ request: HTTPRequest) -> PrincipalCache.Entry? {
-        guard let key = credentialKey(request) else { return nil }
+        Credential.parse(request.headers["Authorization"]).flatMap(cachedEntry)
+    }
+
+    private func cachedEntry(_ credential: Credential) -> PrincipalCache.Entry? {
+        guard let key = credentialKey(credential) else { return nil }
         let now = self.now
         guard let entry = cache.lookup(key.hash, now: now) else { return nil }
         if let last = entry.lastPersistedUse { noteUse(key.hash, lastPersisted: last, now: now) }

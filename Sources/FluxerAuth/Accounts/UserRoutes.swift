@@ -5,9 +5,12 @@ import HTTPServer
 enum UserRoutes {
     static func register(on router: inout Router, accounts: Accounts) {
         router.add(.GET, "/users/@me", fastPath: { request in
-            // The rate-limit filter may already have looked the caller up (and noted the session's use).
-            guard let entry = (request.attachment as? PrincipalCache.Entry) ?? accounts.cachedEntry(request) else {
-                return accounts.isDefinitelyUnauthenticated(request) ? APIError.unauthorizedResponse : nil
+            // The rate-limit filter may already have probed the cache (and noted the session's use).
+            let entry: PrincipalCache.Entry
+            switch accounts.fastCaller(request) {
+            case .known(let known): entry = known
+            case .refused: return APIError.unauthorizedResponse
+            case .unknown: return nil
             }
             if case .oauth(_, let scopes, _) = entry.kind, !scopes.contains(OAuthScope.identify.rawValue) { return nil }
             return .json(.ok, entry.userJSON)

@@ -8,16 +8,31 @@ public enum Credential: Sendable, Equatable {
     /// Parses the header as the real server does: a value with leading or trailing whitespace, or a token part
     /// with whitespace in it, is ignored as if no header had been sent. Prefixes are case-sensitive.
     public static func parse(_ header: String?) -> Credential? {
-        guard let header, !header.isEmpty else { return nil }
-        let bytes = header.utf8
-        if isSpace(bytes.first!) || isSpace(bytes.last!) { return nil }
-        if header.hasPrefix("Bot ") {
-            return token(header.dropFirst(4)).map(Credential.bot)
+        guard var header, !header.isEmpty else { return nil }
+        // One pass over contiguous bytes: this runs for every authenticated request.
+        let shape = header.withUTF8 { b -> (prefix: Int, ok: Bool) in
+            if isSpace(b[0]) || isSpace(b[b.count - 1]) { return (0, false) }
+            let prefix = hasPrefix(b, "Bot ") ? 4 : hasPrefix(b, "Bearer ") ? 7 : 0
+            let count = b.count - prefix
+            guard count > 0, count <= 512 else { return (prefix, false) }
+            for i in prefix..<b.count where isSpace(b[i]) { return (prefix, false) }
+            return (prefix, true)
         }
-        if header.hasPrefix("Bearer ") {
-            return token(header.dropFirst(7)).map(Credential.bearer)
+        guard shape.ok else { return nil }
+        let token = header.utf8.index(header.startIndex, offsetBy: shape.prefix)
+        switch shape.prefix {
+        case 4: return .bot(header[token...])
+        case 7: return .bearer(header[token...])
+        default: return .bare(header[...])
         }
-        return token(header[...]).map(Credential.bare)
+    }
+
+    private static func hasPrefix(_ b: UnsafeBufferPointer<UInt8>, _ prefix: StaticString) -> Bool {
+        let n = prefix.utf8CodeUnitCount
+        guard b.count >= n else { return false }
+        let p = prefix.utf8Start
+        for i in 0..<n where b[i] != p[i] { return false }
+        return true
     }
 
     /// The token, whichever the prefix.
@@ -25,11 +40,6 @@ public enum Credential: Sendable, Equatable {
         switch self {
         case .bot(let t), .bearer(let t), .bare(let t): t
         }
-    }
-
-    private static func token(_ s: Substring) -> Substring? {
-        guard !s.isEmpty, s.utf8.count <= 512, !s.utf8.contains(where: isSpace) else { return nil }
-        return s
     }
 
     private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }

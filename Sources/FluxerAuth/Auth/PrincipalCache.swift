@@ -1,3 +1,4 @@
+import Crypto
 import Synchronization
 
 /// Validated credentials (session tokens and bot tokens) kept in memory, keyed by SHA-256 of the token, so the
@@ -8,21 +9,54 @@ import Synchronization
 /// row read before a revoke can never be cached after it. Entries also expire after `ttl` so that, with
 /// several nodes on one database, a revoke elsewhere is honoured within that bound.
 public final class PrincipalCache: Sendable {
-    struct Entry: Sendable {
-        var user: User
-        var kind: Principal.Kind
-        var cachedAt: Int64
-        /// Sessions: the last use time written (or queued) to the database; nil for other credentials.
-        var lastPersistedUse: Int64?
+    /// One cached credential. A class, so a hit hands out one reference rather than copying the user's fields.
+    final class Entry: Sendable {
+        let user: User
+        let kind: Principal.Kind
+        let cachedAt: Int64
         /// `GET /users/@me`'s body for this user, serialized once.
-        var userJSON: [UInt8]
+        let userJSON: [UInt8]
+        /// Sessions: the last use time written (or queued) to the database; `Int64.min` for other credentials.
+        private let lastUse: Atomic<Int64>
+
+        init(user: User, kind: Principal.Kind, cachedAt: Int64, lastPersistedUse: Int64?, userJSON: [UInt8]) {
+            self.user = user
+            self.kind = kind
+            self.cachedAt = cachedAt
+            self.userJSON = userJSON
+            self.lastUse = Atomic(lastPersistedUse ?? .min)
+        }
+
+        /// Sessions: the last use time written (or queued) to the database; nil for other credentials.
+        var lastPersistedUse: Int64? {
+            let value = lastUse.load(ordering: .relaxed)
+            return value == .min ? nil : value
+        }
+
+        fileprivate func markPersisted(_ time: Int64) {
+            if lastUse.load(ordering: .relaxed) != .min { lastUse.store(time, ordering: .relaxed) }
+        }
+    }
+
+    /// A SHA-256 digest as four words: hashing it for the dictionary is four combines instead of 33, and
+    /// equality is four compares.
+    struct Key: Hashable, Sendable {
+        let a: UInt64, b: UInt64, c: UInt64, d: UInt64
+
+        init(_ digest: [UInt8]) {
+            // Keys are SHA-256 digests; anything else (never expected) is digested so it still maps to one key.
+            let digest = digest.count == 32 ? digest : SHA256.hash(digest)
+            var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+            digest.withUnsafeBytes { source in withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: source) } }
+            (a, b, c, d) = words
+        }
     }
 
     struct State {
-        var entries: [[UInt8]: Entry] = [:]
-        var byUser: [UInt64: Set<[UInt8]>] = [:]
+        var entries: [Key: Entry] = [:]
+        var byUser: [UInt64: Set<Key>] = [:]
         /// OAuth2 access tokens by the application they were issued to (whose bot user id is the application id).
-        var byApplication: [UInt64: Set<[UInt8]>] = [:]
+        var byApplication: [UInt64: Set<Key>] = [:]
         var epoch: UInt64 = 0
     }
 
@@ -42,6 +76,7 @@ public final class PrincipalCache: Sendable {
     /// A fresh entry for the token hash, if cached.
     func lookup(_ hash: [UInt8], now: Int64) -> Entry? {
         guard ttl > 0 else { return nil }
+        let hash = Key(hash)
         return state.withLock { s in
             guard let entry = s.entries[hash] else { return nil }
             var expired = now - entry.cachedAt > ttl
@@ -57,6 +92,7 @@ public final class PrincipalCache: Sendable {
     /// Caches a credential read at `epoch`, unless a revoke happened since.
     func insert(_ hash: [UInt8], user: User, kind: Principal.Kind, lastUsedAt: Int64?, readAt epoch: UInt64, now: Int64) {
         guard ttl > 0 else { return }
+        let hash = Key(hash)
         state.withLock { s in
             guard s.epoch == epoch else { return }
             if s.entries.count >= capacity {
@@ -75,11 +111,13 @@ public final class PrincipalCache: Sendable {
 
     /// Notes that a use at `time` was queued for the database.
     func markPersisted(_ hash: [UInt8], time: Int64) {
-        state.withLock { s in s.entries[hash]?.lastPersistedUse = time }
+        let hash = Key(hash)
+        state.withLock { s in s.entries[hash]?.markPersisted(time) }
     }
 
     /// Forgets one credential (after its revoke committed).
     public func invalidate(session hash: [UInt8]) {
+        let hash = Key(hash)
         state.withLock { s in
             s.epoch &+= 1
             if let userID = s.entries[hash]?.user.id { Self.remove(hash, userID: userID, from: &s) }
@@ -104,7 +142,7 @@ public final class PrincipalCache: Sendable {
     /// Entries currently held.
     public var count: Int { state.withLock { $0.entries.count } }
 
-    private static func remove(_ hash: [UInt8], userID: UInt64, from s: inout State) {
+    private static func remove(_ hash: Key, userID: UInt64, from s: inout State) {
         if case .oauth(let applicationID, _, _)? = s.entries.removeValue(forKey: hash)?.kind {
             s.byApplication[applicationID]?.remove(hash)
             if s.byApplication[applicationID]?.isEmpty == true { s.byApplication.removeValue(forKey: applicationID) }
@@ -112,4 +150,10 @@ public final class PrincipalCache: Sendable {
         s.byUser[userID]?.remove(hash)
         if s.byUser[userID]?.isEmpty == true { s.byUser.removeValue(forKey: userID) }
     }
+}
+
+/// The rate-limit filter's look at the cache, handed to the route so the token is not hashed and looked up
+/// twice; `entry` is nil when the credential was not cached.
+struct CacheProbe: Sendable {
+    let entry: PrincipalCache.Entry?
 }

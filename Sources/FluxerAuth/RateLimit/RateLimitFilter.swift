@@ -21,7 +21,7 @@ struct RateLimitFilter: Sendable {
         guard config.rateLimitsEnabled, !RateLimitBuckets.exempt.contains(request.routePattern) else { return nil }
         let now = accounts.now
         let cached = accounts.cachedEntry(request)
-        request.attachment = cached
+        request.attachment = CacheProbe(entry: cached)
         let userID = cached?.user.id
         let client = userID.map { "user:\($0)" } ?? "ip:\(request.remoteAddress)"
         let global = limiter.hit(client + ":global", limit: config.globalRateLimit, now: now)
