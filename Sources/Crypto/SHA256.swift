@@ -15,7 +15,16 @@ public enum SHA256 {
 
     /// Returns the 32-byte SHA-256 digest of the UTF-8 encoding of `string`.
     public static func hash(_ string: String) -> [UInt8] {
-        hash(Array(string.utf8))
+        hash(utf8: string)
+    }
+
+    /// Returns the 32-byte SHA-256 digest of the UTF-8 encoding of `text`, read in place when its storage is
+    /// contiguous (native strings and their substrings): token hashing runs on every authenticated request.
+    public static func hash(utf8 text: some StringProtocol) -> [UInt8] {
+        if let digest = text.utf8.withContiguousStorageIfAvailable({ digest(UnsafeRawBufferPointer($0)) }) {
+            return digest
+        }
+        return hash(Array(text.utf8))
     }
 
     private static func digest(_ buffer: UnsafeRawBufferPointer) -> [UInt8] {

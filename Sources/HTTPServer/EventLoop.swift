@@ -258,7 +258,7 @@ final class EventLoop: @unchecked Sendable {
                 requestCounter &+= 1
                 request.requestID = String(UInt64(index) << 48 | requestCounter, radix: 16)
                 request.remoteAddress = connection.peer
-                dispatch(request, on: connection)
+                dispatch(consume request, on: connection)
             case .error(let error):
                 var response = HTTPResponse.error(error.status, code: Self.errorCode(for: error.status), message: error.reason)
                 response.closesConnection = true
@@ -269,7 +269,8 @@ final class EventLoop: @unchecked Sendable {
         flush(connection)
     }
 
-    private func dispatch(_ request: HTTPRequest, on connection: Connection) {
+    /// Takes the request by move, so the router's writes below never copy its storage.
+    private func dispatch(_ request: consuming HTTPRequest, on connection: Connection) {
         let startedAt = fx_monotonic_ns()
         switch server.router.match(request.method, path: request.path) {
         case .notFound:
@@ -280,8 +281,8 @@ final class EventLoop: @unchecked Sendable {
             response.headers.add("Allow", allowed.map(\.rawValue).joined(separator: ", "))
             finishRequest(connection, request: request, response: response, startedAt: startedAt, error: nil)
         case .found(let route, let parameters):
-            var request = request
-            request.parameters = parameters
+            var request = consume request
+            if !parameters.isEmpty { request.parameters = parameters }
             request.routePattern = route.pattern
             if let filter = server.router.filter, let early = filter(&request) {
                 finishRequest(connection, request: request, response: early, startedAt: startedAt, error: nil)

@@ -183,9 +183,10 @@ public struct RequestParser: Sendable {
         return .error(error)
     }
 
-    private mutating func finish(_ head: ParsedHead, body: [UInt8]) -> ParseEvent {
-        var request = head.request
-        request.body = body
+    private mutating func finish(_ head: consuming ParsedHead, body: [UInt8]) -> ParseEvent {
+        var request = (consume head).request
+        // The request's storage is shared until now only if a body was read; skip the write for the common empty case.
+        if !body.isEmpty { request.body = body }
         if start == buffer.count {
             buffer.removeAll(keepingCapacity: buffer.capacity <= 64 * 1024)
             start = 0

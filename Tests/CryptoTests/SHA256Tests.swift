@@ -28,3 +28,15 @@ import Testing
     #expect(SHA256.hash(bytes("xabcx").dropFirst().dropLast()) == expected)
     #expect(SHA256.hash([UInt8](bytes("cba")).reversed()) == expected)
 }
+
+/// Hashing a string's bytes in place gives the same digest as hashing a copy of them, for a String and a
+/// Substring of it.
+@Test func sha256_utf8InPlace_matchesBytes() {
+    let text = "xx flx_ünïcode token abc yy"
+    let expected = SHA256.hash(Array(text.utf8))
+    #expect(SHA256.hash(utf8: text) == expected)
+    #expect(SHA256.hash(text) == expected)
+    let inner = text.dropFirst(3).dropLast(3)
+    #expect(SHA256.hash(utf8: inner) == SHA256.hash(Array(inner.utf8)))
+    #expect(SHA256.hash(utf8: "") == SHA256.hash([UInt8]()))
+}

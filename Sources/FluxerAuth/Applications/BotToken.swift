@@ -98,7 +98,7 @@ public enum BotToken {
     }
 
     /// SHA-256 of the whole token: what the database keeps.
-    public static func storageHash(_ token: some StringProtocol) -> [UInt8] { SHA256.hash(Array(token.utf8)) }
+    public static func storageHash(_ token: some StringProtocol) -> [UInt8] { SHA256.hash(utf8: token) }
 
     /// A short preview of the token's random part, for listings (never enough to use).
     public static func preview(_ token: String) -> String {

@@ -11,7 +11,7 @@ enum OAuthLifetime {
 /// Codes, access and refresh tokens: 256 random bits, unpadded base64url (43 characters); only SHA-256 stored.
 enum OAuthSecret {
     static func generate() -> String { Base64URL.encode(SecureRandom.bytes(32)) }
-    static func hash(_ value: some StringProtocol) -> [UInt8] { SHA256.hash(Array(value.utf8)) }
+    static func hash(_ value: some StringProtocol) -> [UInt8] { SHA256.hash(utf8: value) }
     /// Whether a value could be one of ours (shape check before hashing).
     static func isWellFormed(_ value: some StringProtocol) -> Bool {
         value.utf8.count == 43 && value.utf8.allSatisfy {

@@ -21,7 +21,7 @@ public enum SessionToken {
 
     /// SHA-256 of the token's bytes: the primary key of the `sessions` table.
     public static func hash(_ token: some StringProtocol) -> [UInt8] {
-        SHA256.hash(Array(token.utf8))
+        SHA256.hash(utf8: token)
     }
 
     /// The `id_hash` the API shows for a stored hash.
