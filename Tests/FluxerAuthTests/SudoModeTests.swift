@@ -216,6 +216,35 @@ import Testing
         Self.expectSudoRequired(try h.expectUnchanged("expired token") { withToken(jwt) }, hasMFA: true, "expired")
     }
 
+    /// The token also comes as the cookie `__flx_sudo_<userId>` (real server), which is accepted in place of the
+    /// header: only under that user's name, only while the token is valid.
+    @Test func sudoCookie_issuedAndAccepted() throws {
+        let h = try MFAHarness()
+        defer { h.stop() }
+        let alice = try h.totpUser("alice")
+        let bob = try h.totpUser("bob")
+        let first = h.post("/users/@me/mfa/backup-codes", merged(["regenerate": true], h.totpProof(alice)), auth: alice.auth)
+        let jwt = try #require(first.header(SudoToken.header))
+        let cookie = try #require(first.header("Set-Cookie"))
+        // Dev mode on an http public URL: not Secure, as the authorize page's cookies.
+        #expect(cookie == "__flx_sudo_\(alice.id)=\(jwt); Path=/; HttpOnly; SameSite=Lax; Max-Age=300", "\(cookie)")
+
+        func withCookie(_ user: MFAUser, _ value: String) -> TestResponse {
+            h.post("/users/@me/mfa/backup-codes", ["regenerate": true], auth: user.auth, headers: [("Cookie", "other=1; \(value)")])
+        }
+        #expect(withCookie(alice, "__flx_sudo_\(alice.id)=\(jwt)").status == 200)
+        // Under another user's name, or carried to another user: refused, nothing changed.
+        Self.expectSudoRequired(try h.expectUnchanged("alice's cookie name, bob's session") { withCookie(bob, "__flx_sudo_\(alice.id)=\(jwt)") },
+                                hasMFA: true, "foreign name")
+        Self.expectSudoRequired(try h.expectUnchanged("alice's token in bob's cookie") { withCookie(bob, "__flx_sudo_\(bob.id)=\(jwt)") },
+                                hasMFA: true, "foreign token")
+        Self.expectSudoRequired(try h.expectUnchanged("garbage cookie") { withCookie(alice, "__flx_sudo_\(alice.id)=a.b.c") },
+                                hasMFA: true, "garbage")
+        h.clock.advance(milliseconds: 300_000)
+        Self.expectSudoRequired(try h.expectUnchanged("expired cookie") { withCookie(alice, "__flx_sudo_\(alice.id)=\(jwt)") },
+                                hasMFA: true, "expired")
+    }
+
     @Test func sudoToken_boundToItsUser_andPasswordUsersGetNone() throws {
         let h = try MFAHarness()
         defer { h.stop() }

@@ -15,7 +15,7 @@ import Testing
         #expect(options["pubKeyCredParams"] == [["type": "public-key", "alg": -7], ["type": "public-key", "alg": -8], ["type": "public-key", "alg": -257]])
         #expect(options["timeout"] == 300_000)
         #expect(options["excludeCredentials"] == [["type": "public-key", "id": "qg"]])
-        #expect(options["authenticatorSelection"] == ["userVerification": "required"])
+        #expect(options["authenticatorSelection"]?.serialized == #"{"residentKey":"preferred","requireResidentKey":false,"userVerification":"required"}"#)
         #expect(options["attestation"] == "none")
     }
 

@@ -48,7 +48,8 @@ import Testing
         #expect(params.compactMap { $0["alg"] as? Int } == [-7, -8, -257])
         #expect(params.allSatisfy { $0["type"] as? String == "public-key" })
         #expect((o["excludeCredentials"] as? [Any])?.isEmpty == true)
-        #expect((o["authenticatorSelection"] as? [String: String])?["userVerification"] == "required")
+        let selection = o["authenticatorSelection"] as? [String: Any]
+        #expect(selection?["userVerification"] as? String == "required" && selection?["residentKey"] as? String == "preferred")
         #expect(o["timeout"] as? Int == 300_000)
 
         let key = SoftAuthenticator()

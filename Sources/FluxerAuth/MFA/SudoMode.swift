@@ -37,6 +37,21 @@ enum SudoToken {
         return HS256JWT.sign(payload: Array(payload.utf8), key: key)
     }
 
+    /// The cookie the token also travels in (real server: `__flx_sudo_<userId>`), so a web client that lost the
+    /// header still has it for five minutes. Host-only (no Domain), HttpOnly, SameSite=Lax. Accepting it adds
+    /// no CSRF exposure: every sudo route also needs the `Authorization` header, which a browser never adds
+    /// on its own.
+    static func cookieName(userID: UInt64) -> String { "__flx_sudo_\(userID)" }
+
+    static func cookie(_ token: String, userID: UInt64, secure: Bool) -> String {
+        "\(cookieName(userID: userID))=\(token); Path=/; HttpOnly; SameSite=Lax; Max-Age=\(lifetimeSeconds)" + (secure ? "; Secure" : "")
+    }
+
+    /// The token a request presents: the header first, else this user's cookie.
+    static func presented(_ request: HTTPRequest, userID: UInt64) -> String? {
+        request.headers[header] ?? WebSession.cookies(request)[cookieName(userID: userID)]
+    }
+
     static func isValid(_ token: String, userID: UInt64, now: Int64, key: [UInt8]) -> Bool {
         guard let payload = HS256JWT.verify(token, key: key),
               let claims = try? JSONDecoder().decode(Claims.self, from: Data(payload))
@@ -55,7 +70,7 @@ extension Accounts {
                      then: @escaping @Sendable () throws -> HTTPResponse) throws {
         let user = principal.user
         if principal.isBot { return reply(try then()) }
-        if let token = request.headers[SudoToken.header], SudoToken.isValid(token, userID: user.id, now: now, key: mfaKeys.sudoKey) {
+        if let token = SudoToken.presented(request, userID: user.id), SudoToken.isValid(token, userID: user.id, now: now, key: mfaKeys.sudoKey) {
             return reply(try then())
         }
         let proof = try SudoProof.from(request)
@@ -69,7 +84,11 @@ extension Accounts {
             try verifySecondFactor(user, method: method, code: proof.mfa_code, webauthn: proof.webauthn_response,
                                    challenge: proof.webauthn_challenge, purpose: .sudo, request: request, reply: reply) {
                 var response = try then()
-                if issueToken { response.headers.set(SudoToken.header, SudoToken.mint(userID: user.id, now: self.now, key: self.mfaKeys.sudoKey)) }
+                if issueToken {
+                    let token = SudoToken.mint(userID: user.id, now: self.now, key: self.mfaKeys.sudoKey)
+                    response.headers.set(SudoToken.header, token)
+                    response.headers.add("Set-Cookie", SudoToken.cookie(token, userID: user.id, secure: WebSession.isSecure(self.context.config)))
+                }
                 return response
             }
             return

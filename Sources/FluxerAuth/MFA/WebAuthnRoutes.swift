@@ -34,6 +34,8 @@ enum WebAuthnRoutes {
             return try authenticationOptions(for: user, purpose: "login", ticketHash: MFATicket.hash(body.ticket), accounts)
         }
         router.api(.POST, "/auth/login/mfa/webauthn") { request in try login(request, accounts) }
+        router.api(.POST, "/auth/webauthn/authentication-options") { request in try passkeyOptions(request, accounts) }
+        router.api(.POST, "/auth/webauthn/authenticate") { request in try passkeyLogin(request, accounts) }
     }
 
     // MARK: - Shared
@@ -262,8 +264,18 @@ enum WebAuthnRoutes {
     /// count — or records a possible clone and refuses.
     static func assertion(_ user: User, _ response: WebAuthnCredentialJSON, challenge: String, purpose: String, ticketHash: [UInt8]?,
                           _ accounts: Accounts, in db: Connection) throws -> Bool {
-        guard let expected = try consumeChallenge(challenge, userID: user.id, purpose: purpose, ticketHash: ticketHash, now: accounts.now, in: db),
-              let credentialID = Base64URL.decode(response.rawId ?? response.id),
+        guard let expected = try consumeChallenge(challenge, userID: user.id, purpose: purpose, ticketHash: ticketHash, now: accounts.now, in: db)
+        else { return false }
+        return try verifyStoredCredential(user, response, expected: expected, offered: try credentialIDs(userID: user.id, in: db),
+                                          policy: policy(accounts.context.config), accounts, in: db)
+    }
+
+    /// §7.2 once the challenge is known good: the credential is `user`'s (offered in `allowCredentials`, or, for
+    /// a usernameless ceremony with nothing offered, named by the user handle), the signature verifies, and the
+    /// sign count moves forward; a count that does not is flagged as a possible clone and refused (WA-12).
+    static func verifyStoredCredential(_ user: User, _ response: WebAuthnCredentialJSON, expected: [UInt8], offered: [[UInt8]],
+                                       policy: WebAuthnPolicy, _ accounts: Accounts, in db: Connection) throws -> Bool {
+        guard let credentialID = Base64URL.decode(response.rawId ?? response.id),
               let clientData = Base64URL.decode(response.response.clientDataJSON),
               let authData = response.response.authenticatorData.flatMap(Base64URL.decode),
               let signature = response.response.signature.flatMap(Base64URL.decode),
@@ -272,7 +284,6 @@ enum WebAuthnRoutes {
               let keyBytes = row.blob("public_key"),
               let coseValue = try? CBORDecoder.decode(keyBytes).value, let key = try? COSEKey.parse(coseValue)
         else { return false }
-        let offered = try credentialIDs(userID: user.id, in: db)
         let handle = response.response.userHandle.flatMap(Base64URL.decode)
         let count: UInt32
         do {
@@ -280,7 +291,7 @@ enum WebAuthnRoutes {
             count = try WebAuthnVerifier.verifyAssertion(
                 clientDataJSON: clientData, authenticatorData: authData, signature: signature, credentialPublicKey: key,
                 storedSignCount: UInt32(truncatingIfNeeded: row.int("sign_count") ?? 0), expectedChallenge: expected,
-                policy: policy(accounts.context.config))
+                policy: policy)
         } catch {
             if case .possibleClone = error {
                 try db.run("UPDATE webauthn_credentials SET clone_warning_at = ? WHERE credential_id = ?", accounts.now, credentialID)
@@ -292,6 +303,95 @@ enum WebAuthnRoutes {
         try db.run("UPDATE webauthn_credentials SET sign_count = ?, last_used_at = ? WHERE credential_id = ?",
                    Int64(count), accounts.now, credentialID)
         return true
+    }
+
+    // MARK: - Passwordless passkey login
+
+    /// Outstanding passkey challenges allowed at once: they are issued without authentication, so this bounds
+    /// the table whatever the per-client rate limits let through.
+    static let maxPendingPasskeyChallenges: Int64 = 10_000
+
+    static let passkeyFailed = APIError.invalidField("response", "Passkey authentication failed.", code: "PASSKEY_AUTHENTICATION_FAILED")
+    static let unknownChallenge = APIError.invalidField("challenge", "Unknown or expired challenge.", code: "INVALID_WEBAUTHN_CHALLENGE")
+
+    /// `POST /auth/webauthn/authentication-options`: request options for a discoverable credential (empty
+    /// `allowCredentials`, so the authenticator picks the account), with user verification required: a passkey
+    /// is the whole login, so it must be two factors in one (possession and PIN or biometric; NIST SP 800-63B
+    /// §5.1.9 multi-factor cryptographic authenticator).
+    static func passkeyOptions(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+        try accounts.refuseBots(request)
+        let challenge = try accounts.write { db, _ -> [UInt8]? in
+            let now = accounts.now
+            try db.run("DELETE FROM webauthn_challenges WHERE expires_at <= ?", now)
+            let pending = try db.queryOne("SELECT count(*) AS n FROM webauthn_challenges WHERE purpose = 'passkey' AND expires_at > ?", now)?
+                .int("n") ?? 0
+            guard pending < maxPendingPasskeyChallenges else { return nil }
+            let challenge = WebAuthnVerifier.makeChallenge()
+            try db.run("INSERT INTO webauthn_challenges (challenge_hash, user_id, purpose, ticket_hash, expires_at) VALUES (?, NULL, 'passkey', NULL, ?)",
+                       SHA256.hash(challenge), now + challengeLifetime)
+            return challenge
+        }
+        guard let challenge else {
+            var error = APIError(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "Too many passkey sign-ins in progress; try again shortly.")
+            error.headers.add("Retry-After", "5")
+            throw error
+        }
+        var passkeyPolicy = policy(accounts.context.config)
+        passkeyPolicy.requireUserVerification = true
+        return .json(.ok, WebAuthnVerifier.requestOptions(policy: passkeyPolicy, challenge: challenge, allowCredentials: []),
+                     headers: ["Cache-Control": "no-store"])
+    }
+
+    struct PasskeyBody: Decodable {
+        var response: WebAuthnCredentialJSON
+        var challenge: String
+    }
+
+    /// `POST /auth/webauthn/authenticate {response, challenge}`: WebAuthn §7.2 for a usernameless ceremony. The
+    /// challenge is spent by the first attempt whatever its outcome (WA-02); the credential names its owner,
+    /// and the user handle must match that owner. Success is a session (`{token, user_id}`) with no MFA
+    /// ticket: user verification is required, so the passkey is already multi-factor. Every refusal has one
+    /// answer, so the response tells nothing about which credentials exist.
+    static func passkeyLogin(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+        try accounts.refuseBots(request)
+        let body = try JSONBody.decode(PasskeyBody.self, from: request)
+        enum Outcome { case session(UInt64, String), refused(APIError) }
+        var passkeyPolicy = policy(accounts.context.config)
+        passkeyPolicy.requireUserVerification = true
+        let outcome = try accounts.write { db, _ -> Outcome in
+            let now = accounts.now
+            guard let challenge = Base64URL.decode(body.challenge), challenge.count == WebAuthnVerifier.challengeBytes,
+                  let row = try db.queryOne("""
+                      DELETE FROM webauthn_challenges WHERE challenge_hash = ? AND purpose = 'passkey' AND user_id IS NULL
+                      RETURNING expires_at
+                      """, SHA256.hash(challenge)),
+                  (row.int("expires_at") ?? 0) > now
+            else { return .refused(unknownChallenge) }
+            guard let credentialID = Base64URL.decode(body.response.rawId ?? body.response.id),
+                  let owner = try db.queryOne("SELECT user_id FROM webauthn_credentials WHERE credential_id = ?", credentialID)?.int("user_id"),
+                  let user = try UserStore.find(id: UInt64(bitPattern: owner), in: db), !user.isBot
+            else {
+                accounts.audit.record("login.failure", outcome: "failure", request: request, detail: "passkey_unknown_credential")
+                return .refused(passkeyFailed)
+            }
+            let locked = user.isLocked(at: now)
+            guard !locked, try verifyStoredCredential(user, body.response, expected: challenge, offered: [], policy: passkeyPolicy, accounts, in: db)
+            else {
+                if !locked {
+                    try AccountLockout.recordFailure(userID: user.id, now: now, threshold: accounts.context.config.lockoutThreshold, in: db)
+                }
+                accounts.audit.record("login.failure", outcome: "failure", userID: user.id, request: request, detail: locked ? "locked" : "passkey")
+                return .refused(passkeyFailed)
+            }
+            try AccountLockout.recordSuccess(userID: user.id, in: db)
+            accounts.audit.record("login.success", outcome: "success", userID: user.id, request: request, detail: "passkey")
+            return .session(user.id, try accounts.createSession(for: user.id, request: request, in: db))
+        }
+        switch outcome {
+        case .refused(let error): throw error
+        case .session(let userID, let token):
+            return .json(.ok, JSONValue.object([("token", .string(token)), ("user_id", .string(String(userID)))]))
+        }
     }
 }
 

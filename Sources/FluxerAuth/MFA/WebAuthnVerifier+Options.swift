@@ -29,7 +29,11 @@ extension WebAuthnVerifier {
             ("pubKeyCredParams", .array(policy.algorithms.map { ["type": "public-key", "alg": .int(Int64($0))] })),
             ("timeout", .int(timeoutMilliseconds)),
             ("excludeCredentials", descriptors(excludeCredentials)),
-            ("authenticatorSelection", ["userVerification": userVerification(policy)]),
+            // A discoverable credential when the authenticator can make one, so the key also serves for
+            // passwordless sign-in (`/auth/webauthn/*`); security keys without resident storage still register.
+            ("authenticatorSelection", .object([
+                ("residentKey", "preferred"), ("requireResidentKey", .bool(false)), ("userVerification", userVerification(policy)),
+            ])),
             ("attestation", "none"),
         ])
     }

@@ -49,6 +49,8 @@ enum RateLimitBuckets {
         case (.POST, "/auth/register"): "auth:register"
         case (.POST, "/auth/login"): "auth:login"
         case (.POST, let p) where p.hasPrefix("/auth/login/mfa/webauthn"): p.hasSuffix("options") ? "auth:webauthn:options" : "auth:webauthn:authenticate"
+        case (.POST, "/auth/webauthn/authentication-options"): "auth:webauthn:options"
+        case (.POST, "/auth/webauthn/authenticate"): "auth:webauthn:authenticate"
         case (.POST, let p) where p.hasPrefix("/auth/login/mfa/"): "auth:login:mfa"
         case (.POST, "/auth/verify"): "auth:verify"
         case (.POST, "/auth/verify/resend"): "auth:verify:resend"

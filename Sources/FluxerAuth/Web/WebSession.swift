@@ -8,7 +8,9 @@ struct WebSession {
     let secret: [UInt8]
 
     /// Secure cookies unless dev mode on an http public URL (the rule).
-    var isSecure: Bool { !(config.dev && config.effectivePublicURL.hasPrefix("http://")) }
+    var isSecure: Bool { Self.isSecure(config) }
+
+    static func isSecure(_ config: Config) -> Bool { !(config.dev && config.effectivePublicURL.hasPrefix("http://")) }
     var sessionCookie: String { isSecure ? "__Host-fluxer_session" : "fluxer_session" }
     var csrfCookie: String { isSecure ? "__Host-fluxer_csrf" : "fluxer_csrf" }
 
