@@ -25,9 +25,10 @@ deps:
 	  fi; \
 	fi
 
-## embed: compile migrations/*.sql into the binary
+## embed: compile migrations/*.sql and the password blocklist into the binary
 embed:
 	@python3 scripts/embed-migrations.py
+	@python3 scripts/embed-password-blocklist.py
 
 ## build: release binary at .build/release/fluxer-auth
 build: deps embed

@@ -179,6 +179,8 @@ import Testing
             ("password too short", ["token": token, "password": "1234567"], .init(path: "password", code: "PASSWORD_LENGTH_INVALID")),
             ("password too long", ["token": token, "password": String(repeating: "x", count: 257)], .init(path: "password", code: "PASSWORD_LENGTH_INVALID")),
             ("missing password", ["token": token], .init(path: "password", code: "BASE_TYPE_REQUIRED")),
+            ("common password (PW-03)", ["token": token, "password": "Password123!"], .init(path: "password", code: "PASSWORD_IS_TOO_COMMON")),
+            ("sequential password (PW-03)", ["token": token, "password": "abcdefghijk"], .init(path: "password", code: "PASSWORD_IS_TOO_COMMON")),
             ("missing token", ["password": "long enough password"], .init(path: "token", code: "BASE_TYPE_REQUIRED")),
             ("token wrong type", ["token": 64, "password": "long enough password"], .init(path: "token", code: "BASE_TYPE_INVALID")),
             ("password wrong type", ["token": token, "password": 123456789], .init(path: "password", code: "BASE_TYPE_INVALID")),

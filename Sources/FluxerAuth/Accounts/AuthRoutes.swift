@@ -36,7 +36,10 @@ enum AuthRoutes {
             let body = try JSONBody.decode(RegisterBody.self, from: request)
             var errors: [FieldError] = []
             if let email = body.email, let e = AccountValidation.email(email) { errors.append(e) }
-            if let password = body.password, let e = AccountValidation.password(password) { errors.append(e) }
+            if let password = body.password,
+               let e = AccountValidation.newPassword(password, username: body.username, email: body.email, config: accounts.context.config) {
+                errors.append(e)
+            }
             if let username = body.username, let e = AccountValidation.username(username) { errors.append(e) }
             if let name = body.global_name, let e = AccountValidation.globalName(name) { errors.append(e) }
             if let e = AccountValidation.dateOfBirth(body.date_of_birth, now: accounts.now) { errors.append(e) }
@@ -247,11 +250,18 @@ enum AuthRoutes {
             let invalid = APIError.invalidField("token", "Invalid or expired reset token.", code: "INVALID_OR_EXPIRED_RESET_TOKEN")
             // Cheap early answer for a bad token; the token is consumed only in the final transaction.
             guard EmailToken.isWellFormed(body.token),
-                  try accounts.context.database.read({ db in
-                      try db.queryOne("SELECT 1 FROM email_tokens WHERE token_hash = ? AND purpose = 'password_reset' AND expires_at > ?",
-                                      SHA256.hash(Array(body.token.utf8)), accounts.now)
-                  }) != nil
+                  let owner = try accounts.context.database.read({ db -> User? in
+                      guard let row = try db.queryOne("""
+                          SELECT user_id FROM email_tokens WHERE token_hash = ? AND purpose = 'password_reset' AND expires_at > ?
+                          """, SHA256.hash(Array(body.token.utf8)), accounts.now), let id = row.int("user_id")
+                      else { return nil }
+                      return try UserStore.find(id: UInt64(bitPattern: id), in: db)
+                  })
             else { throw invalid }
+            // PW-03 with the account's own context words; checked before any hashing, and the token stays unused.
+            if let e = AccountValidation.newPassword(body.password, username: owner.username, email: owner.email, config: accounts.context.config) {
+                throw APIError.invalidFormBody([e])
+            }
             try accounts.hashOnPool(body.password, reply: finish) { hash in
                 let (user, token): (User, String) = try accounts.write { db, invalidations in
                     guard let (userID, _) = try accounts.consumeEmailToken(body.token, purpose: "password_reset", in: db),

@@ -71,6 +71,9 @@ enum ConfigSchema {
         rate("ratelimit.login_ip", "login attempts per client IP") { c, v in c.loginIPLimit = v },
         rate("ratelimit.forgot_email", "password-reset requests per email address") { c, v in c.forgotEmailLimit = v },
         rate("ratelimit.forgot_ip", "password-reset requests per client IP") { c, v in c.forgotIPLimit = v },
+        bool("security.password_blocklist", "refuse common, repetitive, sequential and context-derived passwords when one is set") { c, v in
+            c.passwordBlocklist = v
+        },
         integer("security.lockout_threshold", "failed passwords/codes that lock an account (30 s, doubling to 15 min); 0 = off", 0...1000) { c, v in c.lockoutThreshold = v },
         integer("audit.retention_days", "days audit events are kept; 0 = forever", 0...3650) { c, v in c.auditRetentionDays = v },
         bool("ratelimit.enabled", "apply the per-route and global limits") { c, v in c.rateLimitsEnabled = v },
