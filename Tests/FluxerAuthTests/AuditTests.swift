@@ -123,7 +123,9 @@ import SQLite
             #expect(row?.outcome == "refused", "\(event)")
             #expect(row?.userID == owner.id, "\(event)")
             #expect(row?.columns["application_id"] == created.id, "\(event)")
+            #expect(row?.ip == "127.0.0.1", "\(event): where the replay came from")
         }
+        #expect(rows.first { $0.event == "oauth.grant" }?.ip == "127.0.0.1", "oauth.grant: where consent was given")
         try Self.expectNoSecrets(h.running.app, [
             owner.password, owner.token, created.clientSecret, created.botToken, newBotToken, code,
             firstTokens["access_token"] as? String ?? "", firstTokens["refresh_token"] as? String ?? "",

@@ -50,7 +50,7 @@ enum AuthorizeRoutes {
             guard try grants.priorConsentCovers(authorize, user: principal.user) else {
                 return redirectError(authorize, "consent_required", "The user has not authorized these scopes.", accounts, status: .found)
             }
-            return try approval(authorize, principal.user, grants, accounts, status: .found)
+            return try approval(authorize, principal.user, grants, accounts, request: request, status: .found)
         }
         guard let principal, let sessionHash = principal.sessionHash else {
             return loginPage(authorize, web: web, error: loginError)
@@ -297,13 +297,13 @@ enum AuthorizeRoutes {
             return redirectError(authorize, "access_denied", "The user denied the request.", accounts, status: .seeOther,
                                  pageMessage: "You cancelled. Nothing was shared.")
         }
-        return try approval(authorize, principal.user, grants, accounts, status: .seeOther)
+        return try approval(authorize, principal.user, grants, accounts, request: request, status: .seeOther)
     }
 
     static func approval(_ authorize: AuthorizeRequest, _ user: User, _ grants: OAuthGrants, _ accounts: Accounts,
-                         status: HTTPStatus) throws -> HTTPResponse {
+                         request: HTTPRequest, status: HTTPStatus) throws -> HTTPResponse {
         do {
-            switch try grants.approve(authorize, user: user) {
+            switch try grants.approve(authorize, user: user, request: request) {
             case .redirect(let url): return redirect(url, status: status)
             case .botAdded(let guild):
                 return WebPage.render(title: "Bot added", body: """
@@ -345,7 +345,7 @@ enum AuthorizeRoutes {
         case .failure(.redirect(_, let error, let description, _)):
             throw OAuthError(error: error, description: description)
         case .success(let authorize):
-            switch try grants.approve(authorize, user: principal.user) {
+            switch try grants.approve(authorize, user: principal.user, request: request) {
             case .redirect(let url):
                 return .json(.ok, JSONValue.object([("redirect_to", .string(url))]), headers: ["Cache-Control": "no-store"])
             case .botAdded:

@@ -19,7 +19,7 @@ struct OAuthGrants {
 
     /// The user approved: bot rules, guild join, consent record, code. Throws `APIError` for the user-facing
     /// refusals (private bot, missing permissions, bot already in guild).
-    func approve(_ request: AuthorizeRequest, user: User) throws -> Approval {
+    func approve(_ request: AuthorizeRequest, user: User, request http: HTTPRequest? = nil) throws -> Approval {
         let app = request.application
         var guildName: String?
         let code = OAuthSecret.generate()
@@ -46,7 +46,7 @@ struct OAuthGrants {
                                           challenge: request.codeChallenge, now: accounts.now, in: db)
             }
         }
-        accounts.audit.record("oauth.grant", outcome: "success", userID: user.id, applicationID: app.id,
+        accounts.audit.record("oauth.grant", outcome: "success", userID: user.id, applicationID: app.id, request: http,
                               detail: OAuthScope.string(request.scopes))
         guard let redirect = request.redirectURI else { return .botAdded(guild: guildName ?? "") }
         return .redirect(AuthorizeRequest.redirectURL(redirect, [("code", code), ("state", request.state), ("iss", context.config.effectivePublicURL)]))
@@ -63,7 +63,7 @@ struct OAuthGrants {
     // MARK: - Token endpoint
 
     /// RFC 6749 §4.1.3 with RFC 7636 §4.6 and RFC 9700 §4.8.2 (PKCE downgrade).
-    func redeemCode(_ form: OAuthForm, client: Application) throws -> IssuedTokens {
+    func redeemCode(_ form: OAuthForm, client: Application, request: HTTPRequest? = nil) throws -> IssuedTokens {
         guard let code = form["code"] else { throw OAuthError.invalidRequest("code is required.") }
         let verifier = form["code_verifier"]
         if let verifier, !Self.isValidVerifier(verifier) {
@@ -81,7 +81,8 @@ struct OAuthGrants {
                 if let family = row.int("family_id") {
                     if let user = try OAuthStore.revokeFamily(family, reason: "code_replay", now: now, in: db) { invalidations.users.append(user) }
                 }
-                accounts.audit.record("oauth.code_replay", outcome: "refused", userID: userID, applicationID: appID, detail: "grant_revoked")
+                accounts.audit.record("oauth.code_replay", outcome: "refused", userID: userID, applicationID: appID, request: request,
+                                      detail: "grant_revoked")
                 return .refused(.invalidGrant("The authorization code has already been used."))
             }
             // From here on the code is burned whatever happens (PK-04: no retry with another verifier).
@@ -113,7 +114,7 @@ struct OAuthGrants {
     }
 
     /// RFC 6749 §6 with single-use rotation and reuse detection (RFC 9700 §4.14.2).
-    func refresh(_ form: OAuthForm, client: Application) throws -> IssuedTokens {
+    func refresh(_ form: OAuthForm, client: Application, request: HTTPRequest? = nil) throws -> IssuedTokens {
         guard let token = form["refresh_token"] else { throw OAuthError.invalidRequest("refresh_token is required.") }
         var narrowed: [OAuthScope]?
         if let scopeText = form["scope"] {
@@ -139,7 +140,7 @@ struct OAuthGrants {
                 try OAuthStore.revokeFamily(record.familyID, reason: "refresh_reuse", now: now, in: db)
                 invalidations.users.append(record.userID)
                 accounts.audit.record("oauth.refresh_reuse", outcome: "refused", userID: record.userID, applicationID: client.id,
-                                      detail: "grant_revoked")
+                                      request: request, detail: "grant_revoked")
                 return .refused(.invalidGrant("The refresh token has already been used; the grant is revoked."))
             }
             // The access tokens of the previous step are superseded.

@@ -33,9 +33,9 @@ enum TokenRoutes {
         case nil:
             throw OAuthError.invalidRequest("grant_type is required.")
         case "authorization_code":
-            return OAuthGrants.tokenResponse(try grants.redeemCode(form, client: client))
+            return OAuthGrants.tokenResponse(try grants.redeemCode(form, client: client, request: request))
         case "refresh_token":
-            return OAuthGrants.tokenResponse(try grants.refresh(form, client: client))
+            return OAuthGrants.tokenResponse(try grants.refresh(form, client: client, request: request))
         case let other?:
             throw OAuthError.unsupportedGrantType("Unsupported grant_type \(other.prefix(40)); use authorization_code or refresh_token.")
         }
