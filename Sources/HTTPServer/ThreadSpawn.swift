@@ -25,6 +25,11 @@ public final class OSThread: @unchecked Sendable {
         pthread_join(handle, nil)
     }
 
+    /// Lets the thread finish on its own (its resources are freed when it ends); never join it afterwards.
+    public func detach() {
+        pthread_detach(handle)
+    }
+
     private final class Box {
         let name: String
         let body: @Sendable () -> Void

@@ -3,8 +3,7 @@ import Glibc
 #endif
 
 /// A non-blocking TCP client socket whose every wait is a `poll` bounded by one absolute deadline
-/// (monotonic milliseconds), so a request as a whole can never outlast its timeout (name resolution aside:
-/// `getaddrinfo` has no timeout).
+/// (monotonic milliseconds), so a request as a whole, name resolution included, can never outlast its timeout.
 final class ClientSocket {
     let fd: Int32
 
@@ -12,26 +11,19 @@ final class ClientSocket {
 
     deinit { close(fd) }
 
-    /// Resolves `host` and connects to the first address that accepts before `deadline`.
+    /// Resolves `host` (bounded by the deadline, see `HostResolver`) and connects to the first address that
+    /// accepts before `deadline`.
     static func connect(host: String, port: UInt16, deadline: Int64) throws(HTTPClientError) -> ClientSocket {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG
-        var list: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &list)
-        guard rc == 0, let first = list else {
-            throw .resolve(rc == EAI_NONAME ? "unknown host" : String(cString: gai_strerror(rc)))
-        }
-        defer { freeaddrinfo(first) }
+        let addresses = try HostResolver.resolve(host, port: port, deadline: deadline)
         var lastError: HTTPClientError = .connect(errno: ECONNREFUSED)
-        var entry: UnsafeMutablePointer<addrinfo>? = first
-        while let info = entry {
-            entry = info.pointee.ai_next
-            let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        for address in addresses {
+            let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             if fd < 0 { lastError = .connect(errno: errno); continue }
             let candidate = ClientSocket(fd: fd)
-            if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 { return candidate }
+            let rc = address.storage.withUnsafeBytes { raw in
+                Glibc.connect(fd, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(raw.count))
+            }
+            if rc == 0 { return candidate }
             guard errno == EINPROGRESS else { lastError = .connect(errno: errno); continue }
             do {
                 try candidate.wait(for: Int16(POLLOUT), deadline: deadline)
