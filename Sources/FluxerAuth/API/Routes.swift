@@ -3,7 +3,7 @@ import SQLite
 
 /// The route table. Every feature registers here; every route answers under `/api/v1`, `/v1` and unversioned.
 enum Routes {
-    static func make(_ context: AppContext, accounts: Accounts) -> Router {
+    static func make(_ context: AppContext, accounts: Accounts, sso: SSOService) -> Router {
         var router = Router()
         let filter = RateLimitFilter(config: context.config, accounts: accounts)
         router.filter = { request in filter.apply(&request) }
@@ -18,6 +18,7 @@ enum Routes {
         MFARoutes.register(on: &router, accounts: accounts)
         WebAuthnRoutes.register(on: &router, accounts: accounts)
         OutboxRoutes.register(on: &router, context: context)
+        sso.register(on: &router)
         return router
     }
 }

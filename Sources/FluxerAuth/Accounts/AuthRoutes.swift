@@ -33,6 +33,7 @@ enum AuthRoutes {
     static func registerUser(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { finish in
             try accounts.refuseBots(request)
+            try accounts.refuseLocalAuthWhenSSOEnforced()
             let body = try JSONBody.decode(RegisterBody.self, from: request)
             var errors: [FieldError] = []
             if let email = body.email, let e = AccountValidation.email(email) { errors.append(e) }
@@ -78,6 +79,7 @@ enum AuthRoutes {
     static func login(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { finish in
             try accounts.refuseBots(request)
+            try accounts.refuseLocalAuthWhenSSOEnforced()
             let body = try JSONBody.decode(LoginBody.self, from: request)
             // Length rules answer before any hashing (PW-06), as the real server's schema does.
             var errors: [FieldError] = []
@@ -219,6 +221,7 @@ enum AuthRoutes {
     static func forgotPassword(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { finish in
             try accounts.refuseBots(request)
+            try accounts.refuseLocalAuthWhenSSOEnforced()
             let body = try JSONBody.decode(ForgotBody.self, from: request)
             if let e = AccountValidation.email(body.email) { throw APIError.invalidFormBody([e]) }
             try accounts.write { db, _ in
@@ -245,6 +248,7 @@ enum AuthRoutes {
     static func resetPassword(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { finish in
             try accounts.refuseBots(request)
+            try accounts.refuseLocalAuthWhenSSOEnforced()
             let body = try JSONBody.decode(ResetBody.self, from: request)
             if let e = AccountValidation.password(body.password) { throw APIError.invalidFormBody([e]) }
             let invalid = APIError.invalidField("token", "Invalid or expired reset token.", code: "INVALID_OR_EXPIRED_RESET_TOKEN")

@@ -13,6 +13,8 @@ public final class App: Sendable {
     let accounts: Accounts
     /// Expired-row cleanup.
     let maintenance: Maintenance
+    /// Single sign-on (and, in dev mode, the built-in provider).
+    let sso: SSOService
     private let sink: LogSink
 
     /// Prepares everything short of listening. Refuses to start on a bad config, a damaged database or a
@@ -68,7 +70,9 @@ public final class App: Sendable {
         http.shutdownGraceMilliseconds = config.shutdownGraceMilliseconds
         let accessLog = config.accessLog
         let errorLogger = logger
-        server = HTTPServer(configuration: http, router: Routes.make(context, accounts: accounts)) { record in
+        let sso = SSOService(accounts: accounts)
+        self.sso = sso
+        server = HTTPServer(configuration: http, router: Routes.make(context, accounts: accounts, sso: sso)) { record in
             metrics.record(record)
             if accessLog { sink.write(bytes: AccessLog.line(record)) }
             if let error = record.unexpectedError {
@@ -93,6 +97,7 @@ public final class App: Sendable {
             throw .listen("\(error)")
         }
         context.outbox.start()
+        sso.boundPort.store(port)
         let addresses = zip(context.config.listenAddresses, server.boundPorts).map { address, port in
             ListenAddress(host: address.host, port: UInt16(port)).description
         }

@@ -32,6 +32,7 @@ final class Maintenance: Sendable {
         ("phone_tokens", "token_hash", "expires_at < ?"),
         ("webauthn_challenges", "challenge_hash", "expires_at < ?"),
         ("email_tokens", "token_hash", "expires_at < ?"),
+        ("sso_states", "state_hash", "expires_at < ?"),
         ("rate_limits", "key", "tat < ?"),
     ]
 

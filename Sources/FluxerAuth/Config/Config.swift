@@ -71,6 +71,8 @@ public struct Config: Sendable {
 
     /// Consecutive failed proofs that lock an account (then 30 s, doubling up to 15 min); 0 disables (LG-01).
     public var lockoutThreshold = 5
+    /// Instance-wide OpenID Connect sign-in (`/auth/sso/*`); see `SSOSettings`.
+    public var sso = SSOSettings()
     /// Refuse common, repetitive, sequential and context-derived passwords when one is set (PW-03).
     public var passwordBlocklist = true
     /// Days audit events are kept (0 keeps them forever).

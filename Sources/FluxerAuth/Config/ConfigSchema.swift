@@ -156,12 +156,62 @@ enum ConfigSchema {
             c.outboxWebhookSecret = v
         },
         integer("outbox.max_attempts", "delivery attempts before a message is given up", 1...100) { c, v in c.outboxMaxAttempts = v },
+        bool("sso.enabled", "offer OpenID Connect sign-in (/auth/sso/*) with the provider below") { c, v in c.sso.enabled = v },
+        bool("sso.enforced", "with SSO enabled, refuse password login, registration and reset (403 SSO_REQUIRED)") { c, v in c.sso.enforced = v },
+        string("sso.provider", "the provider's name (the `provider` of /auth/sso/start)") { c, v throws(ConfigError) in
+            guard (1...32).contains(v.count), v.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }) else {
+                throw ConfigError(key: "sso.provider", reason: "must be 1-32 characters of a-z, 0-9 and -")
+            }
+            c.sso.provider = v
+        },
+        string("sso.display_name", "the provider's name as users see it") { c, v in c.sso.displayName = v },
+        string("sso.issuer", "OIDC issuer URL; its discovery document fills the endpoints left empty (\"mock\" in dev mode: the built-in provider)") { c, v throws(ConfigError) in
+            guard v.isEmpty || v == "mock" || HTTPClientURL(v) != nil else { throw ConfigError(key: "sso.issuer", reason: "must be an http(s) URL or \"mock\"") }
+            c.sso.issuer = v
+        },
+        string("sso.authorization_url", "authorization endpoint (default: from discovery)") { c, v throws(ConfigError) in
+            guard v.isEmpty || HTTPClientURL(v) != nil else { throw ConfigError(key: "sso.authorization_url", reason: "must be an http(s) URL") }
+            c.sso.authorizationURL = v
+        },
+        string("sso.token_url", "token endpoint (default: from discovery)") { c, v throws(ConfigError) in
+            guard v.isEmpty || HTTPClientURL(v) != nil else { throw ConfigError(key: "sso.token_url", reason: "must be an http(s) URL") }
+            c.sso.tokenURL = v
+        },
+        string("sso.jwks_url", "JWKS endpoint (default: from discovery)") { c, v throws(ConfigError) in
+            guard v.isEmpty || HTTPClientURL(v) != nil else { throw ConfigError(key: "sso.jwks_url", reason: "must be an http(s) URL") }
+            c.sso.jwksURL = v
+        },
+        string("sso.userinfo_url", "userinfo endpoint, used when the ID token has no email (default: from discovery)") { c, v throws(ConfigError) in
+            guard v.isEmpty || HTTPClientURL(v) != nil else { throw ConfigError(key: "sso.userinfo_url", reason: "must be an http(s) URL") }
+            c.sso.userinfoURL = v
+        },
+        string("sso.client_id", "client id registered with the provider") { c, v in c.sso.clientID = v },
+        string("sso.client_secret", "client secret (empty: a public client, PKCE only)") { c, v in c.sso.clientSecret = v },
+        string("sso.scope", "scopes requested; must include openid") { c, v throws(ConfigError) in
+            guard v.split(separator: " ").contains("openid") else { throw ConfigError(key: "sso.scope", reason: "must include openid") }
+            c.sso.scope = v
+        },
+        string("sso.redirect_uri", "where the provider sends the browser back (default: <public_url>/auth/sso/callback)") { c, v throws(ConfigError) in
+            guard v.isEmpty || v.hasPrefix("https://") || v.hasPrefix("http://") || v.hasPrefix("fluxer://") else {
+                throw ConfigError(key: "sso.redirect_uri", reason: "must be an http(s) or fluxer:// URL")
+            }
+            c.sso.redirectURI = v
+        },
+        list("sso.allowed_domains", "email domains that may sign in (empty: any)") { c, items in c.sso.allowedDomains = items.map { $0.lowercased() } },
+        bool("sso.auto_provision", "create an account on first sign-in for an email no account has") { c, v in c.sso.autoProvision = v },
     ]
 
     /// Rules that involve more than one key, checked once every layer is applied.
     static func validateCombinations(_ c: Config) throws(ConfigError) {
         if let active = c.botTokenActiveKey, !c.botTokenKeys.isEmpty, c.botTokenKeys[active] == nil {
             throw ConfigError(key: "security.bot_token_active_key", reason: "must be one of the IDs in security.bot_token_keys")
+        }
+        if c.sso.enabled && c.sso.issuer == "mock" && !c.dev {
+            throw ConfigError(key: "sso.issuer", reason: "\"mock\" (the built-in provider) is for dev mode only")
+        }
+        if c.sso.enabled && c.sso.issuer != "mock" {
+            guard !c.sso.issuer.isEmpty else { throw ConfigError(key: "sso.issuer", reason: "required when sso.enabled = true") }
+            guard !c.sso.clientID.isEmpty else { throw ConfigError(key: "sso.client_id", reason: "required when sso.enabled = true") }
         }
         if c.outboxDriver == .webhook {
             guard !c.outboxWebhookURL.isEmpty else {

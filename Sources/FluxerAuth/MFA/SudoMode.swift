@@ -93,7 +93,23 @@ extension Accounts {
             }
             return
         }
-        if user.passwordHash == nil { return reply(try then()) }
+        if user.passwordHash == nil {
+            // An account signed in only through SSO has no password to prove: a session opened by SSO in the
+            // last 10 minutes stands for a fresh sign-in, an older one must sign in again. (The real server's
+            // "unclaimed account" pass-through is kept for accounts with no password and no SSO link.)
+            let fresh = try context.database.read { db -> Bool? in
+                guard try db.queryOne("SELECT 1 FROM sso_identities WHERE user_id = ?", Int64(bitPattern: user.id)) != nil else { return nil }
+                guard let hash = principal.sessionHash,
+                      let created = try db.queryOne("SELECT created_at FROM sessions WHERE id_hash = ?", hash)?.int("created_at")
+                else { return false }
+                return now - created <= Self.ssoSudoWindow
+            }
+            if fresh == false {
+                throw APIError(.forbidden, code: "SUDO_MODE_REQUIRED", message: "Sign in again with single sign-on to do this.",
+                               extra: [("has_mfa", .bool(false)), ("sso", .bool(true))])
+            }
+            return reply(try then())
+        }
         guard let password = proof.password, !password.isEmpty else { throw required }
         if AccountValidation.password(password) != nil { throw Self.invalidPassword }
         try verifyOnPool(password, against: user.passwordHash, reply: reply) { ok in
@@ -107,6 +123,8 @@ extension Accounts {
     }
 
     static let invalidPassword = APIError.invalidField("password", "Invalid password.", code: "INVALID_PASSWORD")
+    /// How long a session opened by SSO counts as a sudo proof for an account without a password.
+    static let ssoSudoWindow: Int64 = 10 * 60_000
     static let invalidMFACode = APIError.invalidField("mfa_code", "Invalid MFA code.", code: "INVALID_MFA_CODE")
 
     /// Where a second factor is being used; decides which SMS codes and WebAuthn challenges count.

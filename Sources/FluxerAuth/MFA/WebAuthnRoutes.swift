@@ -320,6 +320,7 @@ enum WebAuthnRoutes {
     /// §5.1.9 multi-factor cryptographic authenticator).
     static func passkeyOptions(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         try accounts.refuseBots(request)
+        try accounts.refuseLocalAuthWhenSSOEnforced()
         let challenge = try accounts.write { db, _ -> [UInt8]? in
             let now = accounts.now
             try db.run("DELETE FROM webauthn_challenges WHERE expires_at <= ?", now)
@@ -354,6 +355,7 @@ enum WebAuthnRoutes {
     /// answer, so the response tells nothing about which credentials exist.
     static func passkeyLogin(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         try accounts.refuseBots(request)
+        try accounts.refuseLocalAuthWhenSSOEnforced()
         let body = try JSONBody.decode(PasskeyBody.self, from: request)
         enum Outcome { case session(UInt64, String), refused(APIError) }
         var passkeyPolicy = policy(accounts.context.config)

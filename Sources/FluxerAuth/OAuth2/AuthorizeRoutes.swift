@@ -158,6 +158,11 @@ enum AuthorizeRoutes {
             guard case .success(let authorize) = parsed else { return reply(respond(parsed.failure!, accounts, status: .seeOther)) }
             let email = fields["email"] ?? ""
             let password = fields["password"] ?? ""
+            let sso = accounts.context.config.sso
+            if sso.enabled && sso.enforced {
+                return reply(WebPage.error("This instance signs in with single sign-on. Sign in through your organisation's provider, then come back.",
+                                           status: .forbidden, title: "Single sign-on required"))
+            }
             guard AccountValidation.email(email) == nil, AccountValidation.password(password) == nil else {
                 return reply(loginPage(authorize, web: web, error: "Invalid email or password."))
             }

@@ -25,6 +25,8 @@ enum RateLimitBuckets {
         "auth:sessions:logout": RateLimit(20, per: 10 * second),
         "auth:logout": RateLimit(20, per: 10 * second),
         "auth:webauthn:options": RateLimit(20, per: 10 * second),
+        "auth:sso:start": RateLimit(10, per: 10 * second),
+        "auth:sso:complete": RateLimit(15, per: 10 * second),
         "auth:webauthn:authenticate": RateLimit(10, per: 10 * second),
         "sudo:mfa:methods": RateLimit(20, per: minute),
         "sudo:sms:send": RateLimit(5, per: minute),
@@ -49,6 +51,8 @@ enum RateLimitBuckets {
         case (.POST, "/auth/register"): "auth:register"
         case (.POST, "/auth/login"): "auth:login"
         case (.POST, let p) where p.hasPrefix("/auth/login/mfa/webauthn"): p.hasSuffix("options") ? "auth:webauthn:options" : "auth:webauthn:authenticate"
+        case (.POST, "/auth/sso/start"): "auth:sso:start"
+        case (.POST, "/auth/sso/complete"): "auth:sso:complete"
         case (.POST, "/auth/webauthn/authentication-options"): "auth:webauthn:options"
         case (.POST, "/auth/webauthn/authenticate"): "auth:webauthn:authenticate"
         case (.POST, let p) where p.hasPrefix("/auth/login/mfa/"): "auth:login:mfa"

@@ -1,0 +1,270 @@
+import Crypto
+import FoundationEssentials
+import HTTPServer
+import SQLite
+import Synchronization
+
+/// Instance-wide single sign-on with one OpenID Connect provider (DESIGN; real server `SsoService`):
+/// `GET /auth/sso/status`, `POST /auth/sso/start`, `POST /auth/sso/complete`. The browser goes to the provider
+/// with `state`, a `nonce` and a PKCE S256 challenge; the state is stored hashed, single use, for 10 minutes,
+/// with the verifier sealed. Completion exchanges the code, validates the ID token (OIDC Core §3.1.3.7), and
+/// signs in the account linked to the provider's subject, else the account with that verified email (then
+/// linked), else a new account when `sso.auto_provision` allows.
+final class SSOService: Sendable {
+    let accounts: Accounts
+    let settings: SSOSettings
+    let client: OIDCClient?
+    let mock: MockSSOProvider?
+    /// The port the server listens on, once it does (for URLs derived when no public URL is configured).
+    let boundPort = PortHolder()
+
+    final class PortHolder: Sendable {
+        private let value = Atomic<Int>(0)
+        func load() -> Int { value.load(ordering: .relaxed) }
+        func store(_ port: Int) { value.store(port, ordering: .relaxed) }
+    }
+    private let box: SecretBox
+
+    static let stateLifetime: Int64 = 10 * 60_000
+    static let maxRedirectLength = 2048
+    static let maxPendingStates: Int64 = 10_000
+
+    init(accounts: Accounts) {
+        self.accounts = accounts
+        let config = accounts.context.config
+        var settings = config.sso
+        box = SecretBox(key: SecretBox.deriveKey(from: accounts.context.secretKey, context: "fluxer-auth/sso-verifier"))
+        var mock: MockSSOProvider?
+        if config.dev {
+            let port = boundPort
+            mock = MockSSOProvider(base: { Self.baseURL(config, port: port.load()) }, clock: accounts.context.clock)
+        }
+        if settings.isMock {
+            if settings.clientID.isEmpty { settings.clientID = MockSSOProvider.clientID }
+            if settings.displayName.isEmpty { settings.displayName = "Mock SSO (dev)" }
+        }
+        self.settings = settings
+        self.mock = mock
+        if settings.enabled, settings.isMock, let mock {
+            client = OIDCClient(settings: settings, transport: InProcessOIDCTransport(mock: mock), mockIssuer: { mock.issuer })
+        } else if settings.enabled {
+            client = OIDCClient(settings: settings, transport: HTTPOIDCTransport(timeoutMilliseconds: 10_000))
+        } else {
+            client = nil
+        }
+    }
+
+    /// The public URL, or (when none is configured and the port was 0) the address actually bound.
+    static func baseURL(_ config: Config, port: Int) -> String {
+        if config.publicURL.isEmpty && config.port == 0 && port != 0 {
+            let h = config.host.contains(":") ? "[\(config.host)]" : config.host
+            return "http://\(h):\(port)"
+        }
+        return config.effectivePublicURL
+    }
+
+    var isEnabled: Bool { settings.enabled && client != nil }
+    var isEnforced: Bool { isEnabled && settings.enforced }
+
+    var redirectURI: String {
+        settings.redirectURI.isEmpty
+            ? Self.baseURL(accounts.context.config, port: boundPort.load()) + "/auth/sso/callback"
+            : settings.redirectURI
+    }
+
+    static let required = APIError(.forbidden, code: "SSO_REQUIRED", message: "This instance signs in with single sign-on.")
+
+    /// Local sign-in routes call this first: with SSO enforced they answer 403 `SSO_REQUIRED`.
+    func refuseLocalAuthWhenEnforced() throws(APIError) {
+        if isEnforced { throw Self.required }
+    }
+
+    func register(on router: inout Router) {
+        mock?.register(on: &router)
+        router.api(.GET, "/auth/sso/status") { [self] _ in status() }
+        router.api(.POST, "/auth/sso/start") { [self] request in try start(request) }
+        router.api(.POST, "/auth/sso/complete") { [self] request in try complete(request) }
+        if accounts.context.config.dev {
+            router.add(.GET, "/auth/sso/callback") { request in
+                // Dev only: the web app normally owns this URL. Shown so a developer can finish with curl.
+                let code = request.queryValue("code") ?? "", state = request.queryValue("state") ?? ""
+                return WebPage.render(title: "Single sign-on", body: """
+                    <h1>Provider answered</h1>
+                    <p>Finish with <code>POST /auth/sso/complete</code> and this body:</p>
+                    <pre>{"code": "\(WebPage.escape(code))", "state": "\(WebPage.escape(state))"}</pre>
+                    """)
+            }
+        }
+    }
+
+    // MARK: - Status and start
+
+    func status() -> HTTPResponse {
+        .json(.ok, JSONValue.object([
+            ("enabled", .bool(isEnabled)), ("enforced", .bool(isEnforced)),
+            ("display_name", isEnabled && !settings.displayName.isEmpty ? .string(settings.displayName) : .null),
+            ("redirect_uri", .string(redirectURI)),
+        ]))
+    }
+
+    struct StartBody: Decodable {
+        var provider: String?
+        var redirect_to: String?
+    }
+
+    /// Only a same-site relative path survives (`/channels/@me`); anything else, `//evil.example` and
+    /// `/\evil.example` included, becomes "" (real server: relative paths only).
+    static func sanitizedRedirect(_ value: String?) -> String {
+        guard let value, (1...maxRedirectLength).contains(value.utf8.count), value.hasPrefix("/"), !value.hasPrefix("//"),
+              value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\\") })
+        else { return "" }
+        return value
+    }
+
+    func start(_ request: HTTPRequest) throws -> HTTPResponse {
+        try accounts.refuseBots(request)
+        guard isEnabled, let client else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
+        let body = request.body.isEmpty ? StartBody() : try JSONBody.decode(StartBody.self, from: request)
+        if let provider = body.provider, provider != settings.provider {
+            throw APIError.invalidField("provider", "Unknown SSO provider.", code: "UNKNOWN_SSO_PROVIDER")
+        }
+        if let r = body.redirect_to, r.utf8.count > Self.maxRedirectLength {
+            throw APIError.invalidField("redirect_to", "redirect_to must be at most 2048 characters.", code: "STRING_LENGTH_INVALID")
+        }
+        let now = accounts.now
+        let endpoints = try client.endpoints(now: now)
+        let state = SecureRandom.bytes(16).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        let nonce = Base64URL.encode(SecureRandom.bytes(32))
+        let verifier = Base64URL.encode(SecureRandom.bytes(32))
+        let redirectTo = Self.sanitizedRedirect(body.redirect_to)
+        let stored = try accounts.write { db, _ -> Bool in
+            try db.run("DELETE FROM sso_states WHERE expires_at <= ?", now)
+            let pending = try db.queryOne("SELECT count(*) AS n FROM sso_states")?.int("n") ?? 0
+            guard pending < Self.maxPendingStates else { return false }
+            try db.run("INSERT INTO sso_states (state_hash, provider, nonce, verifier_sealed, redirect_to, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                       SHA256.hash(utf8: state), settings.provider, nonce, box.seal(Array(verifier.utf8)), redirectTo, now + Self.stateLifetime)
+            return true
+        }
+        guard stored else {
+            var error = APIError(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "Too many sign-ins in progress; try again shortly.")
+            error.headers.add("Retry-After", "5")
+            throw error
+        }
+        let url = AuthorizeRequest.redirectURL(endpoints.authorization, [
+            ("response_type", "code"), ("client_id", settings.clientID), ("redirect_uri", redirectURI), ("scope", settings.scope),
+            ("state", state), ("nonce", nonce), ("code_challenge", Base64URL.encode(SHA256.hash(utf8: verifier))),
+            ("code_challenge_method", "S256"),
+        ])
+        return .json(.ok, JSONValue.object([
+            ("authorization_url", .string(url)), ("session_url", .string(url)), ("state", .string(state)),
+            ("redirect_uri", .string(redirectURI)),
+        ]), headers: ["Cache-Control": "no-store"])
+    }
+
+    // MARK: - Complete
+
+    struct CompleteBody: Decodable {
+        var code: String
+        var state: String
+    }
+
+    func complete(_ request: HTTPRequest) throws -> HTTPResponse {
+        try accounts.refuseBots(request)
+        guard isEnabled, let client else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
+        let body = try JSONBody.decode(CompleteBody.self, from: request)
+        guard (1...2048).contains(body.code.utf8.count) else {
+            throw APIError.invalidField("code", "code must be 1-2048 characters.", code: "STRING_LENGTH_INVALID")
+        }
+        let invalidState = APIError.invalidField("state", "Unknown or expired sign-in; start again.", code: "INVALID_SSO_STATE")
+        guard body.state.utf8.count == 32, body.state.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
+            throw invalidState
+        }
+        let now = accounts.now
+        // Single use whatever follows (a failed exchange cannot be retried with the same state).
+        guard let row = try accounts.write({ db, _ in
+            try db.queryOne("DELETE FROM sso_states WHERE state_hash = ? RETURNING provider, nonce, verifier_sealed, redirect_to, expires_at",
+                            SHA256.hash(utf8: body.state))
+        }), (row.int("expires_at") ?? 0) > now, row.string("provider") == settings.provider,
+              let nonce = row.string("nonce"), let sealed = row.blob("verifier_sealed"), let verifierBytes = box.open(sealed)
+        else { throw invalidState }
+        let verifier = String(decoding: verifierBytes, as: UTF8.self)
+        let redirectTo = row.string("redirect_to") ?? ""
+
+        let identity: OIDCIdentity
+        do throws(APIError) {
+            let endpoints = try client.endpoints(now: now)
+            let tokens = try client.exchange(code: body.code, verifier: verifier, redirectURI: redirectURI, endpoints: endpoints)
+            guard let idToken = tokens.id_token else { throw OIDCClient.failure("the provider sent no ID token") }
+            var fromToken = try client.verifyIDToken(idToken, nonce: nonce, endpoints: endpoints, now: now)
+            if fromToken.email == nil, let access = tokens.access_token,
+               let info = try client.userinfo(accessToken: access, subject: fromToken.subject, endpoints: endpoints) {
+                fromToken.email = info.email
+                fromToken.emailVerified = info.emailVerified
+                fromToken.name = fromToken.name ?? info.name
+            }
+            identity = fromToken
+        } catch {
+            accounts.context.logger.warning("sso sign-in refused", metadata: ["reason": "\(error.message)"])
+            accounts.audit.record("login.failure", outcome: "failure", request: request, detail: "sso")
+            throw error
+        }
+        return try signIn(identity, redirectTo: redirectTo, request: request)
+    }
+
+    /// Links or provisions the account and opens a session. An email is trusted for matching only when the
+    /// provider says it is verified (OIDC Core §5.7: otherwise anyone could claim anyone's address there).
+    func signIn(_ identity: OIDCIdentity, redirectTo: String, request: HTTPRequest) throws -> HTTPResponse {
+        let email = identity.emailVerified ? identity.email.flatMap { AccountValidation.email($0) == nil ? $0 : nil } : nil
+        if let email, !settings.allowedDomains.isEmpty {
+            let domain = String(email.split(separator: "@").last ?? "").lowercased()
+            guard settings.allowedDomains.contains(domain) else {
+                accounts.audit.record("login.failure", outcome: "refused", request: request, detail: "sso_domain")
+                throw APIError(.forbidden, code: "SSO_REQUIRED", message: "This email domain may not sign in here.")
+            }
+        } else if email == nil && !settings.allowedDomains.isEmpty {
+            throw APIError(.forbidden, code: "SSO_REQUIRED", message: "The provider gave no verified email.")
+        }
+        let now = accounts.now
+        enum Outcome { case session(UInt64, String), refused(APIError) }
+        let outcome = try accounts.write { db, _ -> Outcome in
+            var user: User?
+            if let row = try db.queryOne("SELECT user_id FROM sso_identities WHERE provider = ? AND subject = ?", settings.provider, identity.subject),
+               let id = row.int("user_id") {
+                user = try UserStore.find(id: UInt64(bitPattern: id), in: db)
+            } else if let email, let existing = try UserStore.find(email: email, in: db) {
+                user = existing
+            } else if let email, settings.autoProvision {
+                let username = AccountValidation.derivedUsername(globalName: identity.name, email: email)
+                user = try UserStore.insert(.init(id: accounts.context.snowflakes.next(), username: username, globalName: nil, email: email,
+                                                  verified: true, passwordHash: nil, createdAt: now), in: db)
+            } else {
+                return .refused(APIError(.forbidden, code: "SSO_REQUIRED",
+                                         message: email == nil ? "The provider gave no verified email." : "No account uses this email."))
+            }
+            guard let user, !user.isBot else { return .refused(Self.required) }
+            guard !user.isLocked(at: now) else { return .refused(OIDCClient.failure("the account is locked")) }
+            try db.run("""
+                INSERT INTO sso_identities (provider, subject, user_id, email, created_at, last_login_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (provider, subject) DO UPDATE SET email = excluded.email, last_login_at = excluded.last_login_at
+                """, settings.provider, identity.subject, Int64(bitPattern: user.id), email, now, now)
+            if email != nil && !user.verified { try UserStore.markVerified(userID: user.id, in: db) }
+            accounts.audit.record("login.success", outcome: "success", userID: user.id, request: request, detail: "sso")
+            return .session(user.id, try accounts.createSession(for: user.id, request: request, in: db))
+        }
+        switch outcome {
+        case .refused(let error): throw error
+        case .session(let userID, let token):
+            return .json(.ok, JSONValue.object([("token", .string(token)), ("user_id", .string(String(userID))),
+                                                ("redirect_to", .string(redirectTo.isEmpty ? "/" : redirectTo))]))
+        }
+    }
+}
+
+extension Accounts {
+    /// Local sign-in (password login, registration, password reset, passkeys) answers 403 `SSO_REQUIRED` when
+    /// `sso.enforced` is on (real server: `LocalAuthMiddleware`).
+    func refuseLocalAuthWhenSSOEnforced() throws(APIError) {
+        let sso = context.config.sso
+        if sso.enabled && sso.enforced { throw SSOService.required }
+    }
+}

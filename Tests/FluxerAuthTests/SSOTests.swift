@@ -1,0 +1,297 @@
+import Crypto
+import Foundation
+import Testing
+@testable import FluxerAuth
+import SQLite
+
+/// OpenID Connect single sign-on (`/auth/sso/*`) against the built-in dev provider, in process and over real
+/// HTTP between two servers, plus the ID-token checks of OIDC Core §3.1.3.7 one by one.
+@Suite struct SSOTests {
+    static func mockHarness(_ extra: @escaping (inout Config) -> Void = { _ in }) throws -> MFAHarness {
+        try MFAHarness { config in
+            config.sso.enabled = true
+            config.sso.issuer = "mock"
+            extra(&config)
+        }
+    }
+
+    /// `start`, the provider's authorize step (login_hint), and the code and state it hands back.
+    static func authorize(_ h: MFAHarness, email: String, port: Int? = nil, body: [String: Any] = [:],
+                          sourceLocation: SourceLocation = #_sourceLocation) throws -> (code: String, state: String, start: [String: Any]) {
+        let started = h.post("/auth/sso/start", body)
+        #expect(started.status == 200, "\(started.body)", sourceLocation: sourceLocation)
+        let start = jsonObject(started.body)
+        let authorizationURL = try #require(start["authorization_url"] as? String, sourceLocation: sourceLocation)
+        let url = try #require(URL(string: authorizationURL), sourceLocation: sourceLocation)
+        let target = url.path + "?" + (url.query ?? "") + "&login_hint=" + email.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let provider = TestClient.request(port: port ?? url.port!, "GET", target)
+        #expect(provider.status == 302, "\(provider.body)", sourceLocation: sourceLocation)
+        let locationText = try #require(provider.header("Location"), sourceLocation: sourceLocation)
+        let location = try #require(URLComponents(string: locationText), sourceLocation: sourceLocation)
+        let items = Dictionary(uniqueKeysWithValues: (location.queryItems ?? []).map { ($0.name, $0.value ?? "") })
+        #expect(items["state"] == start["state"] as? String, sourceLocation: sourceLocation)
+        let code = try #require(items["code"], sourceLocation: sourceLocation)
+        let state = try #require(items["state"], sourceLocation: sourceLocation)
+        return (code, state, start)
+    }
+
+    @Test func status_disabledByDefault() throws {
+        let h = try MFAHarness()
+        defer { h.stop() }
+        let status = jsonObject(h.send("GET", "/auth/sso/status").body)
+        #expect(status["enabled"] as? Bool == false && status["enforced"] as? Bool == false && status["display_name"] is NSNull)
+        let start = h.post("/auth/sso/start")
+        #expect(start.status == 400 && jsonObject(start.body)["code"] as? String == "SSO_NOT_ENABLED")
+        // The provider's pages exist in dev mode only (MFAHarness is dev); production has none.
+        #expect(h.send("GET", "/_dev/sso/jwks").status == 200)
+    }
+
+    @Test func mockProvider_signsInAndProvisions() throws {
+        let h = try Self.mockHarness()
+        defer { h.stop() }
+        let status = jsonObject(h.send("GET", "/auth/sso/status").body)
+        #expect(status["enabled"] as? Bool == true && status["display_name"] as? String == "Mock SSO (dev)")
+        let redirectURI = try #require(status["redirect_uri"] as? String)
+        #expect(redirectURI == "http://127.0.0.1:\(h.port)/auth/sso/callback")
+
+        let (code, state, start) = try Self.authorize(h, email: "Sso.User@Example.com", body: ["redirect_to": "/channels/@me", "provider": "oidc"])
+        #expect(state.count == 32 && state.allSatisfy(\.isHexDigit))
+        let url = try #require(URLComponents(string: start["authorization_url"] as! String))
+        let query = Dictionary(uniqueKeysWithValues: (url.queryItems ?? []).map { ($0.name, $0.value ?? "") })
+        #expect(query["response_type"] == "code" && query["client_id"] == MockSSOProvider.clientID && query["code_challenge_method"] == "S256")
+        #expect(query["redirect_uri"] == redirectURI && query["scope"] == "openid email profile" && (query["nonce"]?.count ?? 0) >= 43)
+        #expect(start["session_url"] as? String == start["authorization_url"] as? String)
+        #expect(try h.count("sso_states") == 1)
+
+        let done = h.post("/auth/sso/complete", ["code": code, "state": state])
+        #expect(done.status == 200, "\(done.body)")
+        let session = jsonObject(done.body)
+        #expect(session["redirect_to"] as? String == "/channels/@me")
+        let token = try #require(session["token"] as? String)
+        let me = jsonObject(h.send("GET", "/users/@me", auth: token).body)
+        #expect(me["email"] as? String == "Sso.User@Example.com" && me["verified"] as? Bool == true && me["id"] as? String == session["user_id"] as? String)
+        #expect(try h.count("sso_identities") == 1 && h.count("sso_states") == 0)
+
+        // The state was spent: the same pair again is refused and signs nobody in.
+        let sessions = try h.count("sessions")
+        let again = h.post("/auth/sso/complete", ["code": code, "state": state])
+        #expect(again.status == 400 && formItems(again).first?["code"] as? String == "INVALID_SSO_STATE", "\(again.body)")
+        #expect(try h.count("sessions") == sessions)
+
+        // Signing in again reaches the same account through the provider's subject.
+        let second = try Self.authorize(h, email: "sso.user@example.com")
+        let done2 = h.post("/auth/sso/complete", ["code": second.code, "state": second.state])
+        #expect(jsonObject(done2.body)["user_id"] as? String == session["user_id"] as? String)
+        #expect(jsonObject(done2.body)["redirect_to"] as? String == "/")
+        h.running.app.context.audit.flush()
+        #expect(try h.count("audit_events", where: "event = 'login.success' AND detail = 'sso'") == 2)
+    }
+
+    @Test func existingAccount_isMatchedByVerifiedEmail() throws {
+        let h = try Self.mockHarness()
+        defer { h.stop() }
+        let alice = try h.register("alice")
+        let (code, state, _) = try Self.authorize(h, email: alice.email)
+        let done = h.post("/auth/sso/complete", ["code": code, "state": state])
+        #expect(jsonObject(done.body)["user_id"] as? String == alice.id, "\(done.body)")
+        #expect(try h.count("users") == 1)
+    }
+
+    @Test func refusals_stateCodeAndBodies() throws {
+        let h = try Self.mockHarness()
+        defer { h.stop() }
+        let sessions = try h.count("sessions")
+        // Wrong shapes: form errors, nothing changes.
+        for body: [String: Any] in [[:], ["code": "x"], ["state": String(repeating: "a", count: 32)], ["code": "", "state": String(repeating: "a", count: 32)]] {
+            let r = h.post("/auth/sso/complete", body)
+            #expect(r.status == 400 && jsonObject(r.body)["code"] as? String == "INVALID_FORM_BODY", "\(body): \(r.body)")
+        }
+        for state in [String(repeating: "a", count: 32), "NOT-HEX-NOT-HEX-NOT-HEX-NOT-HEX!", "abc"] {
+            let r = h.post("/auth/sso/complete", ["code": "whatever", "state": state])
+            #expect(formItems(r).first?["code"] as? String == "INVALID_SSO_STATE", "\(state): \(r.body)")
+        }
+        // A wrong code spends the state; an expired state is refused.
+        let first = try Self.authorize(h, email: "bob@example.com")
+        let wrong = h.post("/auth/sso/complete", ["code": "not-the-code", "state": first.state])
+        #expect(wrong.status == 400 && jsonObject(wrong.body)["code"] as? String == "SSO_AUTHENTICATION_FAILED", "\(wrong.body)")
+        #expect(formItems(h.post("/auth/sso/complete", ["code": first.code, "state": first.state])).first?["code"] as? String == "INVALID_SSO_STATE")
+        let late = try Self.authorize(h, email: "bob@example.com")
+        h.clock.advance(milliseconds: SSOService.stateLifetime)
+        #expect(formItems(h.post("/auth/sso/complete", ["code": late.code, "state": late.state])).first?["code"] as? String == "INVALID_SSO_STATE")
+        #expect(try h.count("sessions") == sessions)
+        // Unknown provider name.
+        let unknown = h.post("/auth/sso/start", ["provider": "bluesky"])
+        #expect(formItems(unknown).first?["code"] as? String == "UNKNOWN_SSO_PROVIDER", "\(unknown.body)")
+    }
+
+    /// The provider's token endpoint (over HTTP) checks everything the code was bound to.
+    @Test func mockTokenEndpoint_checksCodeBinding() throws {
+        let h = try Self.mockHarness()
+        defer { h.stop() }
+        let verifier = Base64URL.encode(SecureRandom.bytes(32))
+        let challenge = Base64URL.encode(SHA256.hash(utf8: verifier))
+        func code() -> String {
+            let r = h.send("GET", "/_dev/sso/authorize?response_type=code&client_id=c1&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=openid&state=s&nonce=n&code_challenge=\(challenge)&code_challenge_method=S256&login_hint=a%40example.com")
+            return URLComponents(string: r.header("Location") ?? "")?.queryItems?.first { $0.name == "code" }?.value ?? ""
+        }
+        func exchange(_ fields: [(String, String)]) -> TestResponse {
+            let body = fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }.joined(separator: "&")
+            return TestClient.request(port: h.port, "POST", "/_dev/sso/token", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: body)
+        }
+        let base: [(String, String)] = [("grant_type", "authorization_code"), ("redirect_uri", "https://app.example/cb"), ("client_id", "c1")]
+        for (label, fields) in [("wrong verifier", [("code_verifier", Base64URL.encode(SecureRandom.bytes(32)))]),
+                                ("other client", [("code_verifier", verifier), ("client_id", "c2")]),
+                                ("other redirect", [("code_verifier", verifier), ("redirect_uri", "https://evil.example/cb")])] {
+            var all = base.filter { name, _ in !fields.contains { $0.0 == name } } + fields
+            all.append(("code", code()))
+            #expect(jsonObject(exchange(all).body)["error"] as? String == "invalid_grant", "\(label)")
+        }
+        let good = code()
+        let ok = exchange(base + [("code", good), ("code_verifier", verifier)])
+        #expect(ok.status == 200 && jsonObject(ok.body)["id_token"] is String, "\(ok.body)")
+        #expect(jsonObject(exchange(base + [("code", good), ("code_verifier", verifier)]).body)["error"] as? String == "invalid_grant", "single use")
+        // The authorize step refuses requests without PKCE or openid.
+        #expect(h.send("GET", "/_dev/sso/authorize?response_type=code&client_id=c1&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=openid").status == 400)
+    }
+
+    @Test func provisioningAndDomains_followTheConfig() throws {
+        let closed = try Self.mockHarness { $0.sso.autoProvision = false }
+        defer { closed.stop() }
+        let (code, state, _) = try Self.authorize(closed, email: "new@example.com")
+        let refused = closed.post("/auth/sso/complete", ["code": code, "state": state])
+        #expect(refused.status == 403 && jsonObject(refused.body)["code"] as? String == "SSO_REQUIRED", "\(refused.body)")
+        #expect(try closed.count("users") == 0)
+
+        let domains = try Self.mockHarness { $0.sso.allowedDomains = ["corp.example"] }
+        defer { domains.stop() }
+        let outsider = try Self.authorize(domains, email: "eve@example.com")
+        #expect(domains.post("/auth/sso/complete", ["code": outsider.code, "state": outsider.state]).status == 403)
+        let insider = try Self.authorize(domains, email: "ann@CORP.example")
+        #expect(domains.post("/auth/sso/complete", ["code": insider.code, "state": insider.state]).status == 200)
+    }
+
+    @Test func enforced_refusesLocalSignIn() throws {
+        let h = try Self.mockHarness { $0.sso.enforced = true }
+        defer { h.stop() }
+        #expect(jsonObject(h.send("GET", "/auth/sso/status").body)["enforced"] as? Bool == true)
+        for (path, body) in [("/auth/login", ["email": "a@example.com", "password": "correct horse battery"]),
+                             ("/auth/register", ["email": "a@example.com", "username": "a", "password": "correct horse battery"]),
+                             ("/auth/forgot", ["email": "a@example.com"]), ("/auth/reset", ["token": "x", "password": "correct horse battery"]),
+                             ("/auth/webauthn/authentication-options", [:])] as [(String, [String: Any])] {
+            let r = h.post(path, body)
+            #expect(r.status == 403 && jsonObject(r.body)["code"] as? String == "SSO_REQUIRED", "\(path): \(r.body)")
+        }
+        let (code, state, _) = try Self.authorize(h, email: "a@example.com")
+        #expect(h.post("/auth/sso/complete", ["code": code, "state": state]).status == 200)
+    }
+
+    /// An SSO-only account has no password: a session opened by SSO counts for sudo for 10 minutes, then the
+    /// person must sign in again.
+    @Test func ssoOnlyAccount_sudoNeedsAFreshSignIn() throws {
+        let h = try Self.mockHarness()
+        defer { h.stop() }
+        let (code, state, _) = try Self.authorize(h, email: "carol@example.com")
+        let token = try #require(jsonObject(h.post("/auth/sso/complete", ["code": code, "state": state]).body)["token"] as? String)
+        #expect(h.post("/auth/sessions/logout", ["session_id_hashes": [String]()], auth: token).status == 204)
+        h.clock.advance(milliseconds: 10 * 60_000 + 1)
+        let stale = h.post("/auth/sessions/logout", ["session_id_hashes": [String]()], auth: token)
+        #expect(stale.status == 403 && jsonObject(stale.body)["code"] as? String == "SUDO_MODE_REQUIRED" && jsonObject(stale.body)["sso"] as? Bool == true,
+                "\(stale.body)")
+    }
+
+    /// The relying party against a provider it reaches over HTTP: a second server (dev mode) is the provider;
+    /// discovery, the token exchange and the JWKS all travel over sockets.
+    @Test func externalProvider_overHTTP() throws {
+        let provider = try MFAHarness()
+        defer { provider.stop() }
+        let issuer = "http://127.0.0.1:\(provider.port)/_dev/sso"
+        let h = try MFAHarness { config in
+            config.sso.enabled = true
+            config.sso.issuer = issuer
+            config.sso.clientID = "fluxer-test-client"
+            config.sso.displayName = "Corp"
+        }
+        defer { h.stop() }
+        let (code, state, start) = try Self.authorize(h, email: "dan@corp.example", port: provider.port)
+        #expect((start["authorization_url"] as? String)?.hasPrefix(issuer + "/authorize?") == true)
+        let done = h.post("/auth/sso/complete", ["code": code, "state": state])
+        #expect(done.status == 200, "\(done.body)")
+        let me = jsonObject(h.send("GET", "/users/@me", auth: jsonObject(done.body)["token"] as? String).body)
+        #expect(me["email"] as? String == "dan@corp.example")
+    }
+
+    // MARK: - ID token checks (OIDC Core §3.1.3.7, RFC 8725)
+
+    @Test func idTokenChecks() throws {
+        let clock = TestClock()
+        let mock = MockSSOProvider(base: { "http://idp.test" }, clock: { clock.now })
+        var settings = SSOSettings()
+        settings.enabled = true
+        settings.issuer = "mock"
+        settings.clientID = "client-1"
+        let client = OIDCClient(settings: settings, transport: InProcessOIDCTransport(mock: mock), mockIssuer: { mock.issuer })
+        let endpoints = try client.endpoints(now: clock.now)
+        #expect(endpoints.token == "http://idp.test/_dev/sso/token")
+        let now = clock.now / 1000
+        func claims(_ changes: [String: Any?] = [:]) -> String {
+            var c: [String: Any] = ["iss": mock.issuer, "sub": "user-1", "aud": "client-1", "iat": now, "exp": now + 300, "nonce": "n-1",
+                                    "email": "x@example.com", "email_verified": true]
+            for (k, v) in changes { c[k] = v ?? nil }
+            for (k, v) in changes where v == nil { c.removeValue(forKey: k) }
+            return String(decoding: try! JSONSerialization.data(withJSONObject: c), as: UTF8.self)
+        }
+        func check(_ token: String, nonce: String = "n-1") -> String? {
+            do { _ = try client.verifyIDToken(token, nonce: nonce, endpoints: endpoints, now: clock.now); return nil } catch { return error.message }
+        }
+        #expect(check(mock.sign(claims())) == nil)
+        #expect(try client.verifyIDToken(mock.sign(claims()), nonce: "n-1", endpoints: endpoints, now: clock.now)
+            == OIDCIdentity(subject: "user-1", email: "x@example.com", emailVerified: true, name: nil))
+        let refusals: [(String, String)] = [
+            ("wrong nonce", check(mock.sign(claims()), nonce: "n-2") ?? ""),
+            ("no nonce", check(mock.sign(claims(["nonce": nil]))) ?? ""),
+            ("other issuer", check(mock.sign(claims(["iss": "http://evil.test/_dev/sso"]))) ?? ""),
+            ("other audience", check(mock.sign(claims(["aud": "client-2"]))) ?? ""),
+            ("several audiences, no azp", check(mock.sign(claims(["aud": ["client-1", "client-2"]]))) ?? ""),
+            ("azp of another party", check(mock.sign(claims(["azp": "client-2"]))) ?? ""),
+            ("expired", check(mock.sign(claims(["exp": now - 61]))) ?? ""),
+            ("issued in the future", check(mock.sign(claims(["iat": now + 120]))) ?? ""),
+            ("no subject", check(mock.sign(claims(["sub": nil]))) ?? ""),
+            ("tampered payload", {
+                let parts = mock.sign(claims()).split(separator: ".").map(String.init)
+                return check(parts[0] + "." + Base64URL.encode(Array(claims(["sub": "admin"]).utf8)) + "." + parts[2]) ?? ""
+            }()),
+            ("alg none", check(Base64URL.encode(Array(#"{"alg":"none"}"#.utf8)) + "." + Base64URL.encode(Array(claims().utf8)) + ".c2ln") ?? ""),
+            ("HS256 keyed with anything", {
+                let input = Base64URL.encode(Array(#"{"alg":"HS256","kid":"\#(mock.kid)"}"#.utf8)) + "." + Base64URL.encode(Array(claims().utf8))
+                return check(input + "." + Base64URL.encode(HMAC.sha256(key: Array("secret".utf8), message: Array(input.utf8)))) ?? ""
+            }()),
+            ("signed by another key", check(MockSSOProvider(base: { "http://idp.test" }, clock: { clock.now }).sign(claims())) ?? ""),
+            ("not a JWS", check("a.b") ?? ""),
+        ]
+        for (label, message) in refusals {
+            #expect(message.hasPrefix("Single sign-on failed:"), "\(label) was accepted or failed oddly: \(message)")
+        }
+    }
+
+    @Test func redirectTo_isSanitized() {
+        for (input, output) in [("/channels/@me", "/channels/@me"), ("/a?b=c", "/a?b=c"), ("//evil.example", ""), ("/\\evil.example", ""),
+                                ("https://evil.example", ""), ("javascript:alert(1)", ""), ("", ""), ("/a b", ""), ("/ü", "")] {
+            #expect(SSOService.sanitizedRedirect(input) == output, "\(input)")
+        }
+        #expect(SSOService.sanitizedRedirect(nil) == "")
+        #expect(SSOService.sanitizedRedirect("/" + String(repeating: "a", count: 2048)) == "")
+    }
+
+    @Test func joseECDSAConversions_roundTrip() {
+        let key = P256SoftKey()
+        for _ in 0..<50 {
+            let message = SecureRandom.bytes(20)
+            let der = key.sign(message)
+            let raw = JOSE.ecdsaRaw(fromDER: der)
+            #expect(raw?.count == 64)
+            #expect(raw.flatMap(JOSE.ecdsaDER(fromRaw:)).map { key.coseKey.verify(signature: $0, message: message) } == true)
+        }
+        #expect(JOSE.ecdsaDER(fromRaw: [UInt8](repeating: 1, count: 63)) == nil)
+        #expect(JOSE.ecdsaRaw(fromDER: [0x30, 0x02, 0x02, 0x00]) == nil)
+    }
+}
