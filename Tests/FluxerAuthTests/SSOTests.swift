@@ -295,3 +295,30 @@ import SQLite
         #expect(JOSE.ecdsaRaw(fromDER: [0x30, 0x02, 0x02, 0x00]) == nil)
     }
 }
+
+/// `[sso]` configuration: what is required together, and what is refused (exit 2 naming the key).
+@Suite struct SSOConfigTests {
+    private func key(of flags: [String: String]) -> String? {
+        do {
+            _ = try ConfigLoader.load(file: nil, environment: [:], flags: flags)
+            return nil
+        } catch {
+            return error.key
+        }
+    }
+
+    @Test func combinations() throws {
+        #expect(key(of: ["sso.enabled": "true"]) == "sso.issuer")
+        #expect(key(of: ["sso.enabled": "true", "sso.issuer": "https://login.example.com"]) == "sso.client_id")
+        #expect(key(of: ["sso.enabled": "true", "sso.issuer": "https://login.example.com", "sso.client_id": "c"]) == nil)
+        #expect(key(of: ["sso.enabled": "true", "sso.issuer": "mock"]) == "sso.issuer", "the mock is dev-only")
+        #expect(key(of: ["sso.enabled": "true", "sso.issuer": "mock", "dev": "true"]) == nil)
+        #expect(key(of: ["sso.issuer": "ftp://x"]) == "sso.issuer")
+        #expect(key(of: ["sso.token_url": "not a url"]) == "sso.token_url")
+        #expect(key(of: ["sso.scope": "email profile"]) == "sso.scope")
+        #expect(key(of: ["sso.provider": "Has Spaces"]) == "sso.provider")
+        #expect(key(of: ["sso.redirect_uri": "javascript:x"]) == "sso.redirect_uri")
+        let config = try ConfigLoader.load(file: nil, environment: [:], flags: ["sso.allowed_domains": "Corp.Example"])
+        #expect(config.sso.allowedDomains == ["corp.example"])
+    }
+}

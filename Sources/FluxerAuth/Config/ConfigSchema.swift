@@ -157,7 +157,7 @@ enum ConfigSchema {
         },
         integer("outbox.max_attempts", "delivery attempts before a message is given up", 1...100) { c, v in c.outboxMaxAttempts = v },
         bool("sso.enabled", "offer OpenID Connect sign-in (/auth/sso/*) with the provider below") { c, v in c.sso.enabled = v },
-        bool("sso.enforced", "with SSO enabled, refuse password login, registration and reset (403 SSO_REQUIRED)") { c, v in c.sso.enforced = v },
+        bool("sso.enforced", "with SSO enabled, refuse password login, registration, reset and passkeys (403 SSO_REQUIRED)") { c, v in c.sso.enforced = v },
         string("sso.provider", "the provider's name (the `provider` of /auth/sso/start)") { c, v throws(ConfigError) in
             guard (1...32).contains(v.count), v.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }) else {
                 throw ConfigError(key: "sso.provider", reason: "must be 1-32 characters of a-z, 0-9 and -")
@@ -169,22 +169,10 @@ enum ConfigSchema {
             guard v.isEmpty || v == "mock" || HTTPClientURL(v) != nil else { throw ConfigError(key: "sso.issuer", reason: "must be an http(s) URL or \"mock\"") }
             c.sso.issuer = v
         },
-        string("sso.authorization_url", "authorization endpoint (default: from discovery)") { c, v throws(ConfigError) in
-            guard v.isEmpty || HTTPClientURL(v) != nil else { throw ConfigError(key: "sso.authorization_url", reason: "must be an http(s) URL") }
-            c.sso.authorizationURL = v
-        },
-        string("sso.token_url", "token endpoint (default: from discovery)") { c, v throws(ConfigError) in
-            guard v.isEmpty || HTTPClientURL(v) != nil else { throw ConfigError(key: "sso.token_url", reason: "must be an http(s) URL") }
-            c.sso.tokenURL = v
-        },
-        string("sso.jwks_url", "JWKS endpoint (default: from discovery)") { c, v throws(ConfigError) in
-            guard v.isEmpty || HTTPClientURL(v) != nil else { throw ConfigError(key: "sso.jwks_url", reason: "must be an http(s) URL") }
-            c.sso.jwksURL = v
-        },
-        string("sso.userinfo_url", "userinfo endpoint, used when the ID token has no email (default: from discovery)") { c, v throws(ConfigError) in
-            guard v.isEmpty || HTTPClientURL(v) != nil else { throw ConfigError(key: "sso.userinfo_url", reason: "must be an http(s) URL") }
-            c.sso.userinfoURL = v
-        },
+        optionalURL("sso.authorization_url", "authorization endpoint (default: from discovery)") { c, v in c.sso.authorizationURL = v },
+        optionalURL("sso.token_url", "token endpoint (default: from discovery)") { c, v in c.sso.tokenURL = v },
+        optionalURL("sso.jwks_url", "JWKS endpoint (default: from discovery)") { c, v in c.sso.jwksURL = v },
+        optionalURL("sso.userinfo_url", "userinfo endpoint, used when the ID token has no email (default: from discovery)") { c, v in c.sso.userinfoURL = v },
         string("sso.client_id", "client id registered with the provider") { c, v in c.sso.clientID = v },
         string("sso.client_secret", "client secret (empty: a public client, PKCE only)") { c, v in c.sso.clientSecret = v },
         string("sso.scope", "scopes requested; must include openid") { c, v throws(ConfigError) in
@@ -265,6 +253,14 @@ enum ConfigSchema {
         string(name, help + ", as N/duration (s, m, h, d), e.g. 5/15m") { c, v throws(ConfigError) in
             guard let limit = RateLimit(parsing: v) else { throw ConfigError(key: name, reason: "must look like 5/15m (count/duration with s, m, h or d)") }
             apply(&c, limit)
+        }
+    }
+
+    /// A string that is empty or an http(s) URL.
+    private static func optionalURL(_ name: String, _ help: String, _ apply: @escaping @Sendable (inout Config, String) -> Void) -> ConfigKey {
+        string(name, help) { c, v throws(ConfigError) in
+            guard v.isEmpty || HTTPClientURL(v) != nil else { throw ConfigError(key: name, reason: "must be an http(s) URL") }
+            apply(&c, v)
         }
     }
 
