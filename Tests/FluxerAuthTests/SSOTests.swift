@@ -220,6 +220,84 @@ import SQLite
         #expect(me["email"] as? String == "dan@corp.example")
     }
 
+    /// The OAuth2 authorize page offers "Continue with …": the browser goes to the provider, comes back to
+    /// /auth/sso/callback with its binding cookie, and lands on the consent page signed in. A callback reached
+    /// without that cookie (a code and state sent to someone else's browser: login CSRF) signs nobody in.
+    @Test func authorizePage_continueWithSSO() throws {
+        let h = try OAuthHarness { config in
+            config.sso.enabled = true
+            config.sso.issuer = "mock"
+        }
+        defer { h.stop() }
+        let alice = h.user("alice")
+        let (_, client) = h.confidentialApp(owner: alice)
+        let browser = OAuthBrowserFlowTests.Browser(h: h)
+        let login = browser.get(authorizePath(OAuthBrowserFlowTests.pairs(client.id)))
+        #expect(login.status == 200 && login.body.contains("Continue with Mock SSO (dev)"), "\(login.body)")
+        #expect(login.header("Content-Security-Policy")?.contains("form-action 'self' http://127.0.0.1:\(h.port)") == true)
+        let ssoForm = String(login.body[login.body.range(of: "action=\"/oauth2/authorize/sso\"")!.lowerBound...])
+        let fields = hiddenInputs(String(ssoForm[..<ssoForm.range(of: "</form>")!.lowerBound]))
+
+        func signInThroughProvider() throws -> (callback: String, fields: [(String, String)]) {
+            let posted = browser.post("/oauth2/authorize/sso", fields, origin: h.issuer)
+            #expect(posted.status == 303, "\(posted.body)")
+            #expect(setCookies(posted).contains { $0.hasPrefix("fluxer_sso=") && $0.contains("HttpOnly") && $0.contains("SameSite=Lax") })
+            let providerLocation = try #require(posted.header("Location"))
+            let providerURL = try #require(URLComponents(string: providerLocation))
+            #expect(providerURL.path == "/_dev/sso/authorize")
+            let answer = h.request("GET", providerURL.path + "?" + (providerURL.percentEncodedQuery ?? "") + "&login_hint=alice%40example.com")
+            let callbackLocation = try #require(answer.header("Location"))
+            let callback = try #require(URLComponents(string: callbackLocation))
+            #expect(callback.path == "/auth/sso/callback")
+            return (callback.path + "?" + (callback.percentEncodedQuery ?? ""), fields)
+        }
+
+        // Login CSRF: the callback in a browser that did not start the sign-in.
+        let stolen = try signInThroughProvider()
+        let victim = OAuthBrowserFlowTests.Browser(h: h)
+        let refused = victim.get(stolen.callback)
+        // Dev mode shows the code for curl; nothing is signed in, and the API cannot finish a browser's sign-in.
+        #expect(refused.status == 200 && !setCookies(refused).contains { $0.hasPrefix("fluxer_session=") }, "\(refused.status) \(refused.body)")
+        let query = Dictionary(uniqueKeysWithValues: (URLComponents(string: stolen.callback)?.queryItems ?? []).map { ($0.name, $0.value ?? "") })
+        let viaAPI = h.request("POST", "/auth/sso/complete", headers: [("Content-Type", "application/json")],
+                               body: jsonText(["code": query["code"] ?? "", "state": query["state"] ?? ""]))
+        #expect(formItems(viaAPI).first?["code"] as? String == "INVALID_SSO_STATE", "\(viaAPI.body)")
+        // A binding cookie that is not the one set for this sign-in is refused too.
+        let another = try signInThroughProvider()
+        victim.jar.store(TestResponse(status: 200, headers: [("Set-Cookie", "fluxer_sso=" + Base64URL.encode(SecureRandom.bytes(32)))], body: ""))
+        let wrongBinding = victim.get(another.callback)
+        #expect(wrongBinding.status == 403 && !setCookies(wrongBinding).contains { $0.hasPrefix("fluxer_session=") && !$0.hasPrefix("fluxer_session=;") })
+
+        // The real thing.
+        let mine = try signInThroughProvider()
+        let back = browser.get(mine.callback)
+        #expect(back.status == 303, "\(back.body)")
+        let location = try #require(back.header("Location"))
+        #expect(location.hasPrefix("/oauth2/authorize?") && browser.jar["fluxer_session"] != nil)
+        let consent = browser.get(location)
+        #expect(consent.status == 200 && consent.body.contains("/oauth2/authorize/decision"), "\(consent.body)")
+        // Alice's own account (matched by her verified email), now also linked.
+        let me = jsonObject(h.get("/users/@me", auth: browser.jar["fluxer_session"]).body)
+        #expect(me["id"] as? String == alice.id)
+    }
+
+    /// With SSO enforced the authorize page offers only SSO.
+    @Test func authorizePage_enforcedOffersOnlySSO() throws {
+        let h = try OAuthHarness { config in
+            config.sso.enabled = true
+            config.sso.issuer = "mock"
+            config.sso.enforced = true
+        }
+        defer { h.stop() }
+        // Registration is refused when SSO is enforced: the owner comes from the CLI, as an operator would.
+        _ = try UserCommands.create(config: h.config, email: "owner@example.com", username: "owner", password: "correct horse battery", verified: true)
+        let minted = jsonObject(try UserCommands.token(config: h.config, email: "owner@example.com"))
+        let owner = TestUser(id: minted["user_id"] as? String ?? "", token: try #require(minted["token"] as? String), password: "")
+        let (_, client) = h.confidentialApp(owner: owner)
+        let login = OAuthBrowserFlowTests.Browser(h: h).get(authorizePath(OAuthBrowserFlowTests.pairs(client.id)))
+        #expect(login.body.contains("/oauth2/authorize/sso") && !login.body.contains("/oauth2/authorize/login"))
+    }
+
     // MARK: - ID token checks (OIDC Core §3.1.3.7, RFC 8725)
 
     @Test func idTokenChecks() throws {

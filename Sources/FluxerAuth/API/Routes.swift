@@ -11,7 +11,7 @@ enum Routes {
         AuthRoutes.register(on: &router, accounts: accounts)
         UserRoutes.register(on: &router, accounts: accounts)
         ApplicationRoutes.register(on: &router, accounts: accounts, keys: accounts.botKeys)
-        AuthorizeRoutes.register(on: &router, accounts: accounts)
+        AuthorizeRoutes.register(on: &router, accounts: accounts, sso: sso)
         TokenRoutes.register(on: &router, accounts: accounts)
         OAuthResourceRoutes.register(on: &router, accounts: accounts)
         MFALoginRoutes.register(on: &router, accounts: accounts)

@@ -6,14 +6,20 @@ import SQLite
 /// `POST /oauth2/authorize/login`, `POST /oauth2/authorize/decision`, and the JSON `POST /oauth2/authorize/consent`
 /// the real web app uses.
 enum AuthorizeRoutes {
-    static func register(on router: inout Router, accounts: Accounts) {
-        let web = WebSession(config: accounts.context.config, secret: accounts.context.secretKey)
+    static func register(on router: inout Router, accounts: Accounts, sso: SSOService) {
+        let web = WebSession(config: accounts.context.config, secret: accounts.context.secretKey, sso: sso.isEnabled ? sso : nil)
         let grants = OAuthGrants(accounts: accounts)
         router.api(.GET, "/oauth2/authorize") { request in
             try show(pairs: request.queryItems, request: request, accounts: accounts, web: web, grants: grants)
         }
         router.addDeferred(.POST, "/oauth2/authorize/login") { request, writer in
             login(request, writer, accounts, web)
+        }
+        router.api(.POST, "/oauth2/authorize/sso") { request in
+            try ssoStart(request, accounts, web)
+        }
+        router.api(.GET, "/auth/sso/callback") { request in
+            try sso.callback(request, web: web)
         }
         router.api(.POST, "/oauth2/authorize/mfa") { request in
             try mfaStep(request, accounts, web)
@@ -72,10 +78,17 @@ enum AuthorizeRoutes {
     static func loginPage(_ authorize: AuthorizeRequest, web: WebSession, error: String?) -> HTTPResponse {
         let csrf = Base64URL.encode(SecureRandom.bytes(24))
         let app = authorize.application
-        var response = WebPage.render(status: error == nil ? .ok : .badRequest, title: "Sign in", body: """
-            <div class="app"><div class="avatar" aria-hidden="true">\(WebPage.escape(String(app.name.prefix(1)).uppercased()))</div>
-            <div><h1>Sign in to continue</h1><p class="muted">\(WebPage.escape(app.name)) wants to access your Fluxer account.</p></div></div>
-            \(error.map { "<p class=\"error\" role=\"alert\">\(WebPage.escape($0))</p>" } ?? "")
+        // With SSO on, a "Continue with …" form; its POST is answered with a redirect to the provider, which
+        // CSP form-action must allow. With SSO enforced it is the only way in.
+        let provider = web.sso.flatMap { sso in sso.authorizationOrigin().map { (sso, $0) } }
+        let ssoForm = provider.map { sso, _ in """
+            <form method="post" action="/oauth2/authorize/sso">
+            \(WebPage.hiddenFields(authorize.parameters))
+            <input type="hidden" name="csrf" value="\(csrf)">
+            <div class="actions"><button class="primary" type="submit">Continue with \(WebPage.escape(sso.displayName))</button></div>
+            </form>
+            """ } ?? ""
+        let passwordForm = web.sso?.isEnforced == true ? "" : """
             <form method="post" action="/oauth2/authorize/login">
             \(WebPage.hiddenFields(authorize.parameters))
             <input type="hidden" name="csrf" value="\(csrf)">
@@ -83,9 +96,16 @@ enum AuthorizeRoutes {
             <input id="email" name="email" type="email" autocomplete="username" required maxlength="254" autofocus>
             <label for="password">Password</label>
             <input id="password" name="password" type="password" autocomplete="current-password" required minlength="8" maxlength="256">
-            <div class="actions"><button class="primary" type="submit">Sign in</button></div>
+            <div class="actions"><button\(ssoForm.isEmpty ? " class=\"primary\"" : "") type="submit">Sign in</button></div>
             </form>
-            """)
+            """
+        var response = WebPage.render(status: error == nil ? .ok : .badRequest, title: "Sign in", body: """
+            <div class="app"><div class="avatar" aria-hidden="true">\(WebPage.escape(String(app.name.prefix(1)).uppercased()))</div>
+            <div><h1>Sign in to continue</h1><p class="muted">\(WebPage.escape(app.name)) wants to access your Fluxer account.</p></div></div>
+            \(error.map { "<p class=\"error\" role=\"alert\">\(WebPage.escape($0))</p>" } ?? "")
+            \(ssoForm)
+            \(passwordForm)
+            """, formTargets: provider.map { [$0.1] } ?? [])
         response.headers.add("Set-Cookie", web.setCookie(name: web.csrfCookie, value: csrf, maxAge: 3600))
         return response
     }
@@ -142,6 +162,28 @@ enum AuthorizeRoutes {
               type.split(separator: ";").first.map({ $0.trimmingASCIIWhitespace().lowercased() }) == "application/x-www-form-urlencoded"
         else { return nil }
         return FormURLEncoding.decode(String(decoding: request.body, as: UTF8.self))
+    }
+
+    /// "Continue with …" on the login page: the same double-submit CSRF check as the password form, then the
+    /// browser goes to the provider with a sign-in bound to it by a cookie, and comes back to
+    /// `/auth/sso/callback`, which returns it here signed in.
+    static func ssoStart(_ request: HTTPRequest, _ accounts: Accounts, _ web: WebSession) throws -> HTTPResponse {
+        guard let sso = web.sso else { return WebPage.error("Single sign-on is not enabled.", status: .notFound) }
+        guard let pairs = formPairs(request) else { return WebPage.error("The form could not be read.") }
+        let fields = Dictionary(pairs.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        guard web.isSameOrigin(request), let csrf = fields["csrf"], let cookie = WebSession.cookies(request)[web.csrfCookie],
+              ConstantTime.equals(csrf, cookie)
+        else { return WebPage.error("This form expired. Go back and try again.", status: .forbidden) }
+        let authorizePairs = pairs.filter { AuthorizeRequest.parameterNames.contains($0.name) }
+        let parsed = try accounts.context.database.read { try AuthorizeRequest.parse(authorizePairs, config: accounts.context.config, in: $0) }
+        guard case .success(let authorize) = parsed else { return respond(parsed.failure!, accounts, status: .seeOther) }
+        let back = "/oauth2/authorize?" + authorize.parameters.map { "\($0.0)=\(FormURLEncoding.encode($0.1))" }.joined(separator: "&")
+        let binding = Base64URL.encode(SecureRandom.bytes(32))
+        let (url, _) = try sso.beginSignIn(redirectTo: back, redirectURI: sso.callbackURI, browserBinding: SHA256.hash(utf8: binding))
+        var response = HTTPResponse(status: .seeOther, headers: WebPage.securityHeaders())
+        response.headers.add("Location", url)
+        response.headers.add("Set-Cookie", web.setCookie(name: web.ssoCookie, value: binding, maxAge: Int(SSOService.stateLifetime / 1000)))
+        return response
     }
 
     /// Login on the authorize page: double-submit CSRF cookie, the same throttles and decoy hash as

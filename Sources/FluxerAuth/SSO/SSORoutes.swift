@@ -84,17 +84,6 @@ final class SSOService: Sendable {
         router.api(.GET, "/auth/sso/status") { [self] _ in status() }
         router.api(.POST, "/auth/sso/start") { [self] request in try start(request) }
         router.api(.POST, "/auth/sso/complete") { [self] request in try complete(request) }
-        if accounts.context.config.dev {
-            router.add(.GET, "/auth/sso/callback") { request in
-                // Dev only: the web app normally owns this URL. Shown so a developer can finish with curl.
-                let code = request.queryValue("code") ?? "", state = request.queryValue("state") ?? ""
-                return WebPage.render(title: "Single sign-on", body: """
-                    <h1>Provider answered</h1>
-                    <p>Finish with <code>POST /auth/sso/complete</code> and this body:</p>
-                    <pre>{"code": "\(WebPage.escape(code))", "state": "\(WebPage.escape(state))"}</pre>
-                    """)
-            }
-        }
     }
 
     // MARK: - Status and start
@@ -123,7 +112,7 @@ final class SSOService: Sendable {
 
     func start(_ request: HTTPRequest) throws -> HTTPResponse {
         try accounts.refuseBots(request)
-        guard isEnabled, let client else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
+        guard isEnabled else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
         let body = request.body.isEmpty ? StartBody() : try JSONBody.decode(StartBody.self, from: request)
         if let provider = body.provider, provider != settings.provider {
             throw APIError.invalidField("provider", "Unknown SSO provider.", code: "UNKNOWN_SSO_PROVIDER")
@@ -131,18 +120,45 @@ final class SSOService: Sendable {
         if let r = body.redirect_to, r.utf8.count > Self.maxRedirectLength {
             throw APIError.invalidField("redirect_to", "redirect_to must be at most 2048 characters.", code: "STRING_LENGTH_INVALID")
         }
+        let (url, state) = try beginSignIn(redirectTo: Self.sanitizedRedirect(body.redirect_to), redirectURI: redirectURI, browserBinding: nil)
+        return .json(.ok, JSONValue.object([
+            ("authorization_url", .string(url)), ("session_url", .string(url)), ("state", .string(state)),
+            ("redirect_uri", .string(redirectURI)),
+        ]), headers: ["Cache-Control": "no-store"])
+    }
+
+    /// The provider's display name.
+    var displayName: String { settings.displayName.isEmpty ? settings.provider : settings.displayName }
+
+    /// This server's own callback, where a browser-started sign-in comes back.
+    var callbackURI: String { Self.baseURL(accounts.context.config, port: boundPort.load()) + "/auth/sso/callback" }
+
+    /// The origin of the provider's authorization endpoint (for CSP form-action), or nil when it cannot be
+    /// found (discovery failing): the login page then offers no SSO button.
+    func authorizationOrigin() -> String? {
+        guard let client, let endpoints = try? client.endpoints(now: accounts.now) else { return nil }
+        return WebPage.origin(of: endpoints.authorization)
+    }
+
+    /// Stores a new sign-in and returns the provider URL to send the browser to, and its state. `redirectTo` is
+    /// where the person lands afterwards (a relative path); `browserBinding` is SHA-256 of a cookie value when
+    /// the browser itself will come back (login-CSRF protection), nil when an API client completes it.
+    func beginSignIn(redirectTo: String, redirectURI: String, browserBinding: [UInt8]?) throws -> (url: String, state: String) {
+        guard let client else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
         let now = accounts.now
         let endpoints = try client.endpoints(now: now)
         let state = SecureRandom.bytes(16).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
         let nonce = Base64URL.encode(SecureRandom.bytes(32))
         let verifier = Base64URL.encode(SecureRandom.bytes(32))
-        let redirectTo = Self.sanitizedRedirect(body.redirect_to)
         let stored = try accounts.write { db, _ -> Bool in
             try db.run("DELETE FROM sso_states WHERE expires_at <= ?", now)
             let pending = try db.queryOne("SELECT count(*) AS n FROM sso_states")?.int("n") ?? 0
             guard pending < Self.maxPendingStates else { return false }
-            try db.run("INSERT INTO sso_states (state_hash, provider, nonce, verifier_sealed, redirect_to, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                       SHA256.hash(utf8: state), settings.provider, nonce, box.seal(Array(verifier.utf8)), redirectTo, now + Self.stateLifetime)
+            try db.run("""
+                INSERT INTO sso_states (state_hash, provider, nonce, verifier_sealed, redirect_to, expires_at, redirect_uri, browser_binding)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, SHA256.hash(utf8: state), settings.provider, nonce, box.seal(Array(verifier.utf8)), redirectTo, now + Self.stateLifetime,
+                redirectURI, browserBinding)
             return true
         }
         guard stored else {
@@ -155,10 +171,7 @@ final class SSOService: Sendable {
             ("state", state), ("nonce", nonce), ("code_challenge", Base64URL.encode(SHA256.hash(utf8: verifier))),
             ("code_challenge_method", "S256"),
         ])
-        return .json(.ok, JSONValue.object([
-            ("authorization_url", .string(url)), ("session_url", .string(url)), ("state", .string(state)),
-            ("redirect_uri", .string(redirectURI)),
-        ]), headers: ["Cache-Control": "no-store"])
+        return (url, state)
     }
 
     // MARK: - Complete
@@ -170,30 +183,49 @@ final class SSOService: Sendable {
 
     func complete(_ request: HTTPRequest) throws -> HTTPResponse {
         try accounts.refuseBots(request)
-        guard isEnabled, let client else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
+        guard isEnabled else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
         let body = try JSONBody.decode(CompleteBody.self, from: request)
         guard (1...2048).contains(body.code.utf8.count) else {
             throw APIError.invalidField("code", "code must be 1-2048 characters.", code: "STRING_LENGTH_INVALID")
         }
-        let invalidState = APIError.invalidField("state", "Unknown or expired sign-in; start again.", code: "INVALID_SSO_STATE")
-        guard body.state.utf8.count == 32, body.state.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
+        let (userID, token, redirectTo) = try finishSignIn(code: body.code, state: body.state, browserBinding: nil, request: request)
+        return .json(.ok, JSONValue.object([("token", .string(token)), ("user_id", .string(String(userID))),
+                                            ("redirect_to", .string(redirectTo.isEmpty ? "/" : redirectTo))]))
+    }
+
+    static let invalidState = APIError.invalidField("state", "Unknown or expired sign-in; start again.", code: "INVALID_SSO_STATE")
+
+    /// Spends the state, exchanges the code and signs in. A sign-in started by a browser completes only with
+    /// that browser's binding cookie; one started through the API only through the API.
+    func finishSignIn(code: String, state: String, browserBinding: [UInt8]?, request: HTTPRequest) throws -> (UInt64, String, String) {
+        guard let client else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
+        let invalidState = Self.invalidState
+        guard state.utf8.count == 32, state.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
             throw invalidState
         }
         let now = accounts.now
         // Single use whatever follows (a failed exchange cannot be retried with the same state).
         guard let row = try accounts.write({ db, _ in
-            try db.queryOne("DELETE FROM sso_states WHERE state_hash = ? RETURNING provider, nonce, verifier_sealed, redirect_to, expires_at",
-                            SHA256.hash(utf8: body.state))
+            try db.queryOne("""
+                DELETE FROM sso_states WHERE state_hash = ?
+                RETURNING provider, nonce, verifier_sealed, redirect_to, expires_at, redirect_uri, browser_binding
+                """, SHA256.hash(utf8: state))
         }), (row.int("expires_at") ?? 0) > now, row.string("provider") == settings.provider,
               let nonce = row.string("nonce"), let sealed = row.blob("verifier_sealed"), let verifierBytes = box.open(sealed)
         else { throw invalidState }
+        switch (row.blob("browser_binding"), browserBinding) {
+        case (nil, nil): break
+        case (let stored?, let presented?) where ConstantTime.equals(stored, presented): break
+        default: throw invalidState
+        }
         let verifier = String(decoding: verifierBytes, as: UTF8.self)
         let redirectTo = row.string("redirect_to") ?? ""
+        let usedRedirectURI = row.string("redirect_uri") ?? redirectURI
 
         let identity: OIDCIdentity
         do throws(APIError) {
             let endpoints = try client.endpoints(now: now)
-            let tokens = try client.exchange(code: body.code, verifier: verifier, redirectURI: redirectURI, endpoints: endpoints)
+            let tokens = try client.exchange(code: code, verifier: verifier, redirectURI: usedRedirectURI, endpoints: endpoints)
             guard let idToken = tokens.id_token else { throw OIDCClient.failure("the provider sent no ID token") }
             var fromToken = try client.verifyIDToken(idToken, nonce: nonce, endpoints: endpoints, now: now)
             if fromToken.email == nil, let access = tokens.access_token,
@@ -208,12 +240,46 @@ final class SSOService: Sendable {
             accounts.audit.record("login.failure", outcome: "failure", request: request, detail: "sso")
             throw error
         }
-        return try signIn(identity, redirectTo: redirectTo, request: request)
+        let (userID, token) = try signIn(identity, request: request)
+        return (userID, token, redirectTo)
+    }
+
+    /// `GET /auth/sso/callback`: where the provider sends the browser. A sign-in this browser started from the
+    /// authorize page completes here (binding cookie), sets the page's session cookie and returns to the page.
+    /// Otherwise the web app owns the sign-in: in dev mode the code and state are shown for finishing with curl.
+    func callback(_ request: HTTPRequest, web: WebSession) throws -> HTTPResponse {
+        let code = request.queryValue("code") ?? "", state = request.queryValue("state") ?? ""
+        if let error = request.queryValue("error") {
+            return WebPage.error("The sign-in provider answered: \(String(error.prefix(100))).", title: "Sign-in cancelled")
+        }
+        guard let binding = WebSession.cookies(request)[web.ssoCookie] else {
+            guard accounts.context.config.dev else {
+                return WebPage.error("Return to the application you were signing in to.", status: .badRequest, title: "Single sign-on")
+            }
+            return WebPage.render(title: "Single sign-on", body: """
+                <h1>Provider answered</h1>
+                <p>Finish with <code>POST /auth/sso/complete</code> and this body:</p>
+                <pre>{"code": "\(WebPage.escape(code))", "state": "\(WebPage.escape(state))"}</pre>
+                """)
+        }
+        do {
+            let (_, token, redirectTo) = try finishSignIn(code: code, state: state, browserBinding: SHA256.hash(utf8: binding), request: request)
+            var response = HTTPResponse(status: .seeOther, headers: WebPage.securityHeaders())
+            response.headers.add("Location", Self.sanitizedRedirect(redirectTo).isEmpty ? "/oauth2/authorized" : redirectTo)
+            response.headers.add("Set-Cookie", web.setCookie(name: web.sessionCookie, value: token, maxAge: 30 * 86_400))
+            response.headers.add("Set-Cookie", web.setCookie(name: web.ssoCookie, value: "", maxAge: 0))
+            return response
+        } catch let error as APIError {
+            var page = WebPage.error(error.code == "INVALID_FORM_BODY" ? "This sign-in expired or was not started in this browser. Start again."
+                                                                     : error.message, status: .forbidden, title: "Sign-in failed")
+            page.headers.add("Set-Cookie", web.setCookie(name: web.ssoCookie, value: "", maxAge: 0))
+            return page
+        }
     }
 
     /// Links or provisions the account and opens a session. An email is trusted for matching only when the
     /// provider says it is verified (OIDC Core §5.7: otherwise anyone could claim anyone's address there).
-    func signIn(_ identity: OIDCIdentity, redirectTo: String, request: HTTPRequest) throws -> HTTPResponse {
+    func signIn(_ identity: OIDCIdentity, request: HTTPRequest) throws -> (UInt64, String) {
         let email = identity.emailVerified ? identity.email.flatMap { AccountValidation.email($0) == nil ? $0 : nil } : nil
         if let email, !settings.allowedDomains.isEmpty {
             let domain = String(email.split(separator: "@").last ?? "").lowercased()
@@ -253,9 +319,7 @@ final class SSOService: Sendable {
         }
         switch outcome {
         case .refused(let error): throw error
-        case .session(let userID, let token):
-            return .json(.ok, JSONValue.object([("token", .string(token)), ("user_id", .string(String(userID))),
-                                                ("redirect_to", .string(redirectTo.isEmpty ? "/" : redirectTo))]))
+        case .session(let userID, let token): return (userID, token)
         }
     }
 }

@@ -6,6 +6,8 @@ import HTTPServer
 struct WebSession {
     let config: Config
     let secret: [UInt8]
+    /// Single sign-on, when the instance offers it: the login page then has a "Continue with …" button.
+    var sso: SSOService? = nil
 
     /// Secure cookies unless dev mode on an http public URL (the rule).
     var isSecure: Bool { Self.isSecure(config) }
@@ -13,6 +15,8 @@ struct WebSession {
     static func isSecure(_ config: Config) -> Bool { !(config.dev && config.effectivePublicURL.hasPrefix("http://")) }
     var sessionCookie: String { isSecure ? "__Host-fluxer_session" : "fluxer_session" }
     var csrfCookie: String { isSecure ? "__Host-fluxer_csrf" : "fluxer_csrf" }
+    /// Binds a browser-started SSO sign-in to the browser that started it (see `SSOService.beginSignIn`).
+    var ssoCookie: String { isSecure ? "__Host-fluxer_sso" : "fluxer_sso" }
 
     static func cookies(_ request: HTTPRequest) -> [String: String] {
         var out: [String: String] = [:]
