@@ -74,7 +74,7 @@ public final class App: Sendable {
         self.sso = sso
         server = HTTPServer(configuration: http, router: Routes.make(context, accounts: accounts, sso: sso)) { record in
             metrics.record(record)
-            if accessLog { sink.write(bytes: AccessLog.line(record)) }
+            if accessLog { sink.append { AccessLog.append(record, to: &$0) } }
             if let error = record.unexpectedError {
                 errorLogger.error("unexpected handler error", metadata: [
                     "route": "\(record.route)", "request_id": "\(record.requestID)",

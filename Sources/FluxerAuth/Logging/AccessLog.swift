@@ -10,6 +10,12 @@ enum AccessLog {
     static func line(_ record: RequestLogRecord) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(192)
+        append(record, to: &out)
+        return out
+    }
+
+    /// Appends the line for `record` (without the newline) to `out`.
+    static func append(_ record: RequestLogRecord, to out: inout [UInt8]) {
         append(&out, "time=")
         appendTimestamp(&out)
         append(&out, " level=info msg=request method=")
@@ -32,7 +38,6 @@ enum AccessLog {
             append(&out, " error=")
             appendValue(&out, String(describing: type(of: error)))
         }
-        return out
     }
 
     private static func append(_ out: inout [UInt8], _ s: StaticString) {
