@@ -67,6 +67,74 @@ import Testing
         #expect(again.status == 400 && again.body.contains("expired"))
     }
 
+    /// A user whose only second factor is a security key signs in on the page: the MFA step carries the request
+    /// options for the page's one script (served from this origin, CSP `script-src 'self'`), a refused assertion
+    /// re-shows the step with a fresh challenge, a good one sets the session cookie and leads to consent.
+    @Test func securityKeyUser_signsInOnThePage() throws {
+        let h = try OAuthHarness { config in
+            config.webauthnRPID = SoftAuthenticator.rpID
+            config.webauthnOrigins = [SoftAuthenticator.origin]
+        }
+        defer { h.stop() }
+        let alice = h.user("alice")
+        let (_, client) = h.confidentialApp(owner: alice)
+        let key = SoftAuthenticator()
+        let json = [("Authorization", alice.auth), ("Content-Type", "application/json")]
+        let options = jsonObject(h.request("POST", "/users/@me/mfa/webauthn/credentials/registration-options", headers: json,
+                                           body: jsonText(["password": alice.password])).body)
+        let registrationChallenge = try #require((options["challenge"] as? String).flatMap(Base64URL.decode))
+        let registered = h.request("POST", "/users/@me/mfa/webauthn/credentials", headers: json, body: jsonText([
+            "response": MFAHarness.credentialJSON(key, key.register(challenge: registrationChallenge)),
+            "challenge": Base64URL.encode(registrationChallenge), "name": "Key", "password": alice.password,
+        ]))
+        #expect(registered.status == 204, "\(registered.body)")
+
+        let browser = OAuthBrowserFlowTests.Browser(h: h)
+        let login = browser.get(authorizePath(OAuthBrowserFlowTests.pairs(client.id)))
+        let step = browser.post("/oauth2/authorize/login", hiddenInputs(login.body) + [("email", "alice@example.com"), ("password", alice.password)],
+                                origin: h.issuer)
+        #expect(step.status == 200 && step.body.contains("id=\"webauthn-form\""), "\(step.body)")
+        #expect(step.body.contains("<script src=\"/oauth2/assets/webauthn.js\"></script>") && !step.body.contains("name=\"code\""))
+        #expect(step.header("Content-Security-Policy")?.contains("script-src 'self';") == true)
+        #expect(!(login.header("Content-Security-Policy") ?? "").contains("script-src"), "only the key step allows script")
+
+        /// The key form's fields and the challenge in its options.
+        func keyForm(_ page: TestResponse) throws -> (fields: [(String, String)], challenge: [UInt8]) {
+            let start = try #require(page.body.range(of: "<form id=\"webauthn-form\""))
+            let form = String(page.body[start.lowerBound...])
+            let html = String(form[..<(try #require(form.range(of: "</form>"))).lowerBound])
+            let optionsText = try #require(html.range(of: "data-options=\"").map { html[$0.upperBound...].prefix { $0 != "\"" } })
+            let requestOptions = jsonObject(unescapeHTML(String(optionsText)))
+            #expect(requestOptions["rpId"] as? String == SoftAuthenticator.rpID)
+            #expect((requestOptions["allowCredentials"] as? [[String: Any]])?.first?["id"] as? String == Base64URL.encode(key.credentialID))
+            let challenge = try #require((requestOptions["challenge"] as? String).flatMap(Base64URL.decode))
+            return (hiddenInputs(html), challenge)
+        }
+        func submit(_ fields: [(String, String)], _ assertion: [String: Any]) -> TestResponse {
+            browser.post("/oauth2/authorize/mfa", fields.map { $0.0 == "response" ? ("response", jsonText(assertion)) : $0 }, origin: h.issuer)
+        }
+
+        let first = try keyForm(step)
+        var bad = key.assert(challenge: first.challenge)
+        bad.signature[bad.signature.count - 3] ^= 1
+        let refused = submit(first.fields, MFAHarness.assertionJSON(key, bad))
+        #expect(refused.status == 400 && refused.body.contains("The security key could not be verified."), "\(refused.status)")
+        #expect(browser.jar["fluxer_session"] == nil)
+        // The refused attempt spent its challenge: replaying a good assertion for it fails too.
+        let replay = submit(first.fields, MFAHarness.assertionJSON(key, key.assert(challenge: first.challenge)))
+        #expect(replay.status == 400)
+
+        let second = try keyForm(replay)
+        #expect(second.challenge != first.challenge)
+        let done = submit(second.fields, MFAHarness.assertionJSON(key, key.assert(challenge: second.challenge)))
+        #expect(done.status == 303, "\(done.status) \(done.body)")
+        let location = try #require(done.header("Location"))
+        #expect(browser.get(location).body.contains("action=\"/oauth2/authorize/decision\""))
+
+        let script = h.request("GET", "/oauth2/assets/webauthn.js")
+        #expect(script.status == 200 && script.header("Content-Type") == "text/javascript; charset=utf-8" && script.body.contains("navigator.credentials.get"))
+    }
+
     @Test func page_ticketRules() throws {
         let h = try OAuthHarness()
         defer { h.stop() }

@@ -1,4 +1,5 @@
 import Crypto
+import FoundationEssentials
 import HTTPServer
 import SQLite
 
@@ -32,6 +33,10 @@ enum AuthorizeRoutes {
         }
         router.add(.GET, "/oauth2/authorized", runsOnEventLoop: true) { _ in
             WebPage.render(title: "Authorized", body: "<h1>All set</h1><p>The application was authorized. You can close this window.</p>")
+        }
+        router.add(.GET, WebAuthnScript.path, runsOnEventLoop: true) { _ in
+            HTTPResponse(status: .ok, headers: ["Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=86400",
+                                                "X-Content-Type-Options": "nosniff"], body: Array(WebAuthnScript.source.utf8))
         }
         router.add(.GET, "/oauth2/assets/authorize.css", runsOnEventLoop: true) { _ in
             HTTPResponse(status: .ok, headers: ["Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=86400",
@@ -217,7 +222,7 @@ enum AuthorizeRoutes {
                     }
                     if user.hasMFA {
                         let ticket = try accounts.write { db, _ in try MFATicket.issue(userID: user.id, now: accounts.now, in: db) }
-                        return reply(mfaPage(authorize, user: user, ticket: ticket, csrf: csrf, notice: nil, error: nil))
+                        return reply(try mfaPage(authorize, user: user, ticket: ticket, csrf: csrf, notice: nil, error: nil, accounts: accounts))
                     }
                     let token = try accounts.write { db, _ in try accounts.createSession(for: user.id, request: request, in: db) }
                     let query = authorize.parameters.map { "\($0.0)=\(FormURLEncoding.encode($0.1))" }.joined(separator: "&")
@@ -235,31 +240,60 @@ enum AuthorizeRoutes {
         }
     }
 
-    /// The second step of the page's login for users with MFA: an authenticator or backup code, or an SMS code
-    /// (WebAuthn needs script, which these pages do not use: such users sign in through the API instead).
-    static func mfaPage(_ authorize: AuthorizeRequest, user: User, ticket: String, csrf: String, notice: String?, error: String?) -> HTTPResponse {
+    /// The second step of the page's login for users with MFA: a security key (the one script these pages use,
+    /// with the options embedded in the form), an authenticator or backup code, or an SMS code. A fresh WebAuthn
+    /// challenge bound to the ticket is issued with every rendering.
+    static func mfaPage(_ authorize: AuthorizeRequest, user: User, ticket: String, csrf: String, notice: String?, error: String?,
+                        accounts: Accounts) throws -> HTTPResponse {
         let sms = user.smsMFAEnabled && user.totpEnabled && user.phone != nil
+        let codes = user.totpEnabled
         let fields = WebPage.hiddenFields(authorize.parameters + [("csrf", csrf), ("ticket", ticket)])
+        var keyForm = ""
+        if user.webauthnCount > 0 {
+            let (challenge, ids) = try accounts.write { db, _ in
+                (try WebAuthnRoutes.issueChallenge(userID: user.id, purpose: "login", ticketHash: MFATicket.hash(ticket), now: accounts.now, in: db),
+                 try WebAuthnRoutes.credentialIDs(userID: user.id, in: db))
+            }
+            let options = WebAuthnVerifier.requestOptions(policy: WebAuthnRoutes.policy(accounts.context.config), challenge: challenge,
+                                                          allowCredentials: ids).serialized
+            keyForm = """
+                <form id="webauthn-form" method="post" action="/oauth2/authorize/mfa" data-options="\(WebPage.escape(options))">\(fields)
+                <input type="hidden" name="action" value="webauthn">
+                <input type="hidden" name="challenge" value="\(Base64URL.encode(challenge))">
+                <input type="hidden" name="response" value="">
+                <p id="webauthn-note" class="muted" role="status" hidden></p>
+                <noscript><p class="muted">Using a security key here needs JavaScript.\(codes ? " You can use a code instead." : "")</p></noscript>
+                <div class="actions"><button class="primary" type="submit" disabled>Use a security key</button></div>
+                </form>
+                """
+        }
         let smsForm = sms ? """
             <form method="post" action="/oauth2/authorize/mfa">\(fields)
             <input type="hidden" name="action" value="send_sms">
             <div class="actions"><button type="submit">Text a code to \(WebPage.escape(PhoneNumber.hint(user.phone) ?? "my phone"))</button></div>
             </form>
             """ : ""
-        return WebPage.render(status: error == nil ? .ok : .badRequest, title: "Two-factor authentication", body: """
-            <h1>Two-factor authentication</h1>
-            <p class="muted">Enter the 6-digit code from your authenticator app\(sms ? " or the code we texted you" : ""), or a backup code.</p>
-            \(notice.map { "<p role=\"status\">\(WebPage.escape($0))</p>" } ?? "")
-            \(error.map { "<p class=\"error\" role=\"alert\">\(WebPage.escape($0))</p>" } ?? "")
+        let codeForm = codes ? """
             <form method="post" action="/oauth2/authorize/mfa">\(fields)
             <input type="hidden" name="action" value="verify">
             \(sms ? "<label for=\"method\">Code from</label><select id=\"method\" name=\"method\"><option value=\"totp\">Authenticator app or backup code</option><option value=\"sms\">Text message</option></select>" : "<input type=\"hidden\" name=\"method\" value=\"totp\">")
             <label for="code">Code</label>
-            <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="16" autofocus>
-            <div class="actions"><button class="primary" type="submit">Verify</button></div>
+            <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="16"\(keyForm.isEmpty ? " autofocus" : "")>
+            <div class="actions"><button\(keyForm.isEmpty ? " class=\"primary\"" : "") type="submit">Verify</button></div>
             </form>
+            """ : ""
+        let lead = [keyForm.isEmpty ? nil : "use your security key",
+                    codes ? "enter the 6-digit code from your authenticator app\(sms ? " or the code we texted you" : ""), or a backup code" : nil]
+            .compactMap { $0 }.joined(separator: ", or ")
+        return WebPage.render(status: error == nil ? .ok : .badRequest, title: "Two-factor authentication", body: """
+            <h1>Two-factor authentication</h1>
+            <p class="muted">To continue, \(lead).</p>
+            \(notice.map { "<p role=\"status\">\(WebPage.escape($0))</p>" } ?? "")
+            \(error.map { "<p class=\"error\" role=\"alert\">\(WebPage.escape($0))</p>" } ?? "")
+            \(keyForm)
+            \(codeForm)
             \(smsForm)
-            """)
+            """, scripts: keyForm.isEmpty ? [] : [WebAuthnScript.path])
     }
 
     /// Verifies the MFA form (same ticket rules as `/auth/login/mfa/*`), then sets the session cookie and goes
@@ -290,18 +324,30 @@ enum AuthorizeRoutes {
                 return .page(user, notice: "We sent a code to \(PhoneNumber.hint(phone) ?? "your phone").", error: nil)
             }
             let code = fields["code"] ?? ""
+            let isKey = fields["action"] == "webauthn"
+            let refusal = isKey ? "The security key could not be verified." : "That code is not valid."
             if user.isLocked(at: accounts.now) {
                 try MFATicket.recordFailure(ticket, in: db)
-                return .page(user, notice: nil, error: "That code is not valid.")
+                return .page(user, notice: nil, error: refusal)
             }
-            let accepted = fields["method"] == "sms"
-                ? (user.smsMFAEnabled ? try factor.verifySMSCode(code, userID: userID, purpose: "login", scope: scope, in: db) == .accepted : false)
-                : (user.totpEnabled ? try factor.verifyTOTPOrBackup(code, userID: userID, in: db) : false)
+            let accepted: Bool
+            if isKey {
+                // WebAuthn §7.2 against the challenge this page issued for this ticket (spent whatever the outcome).
+                let credential = (fields["response"]).flatMap { try? JSONDecoder().decode(WebAuthnCredentialJSON.self, from: Data($0.utf8)) }
+                accepted = try credential.map { credential in
+                    try WebAuthnRoutes.assertion(user, credential, challenge: fields["challenge"] ?? "", purpose: "login",
+                                                 ticketHash: MFATicket.hash(ticket), accounts, in: db)
+                } ?? false
+            } else if fields["method"] == "sms" {
+                accepted = user.smsMFAEnabled ? try factor.verifySMSCode(code, userID: userID, purpose: "login", scope: scope, in: db) == .accepted : false
+            } else {
+                accepted = user.totpEnabled ? try factor.verifyTOTPOrBackup(code, userID: userID, in: db) : false
+            }
             guard accepted else {
                 try MFATicket.recordFailure(ticket, in: db)
                 try AccountLockout.recordFailure(userID: userID, now: accounts.now, threshold: accounts.context.config.lockoutThreshold, in: db)
-                accounts.audit.record("mfa.failure", outcome: "failure", userID: userID, request: request)
-                return .page(user, notice: nil, error: "That code is not valid.")
+                accounts.audit.record("mfa.failure", outcome: "failure", userID: userID, request: request, detail: isKey ? "webauthn" : nil)
+                return .page(user, notice: nil, error: refusal)
             }
             guard try MFATicket.consume(ticket, in: db) else { return .expired }
             try AccountLockout.recordSuccess(userID: userID, in: db)
@@ -312,7 +358,7 @@ enum AuthorizeRoutes {
             return WebPage.error("This sign-in expired. Start again from the application.", status: .badRequest)
         case .page(let user, let notice, let error):
             accounts.deliveryNudge()
-            return mfaPage(authorize, user: user, ticket: ticket, csrf: csrf, notice: notice, error: error)
+            return try mfaPage(authorize, user: user, ticket: ticket, csrf: csrf, notice: notice, error: error, accounts: accounts)
         case .session(let token):
             let query = authorize.parameters.map { "\($0.0)=\(FormURLEncoding.encode($0.1))" }.joined(separator: "&")
             var response = HTTPResponse(status: .seeOther, headers: WebPage.securityHeaders())

@@ -43,7 +43,7 @@ enum RateLimitBuckets {
     ]
 
     /// Routes that are never limited (operations and static assets).
-    static let exempt: Set<String> = ["/healthz", "/readyz", "/metrics", "/oauth2/assets/authorize.css", "/.well-known/oauth-authorization-server"]
+    static let exempt: Set<String> = ["/healthz", "/readyz", "/metrics", "/oauth2/assets/authorize.css", "/oauth2/assets/webauthn.js", "/.well-known/oauth-authorization-server"]
 
     /// The bucket name for a route, if it has one.
     static func name(method: HTTPMethod, pattern: String) -> String? {

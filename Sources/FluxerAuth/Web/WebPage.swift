@@ -22,7 +22,7 @@ enum WebPage {
 
     /// A complete page. `formTargets` are extra origins a form on this page may end up at (a redirect after
     /// the POST counts for CSP `form-action`).
-    static func render(status: HTTPStatus = .ok, title: String, body: String, formTargets: [String] = []) -> HTTPResponse {
+    static func render(status: HTTPStatus = .ok, title: String, body: String, formTargets: [String] = [], scripts: [String] = []) -> HTTPResponse {
         let html = """
             <!doctype html>
             <html lang="en">
@@ -38,18 +38,21 @@ enum WebPage {
             <p class="brand" aria-hidden="true">Fluxer</p>
             \(body)
             </main>
+            \(scripts.map { "<script src=\"\(escape($0))\"></script>" }.joined(separator: "\n"))
             </body>
             </html>
             """
-        var headers = securityHeaders(formTargets: formTargets)
+        var headers = securityHeaders(formTargets: formTargets, allowScripts: !scripts.isEmpty)
         headers.add("Content-Type", "text/html; charset=utf-8")
         return HTTPResponse(status: status, headers: headers, body: Array(html.utf8))
     }
 
-    static func securityHeaders(formTargets: [String] = []) -> HTTPHeaders {
+    /// Page headers; `allowScripts` adds `script-src 'self'` (files served from this origin only, never inline).
+    static func securityHeaders(formTargets: [String] = [], allowScripts: Bool = false) -> HTTPHeaders {
         let formAction = (["'self'"] + formTargets).joined(separator: " ")
+        let script = allowScripts ? " script-src 'self';" : ""
         return [
-            "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action \(formAction); frame-ancestors 'none'; base-uri 'none'",
+            "Content-Security-Policy": "default-src 'none';\(script) style-src 'self'; img-src 'self' data:; form-action \(formAction); frame-ancestors 'none'; base-uri 'none'",
             "X-Frame-Options": "DENY",
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",
