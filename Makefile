@@ -47,13 +47,14 @@ test: deps embed
 	$(MAKE) test-durability
 	$(MAKE) fuzz-smoke FUZZ_SMOKE_SECONDS=3
 
-## test-python: real OAuth2 client libraries (authlib, requests-oauthlib) against the debug server
-## (pip may install into a Debian system python: PEP 668's guard is lifted for this one install)
+## test-python: real OAuth2 client libraries (authlib, requests-oauthlib), an Authlib-signed OIDC provider, and
+## headless Chromium with a virtual authenticator (tests/browser; skipped when chromium is not installed)
+## against the debug server (pip may install into a Debian system python: PEP 668's guard is lifted for this one install)
 test-python: deps embed
 	$(SWIFT) build --product fluxer-auth
 	PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
 	  python3 -m pip install -q -r tests/python/requirements.txt
-	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q tests/python
+	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q tests/python tests/browser -rs -p no:cacheprovider
 
 ## test-adversarial: raw-socket framing (H1–H27, H32), slow clients and floods, bad-input sweep (< 90 s)
 test-adversarial: deps embed

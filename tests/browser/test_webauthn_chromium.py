@@ -1,0 +1,187 @@
+"""WebAuthn in a real browser: headless Chromium with a CTAP2 virtual authenticator (DevTools `WebAuthn` domain)
+drives the server's security-key registration, the OAuth2 authorize page's security-key step (the page's script),
+and passwordless passkey sign-in. It checks what no software authenticator of ours can: that Chromium's own
+clientDataJSON, attestation objects and signatures, and our page script, work end to end.
+
+Needs `chromium` (Debian package) and `websocket-client`; skipped when Chromium is absent.
+"""
+import base64
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import sys
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from fluxer_binary import binary as _binary, cli as _cli, free_port  # noqa: E402
+
+import pytest
+import requests
+
+CHROMIUM = next((p for p in ["/usr/lib/chromium/chromium", shutil.which("chromium") or "", shutil.which("google-chrome") or ""]
+                 if p and os.access(p, os.X_OK)), None)
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+PASSWORD = "quiet lantern maple 7"
+
+
+class DevTools:
+    """A minimal Chrome DevTools Protocol client over one page's websocket."""
+
+    def __init__(self, ws_url):
+        import websocket
+        self.ws = websocket.create_connection(ws_url, timeout=30, suppress_origin=True)
+        self.next_id = 0
+
+    def call(self, method, **params):
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+
+    def evaluate(self, expression):
+        result = self.call("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def navigate(self, url):
+        self.call("Page.navigate", url=url)
+        target = url.split("#")[0]
+        self.wait_for(f"document.readyState === 'complete' && location.href === {json.dumps(target)}")
+
+    def wait_for(self, condition, seconds=15):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            try:
+                if self.evaluate(condition):
+                    return
+            except RuntimeError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {condition}; page: {self.evaluate('document.body && document.body.innerText')!r}")
+
+
+@pytest.fixture
+def stack():
+    binary = _binary()
+    if binary is None:
+        pytest.skip("no fluxer-auth binary (build first)")
+    port = free_port()
+    base = f"http://localhost:{port}"   # WebAuthn needs a domain RP ID; localhost is a secure context
+    # Chromium's helper processes may still be writing its profile while the directory goes.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
+        database = str(Path(tmp) / "db.sqlite")
+        env = dict(os.environ, FLUXER_AUTH_PUBLIC_URL=base, FLUXER_AUTH_RATELIMIT_ENABLED="false")
+        server = subprocess.Popen([binary, "serve", "--dev", "--port", str(port), "--database", database],
+                                  stdout=subprocess.DEVNULL, stderr=open(Path(tmp) / "server.log", "w"), env=env)
+        debug_port = free_port()
+        browser = subprocess.Popen([CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                                    f"--remote-debugging-port={debug_port}", f"--user-data-dir={tmp}/profile", "about:blank"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            for _ in range(300):
+                try:
+                    if requests.get(base + "/healthz", timeout=1).status_code == 200:
+                        break
+                except requests.RequestException:
+                    time.sleep(0.1)
+            pages = None
+            for _ in range(300):
+                try:
+                    pages = [t for t in requests.get(f"http://127.0.0.1:{debug_port}/json", timeout=1).json() if t["type"] == "page"]
+                    if pages:
+                        break
+                except requests.RequestException:
+                    pass
+                time.sleep(0.1)
+            assert pages, "chromium did not start"
+            tools = DevTools(pages[0]["webSocketDebuggerUrl"])
+            tools.call("Page.enable")
+            tools.call("WebAuthn.enable")
+            tools.call("WebAuthn.addVirtualAuthenticator", options={
+                "protocol": "ctap2", "transport": "usb", "hasResidentKey": True, "hasUserVerification": True,
+                "isUserVerified": True, "automaticPresenceSimulation": True})
+            yield base, database, binary, tools
+        finally:
+            try:
+                os.killpg(browser.pid, signal.SIGTERM)   # the browser and its helper processes
+            except ProcessLookupError:
+                pass
+            server.terminate()
+            browser.wait(timeout=10)
+            server.wait(timeout=10)
+
+
+REGISTER_KEY = """
+(async () => {
+  const dec = s => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - s.length % 4) % 4)), c => c.charCodeAt(0));
+  const enc = b => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+  const headers = {'Authorization': TOKEN, 'Content-Type': 'application/json'};
+  const o = await (await fetch('/users/@me/mfa/webauthn/credentials/registration-options',
+                               {method: 'POST', headers, body: JSON.stringify({password: PASSWORD})})).json();
+  const publicKey = {...o, challenge: dec(o.challenge), user: {...o.user, id: dec(o.user.id)},
+                     excludeCredentials: o.excludeCredentials.map(c => ({...c, id: dec(c.id)}))};
+  const c = await navigator.credentials.create({publicKey});
+  const body = {challenge: o.challenge, name: 'Virtual key', password: PASSWORD,
+                response: {id: c.id, rawId: enc(c.rawId), type: c.type,
+                           response: {clientDataJSON: enc(c.response.clientDataJSON), attestationObject: enc(c.response.attestationObject)}}};
+  const r = await fetch('/users/@me/mfa/webauthn/credentials', {method: 'POST', headers, body: JSON.stringify(body)});
+  return r.status + ' ' + await r.text();
+})()
+"""
+
+PASSKEY_LOGIN = """
+(async () => {
+  const dec = s => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - s.length % 4) % 4)), c => c.charCodeAt(0));
+  const enc = b => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+  const o = await (await fetch('/auth/webauthn/authentication-options', {method: 'POST'})).json();
+  const c = await navigator.credentials.get({publicKey: {...o, challenge: dec(o.challenge), allowCredentials: []}});
+  const body = {challenge: o.challenge, response: {id: c.id, rawId: enc(c.rawId), type: c.type, response: {
+    clientDataJSON: enc(c.response.clientDataJSON), authenticatorData: enc(c.response.authenticatorData),
+    signature: enc(c.response.signature), userHandle: c.response.userHandle ? enc(c.response.userHandle) : null}}};
+  const r = await fetch('/auth/webauthn/authenticate', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
+  return r.status + ' ' + await r.text();
+})()
+"""
+
+
+def test_chromium_registers_a_key_uses_it_on_the_authorize_page_and_as_a_passkey(stack):
+    base, database, binary, tools = stack
+    user = requests.post(base + "/auth/register", json={"email": "kim@example.com", "username": "kim", "password": PASSWORD,
+                                                         "date_of_birth": "1990-01-01", "consent": True}).json()
+    redirect = base + "/oauth2/authorized"   # loopback http: a registrable redirect that lands on this server
+    app = requests.post(base + "/oauth2/applications", headers={"Authorization": user["token"]},
+                        json={"name": "Browser Test", "redirect_uris": [redirect]}).json()
+
+    # Registration through Chromium's own WebAuthn stack (packed/none attestation from the virtual CTAP2 device).
+    tools.navigate(base + "/oauth2/assets/authorize.css")
+    script = REGISTER_KEY.replace("TOKEN", json.dumps(user["token"])).replace("PASSWORD", json.dumps(PASSWORD))
+    assert tools.evaluate(script).startswith("204"), "registration refused"
+
+    # The authorize page: password, then the security-key step driven by /oauth2/assets/webauthn.js.
+    query = urlencode({"response_type": "code", "client_id": app["id"], "redirect_uri": redirect, "scope": "identify", "state": "s1"})
+    tools.navigate(base + "/oauth2/authorize?" + query)
+    tools.evaluate(f"""document.getElementById('email').value = 'kim@example.com';
+                      document.getElementById('password').value = {json.dumps(PASSWORD)};
+                      document.querySelector('form[action="/oauth2/authorize/login"]').submit(); true""")
+    tools.wait_for("!!document.getElementById('webauthn-form') && !document.querySelector('#webauthn-form button').disabled")
+    tools.evaluate("document.querySelector('#webauthn-form button').click(); true")
+    tools.wait_for("!!document.querySelector('form[action=\"/oauth2/authorize/decision\"]')")
+    # Consent, as the browser posts it (Origin: null from a no-referrer page), then the redirect with the code.
+    tools.evaluate("document.querySelector('form[action=\"/oauth2/authorize/decision\"] button[value=\"authorize\"]').click(); true")
+    tools.wait_for("location.pathname === '/oauth2/authorized' && location.search.includes('code=') && location.search.includes('state=s1')")
+
+    # Passwordless: the resident credential alone signs in. (From a page without our CSP, which allows no fetch.)
+    tools.navigate(base + "/oauth2/assets/authorize.css")
+    status, body = tools.evaluate(PASSKEY_LOGIN).split(" ", 1)
+    assert status == "200", body
+    assert json.loads(body)["user_id"] == user["user_id"]
