@@ -71,7 +71,7 @@ class DevTools:
 
 
 @pytest.fixture
-def stack():
+def stack(request):
     binary = _binary()
     if binary is None:
         pytest.skip("no fluxer-auth binary (build first)")
@@ -81,6 +81,7 @@ def stack():
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         database = str(Path(tmp) / "db.sqlite")
         env = dict(os.environ, FLUXER_AUTH_PUBLIC_URL=base, FLUXER_AUTH_RATELIMIT_ENABLED="false")
+        env.update(getattr(request, "param", {}))
         server = subprocess.Popen([binary, "serve", "--dev", "--port", str(port), "--database", database],
                                   stdout=subprocess.DEVNULL, stderr=open(Path(tmp) / "server.log", "w"), env=env)
         debug_port = free_port()
@@ -185,3 +186,22 @@ def test_chromium_registers_a_key_uses_it_on_the_authorize_page_and_as_a_passkey
     status, body = tools.evaluate(PASSKEY_LOGIN).split(" ", 1)
     assert status == "200", body
     assert json.loads(body)["user_id"] == user["user_id"]
+
+
+@pytest.mark.parametrize("stack", [{"FLUXER_AUTH_SSO_ENABLED": "true", "FLUXER_AUTH_SSO_ISSUER": "mock"}], indirect=True)
+def test_chromium_signs_in_on_the_authorize_page_through_sso(stack):
+    base, database, binary, tools = stack
+    owner = requests.post(base + "/auth/register", json={"email": "owner@example.com", "username": "owner", "password": PASSWORD,
+                                                          "date_of_birth": "1990-01-01", "consent": True}).json()
+    redirect = base + "/oauth2/authorized"
+    app = requests.post(base + "/oauth2/applications", headers={"Authorization": owner["token"]},
+                        json={"name": "SSO Browser Test", "redirect_uris": [redirect]}).json()
+    query = urlencode({"response_type": "code", "client_id": app["id"], "redirect_uri": redirect, "scope": "identify email", "state": "s2"})
+    tools.navigate(base + "/oauth2/authorize?" + query)
+    # "Continue with Mock SSO (dev)", then the mock provider's email form, then back through /auth/sso/callback.
+    tools.evaluate("document.querySelector('form[action=\"/oauth2/authorize/sso\"]').submit(); true")
+    tools.wait_for("location.pathname === '/_dev/sso/authorize' && !!document.getElementById('email')")
+    tools.evaluate("document.getElementById('email').value = 'lee@corp.example'; document.querySelector('form').submit(); true")
+    tools.wait_for("!!document.querySelector('form[action=\"/oauth2/authorize/decision\"]')")
+    tools.evaluate("document.querySelector('form[action=\"/oauth2/authorize/decision\"] button[value=\"authorize\"]').click(); true")
+    tools.wait_for("location.pathname === '/oauth2/authorized' && location.search.includes('code=') && location.search.includes('state=s2')")
