@@ -1,5 +1,6 @@
 import Glibc
 import SQLite
+import Synchronization
 import Testing
 @testable import FluxerAuth
 
@@ -199,5 +200,57 @@ import Testing
         }
         #expect(try outbox.recent(limit: 10).map(\.kind) == ["k2", "k1", "k0"])
         #expect(try outbox.recent(limit: 2).map(\.kind) == ["k2", "k1"])
+    }
+}
+
+/// Several nodes on one database: each outbox thread claims a message (a lease) before delivering it.
+@Suite struct OutboxLeaseTests {
+    /// A driver that takes a little time and records every id it is handed.
+    final class RecordingDriver: OutboxDriver {
+        let ids = Mutex<[Int64]>([])
+        func deliver(_ message: StoredOutboxMessage) -> DeliveryResult {
+            usleep(2_000)
+            ids.withLock { $0.append(message.id) }
+            return .delivered
+        }
+    }
+
+    @Test func twoNodes_deliverEachMessageOnce() throws {
+        let fx = try OutboxFixture()
+        defer { fx.remove() }
+        let first = RecordingDriver(), second = RecordingDriver()
+        let a = fx.makeOutbox(driver: first), b = fx.makeOutbox(driver: second)
+        let count = 60
+        var ids: [Int64] = []
+        for _ in 0..<count { ids.append(try a.send(.make())) }
+        a.start()
+        b.start()
+        for _ in 0..<200 where try fx.database.read({ try $0.queryOne("SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL")?.int("n") }) != 0 {
+            usleep(20_000)
+        }
+        a.stop()
+        b.stop()
+        let delivered = first.ids.withLock { $0 } + second.ids.withLock { $0 }
+        #expect(delivered.count == count, "each message handed to a driver exactly once")
+        #expect(Set(delivered) == Set(ids))
+        #expect(try fx.rows().allSatisfy { $0.isDelivered })
+    }
+
+    /// A node that claimed a message and died: nobody delivers it until the lease ends, then another node does.
+    @Test func deadNodesLease_expiresThenAnotherNodeDelivers() throws {
+        let fx = try OutboxFixture()
+        defer { fx.remove() }
+        let clock = FakeClock()
+        let driver = RecordingDriver()
+        let outbox = fx.makeOutbox(driver: driver, clock: clock)
+        let id = try fx.database.write { db in try outbox.enqueue(.make(), in: db, now: clock.now) }
+        // What a claim by another node leaves behind.
+        try fx.database.write { db in _ = try db.run("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", clock.now + 60_000, id) }
+        _ = try outbox.deliverDueMessages()
+        #expect(driver.ids.withLock { $0 }.isEmpty)
+        clock.advance(60_000)
+        _ = try outbox.deliverDueMessages()
+        #expect(driver.ids.withLock { $0 } == [id])
+        #expect(try fx.row(id)?.int("attempts") == 1)
     }
 }

@@ -185,6 +185,9 @@ public final class Outbox: Sendable {
         }
         for message in due {
             if isStopping { return nil }
+            // Several nodes may share the database: claim the message first (a lease pushes its next attempt
+            // past every other outbox thread's view), so only one of them delivers it.
+            guard try claim(message.id, now: clock()) else { continue }
             let result = driver.deliver(message)
             try record(result, for: message)
         }
@@ -193,6 +196,16 @@ public final class Outbox: Sendable {
             try db.queryOne("SELECT MIN(next_attempt_at) AS next FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL")?.int("next")
         }
         return next.map { max(0, $0 - clock()) }
+    }
+
+    /// Takes the lease on a due message; false when another node took it (or delivered it) first.
+    private func claim(_ id: Int64, now: Int64) throws -> Bool {
+        try database.write { db in
+            try db.run("""
+                UPDATE outbox SET next_attempt_at = ?
+                WHERE id = ? AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
+                """, now + settings.leaseMilliseconds, id, now)
+        } == 1
     }
 
     private func record(_ result: DeliveryResult, for message: StoredOutboxMessage) throws {

@@ -12,6 +12,10 @@ public struct OutboxSettings: Sendable {
     public var batchSize = 16
     /// Longest sleep between rounds, so rows written by another process are seen.
     public var pollMilliseconds = 1_000
+    /// How long a claimed message is hidden from other nodes' outbox threads while one delivers it; longer than
+    /// any driver's own timeout (the webhook's is 10 s). A node that dies mid-delivery leaves the message to be
+    /// retried when the lease ends (at-least-once).
+    public var leaseMilliseconds: Int64 = 60_000
     /// How long `stop()` waits for the delivery thread before leaving it (a driver call is bounded by its
     /// own timeout, so this only matters for a stuck driver).
     public var stopTimeoutMilliseconds = 15_000
