@@ -54,7 +54,7 @@ test-python: deps embed
 	$(SWIFT) build --product fluxer-auth
 	PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
 	  python3 -m pip install -q -r tests/python/requirements.txt
-	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q tests/python tests/browser -rs -p no:cacheprovider
+	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q tests/python tests/browser -rs -p no:cacheprovider -W "ignore:authlib.jose module is deprecated"
 
 ## test-adversarial: raw-socket framing (H1–H27, H32), slow clients and floods, bad-input sweep (< 90 s)
 test-adversarial: deps embed

@@ -36,3 +36,19 @@ def cli(binary, database, *args, env=None):
     if proc.returncode != 0:
         raise RuntimeError(f"fluxer-auth {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}")
     return json.loads(proc.stdout)
+
+
+def wait_healthy(base_url, seconds=30):
+    """Waits until GET base_url/healthz answers 200; raises AssertionError after `seconds`."""
+    import time
+    import urllib.request
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(base_url + "/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{base_url} did not answer /healthz within {seconds} s")

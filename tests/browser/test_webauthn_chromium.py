@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import sys
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from fluxer_binary import binary as _binary, cli as _cli, free_port  # noqa: E402
+from fluxer_binary import binary as _binary, free_port, wait_healthy  # noqa: E402
 
 import pytest
 import requests
@@ -89,12 +89,7 @@ def stack(request):
                                     f"--remote-debugging-port={debug_port}", f"--user-data-dir={tmp}/profile", "about:blank"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
-            for _ in range(300):
-                try:
-                    if requests.get(base + "/healthz", timeout=1).status_code == 200:
-                        break
-                except requests.RequestException:
-                    time.sleep(0.1)
+            wait_healthy(base)
             pages = None
             for _ in range(300):
                 try:

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import sys
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from fluxer_binary import binary as _binary, free_port  # noqa: E402
+from fluxer_binary import binary as _binary, free_port, wait_healthy  # noqa: E402
 
 import warnings
 
@@ -148,12 +148,7 @@ def rp():
         proc = subprocess.Popen([binary, "serve", "--dev", "--port", str(port), "--database", str(Path(tmp) / "db.sqlite")],
                                 stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
-            for _ in range(300):
-                try:
-                    if requests.get(base + "/healthz", timeout=1).status_code == 200:
-                        break
-                except requests.RequestException:
-                    time.sleep(0.1)
+            wait_healthy(base)
             yield base, provider
         finally:
             proc.terminate()
