@@ -290,8 +290,10 @@ def test_H31_5000_idle_connections_then_cap_503(flood_server):
 @pytest.fixture(scope="module")
 def default_timeout_server():
     with tempfile.TemporaryDirectory(prefix="fluxer-adversarial-defaults-") as tmp:
+        # The defaults for every timeout, the whole-request one included (the suite's other servers use 4 s).
         srv = start_server(tmp, {"FLUXER_AUTH_SERVER_HEAD_TIMEOUT_MS": "10000",
-                                 "FLUXER_AUTH_SERVER_BODY_TIMEOUT_MS": "10000"}, seed=False)
+                                 "FLUXER_AUTH_SERVER_BODY_TIMEOUT_MS": "10000",
+                                 "FLUXER_AUTH_SERVER_REQUEST_TIMEOUT_MS": "60000"}, seed=False)
         try:
             yield srv
         finally:
