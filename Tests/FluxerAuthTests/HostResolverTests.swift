@@ -1,8 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 import Testing
 @testable import FluxerAuth
+@testable import HTTPServer
 
 /// Webhook name resolution is bounded by the request's deadline, and a resolver that never answers cannot
 /// make lookup threads pile up. Each test uses host names of its own (`*.resolver-test.invalid`), so the
@@ -73,5 +75,47 @@ import Testing
         } catch {
             guard case .resolve = error else { Issue.record("\(error)"); return }
         }
+    }
+
+    // In this serialized suite because it runs slow lookups too (the in-flight cap is shared).
+    /// A provider that does not answer holds at most half the workers (here 2 of 4): the next sign-in gets 503 at
+    /// once, and the rest of the API keeps answering meanwhile.
+    @Test func slowProvider_holdsAFewWorkersAtMost() throws {
+        let host = "slow-idp.resolver-test.invalid"
+        HostResolver.override(host, with: { _, _ in
+            usleep(1_500_000)
+            return .failure(.resolve("slow test provider"))
+        })
+        defer { HostResolver.override(host, with: nil) }
+        let h = try MFAHarness { config in
+            config.sso.enabled = true
+            config.sso.issuer = "http://\(host)"
+            config.sso.clientID = "c"
+            config.sso.authorizationURL = "http://\(host)/authorize"
+            config.sso.tokenURL = "http://\(host)/token"
+            config.sso.jwksURL = "http://\(host)/jwks"
+        }
+        defer { h.stop() }
+        let cap = h.running.app.sso.maxConcurrentExchanges
+        #expect(cap == 2)
+        let states = try (0...cap).map { _ in try #require(jsonObject(h.post("/auth/sso/start").body)["state"] as? String) }
+        let results = Mutex<[(Int, String, Int64)]>([])
+        let port = h.port
+        let threads = states.map { state in
+            OSThread(name: "sso-client") {
+                let started = ClientSocket.now()
+                let r = TestClient.request(port: port, "POST", "/auth/sso/complete", headers: [("Content-Type", "application/json")],
+                                           body: #"{"code":"c","state":"\#(state)"}"#)
+                results.withLock { $0.append((r.status, jsonObject(r.body)["code"] as? String ?? "", ClientSocket.now() - started)) }
+            }
+        }
+        usleep(300_000)
+        // Meanwhile the API answers.
+        #expect(h.send("GET", "/auth/sso/status").status == 200)
+        for t in threads { t.join() }
+        let all = results.withLock { $0 }
+        let busy = all.filter { $0.0 == 503 }
+        #expect(busy.count == 1 && busy[0].1 == "SERVICE_UNAVAILABLE" && busy[0].2 < 1_000, "\(all)")
+        #expect(all.filter { $0.0 == 400 && $0.1 == "SSO_AUTHENTICATION_FAILED" }.count == cap, "\(all)")
     }
 }

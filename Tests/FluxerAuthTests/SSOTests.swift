@@ -3,6 +3,8 @@ import Foundation
 import Testing
 @testable import FluxerAuth
 import SQLite
+@testable import HTTPServer
+import Synchronization
 
 /// OpenID Connect single sign-on (`/auth/sso/*`) against the built-in dev provider, in process and over real
 /// HTTP between two servers, plus the ID-token checks of OIDC Core §3.1.3.7 one by one.

@@ -16,22 +16,32 @@ final class SSOService: Sendable {
     let client: OIDCClient?
     let mock: MockSSOProvider?
     /// The port the server listens on, once it does (for URLs derived when no public URL is configured).
-    let boundPort = PortHolder()
+    let boundPort = SharedInt()
 
-    final class PortHolder: Sendable {
+    /// An integer shared across threads (the bound port; the exchanges in flight).
+    final class SharedInt: Sendable {
         private let value = Atomic<Int>(0)
         func load() -> Int { value.load(ordering: .relaxed) }
         func store(_ port: Int) { value.store(port, ordering: .relaxed) }
+        func increment() -> Int { value.wrappingAdd(1, ordering: .relaxed).newValue }
+        func decrement() { value.subtract(1, ordering: .relaxed) }
     }
     private let box: SecretBox
 
     static let stateLifetime: Int64 = 10 * 60_000
+    /// Sign-ins talking to the provider at once: half the worker threads, at most 4. Each holds a worker for up
+    /// to the provider's timeouts (10 s per call), so a slow or dead provider may use these few, never every
+    /// worker: the rest of the API keeps answering. Beyond it: 503 with Retry-After.
+    let maxConcurrentExchanges: Int
+    private let exchanges = SharedInt()
     static let maxRedirectLength = 2048
     static let maxPendingStates: Int64 = 10_000
 
     init(accounts: Accounts) {
         self.accounts = accounts
         let config = accounts.context.config
+        let workers = config.workers > 0 ? config.workers : max(8, accounts.context.cpuCount * 4)
+        maxConcurrentExchanges = max(1, min(4, workers / 2))
         var settings = config.sso
         box = SecretBox(key: SecretBox.deriveKey(from: accounts.context.secretKey, context: "fluxer-auth/sso-verifier"))
         var mock: MockSSOProvider?
@@ -223,6 +233,13 @@ final class SSOService: Sendable {
         let usedRedirectURI = row.string("redirect_uri") ?? redirectURI
 
         let identity: OIDCIdentity
+        guard exchanges.increment() <= maxConcurrentExchanges else {
+            exchanges.decrement()
+            var error = APIError(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "The sign-in provider is slow to answer; try again shortly.")
+            error.headers.add("Retry-After", "5")
+            throw error
+        }
+        defer { exchanges.decrement() }
         do throws(APIError) {
             let endpoints = try client.endpoints(now: now)
             let tokens = try client.exchange(code: code, verifier: verifier, redirectURI: usedRedirectURI, endpoints: endpoints)
