@@ -89,14 +89,36 @@ import Synchronization
         #expect(try h.count("audit_events", where: "event = 'login.success' AND detail = 'sso'") == 2)
     }
 
+    /// A verified account is matched by email and keeps its password and sessions.
     @Test func existingAccount_isMatchedByVerifiedEmail() throws {
         let h = try Self.mockHarness()
         defer { h.stop() }
         let alice = try h.register("alice")
+        try h.database.write { db in _ = try db.run("UPDATE users SET verified = 1 WHERE id = ?", alice.userID) }
         let (code, state, _) = try Self.authorize(h, email: alice.email)
         let done = h.post("/auth/sso/complete", ["code": code, "state": state])
         #expect(jsonObject(done.body)["user_id"] as? String == alice.id, "\(done.body)")
         #expect(try h.count("users") == 1)
+        #expect(h.send("GET", "/users/@me", auth: alice.token).status == 200)
+        #expect(h.login(alice).status == 200)
+    }
+
+    /// Pre-account hijacking: someone registered the address first (unverified) with a password, a session and
+    /// a security key. When the provider proves who owns the address, all of that is shut out.
+    @Test func unverifiedSquatter_isShutOutWhenTheOwnerSignsIn() throws {
+        let h = try Self.mockHarness()
+        defer { h.stop() }
+        let squatter = try h.register("victim")
+        try h.registerKey(squatter, SoftAuthenticator())
+        let (code, state, _) = try Self.authorize(h, email: squatter.email)
+        let done = h.post("/auth/sso/complete", ["code": code, "state": state])
+        let owner = jsonObject(done.body)
+        #expect(owner["user_id"] as? String == squatter.id, "\(done.body)")
+        #expect(h.send("GET", "/users/@me", auth: squatter.token).status == 401, "the squatter's session is gone")
+        #expect(h.login(squatter).status == 400, "the squatter's password is gone")
+        #expect(try h.count("webauthn_credentials") == 0, "and the squatter's key")
+        let me = jsonObject(h.send("GET", "/users/@me", auth: owner["token"] as? String).body)
+        #expect(me["verified"] as? Bool == true && me["mfa_enabled"] as? Bool == false)
     }
 
     @Test func refusals_stateCodeAndBodies() throws {

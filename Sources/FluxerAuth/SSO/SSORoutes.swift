@@ -309,12 +309,31 @@ final class SSOService: Sendable {
         }
         let now = accounts.now
         enum Outcome { case session(UInt64, String), refused(APIError) }
-        let outcome = try accounts.write { db, _ -> Outcome in
+        let outcome = try accounts.write { db, invalidations -> Outcome in
             var user: User?
             if let row = try db.queryOne("SELECT user_id FROM sso_identities WHERE provider = ? AND subject = ?", settings.provider, identity.subject),
                let id = row.int("user_id") {
                 user = try UserStore.find(id: UInt64(bitPattern: id), in: db)
-            } else if let email, let existing = try UserStore.find(email: email, in: db) {
+            } else if let email, var existing = try UserStore.find(email: email, in: db) {
+                if !existing.verified && !existing.isBot {
+                    // Pre-account hijacking: someone may have registered this address before its owner, with a
+                    // password (and sessions) of their own. The provider has now proved who owns it, so whatever
+                    // that someone set up is shut out before the owner is signed in.
+                    let id = Int64(bitPattern: existing.id)
+                    // Everything that could sign in or stand as a second factor: password, security keys and
+                    // passkeys, TOTP, SMS and backup codes, the phone; then every session and grant.
+                    try db.run("""
+                        UPDATE users SET password_hash = NULL, totp_secret = NULL, totp_last_counter = NULL, sms_mfa_enabled = 0, phone = NULL
+                        WHERE id = ?
+                        """, id)
+                    try db.run("DELETE FROM webauthn_credentials WHERE user_id = ?", id)
+                    try db.run("DELETE FROM mfa_backup_codes WHERE user_id = ?", id)
+                    _ = try SessionStore.revokeAll(userID: existing.id, in: db)
+                    try OAuthStore.revokeAll(userID: existing.id, reason: "sso_claimed_unverified_account", now: now, in: db)
+                    invalidations.users.append(existing.id)
+                    existing = try UserStore.find(id: existing.id, in: db) ?? existing
+                    accounts.audit.record("sso.claimed_unverified_account", outcome: "success", userID: existing.id, request: request)
+                }
                 user = existing
             } else if let email, settings.autoProvision {
                 let username = AccountValidation.derivedUsername(globalName: identity.name, email: email)
