@@ -110,6 +110,9 @@ import Synchronization
         defer { h.stop() }
         let squatter = try h.register("victim")
         try h.registerKey(squatter, SoftAuthenticator())
+        let app = jsonObject(h.post("/oauth2/applications", ["name": "Squat Bot"], auth: squatter.auth).body)
+        let botToken = try #require((app["bot"] as? [String: Any])?["token"] as? String)
+        #expect(h.send("GET", "/users/@me", auth: "Bot " + botToken).status == 200)
         let (code, state, _) = try Self.authorize(h, email: squatter.email)
         let done = h.post("/auth/sso/complete", ["code": code, "state": state])
         let owner = jsonObject(done.body)
@@ -117,6 +120,8 @@ import Synchronization
         #expect(h.send("GET", "/users/@me", auth: squatter.token).status == 401, "the squatter's session is gone")
         #expect(h.login(squatter).status == 400, "the squatter's password is gone")
         #expect(try h.count("webauthn_credentials") == 0, "and the squatter's key")
+        #expect(h.send("GET", "/users/@me", auth: "Bot " + botToken).status == 401, "and the bot token the squatter saw")
+        #expect(try h.count("applications") == 1, "the application itself stays, now the owner's")
         let me = jsonObject(h.send("GET", "/users/@me", auth: owner["token"] as? String).body)
         #expect(me["verified"] as? Bool == true && me["mfa_enabled"] as? Bool == false)
     }
@@ -146,6 +151,12 @@ import Synchronization
         // Unknown provider name.
         let unknown = h.post("/auth/sso/start", ["provider": "bluesky"])
         #expect(formItems(unknown).first?["code"] as? String == "UNKNOWN_SSO_PROVIDER", "\(unknown.body)")
+        // Sign-ins are started without authentication: one client address may have 20 pending, then 429.
+        let pending = try h.count("sso_states")
+        for _ in pending..<SSOService.maxPendingStatesPerClient { #expect(h.post("/auth/sso/start").status == 200) }
+        let capped = h.post("/auth/sso/start")
+        #expect(capped.status == 429 && capped.header("Retry-After") != nil, "\(capped.body)")
+        #expect(try h.count("sso_states") == SSOService.maxPendingStatesPerClient)
     }
 
     /// The provider's token endpoint (over HTTP) checks everything the code was bound to.
@@ -347,7 +358,9 @@ import Synchronization
         }
         #expect(check(mock.sign(claims())) == nil)
         #expect(try client.verifyIDToken(mock.sign(claims()), nonce: "n-1", endpoints: endpoints, now: clock.now)
-            == OIDCIdentity(subject: "user-1", email: "x@example.com", emailVerified: true, name: nil))
+            == OIDCIdentity(issuer: mock.issuer, subject: "user-1", email: "x@example.com", emailVerified: true, name: nil))
+        // Values a hostile provider could choose to overflow arithmetic are compared, never added to.
+        #expect(check(mock.sign(claims(["exp": Int64.max, "iat": Int64.min]))) == nil)
         let refusals: [(String, String)] = [
             ("wrong nonce", check(mock.sign(claims()), nonce: "n-2") ?? ""),
             ("no nonce", check(mock.sign(claims(["nonce": nil]))) ?? ""),

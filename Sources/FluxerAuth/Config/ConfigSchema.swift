@@ -187,6 +187,9 @@ enum ConfigSchema {
         },
         list("sso.allowed_domains", "email domains that may sign in (empty: any)") { c, items in c.sso.allowedDomains = items.map { $0.lowercased() } },
         bool("sso.auto_provision", "create an account on first sign-in for an email no account has") { c, v in c.sso.autoProvision = v },
+        bool("sso.link_existing_accounts", "sign in an existing account whose email the provider reports verified (trust the provider's email check)") { c, v in
+            c.sso.linkExistingAccounts = v
+        },
     ]
 
     /// Rules that involve more than one key, checked once every layer is applied.

@@ -184,7 +184,8 @@ enum AuthorizeRoutes {
         guard case .success(let authorize) = parsed else { return respond(parsed.failure!, accounts, status: .seeOther) }
         let back = "/oauth2/authorize?" + authorize.parameters.map { "\($0.0)=\(FormURLEncoding.encode($0.1))" }.joined(separator: "&")
         let binding = Base64URL.encode(SecureRandom.bytes(32))
-        let (url, _) = try sso.beginSignIn(redirectTo: back, redirectURI: sso.callbackURI, browserBinding: SHA256.hash(utf8: binding))
+        let (url, _) = try sso.beginSignIn(redirectTo: back, redirectURI: sso.callbackURI, browserBinding: SHA256.hash(utf8: binding),
+                                           clientIP: request.remoteAddress)
         var response = HTTPResponse(status: .seeOther, headers: WebPage.securityHeaders())
         response.headers.add("Location", url)
         response.headers.add("Set-Cookie", web.setCookie(name: web.ssoCookie, value: binding, maxAge: Int(SSOService.stateLifetime / 1000)))

@@ -47,6 +47,8 @@ struct OIDCEndpoints: Sendable, Equatable {
 
 /// What an ID token (and, when it lacks them, userinfo) says about the person.
 struct OIDCIdentity: Sendable, Equatable {
+    /// The issuer that vouches for `subject` (a subject is unique only within its issuer).
+    var issuer: String
     var subject: String
     var email: String?
     var emailVerified: Bool
@@ -63,6 +65,10 @@ final class OIDCClient: Sendable {
     /// The issuer to expect when `settings.issuer` is "mock" (the built-in provider's URL is only known at run time).
     private let mockIssuer: (@Sendable () -> String)?
     private let discovered = Mutex<(endpoints: OIDCEndpoints, at: Int64)?>(nil)
+    /// One discovery fetch at a time, and none for 30 s after a failure: the login page asks for the endpoints
+    /// on every rendering, so a provider that is down must not hold a worker per request.
+    private let discovering = Mutex<(fetching: Bool, failedAt: Int64)>((false, .min))
+    static let discoveryRetryGap: Int64 = 30_000
     private let keys = Mutex<(keys: [(kid: String?, key: COSEKey)], at: Int64)?>(nil)
 
     static let discoveryTTL: Int64 = 3_600_000
@@ -91,7 +97,30 @@ final class OIDCClient: Sendable {
         let configured = OIDCEndpoints(issuer: expectedIssuer, authorization: settings.authorizationURL, token: settings.tokenURL,
                                        jwks: settings.jwksURL, userinfo: settings.userinfoURL.isEmpty ? nil : settings.userinfoURL)
         if !configured.authorization.isEmpty && !configured.token.isEmpty && !configured.jwks.isEmpty { return configured }
-        if let cached = discovered.withLock({ $0 }), now - cached.at < Self.discoveryTTL { return cached.endpoints }
+        let cached = discovered.withLock { $0 }
+        if let cached, now - cached.at < Self.discoveryTTL { return cached.endpoints }
+        let mayFetch = discovering.withLock { state -> Bool in
+            guard !state.fetching, state.failedAt == .min || now - state.failedAt >= Self.discoveryRetryGap else { return false }
+            state.fetching = true
+            return true
+        }
+        guard mayFetch else {
+            // Someone else is fetching, or the last attempt failed moments ago: a stale document beats none.
+            if let cached { return cached.endpoints }
+            throw Self.failure("the provider's discovery document is not available right now")
+        }
+        do throws(APIError) {
+            let endpoints = try discover(configured, now: now)
+            discovering.withLock { $0 = (false, .min) }
+            return endpoints
+        } catch {
+            discovering.withLock { $0 = (false, now) }
+            if let cached { return cached.endpoints }
+            throw error
+        }
+    }
+
+    private func discover(_ configured: OIDCEndpoints, now: Int64) throws(APIError) -> OIDCEndpoints {
         struct Document: Decodable {
             var issuer: String
             var authorization_endpoint: String
@@ -208,11 +237,13 @@ final class OIDCClient: Sendable {
             guard claims.azp == settings.clientID else { throw Self.failure("the ID token was issued to another party") }
         }
         let seconds = now / 1000
-        guard let exp = claims.exp, exp + Self.skewSeconds > seconds else { throw Self.failure("the ID token has expired") }
+        // Compared without adding to the token's values, which a hostile provider could set to Int64.max.
+        guard let exp = claims.exp, exp > seconds - Self.skewSeconds else { throw Self.failure("the ID token has expired") }
         guard let iat = claims.iat, iat <= seconds + Self.skewSeconds else { throw Self.failure("the ID token is not yet valid") }
         guard let tokenNonce = claims.nonce, ConstantTime.equals(tokenNonce, nonce) else { throw Self.failure("the ID token is not for this sign-in") }
         guard let subject = claims.sub, (1...255).contains(subject.utf8.count) else { throw Self.failure("the ID token has no subject") }
-        return OIDCIdentity(subject: subject, email: claims.email, emailVerified: claims.email_verified?.value ?? false, name: claims.name)
+        return OIDCIdentity(issuer: endpoints.issuer, subject: subject, email: claims.email,
+                            emailVerified: claims.email_verified?.value ?? false, name: claims.name)
     }
 
     private func candidates(_ header: Header, endpoints: OIDCEndpoints, now: Int64, refetch: Bool) throws(APIError) -> [COSEKey] {
@@ -221,7 +252,7 @@ final class OIDCClient: Sendable {
         // A kid the cached set lacks means the provider rotated: fetch again at once (ID tokens only come from
         // the provider's own token endpoint, one per sign-in, and sign-ins are rate limited, so nobody can make
         // us fetch in a loop). A known kid whose signature failed is fetched again at most every 30 s.
-        let unknownKid = header.kid.map { kid in !(set?.keys.contains { $0.kid == kid } ?? false) } ?? false
+        let unknownKid = header.kid.map { kid in !(set?.keys.contains { $0.kid == kid || $0.kid == nil } ?? false) } ?? false
         let gap = unknownKid ? Self.jwksUnknownKidGap : Self.jwksRefetchGap
         let mayRefetch = set.map { now - $0.at >= gap } ?? true
         if stale || (refetch && mayRefetch) {
@@ -232,7 +263,8 @@ final class OIDCClient: Sendable {
             return []
         }
         let all = set?.keys ?? []
-        let matching = all.filter { entry in (header.kid == nil || entry.kid == header.kid) && JOSE.algorithm(of: entry.key) == header.alg }
+        // A JWK without a kid may sign any token (some providers publish one unnamed key).
+        let matching = all.filter { entry in (header.kid == nil || entry.kid == nil || entry.kid == header.kid) && JOSE.algorithm(of: entry.key) == header.alg }
         return matching.map(\.key)
     }
 
@@ -290,6 +322,7 @@ final class OIDCClient: Sendable {
             throw Self.failure("the provider's userinfo could not be read (HTTP \(status))")
         }
         guard claims.sub == subject else { throw Self.failure("userinfo is about someone else") }
-        return OIDCIdentity(subject: subject, email: claims.email, emailVerified: claims.email_verified?.value ?? false, name: claims.name)
+        return OIDCIdentity(issuer: endpoints.issuer, subject: subject, email: claims.email,
+                            emailVerified: claims.email_verified?.value ?? false, name: claims.name)
     }
 }

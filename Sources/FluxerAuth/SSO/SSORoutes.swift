@@ -35,7 +35,9 @@ final class SSOService: Sendable {
     let maxConcurrentExchanges: Int
     private let exchanges = SharedInt()
     static let maxRedirectLength = 2048
-    static let maxPendingStates: Int64 = 10_000
+    static let maxPendingStates: Int64 = 100_000
+    /// Sign-ins one client address may have pending (they are started without authentication).
+    static let maxPendingStatesPerClient: Int64 = 20
 
     init(accounts: Accounts) {
         self.accounts = accounts
@@ -130,7 +132,8 @@ final class SSOService: Sendable {
         if let r = body.redirect_to, r.utf8.count > Self.maxRedirectLength {
             throw APIError.invalidField("redirect_to", "redirect_to must be at most 2048 characters.", code: "STRING_LENGTH_INVALID")
         }
-        let (url, state) = try beginSignIn(redirectTo: Self.sanitizedRedirect(body.redirect_to), redirectURI: redirectURI, browserBinding: nil)
+        let (url, state) = try beginSignIn(redirectTo: Self.sanitizedRedirect(body.redirect_to), redirectURI: redirectURI, browserBinding: nil,
+                                           clientIP: request.remoteAddress)
         return .json(.ok, JSONValue.object([
             ("authorization_url", .string(url)), ("session_url", .string(url)), ("state", .string(state)),
             ("redirect_uri", .string(redirectURI)),
@@ -153,25 +156,31 @@ final class SSOService: Sendable {
     /// Stores a new sign-in and returns the provider URL to send the browser to, and its state. `redirectTo` is
     /// where the person lands afterwards (a relative path); `browserBinding` is SHA-256 of a cookie value when
     /// the browser itself will come back (login-CSRF protection), nil when an API client completes it.
-    func beginSignIn(redirectTo: String, redirectURI: String, browserBinding: [UInt8]?) throws -> (url: String, state: String) {
+    func beginSignIn(redirectTo: String, redirectURI: String, browserBinding: [UInt8]?, clientIP: String) throws -> (url: String, state: String) {
         guard let client else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
         let now = accounts.now
         let endpoints = try client.endpoints(now: now)
         let state = SecureRandom.bytes(16).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
         let nonce = Base64URL.encode(SecureRandom.bytes(32))
         let verifier = Base64URL.encode(SecureRandom.bytes(32))
-        let stored = try accounts.write { db, _ -> Bool in
+        enum Stored { case yes, full, clientFull }
+        let stored = try accounts.write { db, _ -> Stored in
             try db.run("DELETE FROM sso_states WHERE expires_at <= ?", now)
+            let mine = try db.queryOne("SELECT count(*) AS n FROM sso_states WHERE client_ip = ?", clientIP)?.int("n") ?? 0
+            guard mine < Self.maxPendingStatesPerClient else { return .clientFull }
             let pending = try db.queryOne("SELECT count(*) AS n FROM sso_states")?.int("n") ?? 0
-            guard pending < Self.maxPendingStates else { return false }
+            guard pending < Self.maxPendingStates else { return .full }
             try db.run("""
-                INSERT INTO sso_states (state_hash, provider, nonce, verifier_sealed, redirect_to, expires_at, redirect_uri, browser_binding)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO sso_states (state_hash, provider, nonce, verifier_sealed, redirect_to, expires_at, redirect_uri, browser_binding, client_ip)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, SHA256.hash(utf8: state), settings.provider, nonce, box.seal(Array(verifier.utf8)), redirectTo, now + Self.stateLifetime,
-                redirectURI, browserBinding)
-            return true
+                redirectURI, browserBinding, clientIP)
+            return .yes
         }
-        guard stored else {
+        if stored == .clientFull {
+            throw APIError.rateLimited(retryAfterMilliseconds: Self.stateLifetime, global: false)
+        }
+        guard stored == .yes else {
             var error = APIError(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "Too many sign-ins in progress; try again shortly.")
             error.headers.add("Retry-After", "5")
             throw error
@@ -214,25 +223,7 @@ final class SSOService: Sendable {
             throw invalidState
         }
         let now = accounts.now
-        // Single use whatever follows (a failed exchange cannot be retried with the same state).
-        guard let row = try accounts.write({ db, _ in
-            try db.queryOne("""
-                DELETE FROM sso_states WHERE state_hash = ?
-                RETURNING provider, nonce, verifier_sealed, redirect_to, expires_at, redirect_uri, browser_binding
-                """, SHA256.hash(utf8: state))
-        }), (row.int("expires_at") ?? 0) > now, row.string("provider") == settings.provider,
-              let nonce = row.string("nonce"), let sealed = row.blob("verifier_sealed"), let verifierBytes = box.open(sealed)
-        else { throw invalidState }
-        switch (row.blob("browser_binding"), browserBinding) {
-        case (nil, nil): break
-        case (let stored?, let presented?) where ConstantTime.equals(stored, presented): break
-        default: throw invalidState
-        }
-        let verifier = String(decoding: verifierBytes, as: UTF8.self)
-        let redirectTo = row.string("redirect_to") ?? ""
-        let usedRedirectURI = row.string("redirect_uri") ?? redirectURI
-
-        let identity: OIDCIdentity
+        // The provider limit first: a sign-in refused for load keeps its state and can be retried.
         guard exchanges.increment() <= maxConcurrentExchanges else {
             exchanges.decrement()
             var error = APIError(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "The sign-in provider is slow to answer; try again shortly.")
@@ -240,6 +231,22 @@ final class SSOService: Sendable {
             throw error
         }
         defer { exchanges.decrement() }
+        // Single use whatever follows (a failed exchange cannot be retried with the same state). Only the
+        // channel that started it can spend it: the browser with its binding cookie, or the API (no binding),
+        // so a leaked state cannot be burnt through the other one.
+        guard let row = try accounts.write({ db, _ in
+            try db.queryOne("""
+                DELETE FROM sso_states WHERE state_hash = ? AND browser_binding IS ?
+                RETURNING provider, nonce, verifier_sealed, redirect_to, expires_at, redirect_uri, browser_binding
+                """, SHA256.hash(utf8: state), browserBinding)
+        }), (row.int("expires_at") ?? 0) > now, row.string("provider") == settings.provider,
+              let nonce = row.string("nonce"), let sealed = row.blob("verifier_sealed"), let verifierBytes = box.open(sealed)
+        else { throw invalidState }
+        let verifier = String(decoding: verifierBytes, as: UTF8.self)
+        let redirectTo = row.string("redirect_to") ?? ""
+        let usedRedirectURI = row.string("redirect_uri") ?? redirectURI
+
+        let identity: OIDCIdentity
         do throws(APIError) {
             let endpoints = try client.endpoints(now: now)
             let tokens = try client.exchange(code: code, verifier: verifier, redirectURI: usedRedirectURI, endpoints: endpoints)
@@ -282,13 +289,25 @@ final class SSOService: Sendable {
         do {
             let (_, token, redirectTo) = try finishSignIn(code: code, state: state, browserBinding: SHA256.hash(utf8: binding), request: request)
             var response = HTTPResponse(status: .seeOther, headers: WebPage.securityHeaders())
-            response.headers.add("Location", Self.sanitizedRedirect(redirectTo).isEmpty ? "/oauth2/authorized" : redirectTo)
+            // The stored page is one this server built (`/oauth2/authorize?…`, possibly longer than an API
+            // redirect_to may be); anything else falls back to the plain signed-in page.
+            let back = redirectTo.hasPrefix("/oauth2/authorize?") || !Self.sanitizedRedirect(redirectTo).isEmpty ? redirectTo : "/"
+            response.headers.add("Location", back)
             response.headers.add("Set-Cookie", web.setCookie(name: web.sessionCookie, value: token, maxAge: 30 * 86_400))
             response.headers.add("Set-Cookie", web.setCookie(name: web.ssoCookie, value: "", maxAge: 0))
             return response
-        } catch let error as APIError {
-            var page = WebPage.error(error.code == "INVALID_FORM_BODY" ? "This sign-in expired or was not started in this browser. Start again."
-                                                                     : error.message, status: .forbidden, title: "Sign-in failed")
+        } catch {
+            let message: String
+            var status = HTTPStatus.forbidden
+            if let error = error as? APIError {
+                message = error.code == "INVALID_FORM_BODY" ? "This sign-in expired or was not started in this browser. Start again." : error.message
+                if error.status.code >= 500 { status = error.status }
+            } else {
+                accounts.context.logger.error("sso callback failed", metadata: ["error_type": "\(String(describing: type(of: error)))"])
+                message = "The sign-in could not be completed. Try again."
+                status = .serviceUnavailable
+            }
+            var page = WebPage.error(message, status: status, title: "Sign-in failed")
             page.headers.add("Set-Cookie", web.setCookie(name: web.ssoCookie, value: "", maxAge: 0))
             return page
         }
@@ -311,10 +330,10 @@ final class SSOService: Sendable {
         enum Outcome { case session(UInt64, String), refused(APIError) }
         let outcome = try accounts.write { db, invalidations -> Outcome in
             var user: User?
-            if let row = try db.queryOne("SELECT user_id FROM sso_identities WHERE provider = ? AND subject = ?", settings.provider, identity.subject),
+            if let row = try db.queryOne("SELECT user_id FROM sso_identities WHERE issuer = ? AND subject = ?", identity.issuer, identity.subject),
                let id = row.int("user_id") {
                 user = try UserStore.find(id: UInt64(bitPattern: id), in: db)
-            } else if let email, var existing = try UserStore.find(email: email, in: db) {
+            } else if let email, settings.linkExistingAccounts, var existing = try UserStore.find(email: email, in: db) {
                 if !existing.verified && !existing.isBot {
                     // Pre-account hijacking: someone may have registered this address before its owner, with a
                     // password (and sessions) of their own. The provider has now proved who owns it, so whatever
@@ -328,6 +347,16 @@ final class SSOService: Sendable {
                         """, id)
                     try db.run("DELETE FROM webauthn_credentials WHERE user_id = ?", id)
                     try db.run("DELETE FROM mfa_backup_codes WHERE user_id = ?", id)
+                    try db.run("DELETE FROM mfa_pending_totp WHERE user_id = ?", id)
+                    try db.run("DELETE FROM mfa_tickets WHERE user_id = ?", id)
+                    try db.run("DELETE FROM email_tokens WHERE user_id = ?", id)
+                    // Applications stay the account's, but the client secrets and bot tokens the registrant saw are
+                    // replaced (the owner can reset them again to see new ones).
+                    for app in try ApplicationStore.list(ownerID: existing.id, in: db) {
+                        _ = try ApplicationStore.resetClientSecret(id: app.id, now: now, in: db)
+                        _ = try ApplicationStore.resetBotToken(id: app.id, keys: accounts.botKeys, now: now, in: db)
+                        invalidations.users.append(app.id)
+                    }
                     _ = try SessionStore.revokeAll(userID: existing.id, in: db)
                     try OAuthStore.revokeAll(userID: existing.id, reason: "sso_claimed_unverified_account", now: now, in: db)
                     invalidations.users.append(existing.id)
@@ -335,7 +364,7 @@ final class SSOService: Sendable {
                     accounts.audit.record("sso.claimed_unverified_account", outcome: "success", userID: existing.id, request: request)
                 }
                 user = existing
-            } else if let email, settings.autoProvision {
+            } else if let email, settings.autoProvision, try UserStore.find(email: email, in: db) == nil {
                 let username = AccountValidation.derivedUsername(globalName: identity.name, email: email)
                 user = try UserStore.insert(.init(id: accounts.context.snowflakes.next(), username: username, globalName: nil, email: email,
                                                   verified: true, passwordHash: nil, createdAt: now), in: db)
@@ -346,9 +375,9 @@ final class SSOService: Sendable {
             guard let user, !user.isBot else { return .refused(Self.required) }
             guard !user.isLocked(at: now) else { return .refused(OIDCClient.failure("the account is locked")) }
             try db.run("""
-                INSERT INTO sso_identities (provider, subject, user_id, email, created_at, last_login_at) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (provider, subject) DO UPDATE SET email = excluded.email, last_login_at = excluded.last_login_at
-                """, settings.provider, identity.subject, Int64(bitPattern: user.id), email, now, now)
+                INSERT INTO sso_identities (issuer, subject, provider, user_id, email, created_at, last_login_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (issuer, subject) DO UPDATE SET email = excluded.email, last_login_at = excluded.last_login_at
+                """, identity.issuer, identity.subject, settings.provider, Int64(bitPattern: user.id), email, now, now)
             if email != nil && !user.verified { try UserStore.markVerified(userID: user.id, in: db) }
             accounts.audit.record("login.success", outcome: "success", userID: user.id, request: request, detail: "sso")
             return .session(user.id, try accounts.createSession(for: user.id, request: request, in: db))

@@ -17,6 +17,9 @@ public struct SSOSettings: Sendable, Equatable {
     public var redirectURI = ""
     public var allowedDomains: [String] = []
     public var autoProvision = true
+    /// Sign in an existing account whose email the provider reports as verified (the real server does). Only for
+    /// a provider that truly verifies emails: one that lets people claim any address would hand out accounts.
+    public var linkExistingAccounts = true
 
     public init() {}
 
