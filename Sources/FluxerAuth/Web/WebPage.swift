@@ -1,6 +1,7 @@
 import HTTPServer
 
-/// Server-rendered pages: plain HTML and one stylesheet, no script. Every page is unframeable and leaks no
+/// Server-rendered pages: plain HTML and one stylesheet; script only where a page names its own file (the
+/// security-key step, `script-src 'self'`, never inline). Every page is unframeable and leaks no
 /// referrer (RFC 9700 §4.16, §4.2.4; AZ-12, AZ-13).
 enum WebPage {
     /// Escapes text for HTML element content and double-quoted attributes.
