@@ -36,9 +36,17 @@ import Testing
         sink.close()
         close(fd)
         let lines = dir.read("log").split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-        #expect(lines.count == threads * perThread)
+        // On a loaded machine the writers may outrun the disk: a full shard then drops whole lines and the next
+        // flush says how many. Whatever the timing, every line is whole, none appears twice, and kept + dropped
+        // is everything written.
         var seen = Set<String>()
+        var kept = 0, reported = 0
         for line in lines {
+            if line.hasPrefix("level=warning msg=\"log lines dropped") {
+                reported += Int(line.split(separator: "=").last ?? "") ?? 0
+                continue
+            }
+            kept += 1
             if line.hasPrefix("thread=") {
                 #expect(line.hasSuffix(String(repeating: "x", count: 100)), "\(line.prefix(60))")
                 seen.insert(String(line.split(separator: " ")[0...1].joined(separator: " ")))
@@ -47,7 +55,9 @@ import Testing
                 seen.insert(String(line.split(separator: " ").first { $0.hasPrefix("request_id=") } ?? ""))
             }
         }
-        #expect(seen.count == threads * perThread, "every line exactly once")
+        #expect(seen.count == kept, "no line twice")
+        #expect(kept + reported == threads * perThread, "kept \(kept) + dropped \(reported)")
+        #expect(kept > threads * perThread / 4, "the writer mostly keeps up with a paced load (kept \(kept))")
     }
 
     /// A burst faster than the writer: the sink stays bounded, drops whole lines only, and says how many.
