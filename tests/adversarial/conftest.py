@@ -124,6 +124,10 @@ def start_server(tmp, extra_env=None, seed=True):
                FLUXER_AUTH_SERVER_BODY_TIMEOUT_MS=str(BODY_TIMEOUT_MS),
                FLUXER_AUTH_SERVER_REQUEST_TIMEOUT_MS=str(REQUEST_TIMEOUT_MS),
                FLUXER_AUTH_RATELIMIT_ENABLED="false",
+               # Single sign-on with the built-in dev provider, so /auth/sso/* and the authorize page's SSO form
+               # are swept too (not enforced: every other route behaves as without it).
+               FLUXER_AUTH_SSO_ENABLED="true",
+               FLUXER_AUTH_SSO_ISSUER="mock",
                FLUXER_AUTH_RATELIMIT_LOGIN_EMAIL="100000/1m",
                FLUXER_AUTH_RATELIMIT_LOGIN_IP="100000/1m",
                FLUXER_AUTH_RATELIMIT_FORGOT_EMAIL="100000/1m",

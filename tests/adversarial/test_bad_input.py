@@ -83,6 +83,10 @@ JSON_ENDPOINTS = [
     ("PATCH", "/users/@me/mfa/webauthn/credentials/AAAA", {"name": ("str", "key"), "password": ("str", WRONG_PASSWORD)}),
     ("DELETE", "/users/@me/mfa/webauthn/credentials/AAAA", {"password": ("str", WRONG_PASSWORD)}),
     ("POST", "/users/@me/sudo/webauthn/authentication-options", {}),
+    ("POST", "/auth/webauthn/authentication-options", {}),
+    ("POST", "/auth/webauthn/authenticate", {"response": ("obj", SAMPLES["obj"]), "challenge": ("str", "c")}),
+    ("POST", "/auth/sso/start", {"provider": ("str", "oidc"), "redirect_to": ("str", "/channels/@me")}),
+    ("POST", "/auth/sso/complete", {"code": ("str", "c"), "state": ("str", "0" * 32)}),
 ]
 
 # OAuth2 endpoints: form bodies, {error, error_description} (RFC 6749 §5.2, RFC 7009 §2.2.1, RFC 7662 §2.3).
@@ -98,6 +102,8 @@ HTML_FORM_ENDPOINTS = [
     ("/oauth2/authorize/login", {"email": "nobody@example.com", "password": WRONG_PASSWORD}),
     ("/oauth2/authorize/decision", {"action": "deny"}),
     ("/oauth2/authorize/mfa", {"ticket": "bogus", "code": "123456", "method": "totp"}),
+    ("/oauth2/authorize/mfa", {"ticket": "bogus", "action": "webauthn", "challenge": "c", "response": "{}"}),
+    ("/oauth2/authorize/sso", {"client_id": "1", "response_type": "code", "scope": "identify"}),
 ]
 
 
