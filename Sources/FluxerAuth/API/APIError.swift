@@ -77,9 +77,14 @@ public struct APIError: HTTPResponseError, Sendable {
     /// 500 with no detail; the cause goes to the log only.
     public static let internalError = APIError(.internalServerError, code: "INTERNAL_SERVER_ERROR", message: "Internal server error.")
 
-    /// 503 `SERVICE_UNAVAILABLE` with `Retry-After`, for a full disk, an I/O error or a held write lock.
-    public static func serviceUnavailable(retryAfterSeconds: Int = 1) -> APIError {
-        APIError(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "Service temporarily unavailable.",
-                 headers: ["Retry-After": String(retryAfterSeconds)])
+    /// 503 `SERVICE_UNAVAILABLE` with `Retry-After`, for a full disk, an I/O error or a held write lock, or a
+    /// bounded resource that is full (pending sign-ins, a slow provider).
+    public static func serviceUnavailable(retryAfterSeconds: Int = 1, message: String = "Service temporarily unavailable.") -> APIError {
+        APIError(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: message, headers: ["Retry-After": String(retryAfterSeconds)])
+    }
+
+    /// The session answer of every sign-in (`{token, user_id}`).
+    static func sessionResponse(userID: UInt64, token: String) -> HTTPResponse {
+        .json(.ok, JSONValue.object([("token", .string(token)), ("user_id", .string(String(userID)))]))
     }
 }

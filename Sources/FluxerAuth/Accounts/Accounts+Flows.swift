@@ -62,7 +62,7 @@ extension Accounts {
             return try createSession(for: user.id, request: request, in: db)
         }
         audit.record("login.success", outcome: "success", userID: user.id, request: request)
-        return .json(.ok, JSONValue.object([("user_id", .string(String(user.id))), ("token", .string(token))]))
+        return APIError.sessionResponse(userID: user.id, token: token)
     }
 
     /// Creates the account (and its first session) in one transaction.
@@ -85,7 +85,7 @@ extension Accounts {
             return (user, try createSession(for: user.id, request: request, in: db))
         }
         if body.email != nil { deliveryNudge() }
-        return .json(.ok, JSONValue.object([("user_id", .string(String(user.id))), ("token", .string(token))]))
+        return APIError.sessionResponse(userID: user.id, token: token)
     }
 
     /// A failed proof (password or second factor) for an existing account: counts towards the lock unless the

@@ -114,11 +114,6 @@ public final class Accounts: Sendable {
         }
     }
 
-    /// The caller from the cache only (event-loop fast path); nil means "ask the database".
-    func cachedPrincipal(_ request: HTTPRequest) -> Principal? {
-        cachedEntry(request).map { Principal(user: $0.user, kind: $0.kind) }
-    }
-
     /// The cache entry for the request's credential, noting a session's use.
     func cachedEntry(_ request: HTTPRequest) -> PrincipalCache.Entry? {
         Credential.parse(request.headers["Authorization"]).flatMap(cachedEntry)

@@ -285,7 +285,7 @@ enum AuthRoutes {
                 }
                 accounts.audit.record("password.reset", outcome: "success", userID: user.id, request: request)
                 if user.hasMFA { return finish(MFATicket.response(ticket: token, user: user)) }
-                finish(.json(.ok, JSONValue.object([("user_id", .string(String(user.id))), ("token", .string(token))])))
+                finish(APIError.sessionResponse(userID: user.id, token: token))
             }
         }
     }

@@ -44,11 +44,6 @@ public final class LogSink: Sendable {
         line.withUTF8 { bytes in append { $0.append(contentsOf: bytes) } }
     }
 
-    /// Appends one line given as UTF-8 bytes (a newline is added).
-    public func write(bytes line: [UInt8]) {
-        append { $0.append(contentsOf: line) }
-    }
-
     /// Appends one line that `build` writes straight into the buffer (a newline is added): no intermediate
     /// array for the hottest caller, the access log.
     public func append(_ build: (inout [UInt8]) -> Void) {

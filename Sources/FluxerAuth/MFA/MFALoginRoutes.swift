@@ -66,7 +66,7 @@ enum MFALoginRoutes {
         switch outcome {
         case .refused(let error): throw error
         case .session(let userID, let token):
-            return .json(.ok, JSONValue.object([("token", .string(token)), ("user_id", .string(String(userID)))]))
+            return APIError.sessionResponse(userID: userID, token: token)
         }
     }
 

@@ -255,7 +255,7 @@ enum WebAuthnRoutes {
         switch outcome {
         case .refused(let error): throw error
         case .session(let userID, let token):
-            return .json(.ok, JSONValue.object([("token", .string(token)), ("user_id", .string(String(userID)))]))
+            return APIError.sessionResponse(userID: userID, token: token)
         }
     }
 
@@ -333,9 +333,7 @@ enum WebAuthnRoutes {
             return challenge
         }
         guard let challenge else {
-            var error = APIError(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "Too many passkey sign-ins in progress; try again shortly.")
-            error.headers.add("Retry-After", "5")
-            throw error
+            throw APIError.serviceUnavailable(retryAfterSeconds: 5, message: "Too many passkey sign-ins in progress; try again shortly.")
         }
         var passkeyPolicy = policy(accounts.context.config)
         passkeyPolicy.requireUserVerification = true
@@ -392,7 +390,7 @@ enum WebAuthnRoutes {
         switch outcome {
         case .refused(let error): throw error
         case .session(let userID, let token):
-            return .json(.ok, JSONValue.object([("token", .string(token)), ("user_id", .string(String(userID)))]))
+            return APIError.sessionResponse(userID: userID, token: token)
         }
     }
 }

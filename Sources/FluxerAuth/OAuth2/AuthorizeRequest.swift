@@ -19,6 +19,11 @@ struct AuthorizeRequest: Sendable {
     /// The parameters as received, for the hidden fields of the forms.
     var parameters: [(String, String)]
 
+    /// The authorize page for this request (where a sign-in on the pages returns to).
+    var pagePath: String {
+        "/oauth2/authorize?" + parameters.map { "\($0.0)=\(FormURLEncoding.encode($0.1))" }.joined(separator: "&")
+    }
+
     /// Why a request cannot proceed: before the client and redirect are trusted, an error page and never a
     /// redirect (AZ-05); after, a redirect carrying `error` and `state` (RFC 6749 §4.1.2.1, AZ-06).
     enum Failure: Error {

@@ -182,7 +182,7 @@ enum AuthorizeRoutes {
         let authorizePairs = pairs.filter { AuthorizeRequest.parameterNames.contains($0.name) }
         let parsed = try accounts.context.database.read { try AuthorizeRequest.parse(authorizePairs, config: accounts.context.config, in: $0) }
         guard case .success(let authorize) = parsed else { return respond(parsed.failure!, accounts, status: .seeOther) }
-        let back = "/oauth2/authorize?" + authorize.parameters.map { "\($0.0)=\(FormURLEncoding.encode($0.1))" }.joined(separator: "&")
+        let back = authorize.pagePath
         let binding = Base64URL.encode(SecureRandom.bytes(32))
         let (url, _) = try sso.beginSignIn(redirectTo: back, redirectURI: sso.callbackURI, browserBinding: SHA256.hash(utf8: binding),
                                            clientIP: request.remoteAddress)
@@ -226,11 +226,7 @@ enum AuthorizeRoutes {
                         return reply(try mfaPage(authorize, user: user, ticket: ticket, csrf: csrf, notice: nil, error: nil, accounts: accounts))
                     }
                     let token = try accounts.write { db, _ in try accounts.createSession(for: user.id, request: request, in: db) }
-                    let query = authorize.parameters.map { "\($0.0)=\(FormURLEncoding.encode($0.1))" }.joined(separator: "&")
-                    var response = HTTPResponse(status: .seeOther, headers: WebPage.securityHeaders())
-                    response.headers.add("Location", "/oauth2/authorize?" + query)
-                    response.headers.add("Set-Cookie", web.setCookie(name: web.sessionCookie, value: token, maxAge: 30 * 86_400))
-                    reply(response)
+                    reply(web.signedIn(token: token, redirectTo: authorize.pagePath))
                 }
             } catch let error as APIError where error.code == "RATE_LIMITED" {
                 var page = loginPage(authorize, web: web, error: "Too many attempts. Try again later.")
@@ -361,11 +357,7 @@ enum AuthorizeRoutes {
             accounts.deliveryNudge()
             return try mfaPage(authorize, user: user, ticket: ticket, csrf: csrf, notice: notice, error: error, accounts: accounts)
         case .session(let token):
-            let query = authorize.parameters.map { "\($0.0)=\(FormURLEncoding.encode($0.1))" }.joined(separator: "&")
-            var response = HTTPResponse(status: .seeOther, headers: WebPage.securityHeaders())
-            response.headers.add("Location", "/oauth2/authorize?" + query)
-            response.headers.add("Set-Cookie", web.setCookie(name: web.sessionCookie, value: token, maxAge: 30 * 86_400))
-            return response
+            return web.signedIn(token: token, redirectTo: authorize.pagePath)
         }
     }
 

@@ -160,7 +160,8 @@ final class SSOService: Sendable {
         guard let client else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
         let now = accounts.now
         let endpoints = try client.endpoints(now: now)
-        let state = SecureRandom.bytes(16).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        let hex = Array("0123456789abcdef")
+        let state = String(SecureRandom.bytes(16).flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 0xF)]] })
         let nonce = Base64URL.encode(SecureRandom.bytes(32))
         let verifier = Base64URL.encode(SecureRandom.bytes(32))
         enum Stored { case yes, full, clientFull }
@@ -181,9 +182,7 @@ final class SSOService: Sendable {
             throw APIError.rateLimited(retryAfterMilliseconds: Self.stateLifetime, global: false)
         }
         guard stored == .yes else {
-            var error = APIError(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "Too many sign-ins in progress; try again shortly.")
-            error.headers.add("Retry-After", "5")
-            throw error
+            throw APIError.serviceUnavailable(retryAfterSeconds: 5, message: "Too many sign-ins in progress; try again shortly.")
         }
         let url = AuthorizeRequest.redirectURL(endpoints.authorization, [
             ("response_type", "code"), ("client_id", settings.clientID), ("redirect_uri", redirectURI), ("scope", settings.scope),
@@ -226,9 +225,7 @@ final class SSOService: Sendable {
         // The provider limit first: a sign-in refused for load keeps its state and can be retried.
         guard exchanges.increment() <= maxConcurrentExchanges else {
             exchanges.decrement()
-            var error = APIError(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "The sign-in provider is slow to answer; try again shortly.")
-            error.headers.add("Retry-After", "5")
-            throw error
+            throw APIError.serviceUnavailable(retryAfterSeconds: 5, message: "The sign-in provider is slow to answer; try again shortly.")
         }
         defer { exchanges.decrement() }
         // Single use whatever follows (a failed exchange cannot be retried with the same state). Only the
@@ -288,12 +285,10 @@ final class SSOService: Sendable {
         }
         do {
             let (_, token, redirectTo) = try finishSignIn(code: code, state: state, browserBinding: SHA256.hash(utf8: binding), request: request)
-            var response = HTTPResponse(status: .seeOther, headers: WebPage.securityHeaders())
             // The stored page is one this server built (`/oauth2/authorize?…`, possibly longer than an API
             // redirect_to may be); anything else falls back to the plain signed-in page.
             let back = redirectTo.hasPrefix("/oauth2/authorize?") || !Self.sanitizedRedirect(redirectTo).isEmpty ? redirectTo : "/"
-            response.headers.add("Location", back)
-            response.headers.add("Set-Cookie", web.setCookie(name: web.sessionCookie, value: token, maxAge: 30 * 86_400))
+            var response = web.signedIn(token: token, redirectTo: back)
             response.headers.add("Set-Cookie", web.setCookie(name: web.ssoCookie, value: "", maxAge: 0))
             return response
         } catch {

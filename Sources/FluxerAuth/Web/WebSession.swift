@@ -37,6 +37,14 @@ struct WebSession {
         return token
     }
 
+    /// 303 to `path` with the session cookie set: how every way of signing in on the pages ends.
+    func signedIn(token: String, redirectTo path: String) -> HTTPResponse {
+        var response = HTTPResponse(status: .seeOther, headers: WebPage.securityHeaders())
+        response.headers.add("Location", path)
+        response.headers.add("Set-Cookie", setCookie(name: sessionCookie, value: token, maxAge: 30 * 86_400))
+        return response
+    }
+
     func setCookie(name: String, value: String, maxAge: Int) -> String {
         var cookie = "\(name)=\(value); Path=/; HttpOnly; SameSite=Lax; Max-Age=\(maxAge)"
         if isSecure { cookie += "; Secure" }
