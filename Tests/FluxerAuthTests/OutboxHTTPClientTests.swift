@@ -48,3 +48,42 @@ import Testing
         }
     }
 }
+
+/// Issue 12, must-fix 1: a hostile upstream (IdP, webhook receiver, anyone on an `http://` path) sends chunk
+/// sizes that `Int(_:radix:)` would have accepted with a sign, or that do not fit; each is refused, none traps.
+@Suite struct HostileChunkSizeTests {
+    private func parse(_ sizeLine: String, then rest: String = "") -> HTTPClientResponseParser.Outcome {
+        HTTPClientResponseParser.parse(Array(("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + sizeLine + "\r\n" + rest).utf8),
+                                       atEOF: false)
+    }
+
+    @Test func negativeChunkSize_refusedNotTrapped() {
+        for line in ["-2", "-7fffffff", "-0", "+5", "-1;ext=1", " -2"] {
+            #expect(parse(line, then: "hello\r\n0\r\n\r\n") == .invalid("bad chunk size"), "accepted \(line)")
+        }
+    }
+
+    @Test func oversizedChunkSize_refused() {
+        // Nine digits: past the digit cap; eight digits: parsed, then past the body cap.
+        #expect(parse("100000000") == .invalid("bad chunk size"))
+        #expect(parse("000000001", then: "x\r\n0\r\n\r\n") == .invalid("bad chunk size"))
+        #expect(parse("ffffffff") == .invalid("body too large"))
+        #expect(parse("10001") == .invalid("body too large"))
+        #expect(parse(String(repeating: "f", count: 40)) == .invalid("bad chunk size"))
+    }
+
+    @Test func nonHexChunkSize_refused() {
+        for line in ["", "g", "0x10", "1 2", "5 x", "１", "5\u{0}", "½"] {
+            #expect(parse(line, then: "hello\r\n0\r\n\r\n") == .invalid("bad chunk size"), "accepted \(line.debugDescription)")
+        }
+    }
+
+    @Test func chunkSizeForms_thatRFC9112Allows_accepted() {
+        #expect(HTTPClientResponseParser.chunkSize(ArraySlice("5".utf8)) == 5)
+        #expect(HTTPClientResponseParser.chunkSize(ArraySlice("Ff".utf8)) == 255)
+        #expect(HTTPClientResponseParser.chunkSize(ArraySlice("00000005".utf8)) == 5)
+        #expect(HTTPClientResponseParser.chunkSize(ArraySlice("5 ;a=b".utf8)) == 5)
+        #expect(HTTPClientResponseParser.chunkSize(ArraySlice("5\t".utf8)) == 5)
+        #expect(HTTPClientResponseParser.chunkSize(ArraySlice("5;".utf8)) == 5)
+    }
+}

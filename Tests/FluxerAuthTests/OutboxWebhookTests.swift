@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SQLite
 import Glibc
 import HTTPServer
 import Synchronization
@@ -184,5 +185,111 @@ final class WebhookReceiver: Sendable {
         let message = try #require(try fx.rows().first)
         #expect(WebhookOutboxDriver(url: "ftp://example.com/", secret: Self.secret).deliver(message)
             == .failed(reason: "webhook_url is not a valid http(s) URL"))
+    }
+}
+
+/// A TCP server on 127.0.0.1 that answers every connection with `response`, whatever the request, then closes.
+final class RawResponder: Sendable {
+    let fd: Int32
+    let port: UInt16
+
+    init(response: String) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        listen(fd, 8)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        self.fd = fd
+        port = UInt16(bigEndian: addr.sin_port)
+        let bytes = Array(response.utf8)
+        let thread = Thread {
+            while true {
+                let client = accept(fd, nil, nil)
+                if client < 0 { return }
+                var buffer = [UInt8](repeating: 0, count: 65_536)
+                _ = read(client, &buffer, buffer.count)
+                _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                close(client)
+            }
+        }
+        thread.start()
+    }
+
+    func stop() {
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+    }
+}
+
+/// Issue 12, must-fix 1: a webhook receiver (or an IdP, or anyone on an `http://` path) that answers with a
+/// negative chunk size used to trap the process in the delivery thread, and again after every restart.
+@Suite struct OutboxHostileUpstreamTests {
+    @Test(arguments: ["-2", "-7fffffff", "+5", "100000000", "zz"])
+    func webhook_hostileChunkSize_failsTheAttempt_processSurvives(size: String) throws {
+        let responder = RawResponder(response: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\(size)\r\nhello\r\n0\r\n\r\n")
+        defer { responder.stop() }
+        let fx = try OutboxFixture()
+        defer { fx.remove() }
+        let outbox = fx.makeOutbox(driver: WebhookOutboxDriver(url: "http://127.0.0.1:\(responder.port)/hook",
+                                                              secret: OutboxWebhookTests.secret))
+        let id = try fx.database.write { db in try outbox.enqueue(.make(), in: db, now: 1) }
+        _ = try outbox.deliverDueMessages()
+        let row = try #require(try fx.row(id))
+        #expect(row.int("attempts") == 1)
+        #expect(row.int("delivered_at") == nil)
+        #expect(row.string("last_error")?.contains("chunk") == true, "\(row.string("last_error") ?? "nil")")
+    }
+
+    /// The attempt is on disk before the driver runs, so a delivery that kills the process still counts.
+    @Test func attempt_countedBeforeDelivery() throws {
+        let fx = try OutboxFixture()
+        defer { fx.remove() }
+        final class Peeking: OutboxDriver {
+            let database: Database
+            let seen = Mutex<[(Int64?, String?)]>([])
+            init(_ database: Database) { self.database = database }
+            func deliver(_ message: StoredOutboxMessage) -> DeliveryResult {
+                let row = try? database.read { db in try db.queryOne("SELECT attempts, last_error FROM outbox WHERE id = ?", message.id) }
+                seen.withLock { $0.append((row?.int("attempts"), row?.string("last_error"))) }
+                return .delivered
+            }
+        }
+        let driver = Peeking(fx.database)
+        let outbox = fx.makeOutbox(driver: driver)
+        let id = try fx.database.write { db in try outbox.enqueue(.make(), in: db, now: 1) }
+        _ = try outbox.deliverDueMessages()
+        let seen = driver.seen.withLock { $0 }
+        #expect(seen.count == 1)
+        #expect(seen.first?.0 == 1, "the attempt was not counted before delivery")
+        #expect(seen.first?.1 == Outbox.interruptedError)
+        let row = try #require(try fx.row(id))
+        #expect(row.int("attempts") == 1 && row.int("delivered_at") != nil && row.string("last_error") == nil)
+    }
+
+    /// What `maxAttempts` deliveries that each killed the process leave behind: the next claim gives the
+    /// message up (redacted) without handing it to the driver again.
+    @Test func interruptedDeliveries_givenUpAfterMaxAttempts_driverNotCalledAgain() throws {
+        let fx = try OutboxFixture()
+        defer { fx.remove() }
+        let clock = FakeClock()
+        let driver = ScriptedDriver([])
+        let outbox = fx.makeOutbox(driver: driver, redacts: true, maxAttempts: 3, clock: clock)
+        let id = try fx.database.write { db in try outbox.enqueue(.make(), in: db, now: clock.now) }
+        try fx.database.write { db in
+            _ = try db.run("UPDATE outbox SET attempts = 3, last_error = ? WHERE id = ?", Outbox.interruptedError, id)
+        }
+        #expect(try outbox.deliverDueMessages() == nil)
+        #expect(driver.calls.withLock { $0 } == 0)
+        let row = try #require(try fx.row(id))
+        #expect(row.int("failed_at") == clock.now)
+        #expect(row.int("attempts") == 3)
+        #expect(row.string("last_error") == Outbox.interruptedError)
+        #expect(row.string("body") == OutboxSettings.redactedBody)
+        clock.advance(10_000_000)
+        _ = try outbox.deliverDueMessages()
+        #expect(driver.calls.withLock { $0 } == 0)
     }
 }

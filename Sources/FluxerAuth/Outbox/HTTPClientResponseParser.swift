@@ -66,9 +66,7 @@ enum HTTPClientResponseParser {
         var i = start
         while true {
             guard let lineEnd = find(crlf, in: bytes, from: i) else { return atEOF ? .invalid("truncated chunk") : .incomplete }
-            let sizeText = String(decoding: bytes[i..<lineEnd], as: UTF8.self)
-                .split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first?.trimmingASCIIWhitespace() ?? ""
-            guard !sizeText.isEmpty, sizeText.count <= 8, let size = Int(sizeText, radix: 16) else { return .invalid("bad chunk size") }
+            guard let size = chunkSize(bytes[i..<lineEnd]) else { return .invalid("bad chunk size") }
             i = lineEnd + 2
             if size == 0 {
                 // Trailer fields, then an empty line.
@@ -86,6 +84,37 @@ enum HTTPClientResponseParser {
             guard bytes[i + size] == 0x0D, bytes[i + size + 1] == 0x0A else { return .invalid("bad chunk end") }
             body.append(contentsOf: bytes[i..<(i + size)])
             i += size + 2
+        }
+    }
+
+    /// The most hex digits in a chunk size: 8 digits (4 GiB) already exceed `maxBytes`, and cannot overflow `Int`.
+    static let maxChunkSizeDigits = 8
+
+    /// `chunk-size [ chunk-ext ]` (RFC 9112 §7.1): 1*HEXDIG, then nothing, whitespace (BWS) or `;` and an
+    /// extension, which is ignored. Digits are read byte by byte: never `Int(_:radix:)`, which accepts a sign
+    /// ("-2", "+5"), so a hostile upstream could make the size negative and trap on a slice.
+    static func chunkSize(_ line: ArraySlice<UInt8>) -> Int? {
+        var size = 0
+        var digits = 0
+        var i = line.startIndex
+        while i < line.endIndex, let value = hexDigit(line[i]) {
+            digits += 1
+            guard digits <= maxChunkSizeDigits else { return nil }
+            size = size << 4 | value
+            i += 1
+        }
+        guard digits > 0 else { return nil }
+        while i < line.endIndex, line[i] == 0x20 || line[i] == 0x09 { i += 1 }
+        guard i == line.endIndex || line[i] == UInt8(ascii: ";") else { return nil }
+        return size
+    }
+
+    private static func hexDigit(_ byte: UInt8) -> Int? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): Int(byte - UInt8(ascii: "A") + 10)
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): Int(byte - UInt8(ascii: "a") + 10)
+        default: nil
         }
     }
 

@@ -187,9 +187,9 @@ public final class Outbox: Sendable {
             if isStopping { return nil }
             // Several nodes may share the database: claim the message first (a lease pushes its next attempt
             // past every other outbox thread's view), so only one of them delivers it.
-            guard try claim(message.id, now: clock()) else { continue }
+            guard let attempts = try claim(message.id, now: clock()) else { continue }
             let result = driver.deliver(message)
-            try record(result, for: message)
+            try record(result, for: message, attempts: attempts)
         }
         if due.count == settings.batchSize { return 0 }
         let next = try database.read { db in
@@ -198,19 +198,37 @@ public final class Outbox: Sendable {
         return next.map { max(0, $0 - clock()) }
     }
 
-    /// Takes the lease on a due message; false when another node took it (or delivered it) first.
-    private func claim(_ id: Int64, now: Int64) throws -> Bool {
-        try database.write { db in
-            try db.run("""
-                UPDATE outbox SET next_attempt_at = ?
+    /// The `last_error` of a message whose delivery began and never reported back (the process died in it).
+    static let interruptedError = "delivery interrupted"
+
+    /// Takes the lease on a due message and counts the attempt in the same write, before the driver runs: a
+    /// message whose delivery kills the process (a hostile upstream) is then retried at most `maxAttempts` times
+    /// over restarts and given up, instead of crashing every restart. Returns the attempt's number, or nil when
+    /// another node took the message first or its attempts are used up (it is then marked failed).
+    private func claim(_ id: Int64, now: Int64) throws -> Int? {
+        let attempts: Int? = try database.write { db in
+            guard let row = try db.queryOne("""
+                UPDATE outbox SET next_attempt_at = ?, attempts = attempts + 1, last_error = ?
                 WHERE id = ? AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
-                """, now + settings.leaseMilliseconds, id, now)
-        } == 1
+                RETURNING attempts
+                """, now + settings.leaseMilliseconds, Self.interruptedError, id, now),
+                let attempts = row.int("attempts").map(Int.init) else { return nil }
+            guard attempts <= settings.maxAttempts else {
+                try db.run("UPDATE outbox SET failed_at = ?, attempts = ?, body = CASE WHEN ? THEN ? ELSE body END WHERE id = ?",
+                           now, attempts - 1, settings.redactsBody, OutboxSettings.redactedBody, id)
+                return 0
+            }
+            return attempts
+        }
+        if attempts == 0 {
+            logger.error("outbox message given up", metadata: ["outbox_id": "\(id)", "error": "\(Self.interruptedError)"])
+            return nil
+        }
+        return attempts
     }
 
-    private func record(_ result: DeliveryResult, for message: StoredOutboxMessage) throws {
+    private func record(_ result: DeliveryResult, for message: StoredOutboxMessage, attempts: Int) throws {
         let now = clock()
-        let attempts = message.attempts + 1
         switch result {
         case .delivered:
             try database.write { db in
