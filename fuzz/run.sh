@@ -57,6 +57,7 @@ case $target in
   json)
     sources=("${http[@]}"
              "$(strip_import HTTPServer Sources/FluxerAuth/API/JSONBody.swift)"
+             Sources/FluxerAuth/API/StrictJSON.swift
              "$(strip_import HTTPServer Sources/FluxerAuth/API/APIError.swift)"
              "$(strip_import HTTPServer Sources/FluxerAuth/API/JSONValue.swift)"
              Sources/FluxerAuth/OAuth2/OAuthScope.swift)

@@ -461,3 +461,81 @@ def test_GE03_deep_nesting_all_endpoints_in_parallel(server, ctx):
     bad = [r for r in results if r[1] >= 500 or r[2]]
     assert not bad, bad
     assert server.alive(), server.log_tail()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Issue 12: JSON is RFC 8259, strictly.
+
+def strict_json_violations(fields):
+    """(name, body) pairs that Foundation's decoder would accept (or half-accept) and RFC 8259 refuses."""
+    base = {k: v for k, (_, v) in fields.items()}
+    text = json.dumps(base)
+    first = next(iter(base))
+    first_json = json.dumps(base[first])
+    return [
+        ("trailing-comma", (text[:-1] + ",}").encode()),
+        ("trailing-comma-in-array", text.replace("]", ",]", 1).encode() if "[" in text else (text[:-1] + ",}").encode()),
+        ("line-comment", (text[:-1] + " // note\n}").encode()),
+        ("block-comment", ("{/* c */" + text[1:]).encode()),
+        ("single-quotes", text.replace('"', "'").encode()),
+        ("nan", (text[:-1] + ', "zzz": NaN}').encode()),
+        ("infinity", (text[:-1] + ', "zzz": -Infinity}').encode()),
+        ("leading-zero", (text[:-1] + ', "zzz": 01}').encode()),
+        ("duplicate-same-value", ("{" + f'"{first}": {first_json}, ' + text[1:]).encode()),
+        ("duplicate-escaped-name", ("{" + '"' + "".join(f"\\u{ord(c):04x}" for c in first) + f'": {first_json}, ' + text[1:]).encode()),
+    ]
+
+
+def _snapshot(database):
+    """Every row that matters, as text: what a refused request must leave unchanged."""
+    import sqlite3
+    con = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)
+    try:
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        out = {}
+        for t in tables:
+            if t in ("audit_log", "rate_limits", "schema_migrations"):
+                continue
+            cols = [r[1] for r in con.execute(f"PRAGMA table_info({t})") if r[1] not in ("last_used_at",)]
+            out[t] = sorted(repr(r) for r in con.execute(f"SELECT {', '.join(cols)} FROM {t}"))
+        return out
+    finally:
+        con.close()
+
+
+STRICT_JSON_ENDPOINTS = [(m, p, f) for m, p, f in JSON_ENDPOINTS if f]
+
+
+@pytest.mark.parametrize("method,path,fields", STRICT_JSON_ENDPOINTS, ids=[f"{m} {p}" for m, p, _ in STRICT_JSON_ENDPOINTS])
+def test_strictJSON_trailingCommas_comments_quotes_NaN_duplicateKeys_refused_nothingWritten(server, ctx, method, path, fields):
+    """Issue 12: `{"email":"a@b.c",}` used to register a user. Every JSON endpoint refuses every non-RFC 8259 body
+    with 400 INVALID_FORM_BODY (code INVALID_JSON at `root`), and no row changes."""
+    url = server.url(path.replace("{app}", ctx["app_id"]))
+    fields = {k: (kind, ctx["client_id"] if v == "{client}" else v) for k, (kind, v) in fields.items()}
+    headers = {"Authorization": ctx["token"], "Content-Type": "application/json"}
+
+    def answer(s, body):
+        resp = s.request(method, url, data=body, headers=headers, timeout=30, allow_redirects=False)
+        try:
+            doc = resp.json()
+        except ValueError:
+            doc = {}
+        return resp, doc
+
+    before = _snapshot(server.database)
+    others = []
+    with requests.Session() as s:
+        for name, body in strict_json_violations(fields):
+            resp, doc = answer(s, body)
+            if resp.status_code != 400 or doc.get("code") != "INVALID_FORM_BODY" \
+                    or [e.get("code") for e in doc.get("errors", [])] != ["INVALID_JSON"]:
+                others.append((name, resp.status_code, doc.get("code"), resp.text[:160]))
+        assert _snapshot(server.database) == before, "a refused body changed the database"
+        # A refusal that comes before the body is read (the account's state) is the one the well-formed body
+        # gets too; anything else accepted a non-RFC 8259 body.
+        if others:
+            good, good_doc = answer(s, json.dumps({k: v for k, (_, v) in fields.items()}).encode())
+            failures = [f"{name}: {status} {text!r}" for name, status, code, text in others
+                        if good.status_code < 400 or (status, code) != (good.status_code, good_doc.get("code"))]
+            assert not failures, f"{method} {path}:\n" + "\n".join(failures)
+    assert server.alive(), server.log_tail()

@@ -2,7 +2,8 @@ import FoundationEssentials
 import HTTPServer
 
 /// Decodes request bodies into `Decodable` types, turning every failure into a 400 `INVALID_FORM_BODY`
-/// (never a 500, never a crash): not JSON, wrong top-level type, missing or mistyped fields.
+/// (never a 500, never a crash): not strict RFC 8259 JSON (`StrictJSON`), wrong top-level type, missing or
+/// mistyped fields.
 public enum JSONBody {
     /// Decodes the request's body as `T`.
     public static func decode<T: Decodable>(_ type: T.Type, from request: HTTPRequest) throws(APIError) -> T {
@@ -11,6 +12,10 @@ public enum JSONBody {
         }
         guard !request.body.isEmpty else {
             throw APIError.invalidField("root", "A JSON body is required.", code: "BASE_TYPE_REQUIRED")
+        }
+        // RFC 8259 exactly, before Foundation's lenient decoder sees the bytes.
+        if let violation = StrictJSON.violation(in: request.body) {
+            throw APIError.invalidField("root", "The body is not valid JSON: \(violation.reason) at byte \(violation.offset).", code: "INVALID_JSON")
         }
         do {
             return try JSONDecoder().decode(T.self, from: Data(request.body))
