@@ -30,6 +30,8 @@ final class Connection {
     var writeBlockedSince: UInt64?
     var requestsServed = 0
     var peerClosed = false
+    /// The key this connection is counted under in the per-client cap, nil when it is not counted.
+    var clientKey: String?
 
     init(id: UInt64, fd: Int32, peer: String, limits: HTTPLimits, now: UInt64) {
         self.id = id

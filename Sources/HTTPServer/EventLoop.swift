@@ -174,10 +174,20 @@ final class EventLoop: @unchecked Sendable {
                 refuse(fd)
                 continue
             }
+            var clientKey: String?
+            if limits.maxConnectionsPerClient > 0 && !server.configuration.uncappedClientAddresses.contains(address) {
+                let key = ClientKey.of(address)
+                guard server.connectionsByClient.open(key, cap: limits.maxConnectionsPerClient) else {
+                    refuse(fd)
+                    continue
+                }
+                clientKey = key
+            }
             _ = fx_set_nodelay(fd)
             let id = nextConnectionID
             nextConnectionID += 1
             let connection = Connection(id: id, fd: fd, peer: address, limits: limits, now: now)
+            connection.clientKey = clientKey
             connections[id] = connection
             connection.interest = UInt32(FX_EV_IN)
             if fx_epoll_add(epfd, fd, connection.interest, id) != 0 { close(connection) }
@@ -429,6 +439,7 @@ final class EventLoop: @unchecked Sendable {
         _ = fx_epoll_del(epfd, connection.fd)
         _ = fx_close(connection.fd)
         server.connectionCount.subtract(1, ordering: .relaxed)
+        if let key = connection.clientKey { server.connectionsByClient.close(key) }
     }
 
     // MARK: - Timeouts

@@ -28,6 +28,10 @@ public struct HTTPLimits: Sendable, Equatable {
     public var writeTimeoutMilliseconds: Int = 30_000
     /// Concurrent connections; beyond this new ones get 503 and are closed.
     public var maxConnections: Int = 10_000
+    /// Concurrent connections from one client (`ClientKey.of`: an IPv4 address, an IPv6 /64); beyond this
+    /// its new ones get 503 and are closed (checklist H31). 0 = no per-client cap. Addresses in
+    /// `HTTPServerConfiguration.uncappedClientAddresses` (proxies carrying many clients) are exempt.
+    public var maxConnectionsPerClient: Int = 256
     /// Requests served on one connection before it is closed with `Connection: close`.
     public var maxRequestsPerConnection: Int = 10_000
     /// Handler jobs waiting for a worker; beyond this requests get 503.

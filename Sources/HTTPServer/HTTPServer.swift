@@ -51,6 +51,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var shutdownGraceMilliseconds: Int = 10_000
     /// Listen backlog.
     public var backlog: Int32 = 1024
+    /// Peer addresses exempt from `limits.maxConnectionsPerClient`: reverse proxies and load balancers, whose
+    /// one address carries many clients.
+    public var uncappedClientAddresses: Set<String> = []
 
     /// The defaults.
     public init() {}
@@ -80,6 +83,7 @@ public final class HTTPServer: Sendable {
     let onRequest: (@Sendable (RequestLogRecord) -> Void)?
     let workers: WorkerPool
     let connectionCount = Atomic<Int>(0)
+    let connectionsByClient = ConnectionsByClient()
     let stopping = Atomic<Bool>(false)
     private let state = Mutex<RunState>(RunState())
 

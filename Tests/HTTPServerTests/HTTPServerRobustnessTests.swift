@@ -247,6 +247,69 @@ extension ServerTests {
             }
         }
 
+        /// H31 per client (issue 12): with maxConnectionsPerClient = 3, a fourth connection from 127.0.0.1 gets
+        /// 503 and close while 127.0.0.2 is still served; a closed connection frees its client's slot.
+        @Test func perClientConnectionCap_fourthFromOneAddressGets503_otherAddressServed() throws {
+            var limits = HTTPLimits()
+            limits.maxConnectionsPerClient = 3
+            try withServer(limits: limits) { server, port in
+                var open: [RawClient] = []
+                for _ in 0..<3 {
+                    let c = try RawClient(port: port, source: "127.0.0.1")
+                    try c.send("GET /hello HTTP/1.1\r\nHost: a\r\n\r\n")
+                    #expect(try c.readResponse().status == 200)
+                    open.append(c)
+                }
+                let extra = try RawClient(port: port, source: "127.0.0.1")
+                let r = try extra.readResponse()
+                #expect(r.status == 503)
+                #expect(r.header("Connection") == "close")
+                #expect(r.header("Retry-After") == "1")
+                #expect(extra.isClosedByPeer())
+
+                let other = try RawClient(port: port, source: "127.0.0.2")
+                try other.send("GET /hello HTTP/1.1\r\nHost: a\r\n\r\n")
+                #expect(try other.readResponse().status == 200)
+
+                open.removeFirst()  // closes one
+                var served = false
+                for _ in 0..<20 where !served {
+                    usleep(50_000)
+                    if let c = try? RawClient(port: port, source: "127.0.0.1"),
+                       (try? c.send("GET /hello HTTP/1.1\r\nHost: a\r\n\r\n")) != nil,
+                       let r = try? c.readResponse(), r.status == 200 {
+                        served = true
+                    }
+                }
+                #expect(served)
+                open.removeAll()
+            }
+        }
+
+        /// Proxies carry many clients: an exempt address is held only to the global cap.
+        @Test func perClientConnectionCap_exemptAddress_notCapped() throws {
+            var limits = HTTPLimits()
+            limits.maxConnectionsPerClient = 2
+            try withServer(limits: limits, uncapped: ["127.0.0.1"]) { _, port in
+                let open = try (0..<5).map { _ in try RawClient(port: port, source: "127.0.0.1") }
+                for c in open {
+                    try c.send("GET /hello HTTP/1.1\r\nHost: a\r\n\r\n")
+                    #expect(try c.readResponse().status == 200)
+                }
+            }
+        }
+
+        @Test func clientKey_ipv4Whole_ipv6By64_mappedAsIPv4() {
+            #expect(ClientKey.of("203.0.113.7") == "203.0.113.7")
+            #expect(ClientKey.of("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64")
+            #expect(ClientKey.of("2001:db8:1:2:ffff::1") == ClientKey.of("2001:0db8:0001:0002::9"))
+            #expect(ClientKey.of("2001:db8:1:3::1") != ClientKey.of("2001:db8:1:2::1"))
+            #expect(ClientKey.of("::ffff:198.51.100.4") == "198.51.100.4")
+            #expect(ClientKey.of("::1") == "0:0:0:0::/64")
+            #expect(ClientKey.of("not an address") == "not an address")
+            #expect(ClientKey.of("1:2:3") == "1:2:3")
+        }
+
         /// H28: partial heads held open on 50 connections do not delay a normal client; each gets 408 and is closed.
         @Test func slowloris_normalClientServedDuringAttack() throws {
             let limits = shortTimeouts(head: 1_000)

@@ -47,8 +47,9 @@ final class RawClient {
     let fd: Int32
     private var buffer: [UInt8] = []
 
-    /// Connects to host:port (IPv4 or IPv6 literal).
-    init(host: String = "127.0.0.1", port: Int, timeoutMilliseconds: Int = 5_000) throws {
+    /// Connects to host:port (IPv4 or IPv6 literal), from the IPv4 address `source` when given (any of
+    /// 127.0.0.0/8 works on Linux loopback, so a test can be several clients).
+    init(host: String = "127.0.0.1", port: Int, timeoutMilliseconds: Int = 5_000, source: String? = nil) throws {
         let isV6 = host.contains(":")
         let fd = socket(isV6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ClientError.socket("socket", errno) }
@@ -58,6 +59,19 @@ final class RawClient {
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            inet_pton(AF_INET, source, &local.sin_addr)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if bound != 0 {
+                let e = errno
+                Glibc.close(fd)
+                throw ClientError.socket("bind", e)
+            }
+        }
         let rc: Int32
         if isV6 {
             var addr = sockaddr_in6()

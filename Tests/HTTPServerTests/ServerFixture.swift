@@ -62,18 +62,19 @@ func shortTimeouts(head: Int = 500, body: Int = 500) -> HTTPLimits {
 /// Starts a server on an ephemeral port, runs `body` with it and its port, then shuts it down.
 func withServer(
     host: String = "127.0.0.1", limits: HTTPLimits = HTTPLimits(), workers: Int = 4, loops: Int = 2,
-    router: Router = makeTestRouter(), _ body: (HTTPServer, Int) throws -> Void
+    router: Router = makeTestRouter(), uncapped: Set<String> = [], _ body: (HTTPServer, Int) throws -> Void
 ) throws {
-    let server = try startServer(host: host, limits: limits, workers: workers, loops: loops, router: router)
+    let server = try startServer(host: host, limits: limits, workers: workers, loops: loops, router: router, uncapped: uncapped)
     defer { server.shutdown() }
     try body(server, server.boundPorts[0])
 }
 
 func startServer(
     host: String = "127.0.0.1", limits: HTTPLimits = HTTPLimits(), workers: Int = 4, loops: Int = 2,
-    router: Router = makeTestRouter()
+    router: Router = makeTestRouter(), uncapped: Set<String> = []
 ) throws -> HTTPServer {
     var configuration = HTTPServerConfiguration()
+    configuration.uncappedClientAddresses = uncapped
     configuration.listenAddresses = [ListenAddress(host: host, port: 0)]
     configuration.limits = limits
     configuration.workerCount = workers

@@ -217,8 +217,9 @@ class Closed(Exception):
 class RawClient:
     """One TCP connection to the server; exact bytes out, parsed responses in."""
 
-    def __init__(self, port, host=HOST, timeout=5.0):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, port, host=HOST, timeout=5.0, source=None):
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
         self.eof = None  # None, "FIN" or "RST"

@@ -198,7 +198,9 @@ def flood_server():
     """A server that keeps idle sockets (head timeout 60 s) with a cap of 5,100 connections."""
     with tempfile.TemporaryDirectory(prefix="fluxer-adversarial-flood-") as tmp:
         srv = start_server(tmp, {"FLUXER_AUTH_SERVER_HEAD_TIMEOUT_MS": "60000",
-                                 "FLUXER_AUTH_SERVER_MAX_CONNECTIONS": "5100"}, seed=False)
+                                 "FLUXER_AUTH_SERVER_MAX_CONNECTIONS": "5100",
+                                 # One address floods here: the global cap is under test, not the per-IP one.
+                                 "FLUXER_AUTH_SERVER_MAX_CONNECTIONS_PER_IP": "0"}, seed=False)
         try:
             yield srv
         finally:
@@ -281,6 +283,59 @@ def test_H31_5000_idle_connections_then_cap_503(flood_server):
     while (srv.open_fds() or 0) > 200 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert (srv.open_fds() or 0) <= 200, f"server still holds {srv.open_fds()} descriptors"
+
+
+def _connect_from(port, source):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((source, 0))
+    s.settimeout(5)
+    s.connect((HOST, port))
+    s.setblocking(False)
+    return s
+
+
+def test_H31_per_ip_cap_one_address_cannot_take_every_slot():
+    """H31 per IP (issue 12): with server.max_connections_per_ip = 40, one address holding 40 idle sockets gets
+    503 + close on its 41st, while another address (127.0.0.2) is served at once; closing the flood frees it."""
+    with tempfile.TemporaryDirectory(prefix="fluxer-adversarial-perip-") as tmp:
+        srv = start_server(tmp, {"FLUXER_AUTH_SERVER_HEAD_TIMEOUT_MS": "60000",
+                                 "FLUXER_AUTH_SERVER_MAX_CONNECTIONS_PER_IP": "40"}, seed=False)
+        socks = []
+        try:
+            socks = [_connect_from(srv.port, "127.0.0.1") for _ in range(40)]
+            time.sleep(0.5)
+            extra = _connect_from(srv.port, "127.0.0.1")
+            time.sleep(0.5)
+            state = _closed_state(extra)
+            extra.close()
+            assert state is not None and state[1].startswith(b"HTTP/1.1 503 "), state
+            assert b"Retry-After:" in state[1] and b"Connection: close" in state[1], state[1][:400]
+            with RawClient(srv.port, timeout=3, source="127.0.0.2") as c:
+                c.send(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                assert c.read_response(3).status == 200
+            readable, _, _ = select.select(socks, [], [], 0)
+            assert not readable, "idle connections under the cap were dropped"
+            for s in socks:
+                s.close()
+            socks = []
+            deadline = time.monotonic() + 5
+            while not _served_from(srv.port, "127.0.0.1"):
+                assert time.monotonic() < deadline, "127.0.0.1 not served after its connections closed"
+                time.sleep(0.1)
+            assert srv.alive()
+        finally:
+            for s in socks:
+                s.close()
+            stop_server(srv)
+
+
+def _served_from(port, source):
+    try:
+        with RawClient(port, timeout=2, source=source) as c:
+            c.send(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            return c.read_response(2).status == 200
+    except (OSError, Closed, TimeoutError):
+        return False
 
 
 # ---------------------------------------------------------------------------------------------------------------

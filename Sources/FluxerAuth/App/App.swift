@@ -67,6 +67,7 @@ public final class App: Sendable {
         if config.eventLoops > 0 { http.eventLoopCount = config.eventLoops }
         if config.workers > 0 { http.workerCount = config.workers }
         http.limits = config.http
+        http.uncappedClientAddresses = config.trustedProxies
         http.shutdownGraceMilliseconds = config.shutdownGraceMilliseconds
         let accessLog = config.accessLog
         let errorLogger = logger

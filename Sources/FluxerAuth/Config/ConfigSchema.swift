@@ -38,6 +38,9 @@ enum ConfigSchema {
         integer("server.event_loops", "event loop threads; 0 = one per core", 0...256) { c, v in c.eventLoops = v },
         integer("server.workers", "handler threads; 0 = 4 per core (at least 8)", 0...1024) { c, v in c.workers = v },
         integer("server.max_connections", "concurrent connections before new ones get 503", 1...1_000_000) { c, v in c.http.maxConnections = v },
+        integer("server.max_connections_per_ip", "concurrent connections from one IPv4 address or IPv6 /64 before its new ones get 503; 0 = no cap; trusted_proxies are exempt", 0...1_000_000) { c, v in
+            c.http.maxConnectionsPerClient = v
+        },
         integer("server.max_body_bytes", "largest request body (413 beyond)", 0...(64 << 20)) { c, v in c.http.maxBodyBytes = v },
         integer("server.max_request_line_bytes", "longest request-line (414 beyond)", 256...(64 << 10)) { c, v in c.http.maxRequestLineBytes = v },
         integer("server.max_header_bytes", "largest header section (431 beyond)", 1024...(256 << 10)) { c, v in c.http.maxHeaderBytes = v },
