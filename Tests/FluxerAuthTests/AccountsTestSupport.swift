@@ -162,7 +162,8 @@ final class AccountsHarness {
     /// Bodies of queued emails of `kind` to `recipient`, oldest first.
     func emails(kind: String, to recipient: String) throws -> [String] {
         try database.read { db in
-            try db.query("SELECT body FROM outbox WHERE kind = ? AND recipient = ? ORDER BY id", kind, recipient).compactMap { $0.string("body") }
+            try db.query("SELECT body FROM outbox WHERE kind = ? AND recipient = ? ORDER BY id", kind, recipient)
+                .compactMap { $0.string("body").flatMap(running.app.context.outbox.seal.open) }
         }
     }
 

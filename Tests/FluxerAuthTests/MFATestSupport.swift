@@ -157,7 +157,8 @@ final class MFAHarness {
     func smsCodes(to phone: String) throws -> [String] {
         try database.read { db in
             try db.query("SELECT body FROM outbox WHERE channel = 'sms' AND recipient = ? ORDER BY id", phone).compactMap { row in
-                guard let body = row.string("body"), let range = body.range(of: "code is ") else { return nil }
+                guard let body = row.string("body").flatMap(running.app.context.outbox.seal.open),
+                      let range = body.range(of: "code is ") else { return nil }
                 return String(body[range.upperBound...].prefix(6))
             }
         }

@@ -72,10 +72,13 @@ struct OutboxFixture {
         var now: @Sendable () -> Int64 = Clock.wallMilliseconds
         if let clock { now = { clock.now } }
         return Outbox(database: database, snowflakes: SnowflakeGenerator(workerID: 1), driver: driver, settings: settings,
-                      logger: logger ?? Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, clock: now, random: { $0.lowerBound })
+                      seal: Self.seal, logger: logger ?? Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, clock: now, random: { $0.lowerBound })
     }
 
-    func rows() throws -> [StoredOutboxMessage] { try OutboxReader.recent(database, limit: 100) }
+    /// The seal every fixture outbox uses.
+    static let seal = OutboxSeal(secret: [UInt8](repeating: 9, count: 32))
+
+    func rows() throws -> [StoredOutboxMessage] { try OutboxReader.recent(database, limit: 100, seal: Self.seal) }
 
     func row(_ id: Int64) throws -> Row? {
         try database.read { db in try db.queryOne("SELECT * FROM outbox WHERE id = ?", id) }

@@ -1,4 +1,6 @@
+import Crypto
 import Glibc
+import Logging
 import SQLite
 import Synchronization
 import Testing
@@ -30,7 +32,8 @@ import Testing
         _ = try outbox.deliverDueMessages()
         let row = try #require(try fx.row(id))
         #expect(row.int("delivered_at") != nil)
-        #expect(row.string("body") == OutboxMessage.make().body)
+        #expect(row.string("body").flatMap(OutboxFixture.seal.open) == OutboxMessage.make().body)
+        #expect(try fx.rows().first?.body == OutboxMessage.make().body)
     }
 
     @Test func enqueue_rollsBackWithCallersTransaction() throws {
@@ -252,5 +255,95 @@ import Testing
         _ = try outbox.deliverDueMessages()
         #expect(driver.ids.withLock { $0 } == [id])
         #expect(try fx.row(id)?.int("attempts") == 1)
+    }
+}
+
+/// Issue 12: reset and verification links and SMS codes are sealed at rest with the server key until delivered.
+@Suite struct OutboxSealTests {
+    /// A driver that keeps what it was handed.
+    final class Keeping: OutboxDriver {
+        let bodies = Mutex<[String]>([])
+        func deliver(_ message: StoredOutboxMessage) -> DeliveryResult {
+            bodies.withLock { $0.append(message.body) }
+            return .delivered
+        }
+    }
+
+    @Test func outboxBodies_sealedAtRest_openedForTheDriverAndTheDevView() throws {
+        let fx = try OutboxFixture()
+        defer { fx.remove() }
+        let driver = Keeping()
+        let outbox = fx.makeOutbox(driver: driver, redacts: false)
+        let id = try fx.database.write { db in try outbox.enqueue(.make(), in: db, now: 1_000) }
+        let stored = try #require(try fx.row(id)?.string("body"))
+        #expect(stored.hasPrefix("sealed:v1:"))
+        #expect(!stored.contains("tok_ABC-123") && !stored.contains("482913"), "the secret sits in plain text")
+        #expect(try fx.rows().first?.body == OutboxMessage.make().body)
+        #expect(try fx.rows().first?.json.serialized.contains("482913") == true)
+        _ = try outbox.deliverDueMessages()
+        #expect(driver.bodies.withLock { $0 } == [OutboxMessage.make().body])
+        // Each seal has its own nonce: the same body twice is stored two ways.
+        let again = try fx.database.write { db in try outbox.enqueue(.make(), in: db, now: 1_000) }
+        #expect(try fx.row(again)?.string("body") != stored)
+    }
+
+    @Test func sealedBody_underAnotherKey_givenUp_neverDeliveredGarbled() throws {
+        let fx = try OutboxFixture()
+        defer { fx.remove() }
+        let id = try fx.database.write { db in try fx.makeOutbox(driver: NoneOutboxDriver()).enqueue(.make(), in: db, now: 1) }
+        let driver = Keeping()
+        let other = Outbox(database: fx.database, snowflakes: SnowflakeGenerator(workerID: 2), driver: driver,
+                           settings: OutboxSettings(), seal: OutboxSeal(secret: [UInt8](repeating: 1, count: 32)),
+                           logger: .init(label: "test") { _ in SwiftLogNoOpLogHandler() }, clock: { 10 })
+        #expect(try other.recent(limit: 1).first?.body == OutboxSeal.unreadable)
+        _ = try other.deliverDueMessages()
+        #expect(driver.bodies.withLock { $0 }.isEmpty)
+        let row = try #require(try fx.row(id))
+        #expect(row.int("failed_at") != nil)
+        #expect(row.string("last_error") == "the sealed body cannot be opened with this server key")
+    }
+
+    @Test func plaintextBodies_fromBeforeSealing_stillDelivered() throws {
+        let fx = try OutboxFixture()
+        defer { fx.remove() }
+        try fx.database.write { db in
+            _ = try db.run("""
+                INSERT INTO outbox (id, channel, recipient, kind, subject, body, created_at, next_attempt_at)
+                VALUES (1, 'email', 'old@example.com', 'verify_email', 'Verify', 'legacy body', 1, 1)
+                """)
+        }
+        let driver = Keeping()
+        _ = try fx.makeOutbox(driver: driver).deliverDueMessages()
+        #expect(driver.bodies.withLock { $0 } == ["legacy body"])
+    }
+
+    /// The whole path: a password-reset email and an SMS code, through the real routes; the database holds
+    /// neither the link's token nor the code, the dev view and `fluxer-auth outbox` show both.
+    @Test func resetLinkAndSMSCode_notInTheDatabase_shownByTheDevViewAndTheCLI() throws {
+        let h = try MFAHarness()
+        defer { h.stop() }
+        let alice = try h.totpUser("alice")
+        #expect(h.post("/auth/forgot", ["email": alice.email]).status == 204)
+        #expect(h.post("/users/@me/phone/send-verification", ["phone": "+14155550123"], auth: alice.auth).status == 204)
+        let outbox = h.running.app.context.outbox
+        #expect(eventually { (try? outbox.recent(limit: 10))?.contains { $0.kind == "password_reset" } == true })
+        let link = try #require(try outbox.recent(limit: 10).first { $0.kind == "password_reset" }?.body)
+        let token = try #require(OutboxBodyScan(link).links.first.flatMap { $0.split(separator: "token=").last.map(String.init) })
+        let code = try h.lastSMSCode(to: "+14155550123")
+        let raw = try h.database.read { db in try db.query("SELECT body FROM outbox").compactMap { $0.string("body") } }
+        #expect(raw.count >= 2 && raw.allSatisfy { $0.hasPrefix("sealed:v1:") })
+        #expect(!raw.contains { $0.contains(token) || $0.contains(code) })
+
+        var lines: [String] = []
+        var config = h.running.app.context.config
+        config.secretKey = h.running.app.context.secretKey
+        try OutboxCommand.run(config: config, limit: 10, follow: false) { lines.append($0) }
+        #expect(lines.count == raw.count)
+        #expect(lines.contains { $0.contains(token) } && lines.contains { $0.contains(code) })
+        config.secretKey = nil
+        config.dev = false
+        lines = []
+        try OutboxCommand.run(config: config, limit: 10, follow: false) { lines.append($0) }
+        #expect(lines.count == raw.count && lines.allSatisfy { $0.contains(OutboxSeal.unreadable) })
     }
 }

@@ -14,7 +14,7 @@ public enum AppCommands {
         if let e = ApplicationRoutes.validateName(trimmed) { errors.append(e) }
         errors += ApplicationRoutes.validateRedirectURIs(redirectURIs)
         if !errors.isEmpty { throw .invalid(errors.map { "\($0.path): \($0.message)" }.joined(separator: "; ")) }
-        guard let secret = config.secretKey ?? (config.dev ? try? SecretKeyFile.loadOrCreate(path: App.directory(of: config.databasePath) + "/secret.key") : nil) else {
+        guard let secret = config.commandSecretKey() else {
             throw .startup(.config(ConfigError(key: "security.secret_key", reason: "required to sign bot tokens; set FLUXER_AUTH_SECRET_KEY or use --dev")))
         }
         Crypto.initialize()

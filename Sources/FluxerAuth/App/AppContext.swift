@@ -40,6 +40,6 @@ public final class AppContext: Sendable {
         self.secretKey = secretKey
         self.snowflakes = SnowflakeGenerator(workerID: config.snowflakeWorkerID)
         self.audit = AuditLog(database: database, retentionDays: config.auditRetentionDays, clock: clock)
-        self.outbox = Outbox.make(config: config, database: database, snowflakes: snowflakes, logger: logger)
+        self.outbox = Outbox.make(config: config, database: database, snowflakes: snowflakes, secretKey: secretKey, logger: logger)
     }
 }

@@ -54,3 +54,11 @@ extension String {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+extension Config {
+    /// The server secret a CLI command works with: the configured key or, in dev mode, the one `serve --dev` keeps
+    /// beside the database (created if missing); nil when neither is available.
+    func commandSecretKey() -> [UInt8]? {
+        secretKey ?? (dev ? try? SecretKeyFile.loadOrCreate(path: App.directory(of: databasePath) + "/secret.key") : nil)
+    }
+}

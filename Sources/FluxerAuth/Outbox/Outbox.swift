@@ -18,6 +18,8 @@ public final class Outbox: Sendable {
     /// The delivery settings in force.
     public let settings: OutboxSettings
     let logger: Logger
+    /// Bodies are sealed at rest with the server key (`OutboxSeal`).
+    let seal: OutboxSeal
     let clock: @Sendable () -> Int64
     let random: @Sendable (ClosedRange<Int64>) -> Int64
     /// Guards `control` changes the delivery thread waits on; its condition is broadcast on wake and stop.
@@ -37,25 +39,29 @@ public final class Outbox: Sendable {
 
     /// An outbox over `database` delivering through `driver`. `clock` gives Unix milliseconds.
     public init(database: Database, snowflakes: SnowflakeGenerator, driver: any OutboxDriver, settings: OutboxSettings,
-                logger: Logger, clock: @escaping @Sendable () -> Int64 = Clock.wallMilliseconds,
+                seal: OutboxSeal, logger: Logger, clock: @escaping @Sendable () -> Int64 = Clock.wallMilliseconds,
                 random: @escaping @Sendable (ClosedRange<Int64>) -> Int64 = { Int64.random(in: $0) }) {
         self.database = database
         self.snowflakes = snowflakes
         self.driver = driver
         self.settings = settings
         self.logger = logger
+        self.seal = seal
         self.clock = clock
         self.random = random
     }
 
-    /// The outbox the configuration asks for (`outbox.driver`, `outbox.max_attempts`, `dev`).
-    public static func make(config: Config, database: Database, snowflakes: SnowflakeGenerator, logger: Logger) -> Outbox {
+    /// The outbox the configuration asks for (`outbox.driver`, `outbox.max_attempts`, `dev`), sealing bodies with
+    /// a key derived from `secretKey`.
+    public static func make(config: Config, database: Database, snowflakes: SnowflakeGenerator, secretKey: [UInt8],
+                            logger: Logger) -> Outbox {
         let driver: any OutboxDriver = switch config.outboxDriver {
         case .log: LogOutboxDriver(logger: logger)
         case .none: NoneOutboxDriver()
         case .webhook: WebhookOutboxDriver(url: config.outboxWebhookURL, secret: Array(config.outboxWebhookSecret.utf8))
         }
-        return Outbox(database: database, snowflakes: snowflakes, driver: driver, settings: OutboxSettings(config: config), logger: logger)
+        return Outbox(database: database, snowflakes: snowflakes, driver: driver, settings: OutboxSettings(config: config),
+                      seal: OutboxSeal(secret: secretKey), logger: logger)
     }
 
     // MARK: - Writing
@@ -70,7 +76,7 @@ public final class Outbox: Sendable {
         try db.run("""
             INSERT INTO outbox (id, channel, recipient, kind, subject, body, created_at, next_attempt_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, id, message.channel.rawValue, message.recipient, message.kind, message.subject, message.body, now, now)
+            """, id, message.channel.rawValue, message.recipient, message.kind, message.subject, seal.seal(message.body), now, now)
         return id
     }
 
@@ -83,9 +89,9 @@ public final class Outbox: Sendable {
         return id
     }
 
-    /// The newest `limit` messages, newest first.
+    /// The newest `limit` messages, newest first, bodies opened.
     public func recent(limit: Int) throws -> [StoredOutboxMessage] {
-        try OutboxReader.recent(database, limit: limit)
+        try OutboxReader.recent(database, limit: limit, seal: seal)
     }
 
     // MARK: - Delivery thread
@@ -188,6 +194,12 @@ public final class Outbox: Sendable {
             // Several nodes may share the database: claim the message first (a lease pushes its next attempt
             // past every other outbox thread's view), so only one of them delivers it.
             guard let attempts = try claim(message.id, now: clock()) else { continue }
+            guard let body = seal.open(message.body) else {
+                try record(.failed(reason: "the sealed body cannot be opened with this server key"), for: message, attempts: settings.maxAttempts)
+                continue
+            }
+            var message = message
+            message.body = body
             let result = driver.deliver(message)
             try record(result, for: message, attempts: attempts)
         }

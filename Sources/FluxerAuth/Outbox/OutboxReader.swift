@@ -3,19 +3,19 @@ import SQLite
 /// Read-only queries over the `outbox` table, shared by the dev route, `Outbox.recent` and the CLI (which
 /// opens the database itself, without a server).
 public enum OutboxReader {
-    /// The newest `limit` messages, newest first.
-    public static func recent(_ database: Database, limit: Int) throws -> [StoredOutboxMessage] {
+    /// The newest `limit` messages, newest first, bodies opened with `seal` (nil: left sealed).
+    public static func recent(_ database: Database, limit: Int, seal: OutboxSeal?) throws -> [StoredOutboxMessage] {
         try database.read { db in
             try db.query("SELECT \(StoredOutboxMessage.columns) FROM outbox ORDER BY id DESC LIMIT ?", max(0, limit))
-                .compactMap(StoredOutboxMessage.init(row:))
+                .compactMap { StoredOutboxMessage(row: $0)?.opened(with: seal) }
         }
     }
 
-    /// Messages with an id above `id`, oldest first, at most `limit`.
-    public static func after(_ database: Database, id: Int64, limit: Int) throws -> [StoredOutboxMessage] {
+    /// Messages with an id above `id`, oldest first, at most `limit`, bodies opened with `seal`.
+    public static func after(_ database: Database, id: Int64, limit: Int, seal: OutboxSeal?) throws -> [StoredOutboxMessage] {
         try database.read { db in
             try db.query("SELECT \(StoredOutboxMessage.columns) FROM outbox WHERE id > ? ORDER BY id ASC LIMIT ?", id, max(0, limit))
-                .compactMap(StoredOutboxMessage.init(row:))
+                .compactMap { StoredOutboxMessage(row: $0)?.opened(with: seal) }
         }
     }
 
