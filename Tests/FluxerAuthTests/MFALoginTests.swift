@@ -93,7 +93,15 @@ import Testing
         let port = h.port
         let sameTicket = concurrently(6) { _ in loginTOTPRequest(port: port, ticket: ticket, code: code) }
         #expect(sameTicket.filter { $0.status == 200 }.count == 1, "\(sameTicket.map(\.status))")
-        #expect(sameTicket.allSatisfy { $0.status == 200 || $0.status == 400 })
+        // Every loser: 400 INVALID_FORM_BODY at `code`. Which message depends on the race: the ticket already
+        // consumed by the winner ("Session timeout"), or the TOTP step already used (TO-03, "Invalid code").
+        let losers = sameTicket.filter { $0.status != 200 }
+        #expect(losers.allSatisfy { $0.status == 400 && errorCode($0) == "INVALID_FORM_BODY" }, "\(losers.map(\.body))")
+        #expect(losers.allSatisfy { r in
+            let items = formItems(r)
+            return items.count == 1 && items[0]["path"] as? String == "code"
+                && ["Invalid code", "Session timeout. Please refresh the page and log in again."].contains(items[0]["message"] as? String ?? "")
+        }, "\(losers.map(\.body))")
 
         let next = h.freshCode(dave)
         let tickets = try (0..<6).map { _ in try h.ticket(dave) }
