@@ -1,4 +1,5 @@
 import Crypto
+import Glibc
 import Foundation
 import Testing
 @testable import FluxerAuth
@@ -620,5 +621,107 @@ import Synchronization
         #expect(key(of: ["sso.redirect_uri": "javascript:x"]) == "sso.redirect_uri")
         let config = try ConfigLoader.load(file: nil, environment: [:], flags: ["sso.allowed_domains": "Corp.Example"])
         #expect(config.sso.allowedDomains == ["corp.example"])
+    }
+
+    /// Issue 12 should-fix "SSO: outside dev mode refuse http:// issuers and discovered endpoints (loopback
+    /// aside)": a configured http URL outside dev mode stops the start (exit 2) naming its key; loopback and dev
+    /// mode may use http.
+    @Test func httpProviderURLsOutsideDevMode_refusedNamingTheKey() throws {
+        let base = ["sso.enabled": "true", "sso.client_id": "c", "sso.issuer": "https://login.example.com"]
+        #expect(key(of: base.merging(["sso.issuer": "http://login.example.com"]) { $1 }) == "sso.issuer")
+        for name in ["sso.authorization_url", "sso.token_url", "sso.jwks_url", "sso.userinfo_url"] {
+            #expect(key(of: base.merging([name: "http://login.example.com/x"]) { $1 }) == name, "\(name)")
+            #expect(key(of: base.merging([name: "http://login.example.com/x", "dev": "true"]) { $1 }) == nil, "\(name) in dev mode")
+        }
+        for loopback in ["http://127.0.0.1:8443", "http://127.5.6.7/idp", "http://localhost:9000", "http://[::1]:9000"] {
+            #expect(key(of: base.merging(["sso.issuer": loopback]) { $1 }) == nil, "\(loopback)")
+        }
+        for outside in ["http://127.0.0.1.evil.example", "http://128.0.0.1", "http://localhost.evil.example", "http://0x7f.0.0.1"] {
+            #expect(key(of: base.merging(["sso.issuer": outside]) { $1 }) == "sso.issuer", "\(outside)")
+        }
+        #expect(key(of: base.merging(["sso.issuer": "http://login.example.com", "dev": "true"]) { $1 }) == nil)
+        // The whole start refuses it with exit status 2 and the key in the one line.
+        let dir = TempDir()
+        defer { dir.remove() }
+        var config = testConfig(dir)
+        config.dev = false
+        config.sso.enabled = true
+        config.sso.clientID = "c"
+        config.sso.issuer = "http://login.example.com"
+        do {
+            try ConfigSchema.validateCombinations(config)
+            Issue.record("an http issuer was accepted outside dev mode")
+        } catch {
+            #expect(error.key == "sso.issuer" && StartupError.config(error).exitCode == 2)
+        }
+    }
+}
+
+/// A provider reached through a fixed table of answers (URL → status and JSON).
+private struct TableTransport: OIDCTransport {
+    let answers: [String: String]
+    func get(_ url: String, headers: [(String, String)]) throws(APIError) -> (status: Int, body: [UInt8]) {
+        answers[url].map { (200, Array($0.utf8)) } ?? (404, [])
+    }
+    func post(_ url: String, headers: [(String, String)], body: [UInt8]) throws(APIError) -> (status: Int, body: [UInt8]) { (404, []) }
+}
+
+@Suite struct SSOProviderTransportTests {
+    /// Issue 12 should-fix "SSO: outside dev mode refuse http:// … discovered endpoints (loopback aside)": a
+    /// discovery document that moves the token exchange or the keys to plain http is refused at run time.
+    @Test func discoveredHTTPEndpoints_refusedOutsideDevMode() throws {
+        func client(issuer: String, endpoint: String, dev: Bool) -> OIDCClient {
+            var settings = SSOSettings()
+            settings.enabled = true
+            settings.issuer = issuer
+            settings.clientID = "c"
+            let document = #"{"issuer":"\#(issuer)","authorization_endpoint":"\#(issuer)/authorize","token_endpoint":"\#(endpoint)/token","jwks_uri":"\#(issuer)/jwks"}"#
+            return OIDCClient(settings: settings, transport: TableTransport(answers: [issuer + "/.well-known/openid-configuration": document]),
+                              allowHTTP: dev)
+        }
+        func reason(_ c: OIDCClient) -> String? {
+            do { _ = try c.endpoints(now: 1); return nil } catch { return error.message }
+        }
+        #expect(reason(client(issuer: "https://idp.example", endpoint: "http://idp.example", dev: false))?.contains("plain http") == true)
+        #expect(reason(client(issuer: "https://idp.example", endpoint: "http://idp.example", dev: true)) == nil)
+        #expect(reason(client(issuer: "https://idp.example", endpoint: "https://idp.example", dev: false)) == nil)
+        #expect(reason(client(issuer: "http://127.0.0.1:9", endpoint: "http://127.0.0.1:9", dev: false)) == nil, "loopback")
+    }
+
+    /// Issue 12 should-fix "SSO: … never echo transport errors to clients": a provider that cannot be reached,
+    /// or that refuses the code, gets one generic answer; what went wrong is in the log only.
+    @Test func providerTransportErrors_neverEchoedToClients() throws {
+        // A port nothing listens on.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        let closedPort = Int(UInt16(bigEndian: address.sin_port))
+        close(fd)
+        let dead = try MFAHarness { config in
+            config.sso.enabled = true
+            config.sso.issuer = "http://127.0.0.1:\(closedPort)/idp"
+            config.sso.clientID = "c"
+        }
+        defer { dead.stop() }
+        let start = dead.post("/auth/sso/start")
+        #expect(start.status == 400 && jsonObject(start.body)["code"] as? String == "SSO_AUTHENTICATION_FAILED", "\(start.body)")
+        #expect(jsonObject(start.body)["message"] as? String == SSOService.failed.message, "\(start.body)")
+        for leak in ["127.0.0.1", "\(closedPort)", "reach", "refused", "discovery", "HTTP"] {
+            #expect(!start.body.contains(leak), "\(leak) in \(start.body)")
+        }
+        #expect(dead.running.log().contains("could not be reached"), "the detail is logged")
+
+        // A provider that answers, then refuses the code: the client learns nothing of its answer either.
+        let h = try SSOTests.mockHarness()
+        defer { h.stop() }
+        let (_, state, _) = try SSOTests.authorize(h, email: "bob@example.com")
+        let wrong = h.post("/auth/sso/complete", ["code": "not-the-code", "state": state])
+        #expect(wrong.status == 400 && jsonObject(wrong.body)["code"] as? String == "SSO_AUTHENTICATION_FAILED", "\(wrong.body)")
+        #expect(jsonObject(wrong.body)["message"] as? String == SSOService.failed.message && !wrong.body.contains("HTTP"), "\(wrong.body)")
+        #expect(h.running.log().contains("refused the code"))
     }
 }
