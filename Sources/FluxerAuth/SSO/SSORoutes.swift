@@ -439,6 +439,7 @@ final class SSOService: Sendable {
                 .int("user_id").map { UInt64(bitPattern: $0) }
             if let linkUserID {
                 // An explicit link by the signed-in user who started it (sudo at the start).
+                guard settings.linkExistingAccounts else { return .refused(Self.linkingDisabled) }
                 if let linkedTo, linkedTo != linkUserID { return .refused(Self.alreadyLinked) }
                 guard let target = try UserStore.find(id: linkUserID, in: db), !target.isBot else { return .refused(Self.invalidState) }
                 try db.run("""
