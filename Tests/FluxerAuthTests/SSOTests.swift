@@ -1,4 +1,5 @@
 import Crypto
+import Glibc
 import Foundation
 import Testing
 @testable import FluxerAuth
@@ -89,24 +90,158 @@ import Synchronization
         #expect(try h.count("audit_events", where: "event = 'login.success' AND detail = 'sso'") == 2)
     }
 
-    /// A verified account is matched by email and keeps its password and sessions.
-    @Test func existingAccount_isMatchedByVerifiedEmail() throws {
-        let h = try Self.mockHarness()
+    /// Issue 12 must-fix 3, "SSO signs into existing accounts by email and skips their MFA": an email match alone
+    /// never signs in a verified account. Linking is off by default (`SSO_REQUIRED`); on, the answer tells the
+    /// client to sign in locally and link (`SSO_LINK_REQUIRED`). Either way no session, no link, and the account
+    /// is untouched. (Replaces `existingAccount_isMatchedByVerifiedEmail`, the behaviour this finding removes.)
+    @Test func ssoSignsIntoExistingAccountsByEmail_refused() throws {
+        #expect(SSOSettings().linkExistingAccounts == false, "linking is off by default")
+        for linking in [false, true] {
+            let h = try Self.mockHarness { $0.sso.linkExistingAccounts = linking }
+            defer { h.stop() }
+            let alice = try h.register("alice")
+            try h.database.write { db in _ = try db.run("UPDATE users SET verified = 1 WHERE id = ?", alice.userID) }
+            let sessions = try h.count("sessions")
+            let (code, state, _) = try Self.authorize(h, email: alice.email)
+            let done = h.post("/auth/sso/complete", ["code": code, "state": state])
+            #expect(done.status == 403 && jsonObject(done.body)["code"] as? String == (linking ? "SSO_LINK_REQUIRED" : "SSO_REQUIRED"),
+                    "linking \(linking): \(done.body)")
+            #expect(jsonObject(done.body)["token"] == nil)
+            #expect(try h.count("sessions") == sessions && h.count("sso_identities") == 0 && h.count("users") == 1)
+            #expect(h.send("GET", "/users/@me", auth: alice.token).status == 200)
+            #expect(h.login(alice).status == 200)
+        }
+    }
+
+    /// `POST /users/@me/sso/link` (sudo), then `/auth/sso/complete` with the same user's session.
+    static func link(port: Int, token: String, proof: [String: Any], email: String, amr: String? = nil,
+                     sourceLocation: SourceLocation = #_sourceLocation) throws -> (code: String, state: String) {
+        let started = TestClient.request(port: port, "POST", "/users/@me/sso/link", headers: [("Authorization", token), ("Content-Type", "application/json")],
+                                         body: jsonText(proof))
+        #expect(started.status == 200, "\(started.body)", sourceLocation: sourceLocation)
+        let authorizationURL = try #require(jsonObject(started.body)["authorization_url"] as? String, sourceLocation: sourceLocation)
+        let url = try #require(URL(string: authorizationURL), sourceLocation: sourceLocation)
+        var target = url.path + "?" + (url.query ?? "") + "&login_hint=" + email.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        if let amr { target += "&amr=" + amr }
+        let provider = TestClient.request(port: url.port!, "GET", target)
+        let locationText = try #require(provider.header("Location"), sourceLocation: sourceLocation)
+        let location = try #require(URLComponents(string: locationText), sourceLocation: sourceLocation)
+        let items = Dictionary(uniqueKeysWithValues: (location.queryItems ?? []).map { ($0.name, $0.value ?? "") })
+        return (try #require(items["code"], sourceLocation: sourceLocation), try #require(items["state"], sourceLocation: sourceLocation))
+    }
+
+    /// Issue 12 must-fix 3: a first link to an existing account needs a local sign-in. The signed-in owner
+    /// starts it with sudo; only their own session completes it (a link state handed to someone else, or
+    /// completed without a session, is spent and links nothing); then SSO signs in that account.
+    @Test func firstLinkToExistingAccount_needsLocalSignIn() throws {
+        let h = try Self.mockHarness { $0.sso.linkExistingAccounts = true }
         defer { h.stop() }
         let alice = try h.register("alice")
-        try h.database.write { db in _ = try db.run("UPDATE users SET verified = 1 WHERE id = ?", alice.userID) }
+        let mallory = try h.register("mallory")
+        try h.database.write { db in _ = try db.run("UPDATE users SET verified = 1") }
+        // Not signed in, or no sudo proof: no link can start.
+        #expect(h.post("/users/@me/sso/link").status == 401)
+        let noSudo = h.post("/users/@me/sso/link", [:], auth: alice.auth)
+        #expect(noSudo.status == 403 && jsonObject(noSudo.body)["code"] as? String == "SUDO_MODE_REQUIRED", "\(noSudo.body)")
+        let wrongPassword = h.post("/users/@me/sso/link", ["password": "wrong password here"], auth: alice.auth)
+        #expect(wrongPassword.status == 400, "\(wrongPassword.body)")
+        #expect(try h.count("sso_states") == 0)
+
+        // Mallory starts a link to her own account and gets Alice's client to finish it (with Alice's session,
+        // or none): refused, and the state is spent.
+        for auth in [nil, alice.auth] as [String?] {
+            let again = try Self.link(port: h.port, token: mallory.auth, proof: ["password": mallory.password], email: alice.email)
+            let r = h.post("/auth/sso/complete", ["code": again.code, "state": again.state], auth: auth)
+            #expect(formItems(r).first?["code"] as? String == "INVALID_SSO_STATE", "\(r.body)")
+            #expect(formItems(h.post("/auth/sso/complete", ["code": again.code, "state": again.state], auth: mallory.auth)).first?["code"] as? String
+                    == "INVALID_SSO_STATE", "spent")
+        }
+        #expect(try h.count("sso_identities") == 0)
+
+        // Alice links her own account.
+        let mine = try Self.link(port: h.port, token: alice.auth, proof: ["password": alice.password], email: alice.email)
+        let linked = h.post("/auth/sso/complete", ["code": mine.code, "state": mine.state], auth: alice.auth)
+        #expect(linked.status == 200, "\(linked.body)")
+        #expect(jsonObject(linked.body)["linked"] as? Bool == true && jsonObject(linked.body)["user_id"] as? String == alice.id
+                && jsonObject(linked.body)["token"] == nil)
+        #expect(try h.count("sso_identities", where: "user_id = \(alice.id)") == 1)
+        // That provider account cannot be linked to Mallory as well.
+        let steal = try Self.link(port: h.port, token: mallory.auth, proof: ["password": mallory.password], email: alice.email)
+        let stolen = h.post("/auth/sso/complete", ["code": steal.code, "state": steal.state], auth: mallory.auth)
+        #expect(stolen.status == 400 && jsonObject(stolen.body)["code"] as? String == "SSO_IDENTITY_ALREADY_LINKED", "\(stolen.body)")
+        // Now single sign-on reaches Alice's account.
         let (code, state, _) = try Self.authorize(h, email: alice.email)
         let done = h.post("/auth/sso/complete", ["code": code, "state": state])
-        #expect(jsonObject(done.body)["user_id"] as? String == alice.id, "\(done.body)")
-        #expect(try h.count("users") == 1)
-        #expect(h.send("GET", "/users/@me", auth: alice.token).status == 200)
-        #expect(h.login(alice).status == 200)
+        #expect(done.status == 200 && jsonObject(done.body)["user_id"] as? String == alice.id, "\(done.body)")
+
+        // With linking off, nothing can be linked.
+        let off = try Self.mockHarness()
+        defer { off.stop() }
+        let bob = try off.register("bob")
+        let refused = off.post("/users/@me/sso/link", ["password": bob.password], auth: bob.auth)
+        #expect(refused.status == 403 && jsonObject(refused.body)["code"] as? String == "SSO_LINKING_DISABLED", "\(refused.body)")
+    }
+
+    /// Issue 12 must-fix 3: an account with MFA still passes its second factor after SSO. The completion answers
+    /// with the password login's MFA ticket (no session yet), finished through `/auth/login/mfa/*`, unless the
+    /// ID token's `amr` shows MFA at the provider (`mfa`, or a possession method with a knowledge or inherence
+    /// one) and `sso.trust_provider_mfa` is on.
+    @Test func ssoIntoAccountWithMFA_stillNeedsSecondFactor() throws {
+        for trust in [true, false] {
+            let h = try Self.mockHarness { config in
+                config.sso.linkExistingAccounts = true
+                config.sso.trustProviderMFA = trust
+            }
+            defer { h.stop() }
+            var alice = try h.register("alice")
+            try h.enableTOTP(&alice)
+            try h.database.write { db in _ = try db.run("UPDATE users SET verified = 1") }
+            let mine = try Self.link(port: h.port, token: alice.auth, proof: h.totpProof(alice), email: alice.email)
+            #expect(h.post("/auth/sso/complete", ["code": mine.code, "state": mine.state], auth: alice.auth).status == 200)
+
+            func complete(amr: String?) throws -> TestResponse {
+                let started = jsonObject(h.post("/auth/sso/start", ["redirect_to": "/channels/@me"]).body)
+                let authorizationURL = try #require(started["authorization_url"] as? String)
+                let url = try #require(URL(string: authorizationURL))
+                var target = url.path + "?" + (url.query ?? "") + "&login_hint=alice%40example.com"
+                if let amr { target += "&amr=" + amr }
+                let locationText = try #require(TestClient.request(port: h.port, "GET", target).header("Location"))
+                let location = try #require(URLComponents(string: locationText))
+                let items = Dictionary(uniqueKeysWithValues: (location.queryItems ?? []).map { ($0.name, $0.value ?? "") })
+                return h.post("/auth/sso/complete", ["code": items["code"] ?? "", "state": items["state"] ?? ""])
+            }
+            for amr in [nil, "pwd", "otp", "hwk", "swk", "pwd,kba", "x-mfa"] as [String?] {
+                let sessions = try h.count("sessions")
+                let r = try complete(amr: amr)
+                let body = jsonObject(r.body)
+                #expect(r.status == 200 && body["mfa"] as? Bool == true && body["token"] == nil, "amr \(amr ?? "-"): \(r.body)")
+                #expect(body["allowed_methods"] as? [String] == ["totp"] && body["redirect_to"] as? String == "/channels/@me")
+                #expect(try h.count("sessions") == sessions, "no session before the second factor")
+                // The normal MFA endpoints finish it.
+                let ticket = try #require(body["ticket"] as? String)
+                #expect(h.loginTOTP(ticket, "000000").status == 400)
+                let finished = h.loginTOTP(ticket, h.freshCode(alice))
+                #expect(finished.status == 200 && jsonObject(finished.body)["user_id"] as? String == alice.id, "\(finished.body)")
+            }
+            for amr in ["mfa", "pwd,otp", "hwk,pin", "swk,fpt", "face,sms"] {
+                let r = try complete(amr: amr)
+                let body = jsonObject(r.body)
+                if trust {
+                    #expect(r.status == 200 && body["token"] is String && body["mfa"] == nil, "amr \(amr): \(r.body)")
+                } else {
+                    #expect(r.status == 200 && body["mfa"] as? Bool == true && body["token"] == nil, "amr \(amr) untrusted: \(r.body)")
+                }
+            }
+        }
+        #expect(!SSOSettings.amrShowsMFA([]) && !SSOSettings.amrShowsMFA(["otp"]) && !SSOSettings.amrShowsMFA(["pwd", "pin"]))
+        #expect(SSOSettings.amrShowsMFA(["mfa"]) && SSOSettings.amrShowsMFA(["otp", "pwd"]) && SSOSettings.amrShowsMFA(["hwk", "pin"]))
     }
 
     /// Pre-account hijacking: someone registered the address first (unverified) with a password, a session and
-    /// a security key. When the provider proves who owns the address, all of that is shut out.
+    /// a security key. When the provider proves who owns the address, all of that is shut out. (With linking
+    /// on: an unverified account has no proven owner, so the provider's verified email is the first proof.)
     @Test func unverifiedSquatter_isShutOutWhenTheOwnerSignsIn() throws {
-        let h = try Self.mockHarness()
+        let h = try Self.mockHarness { $0.sso.linkExistingAccounts = true }
         defer { h.stop() }
         let squatter = try h.register("victim")
         try h.registerKey(squatter, SoftAuthenticator())
@@ -262,9 +397,14 @@ import Synchronization
         let h = try OAuthHarness { config in
             config.sso.enabled = true
             config.sso.issuer = "mock"
+            config.sso.linkExistingAccounts = true
         }
         defer { h.stop() }
         let alice = h.user("alice")
+        // Alice links her provider account while signed in (issue 12: a first link needs a local sign-in).
+        let linking = try Self.link(port: h.port, token: alice.token, proof: ["password": alice.password], email: "alice@example.com")
+        #expect(h.request("POST", "/auth/sso/complete", headers: [("Content-Type", "application/json"), ("Authorization", alice.token)],
+                          body: jsonText(["code": linking.code, "state": linking.state])).status == 200)
         let (_, client) = h.confidentialApp(owner: alice)
         let browser = OAuthBrowserFlowTests.Browser(h: h)
         let login = browser.get(authorizePath(OAuthBrowserFlowTests.pairs(client.id)))
@@ -311,9 +451,55 @@ import Synchronization
         #expect(location.hasPrefix("/oauth2/authorize?") && browser.jar["fluxer_session"] != nil)
         let consent = browser.get(location)
         #expect(consent.status == 200 && consent.body.contains("/oauth2/authorize/decision"), "\(consent.body)")
-        // Alice's own account (matched by her verified email), now also linked.
+        // Alice's own account, reached through the link.
         let me = jsonObject(h.get("/users/@me", auth: browser.jar["fluxer_session"]).body)
         #expect(me["id"] as? String == alice.id)
+    }
+
+    /// Issue 12 must-fix 3 on the authorize page: a browser that comes back from the provider for an account
+    /// with MFA gets the page's two-factor step (no session cookie yet), and only the right code signs it in.
+    @Test func authorizePage_ssoIntoAccountWithMFA_showsTheSecondFactorStep() throws {
+        let h = try OAuthHarness { config in
+            config.sso.enabled = true
+            config.sso.issuer = "mock"
+            config.sso.linkExistingAccounts = true
+        }
+        defer { h.stop() }
+        let alice = h.user("alice")
+        let secret = TOTP.generateSecret()
+        func code() -> String {
+            h.clock.advance(milliseconds: 30_000)
+            return TOTP.code(secret: secret, counter: UInt64(h.clock.now / 1000 / 30))
+        }
+        let enabled = h.request("POST", "/users/@me/mfa/totp/enable", headers: [("Content-Type", "application/json"), ("Authorization", alice.token)],
+                                body: jsonText(["secret": Base32.encode(secret), "code": code(), "password": alice.password]))
+        #expect(enabled.status == 200, "\(enabled.body)")
+        let linking = try Self.link(port: h.port, token: alice.token, proof: ["mfa_method": "totp", "mfa_code": code()], email: "alice@example.com")
+        #expect(h.request("POST", "/auth/sso/complete", headers: [("Content-Type", "application/json"), ("Authorization", alice.token)],
+                          body: jsonText(["code": linking.code, "state": linking.state])).status == 200)
+
+        let (_, client) = h.confidentialApp(owner: alice)
+        let browser = OAuthBrowserFlowTests.Browser(h: h)
+        let login = browser.get(authorizePath(OAuthBrowserFlowTests.pairs(client.id)))
+        let ssoForm = String(login.body[login.body.range(of: "action=\"/oauth2/authorize/sso\"")!.lowerBound...])
+        let posted = browser.post("/oauth2/authorize/sso", hiddenInputs(String(ssoForm[..<ssoForm.range(of: "</form>")!.lowerBound])), origin: h.issuer)
+        let providerLocation = try #require(posted.header("Location"))
+        let providerURL = try #require(URLComponents(string: providerLocation))
+        let answer = h.request("GET", providerURL.path + "?" + (providerURL.percentEncodedQuery ?? "") + "&login_hint=alice%40example.com")
+        let callbackLocation = try #require(answer.header("Location"))
+        let callback = try #require(URLComponents(string: callbackLocation))
+        let sessions = try h.running.app.context.database.read { try $0.queryOne("SELECT count(*) AS n FROM sessions")?.int("n") ?? -1 }
+        let step = browser.get(callback.path + "?" + (callback.percentEncodedQuery ?? ""))
+        #expect(step.status == 200 && step.body.contains("Two-factor authentication") && step.body.contains("action=\"/oauth2/authorize/mfa\""),
+                "\(step.status) \(step.body)")
+        #expect(!setCookies(step).contains { $0.hasPrefix("fluxer_session=") && !$0.hasPrefix("fluxer_session=;") })
+        #expect(try h.running.app.context.database.read { try $0.queryOne("SELECT count(*) AS n FROM sessions")?.int("n") ?? -1 } == sessions)
+        let fields = hiddenInputs(step.body)
+        let wrong = browser.post("/oauth2/authorize/mfa", fields + [("code", "000000")], origin: h.issuer)
+        #expect(wrong.status == 400 && browser.jar["fluxer_session"] == nil, "\(wrong.status)")
+        let right = browser.post("/oauth2/authorize/mfa", fields + [("code", code())], origin: h.issuer)
+        #expect(right.status == 303 && right.header("Location")?.hasPrefix("/oauth2/authorize?") == true, "\(right.status) \(right.body)")
+        #expect(jsonObject(h.get("/users/@me", auth: browser.jar["fluxer_session"]).body)["id"] as? String == alice.id)
     }
 
     /// With SSO enforced the authorize page offers only SSO.
@@ -435,5 +621,107 @@ import Synchronization
         #expect(key(of: ["sso.redirect_uri": "javascript:x"]) == "sso.redirect_uri")
         let config = try ConfigLoader.load(file: nil, environment: [:], flags: ["sso.allowed_domains": "Corp.Example"])
         #expect(config.sso.allowedDomains == ["corp.example"])
+    }
+
+    /// Issue 12 should-fix "SSO: outside dev mode refuse http:// issuers and discovered endpoints (loopback
+    /// aside)": a configured http URL outside dev mode stops the start (exit 2) naming its key; loopback and dev
+    /// mode may use http.
+    @Test func httpProviderURLsOutsideDevMode_refusedNamingTheKey() throws {
+        let base = ["sso.enabled": "true", "sso.client_id": "c", "sso.issuer": "https://login.example.com"]
+        #expect(key(of: base.merging(["sso.issuer": "http://login.example.com"]) { $1 }) == "sso.issuer")
+        for name in ["sso.authorization_url", "sso.token_url", "sso.jwks_url", "sso.userinfo_url"] {
+            #expect(key(of: base.merging([name: "http://login.example.com/x"]) { $1 }) == name, "\(name)")
+            #expect(key(of: base.merging([name: "http://login.example.com/x", "dev": "true"]) { $1 }) == nil, "\(name) in dev mode")
+        }
+        for loopback in ["http://127.0.0.1:8443", "http://127.5.6.7/idp", "http://localhost:9000", "http://[::1]:9000"] {
+            #expect(key(of: base.merging(["sso.issuer": loopback]) { $1 }) == nil, "\(loopback)")
+        }
+        for outside in ["http://127.0.0.1.evil.example", "http://128.0.0.1", "http://localhost.evil.example", "http://0x7f.0.0.1"] {
+            #expect(key(of: base.merging(["sso.issuer": outside]) { $1 }) == "sso.issuer", "\(outside)")
+        }
+        #expect(key(of: base.merging(["sso.issuer": "http://login.example.com", "dev": "true"]) { $1 }) == nil)
+        // The whole start refuses it with exit status 2 and the key in the one line.
+        let dir = TempDir()
+        defer { dir.remove() }
+        var config = testConfig(dir)
+        config.dev = false
+        config.sso.enabled = true
+        config.sso.clientID = "c"
+        config.sso.issuer = "http://login.example.com"
+        do {
+            try ConfigSchema.validateCombinations(config)
+            Issue.record("an http issuer was accepted outside dev mode")
+        } catch {
+            #expect(error.key == "sso.issuer" && StartupError.config(error).exitCode == 2)
+        }
+    }
+}
+
+/// A provider reached through a fixed table of answers (URL → status and JSON).
+private struct TableTransport: OIDCTransport {
+    let answers: [String: String]
+    func get(_ url: String, headers: [(String, String)]) throws(APIError) -> (status: Int, body: [UInt8]) {
+        answers[url].map { (200, Array($0.utf8)) } ?? (404, [])
+    }
+    func post(_ url: String, headers: [(String, String)], body: [UInt8]) throws(APIError) -> (status: Int, body: [UInt8]) { (404, []) }
+}
+
+@Suite struct SSOProviderTransportTests {
+    /// Issue 12 should-fix "SSO: outside dev mode refuse http:// … discovered endpoints (loopback aside)": a
+    /// discovery document that moves the token exchange or the keys to plain http is refused at run time.
+    @Test func discoveredHTTPEndpoints_refusedOutsideDevMode() throws {
+        func client(issuer: String, endpoint: String, dev: Bool) -> OIDCClient {
+            var settings = SSOSettings()
+            settings.enabled = true
+            settings.issuer = issuer
+            settings.clientID = "c"
+            let document = #"{"issuer":"\#(issuer)","authorization_endpoint":"\#(issuer)/authorize","token_endpoint":"\#(endpoint)/token","jwks_uri":"\#(issuer)/jwks"}"#
+            return OIDCClient(settings: settings, transport: TableTransport(answers: [issuer + "/.well-known/openid-configuration": document]),
+                              allowHTTP: dev)
+        }
+        func reason(_ c: OIDCClient) -> String? {
+            do { _ = try c.endpoints(now: 1); return nil } catch { return error.message }
+        }
+        #expect(reason(client(issuer: "https://idp.example", endpoint: "http://idp.example", dev: false))?.contains("plain http") == true)
+        #expect(reason(client(issuer: "https://idp.example", endpoint: "http://idp.example", dev: true)) == nil)
+        #expect(reason(client(issuer: "https://idp.example", endpoint: "https://idp.example", dev: false)) == nil)
+        #expect(reason(client(issuer: "http://127.0.0.1:9", endpoint: "http://127.0.0.1:9", dev: false)) == nil, "loopback")
+    }
+
+    /// Issue 12 should-fix "SSO: … never echo transport errors to clients": a provider that cannot be reached,
+    /// or that refuses the code, gets one generic answer; what went wrong is in the log only.
+    @Test func providerTransportErrors_neverEchoedToClients() throws {
+        // A port nothing listens on.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        let closedPort = Int(UInt16(bigEndian: address.sin_port))
+        close(fd)
+        let dead = try MFAHarness { config in
+            config.sso.enabled = true
+            config.sso.issuer = "http://127.0.0.1:\(closedPort)/idp"
+            config.sso.clientID = "c"
+        }
+        defer { dead.stop() }
+        let start = dead.post("/auth/sso/start")
+        #expect(start.status == 400 && jsonObject(start.body)["code"] as? String == "SSO_AUTHENTICATION_FAILED", "\(start.body)")
+        #expect(jsonObject(start.body)["message"] as? String == SSOService.failed.message, "\(start.body)")
+        for leak in ["127.0.0.1", "\(closedPort)", "reach", "refused", "discovery", "HTTP"] {
+            #expect(!start.body.contains(leak), "\(leak) in \(start.body)")
+        }
+        #expect(dead.running.log().contains("could not be reached"), "the detail is logged")
+
+        // A provider that answers, then refuses the code: the client learns nothing of its answer either.
+        let h = try SSOTests.mockHarness()
+        defer { h.stop() }
+        let (_, state, _) = try SSOTests.authorize(h, email: "bob@example.com")
+        let wrong = h.post("/auth/sso/complete", ["code": "not-the-code", "state": state])
+        #expect(wrong.status == 400 && jsonObject(wrong.body)["code"] as? String == "SSO_AUTHENTICATION_FAILED", "\(wrong.body)")
+        #expect(jsonObject(wrong.body)["message"] as? String == SSOService.failed.message && !wrong.body.contains("HTTP"), "\(wrong.body)")
+        #expect(h.running.log().contains("refused the code"))
     }
 }

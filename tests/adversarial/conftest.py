@@ -128,6 +128,7 @@ def start_server(tmp, extra_env=None, seed=True):
                # are swept too (not enforced: every other route behaves as without it).
                FLUXER_AUTH_SSO_ENABLED="true",
                FLUXER_AUTH_SSO_ISSUER="mock",
+               FLUXER_AUTH_SSO_LINK_EXISTING_ACCOUNTS="true",  # so POST /users/@me/sso/link reads its body
                FLUXER_AUTH_RATELIMIT_LOGIN_EMAIL="100000/1m",
                FLUXER_AUTH_RATELIMIT_LOGIN_IP="100000/1m",
                FLUXER_AUTH_RATELIMIT_FORGOT_EMAIL="100000/1m",

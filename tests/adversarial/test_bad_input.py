@@ -87,6 +87,7 @@ JSON_ENDPOINTS = [
     ("POST", "/auth/webauthn/authenticate", {"response": ("obj", SAMPLES["obj"]), "challenge": ("str", "c")}),
     ("POST", "/auth/sso/start", {"provider": ("str", "oidc"), "redirect_to": ("str", "/channels/@me")}),
     ("POST", "/auth/sso/complete", {"code": ("str", "c"), "state": ("str", "0" * 32)}),
+    ("POST", "/users/@me/sso/link", {"redirect_to": ("str", "/channels/@me"), "password": ("str", WRONG_PASSWORD)}),
 ]
 
 # OAuth2 endpoints: form bodies, {error, error_description} (RFC 6749 §5.2, RFC 7009 §2.2.1, RFC 7662 §2.3).

@@ -190,8 +190,11 @@ enum ConfigSchema {
         },
         list("sso.allowed_domains", "email domains that may sign in (empty: any)") { c, items in c.sso.allowedDomains = items.map { $0.lowercased() } },
         bool("sso.auto_provision", "create an account on first sign-in for an email no account has") { c, v in c.sso.autoProvision = v },
-        bool("sso.link_existing_accounts", "sign in an existing account whose email the provider reports verified (trust the provider's email check)") { c, v in
+        bool("sso.link_existing_accounts", "let existing accounts link the provider: a signed-in user links from their account (sudo); an unverified account with the provider-verified email is claimed. Never by email alone for a verified account") { c, v in
             c.sso.linkExistingAccounts = v
+        },
+        bool("sso.trust_provider_mfa", "an ID token whose amr shows MFA (mfa, or a possession method with a knowledge or inherence one) stands for the account's own second factor") { c, v in
+            c.sso.trustProviderMFA = v
         },
     ]
 
@@ -206,6 +209,13 @@ enum ConfigSchema {
         if c.sso.enabled && c.sso.issuer != "mock" {
             guard !c.sso.issuer.isEmpty else { throw ConfigError(key: "sso.issuer", reason: "required when sso.enabled = true") }
             guard !c.sso.clientID.isEmpty else { throw ConfigError(key: "sso.client_id", reason: "required when sso.enabled = true") }
+            // Outside dev mode the provider is reached over https only (a loopback host aside): the code exchange
+            // carries the client secret, and the ID token's keys come over these.
+            for (key, url) in [("sso.issuer", c.sso.issuer), ("sso.authorization_url", c.sso.authorizationURL), ("sso.token_url", c.sso.tokenURL),
+                               ("sso.jwks_url", c.sso.jwksURL), ("sso.userinfo_url", c.sso.userinfoURL)]
+            where !url.isEmpty && !SSOSettings.isAcceptableProviderURL(url, dev: c.dev) {
+                throw ConfigError(key: key, reason: "must be an https URL outside dev mode (http only for a loopback host)")
+            }
         }
         if c.outboxDriver == .webhook {
             guard !c.outboxWebhookURL.isEmpty else {

@@ -37,8 +37,8 @@ enum MFATicket {
     }
 
     /// The login answer for a user with MFA (real server's `createMfaTicketResponse`): methods in the order
-    /// totp, sms, webauthn.
-    static func response(ticket: String, user: User) -> HTTPResponse {
+    /// totp, sms, webauthn. `extra` members follow (SSO adds `redirect_to`).
+    static func response(ticket: String, user: User, extra: [(String, JSONValue)] = []) -> HTTPResponse {
         let sms = user.smsMFAEnabled && user.totpEnabled && user.phone != nil
         let webauthn = user.webauthnCount > 0
         let methods = (user.totpEnabled ? ["totp"] : []) + (sms ? ["sms"] : []) + (webauthn ? ["webauthn"] : [])
@@ -46,7 +46,7 @@ enum MFATicket {
             ("mfa", true), ("ticket", .string(ticket)), ("allowed_methods", .array(methods.map(JSONValue.string))),
             ("sms_phone_hint", sms ? (PhoneNumber.hint(user.phone).map(JSONValue.string) ?? .null) : .null),
             ("sms", .bool(sms)), ("totp", .bool(user.totpEnabled)), ("webauthn", .bool(webauthn)),
-        ]), headers: ["Cache-Control": "no-store"])
+        ] + extra), headers: ["Cache-Control": "no-store"])
     }
 
     /// The real server's answer for an unknown, expired or exhausted ticket (no `code` key in the item).

@@ -27,6 +27,8 @@ public enum WebAuthnError: Error, Equatable, Sendable {
     case userNotVerified
     /// WA-06: BS (backed up) is set while BE (backup eligible) is clear.
     case invalidBackupFlags
+    /// WA-06: an assertion's BE (backup eligible) differs from the one the credential was registered with.
+    case backupEligibilityChanged
     /// Registration without attested credential data (the AT flag clear).
     case missingCredentialData
     /// An assertion that carries attested credential data (AT set), which §6.1 reserves for registration.
@@ -68,6 +70,7 @@ public enum WebAuthnError: Error, Equatable, Sendable {
         case .userNotPresent: "user presence flag not set"
         case .userNotVerified: "user verification required but flag not set"
         case .invalidBackupFlags: "backup state set without backup eligibility"
+        case .backupEligibilityChanged: "backup eligibility differs from registration"
         case .missingCredentialData: "attested credential data missing"
         case .unexpectedCredentialData: "attested credential data in an assertion"
         case .invalidCredentialIDLength: "credential ID length invalid"

@@ -151,10 +151,12 @@ enum WebAuthnRoutes {
                         return .refused(APIError.invalidField("response", "This security key is already registered.", code: "WEBAUTHN_CREDENTIAL_EXISTS"))
                     }
                     try db.run("""
-                        INSERT INTO webauthn_credentials (credential_id, user_id, name, public_key, algorithm, sign_count, aaguid, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO webauthn_credentials (credential_id, user_id, name, public_key, algorithm, sign_count, aaguid, created_at,
+                                                          backup_eligible)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """, credential.credentialID, Int64(bitPattern: user.id), name, credential.publicKeyCBOR,
-                        Int64(credential.publicKey.algorithm), Int64(credential.signCount), credential.aaguid, accounts.now)
+                        Int64(credential.publicKey.algorithm), Int64(credential.signCount), credential.aaguid, accounts.now,
+                        Int64(credential.backupEligible ? 1 : 0))
                     invalidations.users.append(user.id)
                     return .stored
                 }
@@ -279,8 +281,9 @@ enum WebAuthnRoutes {
               let clientData = Base64URL.decode(response.response.clientDataJSON),
               let authData = response.response.authenticatorData.flatMap(Base64URL.decode),
               let signature = response.response.signature.flatMap(Base64URL.decode),
-              let row = try db.queryOne("SELECT public_key, sign_count FROM webauthn_credentials WHERE credential_id = ? AND user_id = ?",
-                                        credentialID, Int64(bitPattern: user.id)),
+              let row = try db.queryOne("""
+                  SELECT public_key, sign_count, backup_eligible FROM webauthn_credentials WHERE credential_id = ? AND user_id = ?
+                  """, credentialID, Int64(bitPattern: user.id)),
               let keyBytes = row.blob("public_key"),
               let coseValue = try? CBORDecoder.decode(keyBytes).value, let key = try? COSEKey.parse(coseValue)
         else { return false }
@@ -291,17 +294,23 @@ enum WebAuthnRoutes {
             count = try WebAuthnVerifier.verifyAssertion(
                 clientDataJSON: clientData, authenticatorData: authData, signature: signature, credentialPublicKey: key,
                 storedSignCount: UInt32(truncatingIfNeeded: row.int("sign_count") ?? 0), expectedChallenge: expected,
-                policy: policy)
+                policy: policy, storedBackupEligible: row.int("backup_eligible").map { $0 != 0 })
         } catch {
             if case .possibleClone = error {
                 try db.run("UPDATE webauthn_credentials SET clone_warning_at = ? WHERE credential_id = ?", accounts.now, credentialID)
                 accounts.context.logger.warning("webauthn sign count did not increase: possible cloned authenticator",
                                                 metadata: ["user_id": "\(user.id)"])
+            } else if case .backupEligibilityChanged = error {
+                accounts.context.logger.warning("webauthn backup eligibility changed since registration: refused (WA-06)",
+                                                metadata: ["user_id": "\(user.id)"])
             }
             return false
         }
-        try db.run("UPDATE webauthn_credentials SET sign_count = ?, last_used_at = ? WHERE credential_id = ?",
-                   Int64(count), accounts.now, credentialID)
+        // A credential registered before BE was stored learns it from this first accepted assertion.
+        let eligible = (try? AuthenticatorData.parse(authData))?.backupEligible
+        try db.run("""
+            UPDATE webauthn_credentials SET sign_count = ?, last_used_at = ?, backup_eligible = coalesce(backup_eligible, ?) WHERE credential_id = ?
+            """, Int64(count), accounts.now, eligible.map { Int64($0 ? 1 : 0) }, credentialID)
         return true
     }
 
@@ -310,6 +319,9 @@ enum WebAuthnRoutes {
     /// Outstanding passkey challenges allowed at once: they are issued without authentication, so this bounds
     /// the table whatever the per-client rate limits let through.
     static let maxPendingPasskeyChallenges: Int64 = 10_000
+    /// Outstanding passkey challenges one client (IPv4 address, IPv6 /64) may hold: the global cap above must not
+    /// be fillable by one client and so shut everyone else out.
+    static let maxPendingPasskeyChallengesPerClient: Int64 = 20
 
     static let passkeyFailed = APIError.invalidField("response", "Passkey authentication failed.", code: "PASSKEY_AUTHENTICATION_FAILED")
     static let unknownChallenge = APIError.invalidField("challenge", "Unknown or expired challenge.", code: "INVALID_WEBAUTHN_CHALLENGE")
@@ -321,18 +333,28 @@ enum WebAuthnRoutes {
     static func passkeyOptions(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         try accounts.refuseBots(request)
         try accounts.refuseLocalAuthWhenSSOEnforced()
-        let challenge = try accounts.write { db, _ -> [UInt8]? in
+        let client = PendingClientKey.of(request.remoteAddress)
+        enum Issued { case challenge([UInt8]), clientFull, full }
+        let issued = try accounts.write { db, _ -> Issued in
             let now = accounts.now
             try db.run("DELETE FROM webauthn_challenges WHERE expires_at <= ?", now)
+            let mine = try db.queryOne("SELECT count(*) AS n FROM webauthn_challenges WHERE client_key = ? AND expires_at > ?", client, now)?
+                .int("n") ?? 0
+            guard mine < maxPendingPasskeyChallengesPerClient else { return .clientFull }
             let pending = try db.queryOne("SELECT count(*) AS n FROM webauthn_challenges WHERE purpose = 'passkey' AND expires_at > ?", now)?
                 .int("n") ?? 0
-            guard pending < maxPendingPasskeyChallenges else { return nil }
+            guard pending < maxPendingPasskeyChallenges else { return .full }
             let challenge = WebAuthnVerifier.makeChallenge()
-            try db.run("INSERT INTO webauthn_challenges (challenge_hash, user_id, purpose, ticket_hash, expires_at) VALUES (?, NULL, 'passkey', NULL, ?)",
-                       SHA256.hash(challenge), now + challengeLifetime)
-            return challenge
+            try db.run("""
+                INSERT INTO webauthn_challenges (challenge_hash, user_id, purpose, ticket_hash, expires_at, client_key) VALUES (?, NULL, 'passkey', NULL, ?, ?)
+                """, SHA256.hash(challenge), now + challengeLifetime, client)
+            return .challenge(challenge)
         }
-        guard let challenge else {
+        let challenge: [UInt8]
+        switch issued {
+        case .challenge(let c): challenge = c
+        case .clientFull: throw APIError.rateLimited(retryAfterMilliseconds: challengeLifetime, global: false)
+        case .full:
             throw APIError.serviceUnavailable(retryAfterSeconds: 5, message: "Too many passkey sign-ins in progress; try again shortly.")
         }
         var passkeyPolicy = policy(accounts.context.config)

@@ -60,13 +60,14 @@ public enum WebAuthnVerifier {
         )
     }
 
-    /// WebAuthn L2 §7.2 "Verifying an Authentication Assertion", steps 9–21. Returns the sign count to store.
+    /// WebAuthn L2 §7.2 "Verifying an Authentication Assertion", steps 9–21, and L3's BE check against the value
+    /// stored at registration (WA-06). Returns the sign count to store.
     ///
     /// Call `checkCredential` first (steps 5–6). A thrown `possibleClone` is raised only after the
     /// signature verified, so it is the genuine authenticator state; record it against the credential.
     public static func verifyAssertion(
         clientDataJSON: [UInt8], authenticatorData: [UInt8], signature: [UInt8], credentialPublicKey: COSEKey,
-        storedSignCount: UInt32, expectedChallenge: [UInt8], policy: WebAuthnPolicy
+        storedSignCount: UInt32, expectedChallenge: [UInt8], policy: WebAuthnPolicy, storedBackupEligible: Bool? = nil
     ) throws(WebAuthnError) -> UInt32 {
         // Steps 9–14.
         try CollectedClientData.verify(clientDataJSON, type: "webauthn.get", challenge: expectedChallenge, policy: policy)
@@ -77,6 +78,9 @@ public enum WebAuthnVerifier {
         // Steps 19–20 (WA-11): sig over authenticatorData ‖ SHA-256(clientDataJSON).
         let signedData = authenticatorData + SHA256.hash(clientDataJSON)
         guard credentialPublicKey.verify(signature: signature, message: signedData) else { throw .invalidSignature }
+        // WA-06 (L3 §6.1.3): BE is fixed for a credential's life; a different value is not the registered
+        // authenticator's credential as registered. nil: not recorded (registered before BE was stored).
+        if let storedBackupEligible, storedBackupEligible != authData.backupEligible { throw .backupEligibilityChanged }
         // Step 21 (WA-12): 0/0 means the authenticator has no counter; otherwise it must strictly increase.
         let received = authData.signCount
         if (received != 0 || storedSignCount != 0) && received <= storedSignCount {

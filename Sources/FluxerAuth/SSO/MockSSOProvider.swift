@@ -25,6 +25,9 @@ final class MockSSOProvider: Sendable {
         var redirectURI: String
         var clientID: String
         var expiresAt: Int64
+        /// The ID token's `amr` (RFC 8176), from the authorize request's `amr` (comma-separated), to try how the
+        /// relying party treats MFA done at the provider.
+        var amr: [String] = []
     }
 
     private let codes = Mutex<[String: Grant]>([:])
@@ -112,7 +115,8 @@ final class MockSSOProvider: Sendable {
         codes.withLock { codes in
             codes = codes.filter { $0.value.expiresAt > now }
             codes[code] = Grant(email: email, nonce: q["nonce"], challenge: challenge, redirectURI: redirect, clientID: clientID,
-                                expiresAt: now + Self.codeLifetime)
+                                expiresAt: now + Self.codeLifetime,
+                                amr: (q["amr"] ?? "").split(separator: ",").prefix(8).map { String($0.prefix(16)) })
         }
         var response = HTTPResponse(status: .found)
         response.headers.add("Location", AuthorizeRequest.redirectURL(redirect, [("code", code), ("state", q["state"])]))
@@ -137,6 +141,7 @@ final class MockSSOProvider: Sendable {
             ("email_verified", .bool(true)), ("name", .string(String(grant.email.split(separator: "@").first ?? ""))),
         ]
         if let nonce = grant.nonce { claims.append(("nonce", .string(nonce))) }
+        if !grant.amr.isEmpty { claims.append(("amr", .array(grant.amr.map(JSONValue.string)))) }
         let access = Base64URL.encode(SecureRandom.bytes(32))
         accessTokens.withLock { tokens in
             tokens = tokens.filter { $0.value.expiresAt > now }

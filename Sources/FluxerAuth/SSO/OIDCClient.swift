@@ -53,6 +53,8 @@ struct OIDCIdentity: Sendable, Equatable {
     var email: String?
     var emailVerified: Bool
     var name: String?
+    /// The ID token's `amr` (RFC 8176 authentication methods); only the signed ID token is believed for it.
+    var amr: [String] = []
 }
 
 /// An OpenID Connect relying party for the authorization code flow with PKCE (S256) and a nonce:
@@ -62,6 +64,8 @@ struct OIDCIdentity: Sendable, Equatable {
 final class OIDCClient: Sendable {
     let settings: SSOSettings
     let transport: any OIDCTransport
+    /// Dev mode: discovered endpoints may be plain http on any host. Otherwise https, or http on loopback only.
+    let allowHTTP: Bool
     /// The issuer to expect when `settings.issuer` is "mock" (the built-in provider's URL is only known at run time).
     private let mockIssuer: (@Sendable () -> String)?
     private let discovered = Mutex<(endpoints: OIDCEndpoints, at: Int64)?>(nil)
@@ -78,9 +82,10 @@ final class OIDCClient: Sendable {
     /// Clock skew allowed on `exp` and `iat`.
     static let skewSeconds: Int64 = 60
 
-    init(settings: SSOSettings, transport: any OIDCTransport, mockIssuer: (@Sendable () -> String)? = nil) {
+    init(settings: SSOSettings, transport: any OIDCTransport, mockIssuer: (@Sendable () -> String)? = nil, allowHTTP: Bool = false) {
         self.settings = settings
         self.transport = transport
+        self.allowHTTP = allowHTTP
         self.mockIssuer = mockIssuer
     }
 
@@ -142,6 +147,12 @@ final class OIDCClient: Sendable {
             token: configured.token.isEmpty ? document.token_endpoint : configured.token,
             jwks: configured.jwks.isEmpty ? document.jwks_uri : configured.jwks,
             userinfo: configured.userinfo ?? document.userinfo_endpoint)
+        // Endpoints found in the document obey the rule the configured ones do (https outside dev mode, loopback
+        // aside): a document must not move the code exchange or the keys to plain http.
+        for url in [endpoints.authorization, endpoints.token, endpoints.jwks] + (endpoints.userinfo.map { [$0] } ?? [])
+        where !SSOSettings.isAcceptableProviderURL(url, dev: allowHTTP || settings.isMock) {
+            throw Self.failure("the discovery document names a plain http endpoint (\(url.prefix(100)))")
+        }
         discovered.withLock { $0 = (endpoints, now) }
         return endpoints
     }
@@ -187,6 +198,15 @@ final class OIDCClient: Sendable {
         var email: String?
         var email_verified: Flag?
         var name: String?
+        var amr: Methods?
+    }
+
+    /// `amr`: an array of strings (RFC 8176); anything else counts as no methods, never as a refusal.
+    struct Methods: Decodable {
+        var values: [String]
+        init(from decoder: any Decoder) throws {
+            values = (try? decoder.singleValueContainer().decode([String].self)) ?? []
+        }
     }
 
     /// `aud` is a string or an array of strings (RFC 7519 §4.1.3).
@@ -243,7 +263,7 @@ final class OIDCClient: Sendable {
         guard let tokenNonce = claims.nonce, ConstantTime.equals(tokenNonce, nonce) else { throw Self.failure("the ID token is not for this sign-in") }
         guard let subject = claims.sub, (1...255).contains(subject.utf8.count) else { throw Self.failure("the ID token has no subject") }
         return OIDCIdentity(issuer: endpoints.issuer, subject: subject, email: claims.email,
-                            emailVerified: claims.email_verified?.value ?? false, name: claims.name)
+                            emailVerified: claims.email_verified?.value ?? false, name: claims.name, amr: Array((claims.amr?.values ?? []).prefix(32)))
     }
 
     private func candidates(_ header: Header, endpoints: OIDCEndpoints, now: Int64, refetch: Bool) throws(APIError) -> [COSEKey] {

@@ -8,8 +8,12 @@ import Synchronization
 /// `GET /auth/sso/status`, `POST /auth/sso/start`, `POST /auth/sso/complete`. The browser goes to the provider
 /// with `state`, a `nonce` and a PKCE S256 challenge; the state is stored hashed, single use, for 10 minutes,
 /// with the verifier sealed. Completion exchanges the code, validates the ID token (OIDC Core §3.1.3.7), and
-/// signs in the account linked to the provider's subject, else the account with that verified email (then
-/// linked), else a new account when `sso.auto_provision` allows.
+/// signs in the account linked to the provider's subject, else a new account when `sso.auto_provision` allows.
+/// A verified existing account is never reached on an email match alone: with `sso.link_existing_accounts` its
+/// owner signs in locally and links (`POST /users/@me/sso/link`, sudo; only that user's session can complete
+/// it), and an unverified one is claimed with its registrant's factors wiped. An account with MFA still passes
+/// its second factor (the answer is the login's MFA ticket) unless the ID token's `amr` shows MFA at the provider.
+/// Errors reaching clients are generic; the provider's details go to the log only.
 final class SSOService: Sendable {
     let accounts: Accounts
     let settings: SSOSettings
@@ -58,9 +62,9 @@ final class SSOService: Sendable {
         self.settings = settings
         self.mock = mock
         if settings.enabled, settings.isMock, let mock {
-            client = OIDCClient(settings: settings, transport: InProcessOIDCTransport(mock: mock), mockIssuer: { mock.issuer })
+            client = OIDCClient(settings: settings, transport: InProcessOIDCTransport(mock: mock), mockIssuer: { mock.issuer }, allowHTTP: true)
         } else if settings.enabled {
-            client = OIDCClient(settings: settings, transport: HTTPOIDCTransport(timeoutMilliseconds: 10_000))
+            client = OIDCClient(settings: settings, transport: HTTPOIDCTransport(timeoutMilliseconds: 10_000), allowHTTP: config.dev)
         } else {
             client = nil
         }
@@ -96,6 +100,22 @@ final class SSOService: Sendable {
         router.api(.GET, "/auth/sso/status") { [self] _ in status() }
         router.api(.POST, "/auth/sso/start") { [self] request in try start(request) }
         router.api(.POST, "/auth/sso/complete") { [self] request in try complete(request) }
+        router.addDeferred(.POST, "/users/@me/sso/link") { [self] request, writer in link(request, writer) }
+    }
+
+    /// What a client is told when the provider could not be used: nothing about the provider, its transport or
+    /// its answers (those go to the log).
+    static let failed = APIError(.badRequest, code: "SSO_AUTHENTICATION_FAILED",
+                                 message: "Single sign-on failed. Try again, or ask your administrator if it keeps failing.")
+
+    /// Runs a step that talks to the provider; a failure is logged with its detail and answered generically.
+    func withProvider<T>(_ step: String, _ body: () throws(APIError) -> T) throws(APIError) -> T {
+        do throws(APIError) {
+            return try body()
+        } catch {
+            accounts.context.logger.warning("sso provider step failed", metadata: ["step": "\(step)", "reason": "\(error.message)"])
+            throw error.code == "SSO_AUTHENTICATION_FAILED" ? Self.failed : error
+        }
     }
 
     // MARK: - Status and start
@@ -134,10 +154,40 @@ final class SSOService: Sendable {
         }
         let (url, state) = try beginSignIn(redirectTo: Self.sanitizedRedirect(body.redirect_to), redirectURI: redirectURI, browserBinding: nil,
                                            clientIP: request.remoteAddress)
-        return .json(.ok, JSONValue.object([
+        return Self.startResponse(url: url, state: state, redirectURI: redirectURI)
+    }
+
+    static func startResponse(url: String, state: String, redirectURI: String) -> HTTPResponse {
+        .json(.ok, JSONValue.object([
             ("authorization_url", .string(url)), ("session_url", .string(url)), ("state", .string(state)),
             ("redirect_uri", .string(redirectURI)),
         ]), headers: ["Cache-Control": "no-store"])
+    }
+
+    static let linkingDisabled = APIError(.forbidden, code: "SSO_LINKING_DISABLED",
+                                          message: "Linking single sign-on to an existing account is not enabled here.")
+
+    /// `POST /users/@me/sso/link {redirect_to?, …sudo}`: a signed-in user (sudo: a fresh proof of the local
+    /// account) starts a sign-in at the provider that links the provider account to theirs. The answer has the
+    /// shape of `/auth/sso/start`; `/auth/sso/complete` finishes it only with this user's own session, and answers
+    /// `{user_id, linked: true, redirect_to}`. This is how a first link to an existing account is made.
+    func link(_ request: HTTPRequest, _ writer: ResponseWriter) {
+        writer.respondAsync { [self] reply in
+            let principal = try accounts.requireUser(request, allowBots: false)
+            guard isEnabled else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
+            guard settings.linkExistingAccounts else { throw Self.linkingDisabled }
+            struct LinkBody: Decodable { var redirect_to: String? }
+            let body = request.body.isEmpty ? LinkBody() : try JSONBody.decode(LinkBody.self, from: request)
+            if let r = body.redirect_to, r.utf8.count > Self.maxRedirectLength {
+                throw APIError.invalidField("redirect_to", "redirect_to must be at most 2048 characters.", code: "STRING_LENGTH_INVALID")
+            }
+            try accounts.requireSudo(principal, request: request, reply: reply) { [self] in
+                let (url, state) = try beginSignIn(redirectTo: Self.sanitizedRedirect(body.redirect_to), redirectURI: redirectURI,
+                                                   browserBinding: nil, clientIP: request.remoteAddress, linkUserID: principal.user.id)
+                accounts.audit.record("sso.link_started", outcome: "success", userID: principal.user.id, request: request)
+                return Self.startResponse(url: url, state: state, redirectURI: redirectURI)
+            }
+        }
     }
 
     /// The provider's display name.
@@ -156,10 +206,16 @@ final class SSOService: Sendable {
     /// Stores a new sign-in and returns the provider URL to send the browser to, and its state. `redirectTo` is
     /// where the person lands afterwards (a relative path); `browserBinding` is SHA-256 of a cookie value when
     /// the browser itself will come back (login-CSRF protection), nil when an API client completes it.
-    func beginSignIn(redirectTo: String, redirectURI: String, browserBinding: [UInt8]?, clientIP: String) throws -> (url: String, state: String) {
+    /// `linkUserID`: the signed-in user (after sudo) this sign-in links the provider account to.
+    func beginSignIn(redirectTo: String, redirectURI: String, browserBinding: [UInt8]?, clientIP: String,
+                     linkUserID: UInt64? = nil) throws -> (url: String, state: String) {
         guard let client else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
         let now = accounts.now
-        let endpoints = try client.endpoints(now: now)
+        let endpoints = try withProvider("discovery") { () throws(APIError) in
+            try client.endpoints(now: now)
+        }
+        // One client is an IPv4 address or an IPv6 /64: per-address counting would let one host fill the global cap.
+        let clientKey = PendingClientKey.of(clientIP)
         let hex = Array("0123456789abcdef")
         let state = String(SecureRandom.bytes(16).flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 0xF)]] })
         let nonce = Base64URL.encode(SecureRandom.bytes(32))
@@ -167,15 +223,16 @@ final class SSOService: Sendable {
         enum Stored { case yes, full, clientFull }
         let stored = try accounts.write { db, _ -> Stored in
             try db.run("DELETE FROM sso_states WHERE expires_at <= ?", now)
-            let mine = try db.queryOne("SELECT count(*) AS n FROM sso_states WHERE client_ip = ?", clientIP)?.int("n") ?? 0
+            let mine = try db.queryOne("SELECT count(*) AS n FROM sso_states WHERE client_ip = ?", clientKey)?.int("n") ?? 0
             guard mine < Self.maxPendingStatesPerClient else { return .clientFull }
             let pending = try db.queryOne("SELECT count(*) AS n FROM sso_states")?.int("n") ?? 0
             guard pending < Self.maxPendingStates else { return .full }
             try db.run("""
-                INSERT INTO sso_states (state_hash, provider, nonce, verifier_sealed, redirect_to, expires_at, redirect_uri, browser_binding, client_ip)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO sso_states (state_hash, provider, nonce, verifier_sealed, redirect_to, expires_at, redirect_uri, browser_binding, client_ip,
+                                        link_user_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, SHA256.hash(utf8: state), settings.provider, nonce, box.seal(Array(verifier.utf8)), redirectTo, now + Self.stateLifetime,
-                redirectURI, browserBinding, clientIP)
+                redirectURI, browserBinding, clientKey, linkUserID.map { Int64(bitPattern: $0) })
             return .yes
         }
         if stored == .clientFull {
@@ -206,16 +263,34 @@ final class SSOService: Sendable {
         guard (1...2048).contains(body.code.utf8.count) else {
             throw APIError.invalidField("code", "code must be 1-2048 characters.", code: "STRING_LENGTH_INVALID")
         }
-        let (userID, token, redirectTo) = try finishSignIn(code: body.code, state: body.state, browserBinding: nil, request: request)
-        return .json(.ok, JSONValue.object([("token", .string(token)), ("user_id", .string(String(userID))),
-                                            ("redirect_to", .string(redirectTo.isEmpty ? "/" : redirectTo))]))
+        let (result, redirectTo) = try finishSignIn(code: body.code, state: body.state, browserBinding: nil, request: request)
+        let landing = JSONValue.string(redirectTo.isEmpty ? "/" : redirectTo)
+        switch result {
+        case .session(let userID, let token):
+            return .json(.ok, JSONValue.object([("token", .string(token)), ("user_id", .string(String(userID))), ("redirect_to", landing)]),
+                         headers: ["Cache-Control": "no-store"])
+        case .mfa(let user, let ticket):
+            // The password login's answer: the client finishes through /auth/login/mfa/*.
+            return MFATicket.response(ticket: ticket, user: user, extra: [("redirect_to", landing)])
+        case .linked(let userID):
+            return .json(.ok, JSONValue.object([("user_id", .string(String(userID))), ("linked", true), ("redirect_to", landing)]),
+                         headers: ["Cache-Control": "no-store"])
+        }
+    }
+
+    /// How a completed sign-in ends: a session; the account's second factor still to pass (an MFA ticket); or
+    /// the provider account linked to the signed-in user who started it.
+    enum SignInResult {
+        case session(UInt64, String)
+        case mfa(User, String)
+        case linked(UInt64)
     }
 
     static let invalidState = APIError.invalidField("state", "Unknown or expired sign-in; start again.", code: "INVALID_SSO_STATE")
 
     /// Spends the state, exchanges the code and signs in. A sign-in started by a browser completes only with
     /// that browser's binding cookie; one started through the API only through the API.
-    func finishSignIn(code: String, state: String, browserBinding: [UInt8]?, request: HTTPRequest) throws -> (UInt64, String, String) {
+    func finishSignIn(code: String, state: String, browserBinding: [UInt8]?, request: HTTPRequest) throws -> (SignInResult, String) {
         guard let client else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
         let invalidState = Self.invalidState
         guard state.utf8.count == 32, state.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
@@ -234,7 +309,7 @@ final class SSOService: Sendable {
         guard let row = try accounts.write({ db, _ in
             try db.queryOne("""
                 DELETE FROM sso_states WHERE state_hash = ? AND browser_binding IS ?
-                RETURNING provider, nonce, verifier_sealed, redirect_to, expires_at, redirect_uri, browser_binding
+                RETURNING provider, nonce, verifier_sealed, redirect_to, expires_at, redirect_uri, browser_binding, link_user_id
                 """, SHA256.hash(utf8: state), browserBinding)
         }), (row.int("expires_at") ?? 0) > now, row.string("provider") == settings.provider,
               let nonce = row.string("nonce"), let sealed = row.blob("verifier_sealed"), let verifierBytes = box.open(sealed)
@@ -242,6 +317,13 @@ final class SSOService: Sendable {
         let verifier = String(decoding: verifierBytes, as: UTF8.self)
         let redirectTo = row.string("redirect_to") ?? ""
         let usedRedirectURI = row.string("redirect_uri") ?? redirectURI
+        // A link is finished only by the user who started it, with their own session (otherwise a link state sent
+        // to someone else would tie their provider account to the sender's account). For anyone else the state
+        // is unknown; it is spent all the same.
+        let linkUserID = row.int("link_user_id").map { UInt64(bitPattern: $0) }
+        if let linkUserID {
+            guard let principal = try? accounts.requireUser(request, allowBots: false), principal.user.id == linkUserID else { throw invalidState }
+        }
 
         let identity: OIDCIdentity
         do throws(APIError) {
@@ -259,10 +341,9 @@ final class SSOService: Sendable {
         } catch {
             accounts.context.logger.warning("sso sign-in refused", metadata: ["reason": "\(error.message)"])
             accounts.audit.record("login.failure", outcome: "failure", request: request, detail: "sso")
-            throw error
+            throw error.code == "SSO_AUTHENTICATION_FAILED" ? Self.failed : error
         }
-        let (userID, token) = try signIn(identity, request: request)
-        return (userID, token, redirectTo)
+        return (try signIn(identity, linkUserID: linkUserID, request: request), redirectTo)
     }
 
     /// `GET /auth/sso/callback`: where the provider sends the browser. A sign-in this browser started from the
@@ -284,11 +365,20 @@ final class SSOService: Sendable {
                 """)
         }
         do {
-            let (_, token, redirectTo) = try finishSignIn(code: code, state: state, browserBinding: SHA256.hash(utf8: binding), request: request)
+            let (result, redirectTo) = try finishSignIn(code: code, state: state, browserBinding: SHA256.hash(utf8: binding), request: request)
             // The stored page is one this server built (`/oauth2/authorize?…`, possibly longer than an API
             // redirect_to may be); anything else falls back to the plain signed-in page.
             let back = redirectTo.hasPrefix("/oauth2/authorize?") || !Self.sanitizedRedirect(redirectTo).isEmpty ? redirectTo : "/"
-            var response = web.signedIn(token: token, redirectTo: back)
+            var response: HTTPResponse
+            switch result {
+            case .session(_, let token):
+                response = web.signedIn(token: token, redirectTo: back)
+            case .mfa(let user, let ticket):
+                // The account's second factor, on the authorize page's own MFA step (same ticket rules).
+                response = try mfaPage(user: user, ticket: ticket, authorizePath: redirectTo, request: request, web: web)
+            case .linked:
+                response = WebPage.error("Return to the application you were signing in to.", status: .badRequest, title: "Single sign-on")
+            }
             response.headers.add("Set-Cookie", web.setCookie(name: web.ssoCookie, value: "", maxAge: 0))
             return response
         } catch {
@@ -308,9 +398,29 @@ final class SSOService: Sendable {
         }
     }
 
-    /// Links or provisions the account and opens a session. An email is trusted for matching only when the
-    /// provider says it is verified (OIDC Core §5.7: otherwise anyone could claim anyone's address there).
-    func signIn(_ identity: OIDCIdentity, request: HTTPRequest) throws -> (UInt64, String) {
+    /// The authorize page's MFA step for a browser that came back from the provider: the page the sign-in was
+    /// started from, and the CSRF cookie its forms carry.
+    func mfaPage(user: User, ticket: String, authorizePath: String, request: HTTPRequest, web: WebSession) throws -> HTTPResponse {
+        let query = authorizePath.hasPrefix("/oauth2/authorize?") ? String(authorizePath.dropFirst("/oauth2/authorize?".count)) : ""
+        guard let csrf = WebSession.cookies(request)[web.csrfCookie], !query.isEmpty,
+              case .success(let authorize) = try accounts.context.database.read({
+                  try AuthorizeRequest.parse(FormURLEncoding.decode(query), config: accounts.context.config, in: $0)
+              })
+        else { return WebPage.error("This sign-in expired. Start again from the application.", status: .badRequest) }
+        return try AuthorizeRoutes.mfaPage(authorize, user: user, ticket: ticket, csrf: csrf, notice: nil, error: nil, accounts: accounts)
+    }
+
+    static let linkRequired = APIError(.forbidden, code: "SSO_LINK_REQUIRED", message: """
+        An account already uses this email. Sign in to it, then link single sign-on from the account (POST /users/@me/sso/link).
+        """)
+    static let emailTaken = APIError(.forbidden, code: "SSO_REQUIRED", message: "An account already uses this email; it cannot sign in with single sign-on.")
+    static let alreadyLinked = APIError(.badRequest, code: "SSO_IDENTITY_ALREADY_LINKED",
+                                        message: "This provider account is already linked to another account.")
+
+    /// Signs in the linked account (MFA still applying), links the signed-in user who asked for it, claims an
+    /// unverified account, or provisions one. An email is trusted for matching only when the provider says it is
+    /// verified (OIDC Core §5.7: otherwise anyone could claim anyone's address there).
+    func signIn(_ identity: OIDCIdentity, linkUserID: UInt64?, request: HTTPRequest) throws -> SignInResult {
         let email = identity.emailVerified ? identity.email.flatMap { AccountValidation.email($0) == nil ? $0 : nil } : nil
         if let email, !settings.allowedDomains.isEmpty {
             let domain = String(email.split(separator: "@").last ?? "").lowercased()
@@ -322,13 +432,31 @@ final class SSOService: Sendable {
             throw APIError(.forbidden, code: "SSO_REQUIRED", message: "The provider gave no verified email.")
         }
         let now = accounts.now
-        enum Outcome { case session(UInt64, String), refused(APIError) }
+        enum Outcome { case result(SignInResult), refused(APIError) }
         let outcome = try accounts.write { db, invalidations -> Outcome in
             var user: User?
-            if let row = try db.queryOne("SELECT user_id FROM sso_identities WHERE issuer = ? AND subject = ?", identity.issuer, identity.subject),
-               let id = row.int("user_id") {
-                user = try UserStore.find(id: UInt64(bitPattern: id), in: db)
-            } else if let email, settings.linkExistingAccounts, var existing = try UserStore.find(email: email, in: db) {
+            let linkedTo = try db.queryOne("SELECT user_id FROM sso_identities WHERE issuer = ? AND subject = ?", identity.issuer, identity.subject)?
+                .int("user_id").map { UInt64(bitPattern: $0) }
+            if let linkUserID {
+                // An explicit link by the signed-in user who started it (sudo at the start).
+                guard settings.linkExistingAccounts else { return .refused(Self.linkingDisabled) }
+                if let linkedTo, linkedTo != linkUserID { return .refused(Self.alreadyLinked) }
+                guard let target = try UserStore.find(id: linkUserID, in: db), !target.isBot else { return .refused(Self.invalidState) }
+                try db.run("""
+                    INSERT INTO sso_identities (issuer, subject, provider, user_id, email, created_at, last_login_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (issuer, subject) DO UPDATE SET email = excluded.email
+                    """, identity.issuer, identity.subject, settings.provider, Int64(bitPattern: target.id), email, now, now)
+                accounts.audit.record("sso.linked", outcome: "success", userID: target.id, request: request)
+                return .result(.linked(target.id))
+            } else if let linkedTo {
+                user = try UserStore.find(id: linkedTo, in: db)
+            } else if let email, var existing = try UserStore.find(email: email, in: db) {
+                // An email match alone never signs in a verified account: its owner signs in locally and links.
+                guard settings.linkExistingAccounts, !existing.isBot else { return .refused(Self.emailTaken) }
+                guard !existing.verified else {
+                    accounts.audit.record("login.failure", outcome: "refused", userID: existing.id, request: request, detail: "sso_link_required")
+                    return .refused(Self.linkRequired)
+                }
                 if !existing.verified && !existing.isBot {
                     // Pre-account hijacking: someone may have registered this address before its owner, with a
                     // password (and sessions) of their own. The provider has now proved who owns it, so whatever
@@ -368,18 +496,28 @@ final class SSOService: Sendable {
                                          message: email == nil ? "The provider gave no verified email." : "No account uses this email."))
             }
             guard let user, !user.isBot else { return .refused(Self.required) }
-            guard !user.isLocked(at: now) else { return .refused(OIDCClient.failure("the account is locked")) }
+            guard !user.isLocked(at: now) else {
+                accounts.context.logger.warning("sso sign-in refused", metadata: ["reason": "the account is locked"])
+                return .refused(Self.failed)
+            }
+            // The account's own second factor is not skipped: the provider proved who signs in, not that a second
+            // factor was used, unless its signed `amr` shows MFA there (and that is trusted).
+            if user.hasMFA && !(settings.trustProviderMFA && SSOSettings.amrShowsMFA(identity.amr)) {
+                try db.run("UPDATE sso_identities SET last_login_at = ? WHERE issuer = ? AND subject = ?", now, identity.issuer, identity.subject)
+                accounts.audit.record("login.mfa_required", outcome: "success", userID: user.id, request: request, detail: "sso")
+                return .result(.mfa(user, try MFATicket.issue(userID: user.id, now: now, in: db)))
+            }
             try db.run("""
                 INSERT INTO sso_identities (issuer, subject, provider, user_id, email, created_at, last_login_at) VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (issuer, subject) DO UPDATE SET email = excluded.email, last_login_at = excluded.last_login_at
                 """, identity.issuer, identity.subject, settings.provider, Int64(bitPattern: user.id), email, now, now)
             if email != nil && !user.verified { try UserStore.markVerified(userID: user.id, in: db) }
             accounts.audit.record("login.success", outcome: "success", userID: user.id, request: request, detail: "sso")
-            return .session(user.id, try accounts.createSession(for: user.id, request: request, in: db))
+            return .result(.session(user.id, try accounts.createSession(for: user.id, request: request, in: db)))
         }
         switch outcome {
         case .refused(let error): throw error
-        case .session(let userID, let token): return (userID, token)
+        case .result(let result): return result
         }
     }
 }
