@@ -1,5 +1,6 @@
 import Testing
 @testable import FluxerAuth
+import HTTPServer
 
 /// Issue 12 should-fix "Passkey challenges have no per-client cap; the SSO pending-state cap can be filled by one
 /// client: cap per client." Both are issued without authentication; one client (an IPv4 address, an IPv6 /64)
@@ -19,16 +20,16 @@ import Testing
     static func from(_ address: String) -> [(String, String)] { [("X-Forwarded-For", address)] }
 
     @Test func clientKey_ipv4AsIs_ipv6ByItsSlash64() {
-        #expect(PendingClientKey.of("203.0.113.9") == "203.0.113.9")
-        #expect(PendingClientKey.of("2001:db8:1:2::1") == "2001:db8:1:2::/64")
-        #expect(PendingClientKey.of("2001:0DB8:0001:0002:ffff:ffff:ffff:ffff") == "2001:db8:1:2::/64")
-        #expect(PendingClientKey.of("[2001:db8:1:2:3:4:5:6]") == "2001:db8:1:2::/64")
-        #expect(PendingClientKey.of("fe80::1%eth0") == "fe80:0:0:0::/64")
-        #expect(PendingClientKey.of("::1") == "0:0:0:0::/64")
-        #expect(PendingClientKey.of("::ffff:198.51.100.7") == "198.51.100.7", "IPv4-mapped counts as IPv4")
-        #expect(PendingClientKey.of("2001:db8:1:3::1") != PendingClientKey.of("2001:db8:1:2::1"))
+        #expect(ClientKey.of("203.0.113.9") == "203.0.113.9")
+        #expect(ClientKey.of("2001:db8:1:2::1") == "2001:db8:1:2::/64")
+        #expect(ClientKey.of("2001:0DB8:0001:0002:ffff:ffff:ffff:ffff") == "2001:db8:1:2::/64")
+        #expect(ClientKey.of("[2001:db8:1:2:3:4:5:6]") == "2001:db8:1:2::/64")
+        #expect(ClientKey.of("fe80::1%eth0") == "fe80:0:0:0::/64")
+        #expect(ClientKey.of("::1") == "0:0:0:0::/64")
+        #expect(ClientKey.of("::ffff:198.51.100.7") == "198.51.100.7", "IPv4-mapped counts as IPv4")
+        #expect(ClientKey.of("2001:db8:1:3::1") != ClientKey.of("2001:db8:1:2::1"))
         for odd in ["1:::2", "1:2:3:4:5:6:7:8:9", "12345::1", "::g", "1::2::3", "::1.2.3", "not an address", ""] {
-            #expect(PendingClientKey.of(odd) == odd, "\(odd) is its own key")
+            #expect(ClientKey.of(odd) == odd, "\(odd) is its own key")
         }
     }
 

@@ -333,7 +333,7 @@ enum WebAuthnRoutes {
     static func passkeyOptions(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         try accounts.refuseBots(request)
         try accounts.refuseLocalAuthWhenSSOEnforced()
-        let client = PendingClientKey.of(request.remoteAddress)
+        let client = ClientKey.of(request.remoteAddress)
         enum Issued { case challenge([UInt8]), clientFull, full }
         let issued = try accounts.write { db, _ -> Issued in
             let now = accounts.now

@@ -215,7 +215,7 @@ final class SSOService: Sendable {
             try client.endpoints(now: now)
         }
         // One client is an IPv4 address or an IPv6 /64: per-address counting would let one host fill the global cap.
-        let clientKey = PendingClientKey.of(clientIP)
+        let clientKey = ClientKey.of(clientIP)
         let hex = Array("0123456789abcdef")
         let state = String(SecureRandom.bytes(16).flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 0xF)]] })
         let nonce = Base64URL.encode(SecureRandom.bytes(32))

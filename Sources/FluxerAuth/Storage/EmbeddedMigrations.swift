@@ -358,8 +358,8 @@ ALTER TABLE sso_states ADD COLUMN client_ip TEXT;
 CREATE INDEX sso_states_by_client ON sso_states (client_ip, expires_at);
 
 """#),
-        Migration(version: 12, name: "sso_link_webauthn_be", sql: #"""
--- 0012 issue 12 (SSO linking, per-client caps, WA-06).
+        Migration(version: 11, name: "sso_link_webauthn_be", sql: #"""
+-- 0011 issue 12 (SSO linking, per-client caps, WA-06).
 -- A sign-in started by a signed-in user (with sudo) to link the provider account to theirs: the first link of an
 -- identity to an existing account needs a local sign-in, never an email match alone. Only that user can finish it.
 ALTER TABLE sso_states ADD COLUMN link_user_id INTEGER;

@@ -1,4 +1,4 @@
--- 0012 issue 12 (SSO linking, per-client caps, WA-06).
+-- 0011 issue 12 (SSO linking, per-client caps, WA-06).
 -- A sign-in started by a signed-in user (with sudo) to link the provider account to theirs: the first link of an
 -- identity to an existing account needs a local sign-in, never an email match alone. Only that user can finish it.
 ALTER TABLE sso_states ADD COLUMN link_user_id INTEGER;
