@@ -34,7 +34,9 @@ struct OAuthGrants {
                     guard try GuildStore.permissions(guildID: guildID, userID: app.id, in: db) == nil else {
                         throw APIError(.badRequest, code: "BOT_ALREADY_IN_GUILD", message: "The bot is already in that community.")
                     }
-                    try GuildStore.addMember(guildID: guildID, userID: app.id, permissions: request.permissions, source: "BOT_INVITE",
+                    // The bot gets what was asked for, masked by what the inviter holds (owner or ADMINISTRATOR: all).
+                    let granted = request.permissions & (try GuildStore.grantablePermissions(guild: guild, userID: user.id, in: db))
+                    try GuildStore.addMember(guildID: guildID, userID: app.id, permissions: granted, source: "BOT_INVITE",
                                              now: accounts.now, in: db)
                     guildName = guild.name
                 }
