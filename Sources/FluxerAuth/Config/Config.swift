@@ -38,6 +38,9 @@ public struct Config: Sendable {
     public var hashThreads = 0
     /// How long a validated session may be answered from memory (bounds staleness across nodes); 0 disables.
     public var sessionCacheTTLMilliseconds = 30_000
+    /// An OAuth2 grant (refresh-token family) ends this long after the code redemption that created it, however
+    /// often it is refreshed (RT-06); no token of the family outlives it.
+    public var oauthGrantLifetimeMilliseconds = OAuthLifetime.defaultGrant
     /// Login attempts per email address (real server: 5 per 15 minutes).
     public var loginEmailLimit = RateLimit(5, per: 15 * 60_000)
     /// Login attempts per client IP (real server: 10 per 30 minutes).
