@@ -67,6 +67,12 @@ enum ConfigSchema {
         integer("security.argon2_memory_kib", "argon2id memory per hash in KiB (65536 = 64 MiB)", 8...(1 << 20)) { c, v in c.argon2MemoryKiB = v },
         integer("security.hash_threads", "password hashing threads; 0 = one per core", 0...256) { c, v in c.hashThreads = v },
         integer("security.session_cache_ttl_ms", "how long a validated session is answered from memory; 0 = off", 0...3_600_000) { c, v in c.sessionCacheTTLMilliseconds = v },
+        duration("security.session_idle_timeout", "a session unused this long is over (ASVS 7.3.1)", minimum: 5 * 60_000) { c, v in
+            c.sessionIdleTimeoutMilliseconds = v
+        },
+        duration("security.session_lifetime", "a session this old is over however recently used (ASVS 7.3.2)", minimum: 5 * 60_000) { c, v in
+            c.sessionLifetimeMilliseconds = v
+        },
         rate("ratelimit.login_email", "login attempts per email address") { c, v in c.loginEmailLimit = v },
         rate("ratelimit.login_ip", "login attempts per client IP") { c, v in c.loginIPLimit = v },
         rate("ratelimit.forgot_email", "password-reset requests per email address") { c, v in c.forgotEmailLimit = v },
