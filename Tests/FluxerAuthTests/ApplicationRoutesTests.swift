@@ -150,9 +150,10 @@ import SQLite
         }
         #expect(jsonObject(running.call("GET", "/oauth2/applications/\(theirs.id)", auth: stranger.auth).body)["name"] as? String == "Theirs")
 
-        // PATCH by the owner.
+        // PATCH by the owner (new redirect URIs: with the sudo proof in the same body).
         let patched = running.call("PATCH", "/oauth2/applications/\(a.id)", auth: owner.auth, json: jsonText([
             "name": " Renamed ", "redirect_uris": ["https://new.example/cb"], "bot_public": false, "bot_require_code_grant": true,
+            "password": Self.password,
         ]))
         #expect(patched.status == 200)
         let p = jsonObject(patched.body)
@@ -176,6 +177,64 @@ import SQLite
         // The stranger's app is untouched; /applications/@me shows the new name.
         #expect(jsonObject(running.call("GET", "/oauth2/applications/\(theirs.id)", auth: stranger.auth).body)["name"] as? String == "Theirs")
         #expect(jsonObject(running.call("GET", "/applications/@me", auth: a.botAuth).body)["name"] as? String == "Renamed")
+    }
+
+    /// "Changing an application's redirect URIs needs sudo, as resetting its secret does": where codes go is as
+    /// sensitive as the secret that redeems them. Without the proof (or with a wrong one) nothing of the PATCH is
+    /// applied; with it, it is. Fields that are not sensitive, and an unchanged list, need no sudo.
+    @Test func changingRedirectURIs_needsSudo() throws {
+        let running = try RunningApp()
+        defer { running.stop() }
+        let owner = running.registerUser("owner")
+        let a = running.createApp(owner: owner, name: "A", redirectURIs: ["https://old.example/cb"])
+        let path = "/oauth2/applications/\(a.id)"
+        func stored() -> [String: Any] { jsonObject(running.call("GET", path, auth: owner.auth).body) }
+        func expectUnchanged(_ label: String, name: String = "A", sourceLocation: SourceLocation = #_sourceLocation) {
+            let app = stored()
+            #expect(app["redirect_uris"] as? [String] == ["https://old.example/cb"], "\(label)", sourceLocation: sourceLocation)
+            #expect(app["name"] as? String == name, "\(label)", sourceLocation: sourceLocation)
+            #expect(app["bot_public"] as? Bool == true, "\(label)", sourceLocation: sourceLocation)
+        }
+        let changes: [[String: Any]] = [
+            ["redirect_uris": ["https://evil.example/cb"]],
+            ["redirect_uris": ["https://old.example/cb", "https://evil.example/cb"]],
+            ["redirect_uris": [String]()],
+            ["name": "Renamed", "bot_public": false, "redirect_uris": ["https://evil.example/cb"]],
+        ]
+        for change in changes {
+            let label = jsonText(change)
+            let refused = running.call("PATCH", path, auth: owner.auth, json: jsonText(change))
+            #expect(refused.status == 403 && errorCode(refused) == "SUDO_MODE_REQUIRED", "\(label): \(refused.status) \(refused.body)")
+            #expect(jsonObject(refused.body)["has_mfa"] as? Bool == false)
+            expectUnchanged(label)
+            var wrong = change
+            wrong["password"] = "wrong horse battery"
+            let bad = running.call("PATCH", path, auth: owner.auth, json: jsonText(wrong))
+            #expect(bad.status == 400 && bad.body.contains("INVALID_PASSWORD"), "\(label): \(bad.body)")
+            expectUnchanged(label + ", wrong password")
+        }
+        // Not sensitive: no sudo, and the same list sent back is no change.
+        let renamed = running.call("PATCH", path, auth: owner.auth, json: jsonText([
+            "name": "Renamed", "bot_require_code_grant": true, "redirect_uris": ["https://old.example/cb"],
+        ]))
+        #expect(renamed.status == 200, "\(renamed.body)")
+        expectUnchanged("rename", name: "Renamed")
+        #expect(stored()["bot_require_code_grant"] as? Bool == true)
+        // With the proof: changed, and the authorize endpoint follows.
+        let changed = running.call("PATCH", path, auth: owner.auth, json: jsonText([
+            "redirect_uris": ["https://new.example/cb"], "password": Self.password,
+        ]))
+        #expect(changed.status == 200, "\(changed.body)")
+        #expect(jsonObject(changed.body)["redirect_uris"] as? [String] == ["https://new.example/cb"])
+        #expect(stored()["redirect_uris"] as? [String] == ["https://new.example/cb"])
+        #expect(stored()["name"] as? String == "Renamed")
+        // A stranger cannot, sudo or not.
+        let stranger = running.registerUser("stranger")
+        let foreign = running.call("PATCH", path, auth: stranger.auth, json: jsonText([
+            "redirect_uris": ["https://evil.example/cb"], "password": Self.password,
+        ]))
+        #expect(foreign.status == 403 && errorCode(foreign) == "ACCESS_DENIED")
+        #expect(stored()["redirect_uris"] as? [String] == ["https://new.example/cb"])
     }
 
     @Test func publicInfo_withoutAuth() throws {

@@ -113,6 +113,45 @@ import HTTPServer
         ])
     }
 
+    /// Session (SE-07) and grant (RT-06) lifetimes: durations with a unit, their defaults in the example file,
+    /// and bad values refused with the key named.
+    @Test func sessionAndGrantLifetimeKeys_parseDurations() throws {
+        let defaults = try ConfigLoader.load(file: nil, environment: [:])
+        #expect(defaults.sessionIdleTimeoutMilliseconds == 30 * 86_400_000)
+        #expect(defaults.sessionLifetimeMilliseconds == 180 * 86_400_000)
+        #expect(defaults.oauthGrantLifetimeMilliseconds == 180 * 86_400_000)
+        let path = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/") + "/config/fluxer-auth.example.toml"
+        let example = try ConfigLoader.load(file: path, environment: [:])
+        #expect(example.sessionExpiry == defaults.sessionExpiry)
+        #expect(example.oauthGrantLifetimeMilliseconds == defaults.oauthGrantLifetimeMilliseconds)
+        let set = try ConfigLoader.load(file: nil, environment: [
+            "FLUXER_AUTH_SECURITY_SESSION_IDLE_TIMEOUT": "15m", "FLUXER_AUTH_SECURITY_SESSION_LIFETIME": "12h",
+            "FLUXER_AUTH_OAUTH_GRANT_LIFETIME": "90d",
+        ])
+        #expect(set.sessionExpiry == SessionExpiry(idleMilliseconds: 15 * 60_000, absoluteMilliseconds: 12 * 3_600_000))
+        #expect(set.oauthGrantLifetimeMilliseconds == 90 * 86_400_000)
+        #expect(try ConfigLoader.load(file: nil, environment: ["FLUXER_AUTH_SECURITY_SESSION_LIFETIME": "3650d"]).sessionLifetimeMilliseconds
+            == 3650 * 86_400_000)
+        let bad: [(String, String, String)] = [
+            ("FLUXER_AUTH_SECURITY_SESSION_IDLE_TIMEOUT", "30", "security.session_idle_timeout"),
+            ("FLUXER_AUTH_SECURITY_SESSION_IDLE_TIMEOUT", "4m", "security.session_idle_timeout"),
+            ("FLUXER_AUTH_SECURITY_SESSION_IDLE_TIMEOUT", "0d", "security.session_idle_timeout"),
+            ("FLUXER_AUTH_SECURITY_SESSION_IDLE_TIMEOUT", "-1d", "security.session_idle_timeout"),
+            ("FLUXER_AUTH_SECURITY_SESSION_IDLE_TIMEOUT", "+1d", "security.session_idle_timeout"),
+            ("FLUXER_AUTH_SECURITY_SESSION_IDLE_TIMEOUT", "1 d", "security.session_idle_timeout"),
+            ("FLUXER_AUTH_SECURITY_SESSION_IDLE_TIMEOUT", "1w", "security.session_idle_timeout"),
+            ("FLUXER_AUTH_SECURITY_SESSION_LIFETIME", "3651d", "security.session_lifetime"),
+            ("FLUXER_AUTH_SECURITY_SESSION_LIFETIME", "99999999d", "security.session_lifetime"),
+            ("FLUXER_AUTH_SECURITY_SESSION_LIFETIME", "", "security.session_lifetime"),
+            ("FLUXER_AUTH_OAUTH_GRANT_LIFETIME", "23h", "oauth.grant_lifetime"),
+            ("FLUXER_AUTH_OAUTH_GRANT_LIFETIME", "１d", "oauth.grant_lifetime"),
+        ]
+        for (variable, value, key) in bad {
+            let error = #expect(throws: ConfigError.self, "\(variable)=\(value)") { try ConfigLoader.load(file: nil, environment: [variable: value]) }
+            #expect(error?.key == key, "\(value)")
+        }
+    }
+
     @Test func exampleFile_loadsAndMatchesDefaults() throws {
         let path = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
         let config = try ConfigLoader.load(file: "/" + path + "/config/fluxer-auth.example.toml", environment: [:])

@@ -3,8 +3,9 @@ import Testing
 @testable import FluxerAuth
 import HTTPServer
 
-/// `GET /oauth2/authorize` before any login: error pages for untrusted clients and redirect URIs (AZ-01..AZ-05),
-/// redirected errors for everything else (AZ-06..AZ-08, PK-01, PK-02), state round trip.
+/// `GET /oauth2/authorize`: error pages for untrusted clients and redirect URIs (AZ-01..AZ-05); other errors are
+/// redirected once the user has signed in or for prompt=none, and an error page before (AZ-06..AZ-09, PK-01,
+/// PK-02, RFC 9700 §4.11.2); state round trip.
 @Suite struct OAuthAuthorizeTests {
     static func base(_ client: String, redirect: String? = oauthRedirect, scope: String = "identify", state: String? = "xyz") -> [(String, String)] {
         var pairs = [("client_id", client), ("response_type", "code"), ("scope", scope)]
@@ -34,6 +35,67 @@ import HTTPServer
         #expect(q["state"] == state, sourceLocation: sourceLocation)
         #expect(q["iss"] == h.issuer, sourceLocation: sourceLocation)
         #expect(q["code"] == nil, sourceLocation: sourceLocation)
+    }
+
+    /// A signed-in browser's GET (errors are redirected only to those, AZ-06).
+    static func signedIn(_ h: OAuthHarness, _ user: TestUser, _ path: String) -> TestResponse {
+        h.request("GET", path, headers: [("Cookie", "fluxer_session=\(user.token)")])
+    }
+
+    /// "/oauth2/authorize redirects errors before the user has signed in, making it an open redirector for any
+    /// registered app" (RFC 9700 §4.11.2, AZ-06, AZ-09): with a valid client and redirect URI, a signed-out browser
+    /// gets a 400 page and no Location; once signed in the same error is redirected (RFC 6749 §4.1.2.1); with
+    /// prompt=none it is redirected even signed out, as are login_required and consent_required.
+    @Test func authorizeRedirectsErrorsBeforeSignIn_errorPageUntilSignedIn_AZ06() throws {
+        let h = try OAuthHarness()
+        defer { h.stop() }
+        let alice = h.user("alice")
+        let (_, client) = h.confidentialApp(owner: alice)
+        var badType = Self.base(client.id)
+        badType[1] = ("response_type", "token")
+        var noType = Self.base(client.id)
+        noType.remove(at: 1)
+        let cases: [(String, [(String, String)], String)] = [
+            ("bad scope", Self.base(client.id, scope: "nope"), "invalid_scope"),
+            ("admin scope", Self.base(client.id, scope: "identify admin"), "invalid_scope"),
+            ("response_type=token", badType, "unsupported_response_type"),
+            ("no response_type", noType, "invalid_request"),
+            ("pkce plain", Self.base(client.id) + [("code_challenge", pkceChallenge), ("code_challenge_method", "plain")], "invalid_request"),
+            ("repeated scope", Self.base(client.id) + [("scope", "identify")], "invalid_request"),
+            ("bad prompt", Self.base(client.id) + [("prompt", "select_account")], "invalid_request"),
+        ]
+        let deadCookie = [("Cookie", "fluxer_session=flx_" + String(repeating: "0", count: SessionToken.randomLength))]
+        for (label, pairs, error) in cases {
+            let path = authorizePath(pairs)
+            Self.expectErrorPage(h.get(path), "\(label), signed out")
+            Self.expectErrorPage(h.request("GET", path, headers: deadCookie), "\(label), unknown session cookie")
+            Self.expectErrorPage(h.request("GET", path, headers: [("Cookie", "fluxer_session=\(client.secret!)")]), "\(label), not a session")
+            Self.expectRedirectError(Self.signedIn(h, alice, path), h, error: error)
+            Self.expectRedirectError(h.get(authorizePath(pairs + [("prompt", "none")])), h, error: error)
+        }
+        // The page says what was wrong, escaped, and links nowhere.
+        let page = h.get(authorizePath(Self.base(client.id, scope: "nope")))
+        #expect(page.body.contains("The requested scope is invalid or unknown.") && !page.body.contains(oauthRedirect))
+        // prompt=none, signed out, otherwise valid: login_required still goes back to the client.
+        Self.expectRedirectError(h.get(authorizePath(Self.base(client.id) + [("prompt", "none")])), h, error: "login_required")
+        #expect(try h.count("oauth2_codes") == 0)
+    }
+
+    /// The pre-sign-in form posts (password and SSO) carry the same request: an error there is a page too.
+    @Test func authorizeRedirectsErrorsBeforeSignIn_loginFormPostShowsPage_AZ06() throws {
+        let h = try OAuthHarness()
+        defer { h.stop() }
+        let alice = h.user("alice")
+        let (_, client) = h.confidentialApp(owner: alice)
+        let jar = CookieJar()
+        let login = h.request("GET", authorizePath(Self.base(client.id)))
+        jar.store(login)
+        #expect(login.status == 200)
+        let fields = hiddenInputs(login.body).map { $0.0 == "scope" ? ($0.0, "nope") : $0 }
+        let posted = h.form("/oauth2/authorize/login", fields + [("email", "alice@example.com"), ("password", alice.password)],
+                            headers: jar.header + [("Origin", h.issuer)])
+        Self.expectErrorPage(posted, "login post with a bad scope")
+        #expect(!setCookies(posted).contains { $0.hasPrefix("fluxer_session=") })
     }
 
     // AZ-05
@@ -120,24 +182,26 @@ import HTTPServer
     @Test func responseTypeToken_isUnsupportedResponseType() throws {
         let h = try OAuthHarness()
         defer { h.stop() }
-        let (_, client) = h.confidentialApp(owner: h.user("alice"))
+        let alice = h.user("alice")
+        let (_, client) = h.confidentialApp(owner: alice)
         for type in ["token", "id_token token", "code token", "code id_token"] {
             var pairs = Self.base(client.id)
             pairs[1] = ("response_type", type)
-            Self.expectRedirectError(h.get(authorizePath(pairs)), h, error: "unsupported_response_type")
+            Self.expectRedirectError(Self.signedIn(h, alice, authorizePath(pairs)), h, error: "unsupported_response_type")
         }
         var missing = Self.base(client.id)
         missing.remove(at: 1)
-        Self.expectRedirectError(h.get(authorizePath(missing)), h, error: "invalid_request")
+        Self.expectRedirectError(Self.signedIn(h, alice, authorizePath(missing)), h, error: "invalid_request")
     }
 
     // AZ-06, TE-09
     @Test func unknownScopeAndAdmin_areInvalidScope() throws {
         let h = try OAuthHarness()
         defer { h.stop() }
-        let (_, client) = h.confidentialApp(owner: h.user("alice"))
+        let alice = h.user("alice")
+        let (_, client) = h.confidentialApp(owner: alice)
         for scope in ["nope", "admin", "identify admin", "identify openid", "IDENTIFY", "identify,email"] {
-            Self.expectRedirectError(h.get(authorizePath(Self.base(client.id, scope: scope))), h, error: "invalid_scope")
+            Self.expectRedirectError(Self.signedIn(h, alice, authorizePath(Self.base(client.id, scope: scope))), h, error: "invalid_scope")
         }
     }
 
@@ -145,7 +209,8 @@ import HTTPServer
     @Test func pkcePlainMissingMethodOrBadChallenge_isInvalidRequest() throws {
         let h = try OAuthHarness()
         defer { h.stop() }
-        let (_, client) = h.confidentialApp(owner: h.user("alice"))
+        let alice = h.user("alice")
+        let (_, client) = h.confidentialApp(owner: alice)
         let cases: [[(String, String)]] = [
             [("code_challenge", pkceChallenge), ("code_challenge_method", "plain")],
             [("code_challenge", pkceVerifier), ("code_challenge_method", "plain")],
@@ -158,7 +223,7 @@ import HTTPServer
             [("code_challenge_method", "S256")],
         ]
         for extra in cases {
-            Self.expectRedirectError(h.get(authorizePath(Self.base(client.id) + extra)), h, error: "invalid_request")
+            Self.expectRedirectError(Self.signedIn(h, alice, authorizePath(Self.base(client.id) + extra)), h, error: "invalid_request")
         }
     }
 
@@ -168,8 +233,9 @@ import HTTPServer
         defer { h.stop() }
         let alice = h.user("alice")
         let client = try h.publicApp(owner: alice)
-        Self.expectRedirectError(h.get(authorizePath(Self.base(client.id))), h, error: "invalid_request")
-        #expect(h.get(authorizePath(Self.base(client.id) + [("code_challenge", pkceChallenge), ("code_challenge_method", "S256")])).status == 200)
+        Self.expectRedirectError(Self.signedIn(h, alice, authorizePath(Self.base(client.id))), h, error: "invalid_request")
+        let withPKCE = Self.base(client.id) + [("code_challenge", pkceChallenge), ("code_challenge_method", "S256")]
+        #expect(Self.signedIn(h, alice, authorizePath(withPKCE)).status == 200)
         // The JSON consent API applies the same rule.
         let r = h.consent(alice, ["response_type": "code", "client_id": client.id, "redirect_uri": oauthRedirect, "scope": "identify"])
         #expect(r.status == 400 && oauthError(r) == "invalid_request")
@@ -179,10 +245,11 @@ import HTTPServer
     @Test func badPermissions_isInvalidRequest() throws {
         let h = try OAuthHarness()
         defer { h.stop() }
-        let (_, client) = h.confidentialApp(owner: h.user("alice"))
+        let alice = h.user("alice")
+        let (_, client) = h.confidentialApp(owner: alice)
         for permissions in ["-1", "abc", "1.5", "+8", " 8", "99999999999999999999", "0x10"] {
-            Self.expectRedirectError(h.get(authorizePath(Self.base(client.id, scope: "identify bot") + [("permissions", permissions)])), h,
-                                     error: "invalid_request")
+            let path = authorizePath(Self.base(client.id, scope: "identify bot") + [("permissions", permissions)])
+            Self.expectRedirectError(Self.signedIn(h, alice, path), h, error: "invalid_request")
         }
     }
 
@@ -190,15 +257,16 @@ import HTTPServer
     @Test func repeatedState_isInvalidRequest() throws {
         let h = try OAuthHarness()
         defer { h.stop() }
-        let (_, client) = h.confidentialApp(owner: h.user("alice"))
-        let r = h.get(authorizePath(Self.base(client.id, state: "one") + [("state", "two")]))
+        let alice = h.user("alice")
+        let (_, client) = h.confidentialApp(owner: alice)
+        let r = Self.signedIn(h, alice, authorizePath(Self.base(client.id, state: "one") + [("state", "two")]))
         #expect(r.status == 302)
         #expect(queryParameters(r.header("Location") ?? "")["error"] == "invalid_request")
         for name in ["scope", "response_type", "code_challenge"] {
             let extra: [(String, String)] = name == "code_challenge"
                 ? [("code_challenge", pkceChallenge), ("code_challenge_method", "S256"), ("code_challenge", pkceChallenge)]
                 : [(name, name == "scope" ? "identify" : "code")]
-            let r = h.get(authorizePath(Self.base(client.id) + extra))
+            let r = Self.signedIn(h, alice, authorizePath(Self.base(client.id) + extra))
             #expect(r.status == 302 && queryParameters(r.header("Location") ?? "")["error"] == "invalid_request", "\(name)")
         }
     }
@@ -210,8 +278,8 @@ import HTTPServer
         let alice = h.user("alice")
         let (_, client) = h.confidentialApp(owner: alice, redirectURIs: ["https://client.example/cb?tenant=a"])
         let state = "a b&c=d/é?#%20+x"
-        let r = h.get(authorizePath([("client_id", client.id), ("response_type", "token"), ("scope", "identify"),
-                                     ("redirect_uri", "https://client.example/cb?tenant=a"), ("state", state)]))
+        let r = Self.signedIn(h, alice, authorizePath([("client_id", client.id), ("response_type", "token"), ("scope", "identify"),
+                                                       ("redirect_uri", "https://client.example/cb?tenant=a"), ("state", state)]))
         #expect(r.status == 302)
         let location = r.header("Location") ?? ""
         // The client's own query is kept and ours appended.
@@ -220,7 +288,8 @@ import HTTPServer
         let code = try h.code(alice, client: client, redirect: "https://client.example/cb?tenant=a", state: state)
         #expect(isTokenShaped(code))
         // No state: none comes back.
-        let noState = h.get(authorizePath(Self.base(client.id, redirect: "https://client.example/cb?tenant=a", scope: "nope", state: nil)))
+        let noState = Self.signedIn(h, alice, authorizePath(Self.base(client.id, redirect: "https://client.example/cb?tenant=a", scope: "nope",
+                                                                      state: nil)))
         #expect(noState.status == 302)
         #expect(queryParameters(noState.header("Location") ?? "")["state"] == nil)
     }

@@ -52,9 +52,52 @@ import HTTPServer
         defer { h.stop() }
         let dave = h.user("dave")
         try h.addMember(guild: guild, user: dave.id, permissions: GuildPermission.manageGuild)
-        let r = Self.botJoin(h, dave, app: app, guild: guild)
+        let r = Self.botJoin(h, dave, app: app, guild: guild, permissions: String(GuildPermission.manageGuild))
         #expect(r.status == 200, "\(r.body)")
-        #expect(try h.memberPermissions(guild: guild, user: app.id) == 8)
+        #expect(try h.memberPermissions(guild: guild, user: app.id) == GuildPermission.manageGuild)
+    }
+
+    /// "A bot added with bot scope gets the permissions requested, not those of the inviter": the request is masked
+    /// by the inviter's bits. The guild's owner and a member with ADMINISTRATOR can grant every bit; a member with
+    /// MANAGE_GUILD only what they hold (ADMINISTRATOR included: asking for it gets nothing of it).
+    @Test func botPermissions_maskedByTheInviters() throws {
+        let (h, _, carol, _, guild) = try Self.setUp()
+        defer { h.stop() }
+        let requested: Int64 = GuildPermission.administrator | GuildPermission.manageGuild | 1 | 2 | 4 | (1 << 40)
+        let dave = h.user("dave")    // MANAGE_GUILD and KICK (1 << 1)
+        let erin = h.user("erin")    // ADMINISTRATOR
+        let frank = h.user("frank")  // MANAGE_GUILD, BAN (1 << 2) and bit 40
+        try h.addMember(guild: guild, user: dave.id, permissions: GuildPermission.manageGuild | 2)
+        try h.addMember(guild: guild, user: erin.id, permissions: GuildPermission.administrator)
+        try h.addMember(guild: guild, user: frank.id, permissions: GuildPermission.manageGuild | 4 | (1 << 40))
+        let expected: [(TestUser, Int64)] = [
+            (carol, requested),                                              // the owner (member row or not)
+            (erin, requested),                                               // ADMINISTRATOR: all
+            (dave, GuildPermission.manageGuild | 2),
+            (frank, GuildPermission.manageGuild | 4 | (1 << 40)),
+        ]
+        for (index, (inviter, bits)) in expected.enumerated() {
+            let (app, _) = h.confidentialApp(owner: inviter, name: "Bot \(index)")
+            let r = Self.botJoin(h, inviter, app: app, guild: guild, permissions: String(requested))
+            #expect(r.status == 200, "\(inviter.id): \(r.body)")
+            #expect(try h.memberPermissions(guild: guild, user: app.id) == bits, "inviter \(index)")
+        }
+        // The owner's bits count even when their member row says less (ownership is all permissions).
+        _ = try h.database.write { db in
+            try db.run("UPDATE guild_members SET permissions = 0 WHERE guild_id = ? AND user_id = ?", Int64(guild), Int64(carol.id)!)
+        }
+        let (last, _) = h.confidentialApp(owner: carol, name: "Owner's Bot")
+        #expect(Self.botJoin(h, carol, app: last, guild: guild, permissions: String(requested)).status == 200)
+        #expect(try h.memberPermissions(guild: guild, user: last.id) == requested)
+        // The HTML page applies the same rule.
+        let (pageApp, _) = h.confidentialApp(owner: dave, name: "Page Bot")
+        let cookie = [("Cookie", "fluxer_session=\(dave.token)")]
+        let page = h.request("GET", authorizePath([("client_id", pageApp.id), ("scope", "bot"), ("guild_id", String(guild)),
+                                                   ("permissions", String(requested))]), headers: cookie)
+        #expect(page.status == 200, "\(page.body)")
+        let done = h.form("/oauth2/authorize/decision", hiddenInputs(page.body) + [("action", "authorize")], headers: cookie)
+        #expect(done.status == 200, "\(done.body)")
+        #expect(try h.memberPermissions(guild: guild, user: pageApp.id) == GuildPermission.manageGuild | 2)
     }
 
     @Test func plainMember_isMissingPermissions() throws {

@@ -77,6 +77,8 @@ import Testing
             ]
         }
         routes += [
+            Route(name: "change redirect uris", method: "PATCH", path: "/oauth2/applications/\(f.appID)",
+                  body: { ["redirect_uris": ["https://changed.example/cb"]] }, status: 200),
             Route(name: "remove phone", method: "DELETE", path: "/users/@me/phone"),
             Route(name: "delete application", method: "DELETE", path: "/oauth2/applications/\(f.appID)"),
         ]

@@ -232,6 +232,15 @@ def test_public_client_without_pkce_gets_an_error_redirect(server, browser):
     client = AuthlibSession(client_id=app.client_id, token_endpoint_auth_method="none", scope="identify",
                             redirect_uri=app.redirect_uri)  # no code_challenge_method
     uri, state = client.create_authorization_url(server.url("/oauth2/authorize"))
+    # Signed out: an error page, never a redirect (RFC 9700 §4.11.2, AZ-06).
+    page = browser.session.get(uri, allow_redirects=False, timeout=30)
+    assert page.status_code == 400 and "Location" not in page.headers, (page.status_code, page.headers)
+    assert page.headers["Content-Type"].startswith("text/html")
+    # Signed in (through a PKCE flow on the pages first): the error goes back to the client (RFC 6749 §4.1.2.1).
+    pkce = AuthlibSession(client_id=app.client_id, token_endpoint_auth_method="none", scope="identify",
+                          redirect_uri=app.redirect_uri, code_challenge_method="S256")
+    signed_in, _ = pkce.create_authorization_url(server.url("/oauth2/authorize"), code_verifier=generate_token(64))
+    assert "code" in query(browser.authorize(signed_in))
     location = browser.authorize(uri)
     params = query(location)
     assert params["error"] == "invalid_request" and params["state"] == state and "code" not in params

@@ -24,7 +24,7 @@ public final class Accounts: Sendable {
         let hasher = PasswordHasher(opsLimit: UInt64(config.argon2OpsLimit), memLimitBytes: config.argon2MemoryKiB * 1024)
         let threads = config.hashThreads > 0 ? config.hashThreads : max(1, context.cpuCount)
         hashPool = try PasswordHashPool(hasher: hasher, threads: threads, maxQueued: 1024)
-        cache = PrincipalCache(ttlMilliseconds: Int64(config.sessionCacheTTLMilliseconds))
+        cache = PrincipalCache(ttlMilliseconds: Int64(config.sessionCacheTTLMilliseconds), sessionExpiry: config.sessionExpiry)
         botKeys = config.botTokenKeyRing(secret: context.secretKey)
         mfaKeys = MFAKeys(secret: context.secretKey)
         touches = SessionTouchQueue(database: context.database)
@@ -157,9 +157,12 @@ public final class Accounts: Sendable {
             return Principal(user: user, kind: kind)
         }
         guard let (session, user) = try context.database.read({ try SessionStore.lookup(hash: key.hash, in: $0) }) else { return nil }
+        // Idle and absolute expiry (SE-07) before the use is noted, so an expired session is never revived.
+        let lastUse = lastRecordedUse(session)
+        guard !context.config.sessionExpiry.isExpired(createdAt: session.createdAt, lastUsedAt: lastUse, now: now) else { return nil }
         let kind = Principal.Kind.session(hash: key.hash)
-        cache.insert(key.hash, user: user, kind: kind, lastUsedAt: session.lastUsedAt, readAt: epoch, now: now)
-        noteUse(key.hash, lastPersisted: session.lastUsedAt, now: now)
+        cache.insert(key.hash, user: user, kind: kind, createdAt: session.createdAt, lastUsedAt: lastUse, readAt: epoch, now: now)
+        noteUse(key.hash, lastPersisted: lastUse, now: now)
         return Principal(user: user, kind: kind)
     }
 
@@ -198,6 +201,16 @@ public final class Accounts: Sendable {
     }
 
     // MARK: - Sessions
+
+    /// A session's last recorded use: the written one, or a newer one still in the touch queue.
+    func lastRecordedUse(_ session: SessionRecord) -> Int64 {
+        max(session.lastUsedAt, touches.pendingUse(session.hash) ?? .min)
+    }
+
+    /// Whether a stored session is over (idle or absolute timeout, SE-07), judged as the cache judges it.
+    func isExpired(_ session: SessionRecord, now: Int64) -> Bool {
+        context.config.sessionExpiry.isExpired(createdAt: session.createdAt, lastUsedAt: lastRecordedUse(session), now: now)
+    }
 
     /// Creates a session for the request's client.
     func createSession(for userID: UInt64, request: HTTPRequest, in db: Connection) throws -> String {

@@ -126,7 +126,9 @@ enum AuthRoutes {
 
     static func listSessions(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         let principal = try accounts.requireUser(request, allowBots: false)
+        let now = accounts.now
         let sessions = try accounts.context.database.read { try SessionStore.list(userID: principal.user.id, in: $0) }
+            .filter { !accounts.isExpired($0, now: now) }  // SE-07: an expired session is gone, whether or not pruned yet
         let items: [JSONValue] = sessions.map { s in
             let info = ClientInfo.parse(userAgent: s.userAgent, isDesktopApp: s.isDesktop)
             let lastUsed = JSONValue.string(ISO8601.format(milliseconds: s.lastUsedAt))

@@ -60,7 +60,7 @@ public final class App: Sendable {
             throw .config(ConfigError(key: "security.argon2_memory_kib", reason: "argon2id cannot run with these parameters"))
         }
 
-        maintenance = Maintenance(database: database, clock: clock)
+        maintenance = Maintenance(database: database, clock: clock, sessionExpiry: config.sessionExpiry)
 
         var http = HTTPServerConfiguration()
         http.listenAddresses = config.listenAddresses

@@ -11,13 +11,25 @@ final class Maintenance: Sendable {
 
     private let database: Database
     private let clock: @Sendable () -> Int64
+    private let sessionExpiry: SessionExpiry
     private let lock = ConditionLock()
     private let stopped = Atomic<Bool>(false)
     private let thread = Mutex<OSThread?>(nil)
 
-    init(database: Database, clock: @escaping @Sendable () -> Int64) {
+    init(database: Database, clock: @escaping @Sendable () -> Int64, sessionExpiry: SessionExpiry = SessionExpiry()) {
         self.database = database
         self.clock = clock
+        self.sessionExpiry = sessionExpiry
+    }
+
+    /// A use may sit in the touch queue (or its batch be retried) for seconds before `last_used_at` shows it, so
+    /// idle sessions are pruned this long after they expired; until then the lookup refuses them (SE-07).
+    static let idleSessionGrace: Int64 = 3_600_000
+
+    /// Sessions past their absolute lifetime, or idle past their idle timeout plus the grace (SE-07). `?1` is now.
+    var sessionRule: (table: String, key: String, condition: String) {
+        ("sessions", "id_hash", "created_at <= ?1 - \(sessionExpiry.absoluteMilliseconds) "
+            + "OR last_used_at <= ?1 - \(sessionExpiry.idleMilliseconds + Self.idleSessionGrace)")
     }
 
     /// (table, rowid-bearing key column, condition) — `?` is now in unix ms.
@@ -52,7 +64,7 @@ final class Maintenance: Sendable {
     @discardableResult
     func runOnce() -> Int {
         var total = 0
-        for rule in Self.rules {
+        for rule in Self.rules + [sessionRule] {
             for _ in 0..<1_000 {
                 guard !stopped.load(ordering: .relaxed) else { return total }
                 let now = clock()

@@ -20,7 +20,7 @@ enum ApplicationRoutes {
             let (app, bot, _) = try owned(request, accounts)
             return .json(.ok, app.json(bot: bot))
         }
-        router.api(.PATCH, "/oauth2/applications/:id") { request in try update(request, accounts) }
+        router.addDeferred(.PATCH, "/oauth2/applications/:id") { request, writer in update(request, writer, accounts) }
         router.addDeferred(.DELETE, "/oauth2/applications/:id") { request, writer in delete(request, writer, accounts) }
         router.api(.GET, "/oauth2/applications/:id/public") { request in try publicInfo(request, accounts) }
         router.addDeferred(.POST, "/oauth2/applications/:id/client-secret/reset") { request, writer in
@@ -97,25 +97,41 @@ enum ApplicationRoutes {
         var bot_require_code_grant: Bool?
     }
 
-    static func update(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
-        let (app, bot, _) = try owned(request, accounts)
-        let body = try JSONBody.decode(UpdateBody.self, from: request)
-        var updated = app
-        var errors: [FieldError] = []
-        if let name = body.name {
-            let trimmed = name.trimmingASCIIWhitespace()
-            if let e = validateName(trimmed) { errors.append(e) }
-            updated.name = trimmed
+    /// Changing where codes are sent is as sensitive as resetting the secret that redeems them: a PATCH whose
+    /// `redirect_uris` differ from the registered ones needs sudo (the proof in the same body), and without it
+    /// nothing of the PATCH is applied. The other fields change without sudo.
+    static func update(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+        writer.respondAsync { reply in
+            let (app, bot, principal) = try owned(request, accounts)
+            let body = try JSONBody.decode(UpdateBody.self, from: request)
+            var updated = app
+            var errors: [FieldError] = []
+            if let name = body.name {
+                let trimmed = name.trimmingASCIIWhitespace()
+                if let e = validateName(trimmed) { errors.append(e) }
+                updated.name = trimmed
+            }
+            if let uris = body.redirect_uris {
+                errors += validateRedirectURIs(uris)
+                updated.redirectURIs = uris
+            }
+            guard errors.isEmpty else { throw APIError.invalidFormBody(errors) }
+            if let v = body.bot_public { updated.botPublic = v }
+            if let v = body.bot_require_code_grant { updated.botRequireCodeGrant = v }
+            let changesRedirects = updated.redirectURIs != app.redirectURIs
+            let final = updated
+            let save: @Sendable () throws -> HTTPResponse = {
+                try accounts.write { db, _ in try ApplicationStore.update(final, in: db) }
+                if changesRedirects {
+                    accounts.audit.record("app.redirect_uris.update", outcome: "success", userID: principal.user.id, applicationID: app.id,
+                                          request: request)
+                }
+                return .json(.ok, final.json(bot: bot))
+            }
+            guard changesRedirects else { return reply(try save()) }
+            _ = try SudoProof.from(request)
+            try accounts.requireSudo(principal, request: request, reply: reply, then: save)
         }
-        if let uris = body.redirect_uris {
-            errors += validateRedirectURIs(uris)
-            updated.redirectURIs = uris
-        }
-        guard errors.isEmpty else { throw APIError.invalidFormBody(errors) }
-        if let v = body.bot_public { updated.botPublic = v }
-        if let v = body.bot_require_code_grant { updated.botRequireCodeGrant = v }
-        try accounts.write { db, _ in try ApplicationStore.update(updated, in: db) }
-        return .json(.ok, updated.json(bot: bot))
     }
 
     static func publicInfo(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {

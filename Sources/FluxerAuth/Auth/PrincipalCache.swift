@@ -7,22 +7,26 @@ import Synchronization
 /// Correctness under revocation: every revoke bumps `epoch` and removes entries under the same lock, after its
 /// transaction commits; a reader only inserts what it read if the epoch did not move since it started, so a
 /// row read before a revoke can never be cached after it. Entries also expire after `ttl` so that, with
-/// several nodes on one database, a revoke elsewhere is honoured within that bound.
+/// several nodes on one database, a revoke elsewhere is honoured within that bound. A session's entry never
+/// outlives the session itself: a hit is judged by the same `SessionExpiry` as the database lookup (SE-07).
 public final class PrincipalCache: Sendable {
     /// One cached credential. A class, so a hit hands out one reference rather than copying the user's fields.
     final class Entry: Sendable {
         let user: User
         let kind: Principal.Kind
         let cachedAt: Int64
+        /// Sessions: when the session was created (its absolute lifetime counts from here); nil for other credentials.
+        let sessionCreatedAt: Int64?
         /// `GET /users/@me`'s body for this user, serialized once.
         let userJSON: [UInt8]
         /// Sessions: the last use time written (or queued) to the database; `Int64.min` for other credentials.
         private let lastUse: Atomic<Int64>
 
-        init(user: User, kind: Principal.Kind, cachedAt: Int64, lastPersistedUse: Int64?, userJSON: [UInt8]) {
+        init(user: User, kind: Principal.Kind, cachedAt: Int64, sessionCreatedAt: Int64?, lastPersistedUse: Int64?, userJSON: [UInt8]) {
             self.user = user
             self.kind = kind
             self.cachedAt = cachedAt
+            self.sessionCreatedAt = sessionCreatedAt
             self.userJSON = userJSON
             self.lastUse = Atomic(lastPersistedUse ?? .min)
         }
@@ -63,10 +67,13 @@ public final class PrincipalCache: Sendable {
     private let state = Mutex(State())
     private let ttl: Int64
     private let capacity: Int
+    private let sessionExpiry: SessionExpiry
 
-    /// A cache whose entries live `ttlMilliseconds` (0 disables caching) and which holds at most `capacity`.
-    public init(ttlMilliseconds: Int64, capacity: Int = 100_000) {
+    /// A cache whose entries live `ttlMilliseconds` (0 disables caching), whose sessions end by `sessionExpiry`,
+    /// and which holds at most `capacity`.
+    public init(ttlMilliseconds: Int64, sessionExpiry: SessionExpiry = SessionExpiry(), capacity: Int = 100_000) {
         self.ttl = ttlMilliseconds
+        self.sessionExpiry = sessionExpiry
         self.capacity = capacity
     }
 
@@ -81,6 +88,10 @@ public final class PrincipalCache: Sendable {
             guard let entry = s.entries[hash] else { return nil }
             var expired = now - entry.cachedAt > ttl
             if case .oauth(_, _, let expiresAt) = entry.kind, now >= expiresAt { expired = true }
+            // Idle and absolute session expiry (SE-07), on the last use written or queued. With several nodes
+            // another may have used the session since; the caller then reads the database, which knows.
+            if let createdAt = entry.sessionCreatedAt, let lastUse = entry.lastPersistedUse,
+               sessionExpiry.isExpired(createdAt: createdAt, lastUsedAt: lastUse, now: now) { expired = true }
             if expired {
                 Self.remove(hash, userID: entry.user.id, from: &s)
                 return nil
@@ -89,8 +100,10 @@ public final class PrincipalCache: Sendable {
         }
     }
 
-    /// Caches a credential read at `epoch`, unless a revoke happened since.
-    func insert(_ hash: [UInt8], user: User, kind: Principal.Kind, lastUsedAt: Int64?, readAt epoch: UInt64, now: Int64) {
+    /// Caches a credential read at `epoch`, unless a revoke happened since. Sessions pass their creation and last
+    /// recorded use, which decide their expiry.
+    func insert(_ hash: [UInt8], user: User, kind: Principal.Kind, createdAt: Int64? = nil, lastUsedAt: Int64?, readAt epoch: UInt64,
+                now: Int64) {
         guard ttl > 0 else { return }
         let hash = Key(hash)
         state.withLock { s in
@@ -102,7 +115,7 @@ public final class PrincipalCache: Sendable {
             }
             var includeEmail = true
             if case .oauth(_, let scopes, _) = kind { includeEmail = scopes.contains("email") }
-            s.entries[hash] = Entry(user: user, kind: kind, cachedAt: now, lastPersistedUse: lastUsedAt,
+            s.entries[hash] = Entry(user: user, kind: kind, cachedAt: now, sessionCreatedAt: createdAt, lastPersistedUse: lastUsedAt,
                                     userJSON: user.privateJSON(includeEmail: includeEmail).bytes)
             s.byUser[user.id, default: []].insert(hash)
             if case .oauth(let applicationID, _, _) = kind { s.byApplication[applicationID, default: []].insert(hash) }

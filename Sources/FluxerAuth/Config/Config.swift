@@ -38,6 +38,17 @@ public struct Config: Sendable {
     public var hashThreads = 0
     /// How long a validated session may be answered from memory (bounds staleness across nodes); 0 disables.
     public var sessionCacheTTLMilliseconds = 30_000
+    /// A session unused this long is over (ASVS 7.3.1, SE-07); judged on its last recorded use.
+    public var sessionIdleTimeoutMilliseconds = SessionExpiry.defaultIdleMilliseconds
+    /// A session this old is over, however recently used (ASVS 7.3.2, SE-07).
+    public var sessionLifetimeMilliseconds = SessionExpiry.defaultAbsoluteMilliseconds
+    /// The session lifetimes in force.
+    public var sessionExpiry: SessionExpiry {
+        SessionExpiry(idleMilliseconds: sessionIdleTimeoutMilliseconds, absoluteMilliseconds: sessionLifetimeMilliseconds)
+    }
+    /// An OAuth2 grant (refresh-token family) ends this long after the code redemption that created it, however
+    /// often it is refreshed (RT-06); no token of the family outlives it.
+    public var oauthGrantLifetimeMilliseconds = OAuthLifetime.defaultGrant
     /// Login attempts per email address (real server: 5 per 15 minutes).
     public var loginEmailLimit = RateLimit(5, per: 15 * 60_000)
     /// Login attempts per client IP (real server: 10 per 30 minutes).

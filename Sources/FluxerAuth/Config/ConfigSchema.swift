@@ -70,6 +70,12 @@ enum ConfigSchema {
         integer("security.argon2_memory_kib", "argon2id memory per hash in KiB (65536 = 64 MiB)", 8...(1 << 20)) { c, v in c.argon2MemoryKiB = v },
         integer("security.hash_threads", "password hashing threads; 0 = one per core", 0...256) { c, v in c.hashThreads = v },
         integer("security.session_cache_ttl_ms", "how long a validated session is answered from memory; 0 = off", 0...3_600_000) { c, v in c.sessionCacheTTLMilliseconds = v },
+        duration("security.session_idle_timeout", "a session unused this long is over (ASVS 7.3.1)", minimum: 5 * 60_000) { c, v in
+            c.sessionIdleTimeoutMilliseconds = v
+        },
+        duration("security.session_lifetime", "a session this old is over however recently used (ASVS 7.3.2)", minimum: 5 * 60_000) { c, v in
+            c.sessionLifetimeMilliseconds = v
+        },
         rate("ratelimit.login_email", "login attempts per email address") { c, v in c.loginEmailLimit = v },
         rate("ratelimit.login_ip", "login attempts per client IP") { c, v in c.loginIPLimit = v },
         rate("ratelimit.forgot_email", "password-reset requests per email address") { c, v in c.forgotEmailLimit = v },
@@ -131,6 +137,8 @@ enum ConfigSchema {
             c.webauthnUserVerification = v
         },
         bool("oauth.require_pkce", "require PKCE (S256) from every OAuth2 client, not only public ones") { c, v in c.oauthRequirePKCE = v },
+        duration("oauth.grant_lifetime", "an OAuth2 grant ends this long after the code redemption that made it, however often refreshed (RT-06)",
+                 minimum: 86_400_000) { c, v in c.oauthGrantLifetimeMilliseconds = v },
         string("log.level", "trace, debug, info, notice, warning, error or critical") { c, v throws(ConfigError) in
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(v) else {
                 throw ConfigError(key: "log.level", reason: "must be one of trace, debug, info, notice, warning, error, critical")
@@ -269,6 +277,32 @@ enum ConfigSchema {
         string(name, help + ", as N/duration (s, m, h, d), e.g. 5/15m") { c, v throws(ConfigError) in
             guard let limit = RateLimit(parsing: v) else { throw ConfigError(key: name, reason: "must look like 5/15m (count/duration with s, m, h or d)") }
             apply(&c, limit)
+        }
+    }
+
+    /// A duration as N followed by s, m, h or d (`30d`, `12h`), from `minimum` up to ten years.
+    private static func duration(_ name: String, _ help: String, minimum: Int64,
+                                 _ apply: @escaping @Sendable (inout Config, Int64) -> Void) -> ConfigKey {
+        string(name, help + ", as N with s, m, h or d, e.g. 30d") { c, v throws(ConfigError) in
+            guard let milliseconds = parseDuration(v), milliseconds >= minimum, milliseconds <= 3650 * 86_400_000 else {
+                let least = minimum % 86_400_000 == 0 ? "\(minimum / 86_400_000)d" : "\(minimum / 60_000)m"
+                throw ConfigError(key: name, reason: "must look like 30d (a number with s, m, h or d) from \(least) to 3650d")
+            }
+            apply(&c, milliseconds)
+        }
+    }
+
+    /// `N` ASCII digits (at most 7) followed by one unit, in milliseconds.
+    static func parseDuration(_ text: String) -> Int64? {
+        guard let unit = text.last, (2...8).contains(text.utf8.count) else { return nil }
+        let digits = text.dropLast()
+        guard digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let amount = Int64(digits) else { return nil }
+        switch unit {
+        case "s": return amount * 1_000
+        case "m": return amount * 60_000
+        case "h": return amount * 3_600_000
+        case "d": return amount * 86_400_000
+        default: return nil
         }
     }
 

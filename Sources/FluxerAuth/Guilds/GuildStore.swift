@@ -47,6 +47,15 @@ enum GuildStore {
         return bits & (GuildPermission.manageGuild | GuildPermission.administrator) != 0
     }
 
+    /// The permission bits a user can hand to a bot they add: all of them for the guild's owner or a member with
+    /// ADMINISTRATOR, else exactly the member's own bits (none for a non-member). A bot invite never grants
+    /// more than its inviter holds, as a role assignment never could.
+    static func grantablePermissions(guild: Guild, userID: UInt64, in db: Connection) throws -> Int64 {
+        if guild.ownerID == userID { return GuildPermission.all }
+        guard let bits = try permissions(guildID: guild.id, userID: userID, in: db) else { return 0 }
+        return bits & GuildPermission.administrator != 0 ? GuildPermission.all : bits & GuildPermission.all
+    }
+
     private static func guild(_ row: Row) -> Guild {
         Guild(id: UInt64(bitPattern: row.int("id") ?? 0), name: row.string("name") ?? "", icon: row.string("icon"),
               ownerID: UInt64(bitPattern: row.int("owner_id") ?? 0), createdAt: row.int("created_at") ?? 0)

@@ -29,6 +29,20 @@ struct AuthorizeRequest: Sendable {
     enum Failure: Error {
         case page(String)
         case redirect(to: String, error: String, description: String, state: String?)
+
+        /// The failure as shown to a browser whose user has not signed in: an error page even once the client and
+        /// redirect are trusted, since redirecting unauthenticated users to a client's URI on demand makes this
+        /// server an open redirector for every registered application (RFC 9700 §4.11.2, AZ-06, AZ-09).
+        var beforeSignIn: Failure {
+            guard case .redirect(_, _, let description, _) = self else { return self }
+            return .page(description)
+        }
+    }
+
+    /// Whether the request says `prompt=none` (the last value, as `parse` reads it): the client asked for an
+    /// answer without any page, so even before sign-in its errors are redirected (OpenID Connect Core §3.1.2.6).
+    static func asksNoPrompt(_ pairs: [(name: String, value: String)]) -> Bool {
+        pairs.last { $0.name == "prompt" }?.value == "none"
     }
 
     static let parameterNames: Set<String> = [

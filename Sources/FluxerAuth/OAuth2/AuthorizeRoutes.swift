@@ -50,12 +50,15 @@ enum AuthorizeRoutes {
     static func show(pairs: [(name: String, value: String)], request: HTTPRequest, accounts: Accounts, web: WebSession,
                      grants: OAuthGrants, loginError: String? = nil) throws -> HTTPResponse {
         let parsed = try accounts.context.database.read { try AuthorizeRequest.parse(pairs, config: accounts.context.config, in: $0) }
+        let principal = try webPrincipal(request, accounts, web)
         let authorize: AuthorizeRequest
         switch parsed {
-        case .failure(let failure): return respond(failure, accounts, status: .found)
+        case .failure(let failure):
+            // Errors are redirected to the client only once the user has signed in, or for prompt=none (AZ-06).
+            let signedIn = principal != nil || AuthorizeRequest.asksNoPrompt(pairs)
+            return respond(signedIn ? failure : failure.beforeSignIn, accounts, status: .found)
         case .success(let r): authorize = r
         }
-        let principal = try webPrincipal(request, accounts, web)
         if authorize.prompt == "none" {
             guard let principal else { return redirectError(authorize, "login_required", "The user is not signed in.", accounts, status: .found) }
             guard try grants.priorConsentCovers(authorize, user: principal.user) else {
@@ -181,7 +184,7 @@ enum AuthorizeRoutes {
         else { return WebPage.error("This form expired. Go back and try again.", status: .forbidden) }
         let authorizePairs = pairs.filter { AuthorizeRequest.parameterNames.contains($0.name) }
         let parsed = try accounts.context.database.read { try AuthorizeRequest.parse(authorizePairs, config: accounts.context.config, in: $0) }
-        guard case .success(let authorize) = parsed else { return respond(parsed.failure!, accounts, status: .seeOther) }
+        guard case .success(let authorize) = parsed else { return respond(parsed.failure!.beforeSignIn, accounts, status: .seeOther) }
         let back = authorize.pagePath
         let binding = Base64URL.encode(SecureRandom.bytes(32))
         let (url, _) = try sso.beginSignIn(redirectTo: back, redirectURI: sso.callbackURI, browserBinding: SHA256.hash(utf8: binding),
@@ -203,7 +206,7 @@ enum AuthorizeRoutes {
             else { return reply(WebPage.error("This form expired. Go back and try again.", status: .forbidden)) }
             let authorizePairs = pairs.filter { AuthorizeRequest.parameterNames.contains($0.name) }
             let parsed = try accounts.context.database.read { try AuthorizeRequest.parse(authorizePairs, config: accounts.context.config, in: $0) }
-            guard case .success(let authorize) = parsed else { return reply(respond(parsed.failure!, accounts, status: .seeOther)) }
+            guard case .success(let authorize) = parsed else { return reply(respond(parsed.failure!.beforeSignIn, accounts, status: .seeOther)) }
             let email = fields["email"] ?? ""
             let password = fields["password"] ?? ""
             let sso = accounts.context.config.sso
@@ -304,7 +307,7 @@ enum AuthorizeRoutes {
         let parsed = try accounts.context.database.read {
             try AuthorizeRequest.parse(pairs.filter { AuthorizeRequest.parameterNames.contains($0.name) }, config: accounts.context.config, in: $0)
         }
-        guard case .success(let authorize) = parsed else { return respond(parsed.failure!, accounts, status: .seeOther) }
+        guard case .success(let authorize) = parsed else { return respond(parsed.failure!.beforeSignIn, accounts, status: .seeOther) }
         let ticket = fields["ticket"] ?? ""
         let scope = Base64URL.encode(MFATicket.hash(ticket))
         let factor = SecondFactor(keys: accounts.mfaKeys, now: accounts.now)

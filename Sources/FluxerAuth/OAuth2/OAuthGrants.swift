@@ -34,7 +34,9 @@ struct OAuthGrants {
                     guard try GuildStore.permissions(guildID: guildID, userID: app.id, in: db) == nil else {
                         throw APIError(.badRequest, code: "BOT_ALREADY_IN_GUILD", message: "The bot is already in that community.")
                     }
-                    try GuildStore.addMember(guildID: guildID, userID: app.id, permissions: request.permissions, source: "BOT_INVITE",
+                    // The bot gets what was asked for, masked by what the inviter holds (owner or ADMINISTRATOR: all).
+                    let granted = request.permissions & (try GuildStore.grantablePermissions(guild: guild, userID: user.id, in: db))
+                    try GuildStore.addMember(guildID: guildID, userID: app.id, permissions: granted, source: "BOT_INVITE",
                                              now: accounts.now, in: db)
                     guildName = guild.name
                 }
@@ -105,7 +107,8 @@ struct OAuthGrants {
             let familyID = Int64(bitPattern: context.snowflakes.next())
             try OAuthStore.createFamily(id: familyID, applicationID: appID, userID: user.id, scopes: scopes, now: now, in: db)
             _ = try db.run("UPDATE oauth2_codes SET family_id = ? WHERE code_hash = ?", familyID, OAuthSecret.hash(code))
-            return .issued(try OAuthStore.issue(familyID: familyID, applicationID: appID, userID: user.id, scopes: scopes, now: now, in: db))
+            return .issued(try OAuthStore.issue(familyID: familyID, applicationID: appID, userID: user.id, scopes: scopes,
+                                                grantEndsAt: now + context.config.oauthGrantLifetimeMilliseconds, now: now, in: db))
         }
         switch outcome {
         case .issued(let tokens): return tokens
@@ -128,6 +131,9 @@ struct OAuthGrants {
             // Another client's token is refused and left alone (RT-04).
             guard record.applicationID == client.id else { return .refused(.invalidGrant()) }
             guard !record.familyRevoked, record.expiresAt > now else { return .refused(.invalidGrant()) }
+            // RT-06: the grant has an absolute end however often it is refreshed; refused without rotating.
+            let grantEndsAt = record.familyCreatedAt + context.config.oauthGrantLifetimeMilliseconds
+            guard now < grantEndsAt else { return .refused(.invalidGrant("The grant has reached its maximum lifetime; authorize again.")) }
             let scopes = narrowed ?? record.scopes
             // A refused widening must not consume the token (RFC 6749 §6, RT-05): checked before rotation,
             // but after reuse detection would have fired for an already-rotated token.
@@ -147,7 +153,7 @@ struct OAuthGrants {
             _ = try db.run("DELETE FROM oauth2_tokens WHERE family_id = ? AND kind = 'access'", record.familyID)
             invalidations.users.append(record.userID)
             return .issued(try OAuthStore.issue(familyID: record.familyID, applicationID: client.id, userID: record.userID,
-                                                scopes: scopes, now: now, in: db))
+                                                scopes: scopes, grantEndsAt: grantEndsAt, now: now, in: db))
         }
         switch outcome {
         case .issued(let tokens): return tokens
@@ -166,7 +172,7 @@ struct OAuthGrants {
     /// The token response (RFC 6749 §5.1), `no-store`.
     static func tokenResponse(_ tokens: IssuedTokens) -> HTTPResponse {
         .json(.ok, JSONValue.object([
-            ("access_token", .string(tokens.accessToken)), ("token_type", "Bearer"), ("expires_in", .int(OAuthLifetime.access / 1000)),
+            ("access_token", .string(tokens.accessToken)), ("token_type", "Bearer"), ("expires_in", .int(tokens.accessExpiresIn)),
             ("refresh_token", .string(tokens.refreshToken)), ("scope", .string(OAuthScope.string(tokens.scopes))),
         ]), headers: ["Cache-Control": "no-store", "Pragma": "no-cache"])
     }

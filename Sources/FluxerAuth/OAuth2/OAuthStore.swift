@@ -1,11 +1,15 @@
 import Crypto
 import SQLite
 
-/// Lifetimes (DESIGN): code 10 min, access 7 days, refresh 30 days.
+/// Lifetimes (DESIGN): code 10 min, access 7 days, refresh 30 days, each capped by the grant's own lifetime.
 enum OAuthLifetime {
     static let code: Int64 = 10 * 60_000
     static let access: Int64 = 604_800_000
     static let refresh: Int64 = 30 * 86_400_000
+    /// A grant (refresh-token family) ends 180 days after the code redemption that created it, however often it
+    /// is refreshed (RT-06, `oauth.grant_lifetime`): the cadence at which a browser session must sign in again
+    /// (`security.session_lifetime`), so an application's access never outlasts the sign-in it needs.
+    static let defaultGrant: Int64 = 180 * 86_400_000
 }
 
 /// Codes, access and refresh tokens: 256 random bits, unpadded base64url (43 characters); only SHA-256 stored.
@@ -32,6 +36,8 @@ struct OAuthTokenRecord: Sendable {
     var expiresAt: Int64
     var usedAt: Int64?
     var familyRevoked: Bool
+    /// When the grant began (its family's creation): the grant lifetime counts from here (RT-06).
+    var familyCreatedAt: Int64
 
     init(row: Row) {
         hash = row.blob("token_hash") ?? []
@@ -44,6 +50,7 @@ struct OAuthTokenRecord: Sendable {
         expiresAt = row.int("expires_at") ?? 0
         usedAt = row.int("used_at")
         familyRevoked = row.int("revoked_at") != nil
+        familyCreatedAt = row.int("family_created_at") ?? 0
     }
 }
 
@@ -53,6 +60,8 @@ struct IssuedTokens {
     var refreshToken: String
     var scopes: [OAuthScope]
     var accessExpiresAt: Int64
+    /// Seconds until the access token expires (`expires_in`): 7 days, less when the grant ends sooner.
+    var accessExpiresIn: Int64
 }
 
 /// SQL for the OAuth2 provider; every function runs inside the caller's transaction.
@@ -84,26 +93,29 @@ enum OAuthStore {
                    id, Int64(bitPattern: applicationID), Int64(bitPattern: userID), OAuthScope.string(scopes), now)
     }
 
-    /// Issues an access and a refresh token in a family.
-    static func issue(familyID: Int64, applicationID: UInt64, userID: UInt64, scopes: [OAuthScope], now: Int64, in db: Connection) throws -> IssuedTokens {
+    /// Issues an access and a refresh token in a family; neither outlives `grantEndsAt` (RT-06).
+    static func issue(familyID: Int64, applicationID: UInt64, userID: UInt64, scopes: [OAuthScope], grantEndsAt: Int64, now: Int64,
+                      in db: Connection) throws -> IssuedTokens {
         let access = OAuthSecret.generate()
         let refresh = OAuthSecret.generate()
         let scopeText = OAuthScope.string(scopes)
-        for (token, kind, lifetime) in [(access, "access", OAuthLifetime.access), (refresh, "refresh", OAuthLifetime.refresh)] {
+        let accessExpiresAt = min(now + OAuthLifetime.access, grantEndsAt)
+        for (token, kind, expiresAt) in [(access, "access", accessExpiresAt), (refresh, "refresh", min(now + OAuthLifetime.refresh, grantEndsAt))] {
             try db.run("""
                 INSERT INTO oauth2_tokens (token_hash, kind, family_id, application_id, user_id, scopes, created_at, expires_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """, OAuthSecret.hash(token), kind, familyID, Int64(bitPattern: applicationID), Int64(bitPattern: userID), scopeText,
-                now, now + lifetime)
+                now, expiresAt)
         }
-        return IssuedTokens(accessToken: access, refreshToken: refresh, scopes: scopes, accessExpiresAt: now + OAuthLifetime.access)
+        return IssuedTokens(accessToken: access, refreshToken: refresh, scopes: scopes, accessExpiresAt: accessExpiresAt,
+                            accessExpiresIn: max(0, accessExpiresAt - now) / 1000)
     }
 
     static func findToken(_ token: some StringProtocol, in db: Connection) throws -> OAuthTokenRecord? {
         guard OAuthSecret.isWellFormed(token) else { return nil }
         return try db.queryOne("""
             SELECT t.token_hash, t.kind, t.family_id, t.application_id, t.user_id, t.scopes, t.created_at, t.expires_at, t.used_at,
-                   f.revoked_at
+                   f.revoked_at, f.created_at AS family_created_at
             FROM oauth2_tokens t JOIN oauth2_families f ON f.id = t.family_id WHERE t.token_hash = ?
             """, OAuthSecret.hash(token)).map(OAuthTokenRecord.init(row:))
     }

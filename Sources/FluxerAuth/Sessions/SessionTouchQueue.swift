@@ -34,6 +34,12 @@ public final class SessionTouchQueue: Sendable {
         pending.withLock { p in p[hash] = max(p[hash] ?? 0, time) }
     }
 
+    /// The newest use queued for a session and not yet written, if any: a lookup judging idle expiry counts it
+    /// as the database will once it is written (SE-07).
+    func pendingUse(_ hash: [UInt8]) -> Int64? {
+        pending.withLock { $0[hash] }
+    }
+
     /// Writes everything queued now. A failed write drops the batch: these are approximate times.
     func flush() {
         let batch = pending.withLock { p -> [([UInt8], Int64)] in

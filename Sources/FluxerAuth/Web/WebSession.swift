@@ -37,11 +37,12 @@ struct WebSession {
         return token
     }
 
-    /// 303 to `path` with the session cookie set: how every way of signing in on the pages ends.
+    /// 303 to `path` with the session cookie set: how every way of signing in on the pages ends. The cookie
+    /// lasts as long as the new session can (`security.session_lifetime`); the server ends it sooner when idle.
     func signedIn(token: String, redirectTo path: String) -> HTTPResponse {
         var response = HTTPResponse(status: .seeOther, headers: WebPage.securityHeaders())
         response.headers.add("Location", path)
-        response.headers.add("Set-Cookie", setCookie(name: sessionCookie, value: token, maxAge: 30 * 86_400))
+        response.headers.add("Set-Cookie", setCookie(name: sessionCookie, value: token, maxAge: Int(config.sessionLifetimeMilliseconds / 1000)))
         return response
     }
 
