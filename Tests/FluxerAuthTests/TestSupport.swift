@@ -106,11 +106,11 @@ struct TestResponse {
 
 /// A minimal HTTP/1.1 client over a raw loopback socket (one request per connection, `Connection: close`).
 enum TestClient {
-    static func send(port: Int, raw: String) -> String {
+    static func send(port: Int, raw: String, timeoutSeconds: Int = 10) -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         precondition(fd >= 0)
         defer { close(fd) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
@@ -137,12 +137,13 @@ enum TestClient {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func request(port: Int, _ method: String, _ path: String, headers: [(String, String)] = [], body: String? = nil) -> TestResponse {
+    static func request(port: Int, _ method: String, _ path: String, headers: [(String, String)] = [], body: String? = nil,
+                        timeoutSeconds: Int = 10) -> TestResponse {
         var raw = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         for (name, value) in headers { raw += "\(name): \(value)\r\n" }
         if let body { raw += "Content-Length: \(body.utf8.count)\r\n" }
         raw += "\r\n" + (body ?? "")
-        return parse(send(port: port, raw: raw))
+        return parse(send(port: port, raw: raw, timeoutSeconds: timeoutSeconds))
     }
 
     static func parse(_ text: String) -> TestResponse {
