@@ -1,3 +1,4 @@
+import Glibc
 import HTTPServer
 
 /// The router filter: resolves the client address (trusting `X-Forwarded-For` only from configured proxies),
@@ -23,7 +24,7 @@ struct RateLimitFilter: Sendable {
         let cached = accounts.cachedEntry(request)
         request.attachment = CacheProbe(entry: cached)
         let userID = cached?.user.id
-        let client = userID.map { "user:\($0)" } ?? "ip:\(request.remoteAddress)"
+        let client = userID.map { "user:\($0)" } ?? "ip:\(ClientAddress.limitKey(request.remoteAddress))"
         let global = limiter.hit(client + ":global", limit: config.globalRateLimit, now: now)
         guard global.allowed else { return limited(global, bucket: "global", global: true, request: request, userID: userID) }
         guard let name = RateLimitBuckets.name(method: request.method, pattern: request.routePattern), let limit = buckets[name] else {
@@ -65,6 +66,29 @@ struct RateLimitFilter: Sendable {
 /// The client's address: the socket peer, or — when the peer is a trusted proxy — the right-most address in
 /// `X-Forwarded-For` that is not itself a trusted proxy.
 enum ClientAddress {
+    /// The key a per-client limit counts under: an IPv4 address as it is; an IPv6 address by its /64 (one
+    /// subscriber usually holds a whole /64, so keying by the full address would hand out 2^64 budgets); an
+    /// IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) as the IPv4 address. Anything that is not an IP address
+    /// (a Unix socket, an empty peer) is kept as it is, at most 64 bytes.
+    static func limitKey(_ address: String) -> String {
+        let verbatim = address.utf8.count <= 64 ? address : String(decoding: address.utf8.prefix(64), as: UTF8.self)
+        // No colon: IPv4 (or not an address at all), kept as it is — the common case costs one scan.
+        guard address.utf8.contains(UInt8(ascii: ":")) else { return verbatim }
+        var text = address
+        // `[addr]` and a zone (`fe80::1%eth0`) are not part of the address.
+        if text.hasPrefix("["), text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
+        if let percent = text.firstIndex(of: "%") { text = String(text[..<percent]) }
+        guard text.utf8.count <= 45 else { return verbatim }
+        var v6 = in6_addr()
+        guard text.withCString({ inet_pton(AF_INET6, $0, &v6) }) == 1 else { return verbatim }
+        let bytes = withUnsafeBytes(of: v6) { Array($0) }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
+            return bytes[12..<16].map(String.init).joined(separator: ".")
+        }
+        let groups = stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+        return groups.joined(separator: ":") + "::/64"
+    }
+
     static func resolve(_ request: HTTPRequest, trustedProxies: Set<String>) -> String {
         let peer = request.remoteAddress
         guard !trustedProxies.isEmpty, trustedProxies.contains(peer) else { return peer }
