@@ -14,7 +14,7 @@ $bin user create --database "$db" --email bench@example.com --username bench --p
 token=$($bin user token --database "$db" --email bench@example.com | python3 -c 'import sys,json; print(json.load(sys.stdin)["token"])')
 cp "$db" "$work/db-off.sqlite"
 # Limits stay on (the limiter runs on every request) but are raised so the load is not refused.
-start_ours "$port" FLUXER_AUTH_RATELIMIT_LOGIN_EMAIL=1000000/1s FLUXER_AUTH_RATELIMIT_LOGIN_IP=1000000/1s \
+start_ours "$port" FLUXER_AUTH_RATELIMIT_LOGIN_EMAIL_IP=1000000/1s FLUXER_AUTH_RATELIMIT_LOGIN_EMAIL=1000000/1s FLUXER_AUTH_RATELIMIT_LOGIN_IP=1000000/1s \
   FLUXER_AUTH_RATELIMIT_GLOBAL=1000000/1s FLUXER_AUTH_RATELIMIT_BUCKETS=auth:login=1000000/1s
 port_off=$(free_port)
 FLUXER_AUTH_RATELIMIT_ENABLED=false .build/release/fluxer-auth serve --dev --port "$port_off" --database "$work/db-off.sqlite" \

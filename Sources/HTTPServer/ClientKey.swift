@@ -8,15 +8,21 @@ import Glibc
 /// (RFC 6177 §2, RFC 7381 §4.1), so keying by the full address would hand an attacker 2^64 budgets. An IPv4
 /// address in IPv6 form (`::ffff:a.b.c.d`, a dual-stack socket) is that IPv4 address.
 public enum ClientKey {
+    /// The longest key kept for text that is not an IP literal (a Unix socket path, an empty peer).
+    static let maxVerbatimBytes = 64
+
     /// `address` (a textual IPv4 or IPv6 literal, brackets and a zone allowed) as its client key; text that is
-    /// not an IP literal is returned unchanged (it is its own key).
+    /// not an IP literal is its own key, cut to `maxVerbatimBytes`.
     public static func of(_ address: String) -> String {
-        guard address.utf8.contains(UInt8(ascii: ":")) else { return address }
+        let verbatim = address.utf8.count <= maxVerbatimBytes ? address : String(decoding: address.utf8.prefix(maxVerbatimBytes), as: UTF8.self)
+        // No colon: IPv4 (or not an address at all), kept as it is; the common case costs one scan.
+        guard address.utf8.contains(UInt8(ascii: ":")) else { return verbatim }
         var literal = Substring(address)
         if literal.hasPrefix("["), literal.hasSuffix("]") { literal = literal.dropFirst().dropLast() }
         if let zone = literal.firstIndex(of: "%") { literal = literal[..<zone] }
+        guard literal.utf8.count <= 45 else { return verbatim }
         var raw = in6_addr()
-        guard inet_pton(AF_INET6, String(literal), &raw) == 1 else { return address }
+        guard inet_pton(AF_INET6, String(literal), &raw) == 1 else { return verbatim }
         let bytes = withUnsafeBytes(of: &raw) { Array($0) }
         if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
             return "\(bytes[12]).\(bytes[13]).\(bytes[14]).\(bytes[15])"

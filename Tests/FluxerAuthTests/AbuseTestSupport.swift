@@ -18,8 +18,10 @@ enum Abuse {
 
     /// The persistent per-email / per-IP limits raised far out of the way (lockout tests make many attempts).
     static func relaxedAttemptLimits(_ config: inout Config) {
+        config.loginEmailIPLimit = RateLimit(10_000, per: 60_000)
         config.loginEmailLimit = RateLimit(10_000, per: 60_000)
         config.loginIPLimit = RateLimit(10_000, per: 60_000)
+        config.forgotEmailIPLimit = RateLimit(10_000, per: 60_000)
         config.forgotEmailLimit = RateLimit(10_000, per: 60_000)
         config.forgotIPLimit = RateLimit(10_000, per: 60_000)
     }

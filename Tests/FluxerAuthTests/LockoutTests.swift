@@ -4,13 +4,23 @@ import Testing
 import HTTPServer
 import SQLite
 
-/// LG-01 / LG-03: one failure counter per account across passwords, TOTP and backup codes, SMS codes and sudo
-/// passwords; from the fifth failure the account locks for 30 s, 60 s, 120 s …; while locked even the right
-/// proof gets the wrong-proof answer; attempts while locked do not extend the lock; success resets the count;
-/// a new SMS code does not.
+/// LG-01 / LG-02 / LG-03: one failure count per account across passwords, TOTP and backup codes, SMS codes and
+/// sudo passwords. The count decays (here 5 per 150 s: one failure forgotten every 30 s); with five counted the
+/// account is locked until one has been forgotten — one interval, never longer (no doubling, no hard lock);
+/// while locked even the right proof gets the wrong-proof answer; attempts while locked are not counted;
+/// success resets the count; a new SMS code does not.
 @Suite(.serialized) struct LockoutTests {
+    /// Five failures per 150 s: a lock of 30 s.
+    static func lockout(_ config: inout Config) {
+        config.lockoutThreshold = 5
+        config.lockoutWindowMilliseconds = 150_000
+    }
+
     static func harness() throws -> AccountsHarness {
-        try AccountsHarness { Abuse.relaxedAttemptLimits(&$0) }
+        try AccountsHarness {
+            Abuse.relaxedAttemptLimits(&$0)
+            lockout(&$0)
+        }
     }
 
     /// The answer every refused login gets, whatever the reason.
@@ -20,7 +30,9 @@ import SQLite
                                   FormError(path: "password", code: "INVALID_EMAIL_OR_PASSWORD")], "\(label)", sourceLocation: sourceLocation)
     }
 
-    @Test func password_fifthFailureLocks_lockDoubles_rightPasswordLooksWrong() throws {
+    /// Designed change (issue 12): the lock used to double (30 s, 60 s, 120 s … 15 min) on a count that never
+    /// decayed; now each lock lasts one interval and old failures stop counting.
+    @Test func password_fifthFailureLocks_forOneInterval_countDecays_rightPasswordLooksWrong() throws {
         let h = try Self.harness()
         defer { h.stop() }
         let account = try h.register(email: "victim@example.com")
@@ -51,34 +63,125 @@ import SQLite
         Self.expectInvalidCredentials(h.login(account.email, account.password), "right while locked, later")
         #expect(try h.lockState(account.userID) == (5, lockedAt + 30_000))
 
-        // Expired: the next failure locks for 60 s, then 120 s.
+        // The lock ends after one interval; one failure has been forgotten, so the next locks again — for one
+        // interval again, not twice as long.
         h.clock.advance(milliseconds: 10_001)
         Self.expectInvalidCredentials(h.login(account.email, "wrong password 6"), "wrong 6")
-        #expect(try h.lockState(account.userID) == (6, h.clock.now + 60_000))
-        h.clock.advance(milliseconds: 59_999)
-        Self.expectInvalidCredentials(h.login(account.email, account.password), "right, 1 ms before the 60 s lock ends")
-        h.clock.advance(milliseconds: 2)
-        Self.expectInvalidCredentials(h.login(account.email, "wrong password 7"), "wrong 7")
-        #expect(try h.lockState(account.userID) == (7, h.clock.now + 120_000))
+        #expect(try h.lockState(account.userID) == (5, lockedAt + 60_000))
+        h.clock.advance(milliseconds: 29_998)
+        Self.expectInvalidCredentials(h.login(account.email, account.password), "right, 1 ms before the lock ends")
 
-        // After the lock the right password works and resets the counter.
-        h.clock.advance(milliseconds: 120_001)
+        // The count decays: 150 s after the first failures only one is still counted, so a failure now makes two.
+        h.clock.advance(milliseconds: 90_001)
+        #expect(h.clock.now == lockedAt + 150_000)
+        Self.expectInvalidCredentials(h.login(account.email, "wrong password 7"), "wrong 7")
+        #expect(try h.lockState(account.userID) == (2, nil))
+
+        // The right password works and resets the count (and its stored state).
+        h.clock.advance(milliseconds: 1)
         let ok = h.login(account.email, account.password)
         #expect(ok.status == 200, "after lock: \(ok.body)")
         #expect(try h.lockState(account.userID) == (0, nil))
+        #expect(try h.count("rate_limits", where: "key LIKE 'lockout:%'") == 0)
         // The count starts over: four free failures again.
         for n in 1...4 { Self.expectInvalidCredentials(h.login(account.email, "wrong again \(n)"), "wrong again \(n)") }
         #expect(try h.lockState(account.userID) == (4, nil))
         #expect(h.login(account.email, account.password).status == 200)
         // Every refusal is audited; the ones while locked say so (and were not counted).
         let failures = try auditRows(h.running.app).filter { $0.event == "login.failure" && $0.userID == account.userID }
-        #expect(failures.count == 7 + 4 + 4)
+        #expect(failures.count == 5 + 3 + 2 + 1 + 4)
         #expect(failures.filter { $0.detail == "locked" }.count == 4)
+    }
+
+    /// Issue 12, must fix 2, "Anyone can lock anyone out" — the acceptance test (LG-02). With every limit at its
+    /// default, an attacker on one address tries wrong passwords for the owner's email as fast as the limits
+    /// let them (each 429's Retry-After waited out) for six hours. The owner, on another address, signs in
+    /// with the right password whenever the attacker has just been refused, and always gets in; the account
+    /// never locks. (Before: the fifth wrong password filled the per-email limit, 429 for everyone, then a lock.)
+    @Test func anyoneCanLockAnyoneOut_oneAttackerIPAtTheThrottlesPace_cannotStopTheOwner() throws {
+        let h = try AccountsHarness { $0.trustedProxies = ["127.0.0.1"] }
+        defer { h.stop() }
+        let account = try h.register(email: "owner@example.com")
+        let attacker = [("X-Forwarded-For", "203.0.113.66")]
+        let owner = [("X-Forwarded-For", "2001:db8:5:6::7")]
+        let end = h.clock.now + 6 * 3_600_000
+        var wrong = 0, refused = 0, ownerSignIns = 0
+        var nextOwnerCheck = h.clock.now
+        while h.clock.now < end {
+            let r = h.login(account.email, "wrong password \(wrong)", headers: attacker)
+            if r.status == 429 {
+                refused += 1
+                if h.clock.now >= nextOwnerCheck {
+                    let signIn = h.login(account.email, account.password, headers: owner)
+                    #expect(signIn.status == 200, "owner after \(wrong) wrong passwords: \(signIn.status) \(signIn.body)")
+                    if signIn.status != 200 { break }
+                    ownerSignIns += 1
+                    nextOwnerCheck = h.clock.now + 45 * 60_000
+                }
+                h.clock.advance(milliseconds: try #require(Int64(r.header("Retry-After") ?? "")) * 1_000)
+            } else {
+                Self.expectInvalidCredentials(r, "attacker's wrong password \(wrong)")
+                wrong += 1
+                #expect(try h.lockState(account.userID).lockedUntil == nil, "locked after \(wrong) wrong passwords from one address")
+            }
+        }
+        // The attacker did get their share: the first five at once, then one per three minutes.
+        #expect(wrong >= 5 + 6 * 20 - 2 && wrong <= 5 + 6 * 20 + 1, "\(wrong) wrong passwords in 6 h")
+        #expect(refused > 0 && ownerSignIns >= 8)
+    }
+
+    /// The same for `POST /auth/forgot`: one address asking for the owner's reset link as fast as the limits
+    /// allow cannot use up the owner's requests (and can trigger at most 3 emails an hour).
+    @Test func anyoneCanLockAnyoneOut_forgotFromOneIP_cannotHoldTheOwnersBudgetFull() throws {
+        let h = try AccountsHarness { $0.trustedProxies = ["127.0.0.1"] }
+        defer { h.stop() }
+        let account = try h.register(email: "owner@example.com")
+        let attacker = [("X-Forwarded-For", "203.0.113.66")]
+        let owner = [("X-Forwarded-For", "198.51.100.7")]
+        let end = h.clock.now + 6 * 3_600_000
+        var accepted = 0, ownerRequests = 0
+        var nextOwnerCheck = h.clock.now
+        while h.clock.now < end {
+            let r = h.post("/auth/forgot", ["email": account.email], headers: attacker)
+            if r.status == 429 {
+                if h.clock.now >= nextOwnerCheck {
+                    let mine = h.post("/auth/forgot", ["email": account.email], headers: owner)
+                    #expect(mine.status == 204, "owner after \(accepted) requests from the attacker: \(mine.status) \(mine.body)")
+                    if mine.status != 204 { break }
+                    ownerRequests += 1
+                    nextOwnerCheck = h.clock.now + 45 * 60_000
+                }
+                h.clock.advance(milliseconds: try #require(Int64(r.header("Retry-After") ?? "")) * 1_000)
+            } else {
+                #expect(r.status == 204, "\(r.body)")
+                accepted += 1
+            }
+        }
+        #expect(accepted >= 3 + 6 * 3 - 1 && accepted <= 3 + 6 * 3 + 1, "\(accepted) requests in 6 h")
+        #expect(ownerRequests >= 5)
+    }
+
+    /// LG-01 still holds against many addresses: the per-account count locks whatever the address.
+    @Test func manyAddresses_stillLockTheAccount_forOneInterval() throws {
+        let h = try AccountsHarness {
+            $0.trustedProxies = ["127.0.0.1"]
+            Self.lockout(&$0)
+        }
+        defer { h.stop() }
+        let account = try h.register(email: "target@example.com")
+        for n in 1...5 {
+            Self.expectInvalidCredentials(h.login(account.email, "wrong password \(n)", headers: [("X-Forwarded-For", "203.0.113.\(n)")]), "wrong \(n)")
+        }
+        #expect(try h.lockState(account.userID) == (5, h.clock.now + 30_000))
+        Self.expectInvalidCredentials(h.login(account.email, account.password, headers: [("X-Forwarded-For", "198.51.100.7")]), "owner while locked")
+        h.clock.advance(milliseconds: 30_000)
+        #expect(h.login(account.email, account.password, headers: [("X-Forwarded-For", "198.51.100.7")]).status == 200)
     }
 
     @Test func lockedRightPassword_takesAboutAsLongAsAWrongOne() throws {
         let h = try AccountsHarness { config in
             Abuse.relaxedAttemptLimits(&config)
+            Self.lockout(&config)
             // A hash that costs something measurable, so skipping it would show.
             config.argon2MemoryKiB = 16 * 1024
         }

@@ -230,6 +230,41 @@ import Testing
         #expect(h.post("/users/@me/phone/verify", ["phone": phone, "code": try h.lastSMSCode(to: phone)], auth: bob.auth).status == 200)
     }
 
+    /// Issue 12 should-fix "SMS sends to any number are limited only per user and per number: add per-IP and
+    /// global budgets" (SM-03). One address sending to fresh numbers from fresh accounts is stopped by its own
+    /// budget (its /64 for IPv6); many addresses by the instance's. A refused send stores no code and queues
+    /// no message.
+    @Test func smsSends_limitedPerIPAndGlobally() throws {
+        let h = try MFAHarness { config in
+            config.trustedProxies = ["127.0.0.1"]
+            config.smsSendIPLimit = RateLimit(3, per: 60 * 60_000)
+            config.smsSendGlobalLimit = RateLimit(5, per: 60 * 60_000)
+        }
+        defer { h.stop() }
+        func send(_ user: MFAUser, _ n: Int, from address: String) -> TestResponse {
+            h.post("/users/@me/phone/send-verification", ["phone": "+1415555\(String(1000 + n))"], auth: user.auth,
+                   headers: [("X-Forwarded-For", address)])
+        }
+        let users = try (0..<6).map { try h.register("sender\($0)") }
+        for n in 0..<3 { #expect(send(users[n], n, from: "2001:db8:7:7::\(n + 1)").status == 204) }
+        let outbox = try h.count("outbox", where: "kind = 'sms_phone_verification'")
+        let codes = try h.count("sms_codes")
+        let perIP = send(users[3], 3, from: "2001:db8:7:7:ffff::9")
+        #expect(perIP.status == 429 && jsonObject(perIP.body)["code"] as? String == "RATE_LIMITED", "\(perIP.body)")
+        #expect(perIP.header("Retry-After") == "1200")
+        #expect(try h.count("outbox", where: "kind = 'sms_phone_verification'") == outbox && h.count("sms_codes") == codes)
+        // Other addresses go on, until the instance's budget (5) is spent.
+        #expect(send(users[3], 3, from: "203.0.113.1").status == 204)
+        #expect(send(users[4], 4, from: "203.0.113.2").status == 204)
+        let global = send(users[5], 5, from: "203.0.113.3")
+        #expect(global.status == 429 && jsonObject(global.body)["code"] as? String == "RATE_LIMITED", "\(global.body)")
+        #expect(try h.count("outbox", where: "kind = 'sms_phone_verification'") == outbox + 2)
+        // The instance budget refills one send per 12 minutes.
+        h.clock.advance(milliseconds: 12 * 60_000)
+        #expect(send(users[5], 5, from: "203.0.113.3").status == 204)
+        #expect(send(users[5], 6, from: "203.0.113.3").status == 429)
+    }
+
     /// SM-03: sends are throttled per user and per phone (5 per 15 minutes by default).
     @Test func smsSends_throttled() throws {
         let h = try MFAHarness { $0.smsSendLimit = RateLimit(5, per: 15 * 60_000) }

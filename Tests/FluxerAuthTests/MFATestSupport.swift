@@ -43,7 +43,9 @@ final class MFAHarness {
             config.webauthnOrigins = [SoftAuthenticator.origin]
             config.rotateLimit = RateLimit(1_000, per: 3_600_000)
             config.smsSendLimit = RateLimit(1_000, per: 15 * 60_000)
+            config.smsSendIPLimit = RateLimit(1_000, per: 15 * 60_000)
             // Every test logs in many times from one address; the login limits have their own tests.
+            config.loginEmailIPLimit = RateLimit(1_000, per: 15 * 60_000)
             config.loginEmailLimit = RateLimit(1_000, per: 15 * 60_000)
             config.loginIPLimit = RateLimit(1_000, per: 30 * 60_000)
             // These tests fail codes on purpose many times; the account lockout has its own tests.

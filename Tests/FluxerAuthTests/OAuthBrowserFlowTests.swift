@@ -52,6 +52,36 @@ import HTTPServer
         #expect(r.header("Cache-Control") == "no-store", sourceLocation: sourceLocation)
     }
 
+    /// Issue 12, "Anyone can lock anyone out": the page's login is a sign-in like `POST /auth/login` — it
+    /// resets the failure count and is audited (before, it did neither, so failures piled up into a lock).
+    @Test func authorizePageLogin_recordsSuccess_resetsTheFailureCount() throws {
+        let h = try OAuthHarness { config in
+            config.lockoutThreshold = 3
+            config.loginEmailIPLimit = RateLimit(100, per: 60_000)
+        }
+        defer { h.stop() }
+        let alice = h.user("alice")
+        let (_, client) = h.confidentialApp(owner: alice)
+        let wrong = { (n: Int) -> TestResponse in
+            h.request("POST", "/auth/login", headers: [("Content-Type", "application/json")],
+                      body: jsonText(["email": "alice@example.com", "password": "wrong password \(n)"]))
+        }
+        for n in 1...2 { #expect(wrong(n).status == 400) }
+        func failures() throws -> Int64? {
+            try h.database.read { db in try db.queryOne("SELECT mfa_failures FROM users WHERE id = ?", Int64(alice.id)!)?.int("mfa_failures") }
+        }
+        #expect(try failures() == 2)
+        _ = try Browser(h: h).signIn(Self.pairs(client.id), email: "alice@example.com")
+        #expect(try failures() == 0)
+        #expect(try h.count("rate_limits", where: "key LIKE 'lockout:%'") == 0)
+        h.running.app.context.audit.flush()
+        #expect(try h.count("audit_events", where: "event = 'login.success' AND user_id = \(alice.id)") == 1)
+        // Two more failures do not lock (they would have, counted on top of the first two).
+        for n in 3...4 { #expect(wrong(n).status == 400) }
+        #expect(h.request("POST", "/auth/login", headers: [("Content-Type", "application/json")],
+                          body: jsonText(["email": "alice@example.com", "password": alice.password])).status == 200)
+    }
+
     // The whole flow: AZ-09..AZ-14, AZ-16, AZ-17 (iss).
     @Test func fullFlow_loginConsentDecisionExchange() throws {
         let h = try OAuthHarness()

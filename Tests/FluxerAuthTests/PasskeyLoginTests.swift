@@ -17,6 +17,14 @@ import SQLite
         return try h.challenge(of: jsonObject(r.body), sourceLocation: sourceLocation)
     }
 
+    /// A registered user whose email is verified (passkeys do not sign in to unverified addresses; see
+    /// `PreAccountHijackTests`).
+    static func verifiedUser(_ h: MFAHarness, _ name: String) throws -> MFAUser {
+        let user = try h.register(name)
+        try h.database.write { db in try db.run("UPDATE users SET verified = 1 WHERE id = ?", Int64(user.id)!) }
+        return user
+    }
+
     func authenticate(_ h: MFAHarness, _ response: [String: Any], _ challenge: [UInt8]) -> TestResponse {
         h.post("/auth/webauthn/authenticate", ["response": response, "challenge": Base64URL.encode(challenge)])
     }
@@ -30,7 +38,7 @@ import SQLite
     @Test func passkey_signsInWithoutPasswordOrTicket() throws {
         let h = try MFAHarness()
         defer { h.stop() }
-        let alice = try h.register("alice")
+        let alice = try Self.verifiedUser(h, "alice")
         let key = SoftAuthenticator()
         try h.registerKey(alice, key)
 
@@ -65,10 +73,10 @@ import SQLite
     @Test func refusals_leaveNoSession() throws {
         let h = try MFAHarness { $0.webauthnUserVerification = "preferred" }
         defer { h.stop() }
-        let alice = try h.register("alice")
+        let alice = try Self.verifiedUser(h, "alice")
         let key = SoftAuthenticator()
         try h.registerKey(alice, key)
-        let bob = try h.register("bob")
+        let bob = try Self.verifiedUser(h, "bob")
         let bobKey = SoftAuthenticator()
         try h.registerKey(bob, bobKey)
         let sessions = try h.count("sessions")
@@ -142,7 +150,7 @@ import SQLite
     @Test func loweredSignCount_refusedAndFlagged() throws {
         let h = try MFAHarness()
         defer { h.stop() }
-        let alice = try h.register("alice")
+        let alice = try Self.verifiedUser(h, "alice")
         let key = SoftAuthenticator()
         try h.registerKey(alice, key)
         let first = try options(h)
@@ -154,22 +162,29 @@ import SQLite
         #expect(row.int("sign_count") == 5 && row.int("clone_warning_at") != nil)
     }
 
-    /// LG-01: a locked account is refused even with a good passkey; failures count toward the lock.
-    @Test func lockout_appliesToPasskeys() throws {
+    /// Issue 12, "Anyone can lock anyone out" (LG-02): password and code failures never block a passkey (a lock
+    /// must not become a denial of service), a passkey sign-in resets their count, and failed assertions (no
+    /// guess at any secret) do not count towards the lock. Designed change: passkeys used to be locked too.
+    @Test func passwordLockout_neverBlocksPasskeys_andPasskeyFailuresDoNotCount() throws {
         let h = try MFAHarness { $0.lockoutThreshold = 3 }
         defer { h.stop() }
-        let alice = try h.register("alice")
+        let alice = try Self.verifiedUser(h, "alice")
         let key = SoftAuthenticator()
         try h.registerKey(alice, key)
         for _ in 0..<3 {
             let c = try options(h)
             #expect(Self.isFailed(authenticate(h, MFAHarness.assertionJSON(key, key.assert(challenge: c, flags: Flag.up), userHandle: Self.handle(alice)), c)))
         }
-        let sessions = try h.count("sessions")
+        #expect(try h.userRow(alice).int("mfa_failures") == 0)
+        for n in 0..<3 { #expect(h.post("/auth/login", ["email": alice.email, "password": "wrong password \(n)"]).status == 400) }
+        #expect((try h.userRow(alice).int("mfa_locked_until") ?? 0) > h.clock.now)
+        #expect(h.login(alice).status == 400, "the right password while locked")
         let c = try options(h)
-        let locked = authenticate(h, MFAHarness.assertionJSON(key, key.assert(challenge: c), userHandle: Self.handle(alice)), c)
-        #expect(Self.isFailed(locked), "\(locked.body)")
-        #expect(try h.count("sessions") == sessions)
+        let signedIn = authenticate(h, MFAHarness.assertionJSON(key, key.assert(challenge: c), userHandle: Self.handle(alice)), c)
+        #expect(signedIn.status == 200, "\(signedIn.body)")
+        let row = try h.userRow(alice)
+        #expect(row.int("mfa_failures") == 0 && row.int("mfa_locked_until") == nil)
+        #expect(h.login(alice).status == 200, "the lock went with the passkey sign-in")
     }
 
     /// Bot tokens are refused on both routes; the pending-challenge cap answers 503 with Retry-After rather
@@ -177,7 +192,7 @@ import SQLite
     @Test func botsRefused_andPendingChallengesCapped() throws {
         let h = try MFAHarness()
         defer { h.stop() }
-        let alice = try h.register("alice")
+        let alice = try Self.verifiedUser(h, "alice")
         let app = jsonObject(h.post("/oauth2/applications", ["name": "Bot"], auth: alice.auth).body)
         let botToken = try #require((app["bot"] as? [String: Any])?["token"] as? String)
         for path in ["/auth/webauthn/authentication-options", "/auth/webauthn/authenticate"] {
@@ -205,7 +220,7 @@ import SQLite
     @Test func schema_bindsPurposeToUser() throws {
         let h = try MFAHarness()
         defer { h.stop() }
-        let alice = try h.register("alice")
+        let alice = try Self.verifiedUser(h, "alice")
         #expect(throws: (any Error).self) {
             try h.database.write { db in
                 try db.run("INSERT INTO webauthn_challenges (challenge_hash, user_id, purpose, expires_at) VALUES (?, ?, 'passkey', 1)",

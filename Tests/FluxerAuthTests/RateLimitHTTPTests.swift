@@ -166,6 +166,30 @@ import HTTPServer
         #expect(row?.string("client_ip") == "198.51.100.20")
     }
 
+    /// Issue 12 "Per-IP limits key IPv6 by /64": two addresses of one /64 share the route bucket and the
+    /// persistent per-IP login limit; the next /64 has its own.
+    @Test func perIPLimitsKeyIPv6By64_routeAndLoginLimits() throws {
+        let h = try Self.harness { config in
+            config.trustedProxies = ["127.0.0.1"]
+            config.loginIPLimit = RateLimit(2, per: 60_000)
+        }
+        defer { h.stop() }
+        let a = [("X-Forwarded-For", "2001:db8:1:2::a")]
+        let b = [("X-Forwarded-For", "2001:db8:1:2:ffff::b")]
+        let other = [("X-Forwarded-For", "2001:db8:1:3::a")]
+        #expect(Self.cheapLogin(h, headers: a).header("X-RateLimit-Remaining") == "2")
+        #expect(Self.cheapLogin(h, headers: b).header("X-RateLimit-Remaining") == "1")
+        #expect(Self.cheapLogin(h, headers: other).header("X-RateLimit-Remaining") == "2")
+
+        h.clock.advance(milliseconds: 60_000)
+        #expect(h.login("x1@example.com", "wrong password", headers: a).status == 400)
+        #expect(h.login("x2@example.com", "wrong password", headers: b).status == 400)
+        let limited = h.login("x3@example.com", "wrong password", headers: [("X-Forwarded-For", "2001:db8:1:2::c")])
+        #expect(limited.status == 429 && errorCode(limited) == "RATE_LIMITED", "\(limited.body)")
+        #expect(h.login("x4@example.com", "wrong password", headers: other).status == 400)
+        #expect(try h.count("rate_limits", where: "key = 'login:ip:2001:db8:1:2::/64'") == 1)
+    }
+
     @Test func bucketOverride_fromConfigFile() throws {
         let dir = TempDir()
         defer { dir.remove() }

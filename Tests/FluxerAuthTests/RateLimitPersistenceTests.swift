@@ -40,4 +40,31 @@ import HTTPServer
         #expect(second.login(email, "wrong password 6").status == 400)
         #expect(second.login(email, "wrong password 7").status == 429)
     }
+
+    /// LG-04 for the decaying account lockout (issue 12): its count lives in SQLite, so a restart neither
+    /// unlocks the account nor forgets the failures; time still decays them across the restart.
+    @Test func lockoutCount_survivesRestart_andStillDecays() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        let clock = TestClock()
+        let configure: (inout Config) -> Void = { config in
+            Abuse.relaxedAttemptLimits(&config)
+            config.lockoutThreshold = 3
+            config.lockoutWindowMilliseconds = 90_000
+        }
+        let email = "locked@example.com"
+        let first = try RestartableApp(dir: dir, clock: clock, configure: configure)
+        let registered = TestClient.request(port: first.port, "POST", "/auth/register", headers: [("Content-Type", "application/json")],
+                                            body: jsonText(AccountsHarness.registrationBody(email: email)))
+        #expect(registered.status == 200, "\(registered.body)")
+        for n in 1...3 { #expect(first.login(email, "wrong password \(n)").status == 400) }
+        #expect(first.login(email, AccountsHarness.defaultPassword).status == 400, "locked")
+        first.stop()
+
+        let second = try RestartableApp(dir: dir, clock: clock, configure: configure)
+        defer { second.stop() }
+        #expect(second.login(email, AccountsHarness.defaultPassword).status == 400, "still locked after the restart")
+        clock.advance(milliseconds: 30_000)
+        #expect(second.login(email, AccountsHarness.defaultPassword).status == 200, "one interval later")
+    }
 }

@@ -1,10 +1,35 @@
 import Testing
 @testable import FluxerAuth
+import HTTPServer
 
 /// The in-memory GCRA behind the route limits (fluxer-api.md §12): burst = limit, one token back per emission
 /// interval, remaining / reset / retry values, independent keys, pruning that keeps live state.
 @Suite struct RateLimitUnitTests {
     let start: Int64 = 1_700_000_000_000
+
+    /// Issue 12 "Per-IP limits key IPv6 by the full address: key by /64": the one function every per-client
+    /// limit keys on. IPv4 as it is, IPv6 by its /64 in one canonical spelling, IPv4-mapped IPv6 as IPv4.
+    @Test func perIPLimitsKeyIPv6By64_ipv4Full_mappedAsIPv4() {
+        #expect(ClientKey.of("203.0.113.7") == "203.0.113.7")
+        #expect(ClientKey.of("203.0.113.8") == "203.0.113.8")
+        // Every address of one /64 is one key, however it is written.
+        let key = ClientKey.of("2001:db8:aa:bb::1")
+        #expect(key == "2001:db8:aa:bb::/64")
+        for other in ["2001:db8:aa:bb:ffff:ffff:ffff:ffff", "2001:0DB8:00AA:00BB:0:0:0:2", "[2001:db8:aa:bb::3]", "2001:db8:aa:bb::4%eth0"] {
+            #expect(ClientKey.of(other) == key, "\(other)")
+        }
+        // The next /64 is another key.
+        #expect(ClientKey.of("2001:db8:aa:bc::1") == "2001:db8:aa:bc::/64")
+        #expect(ClientKey.of("::1") == "0:0:0:0::/64")
+        // IPv4-mapped: the IPv4 client it is (a dual-stack socket reports IPv4 clients so).
+        #expect(ClientKey.of("::ffff:203.0.113.7") == "203.0.113.7")
+        #expect(ClientKey.of("::FFFF:cb00:7107") == "203.0.113.7")
+        // Not an address: kept (bounded), never merged with a real one.
+        #expect(ClientKey.of("") == "")
+        #expect(ClientKey.of("unix") == "unix")
+        #expect(ClientKey.of("nonsense:zz") == "nonsense:zz")
+        #expect(ClientKey.of(String(repeating: "a:", count: 100)).utf8.count == 64)
+    }
 
     @Test func burstIsTheLimit_thenRefused_remainingCountsDown() {
         let limiter = RateLimiter()

@@ -40,6 +40,7 @@ import Testing
     /// The session cache must never serve a revoked token: the very next request after logout is 401.
     @Test func revokedToken_isRefusedByTheVeryNextRequest() throws {
         let h = try AccountsHarness { config in
+            config.loginEmailIPLimit = RateLimit(100, per: 60_000)
             config.loginEmailLimit = RateLimit(100, per: 60_000)
             config.loginIPLimit = RateLimit(100, per: 60_000)
         }

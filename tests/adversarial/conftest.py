@@ -129,9 +129,12 @@ def start_server(tmp, extra_env=None, seed=True):
                FLUXER_AUTH_SSO_ENABLED="true",
                FLUXER_AUTH_SSO_ISSUER="mock",
                FLUXER_AUTH_SSO_LINK_EXISTING_ACCOUNTS="true",  # so POST /users/@me/sso/link reads its body
+               FLUXER_AUTH_RATELIMIT_LOGIN_EMAIL_IP="100000/1m",
                FLUXER_AUTH_RATELIMIT_LOGIN_EMAIL="100000/1m",
                FLUXER_AUTH_RATELIMIT_LOGIN_IP="100000/1m",
+               FLUXER_AUTH_RATELIMIT_FORGOT_EMAIL_IP="100000/1m",
                FLUXER_AUTH_RATELIMIT_FORGOT_EMAIL="100000/1m",
+               FLUXER_AUTH_RATELIMIT_SMS_SEND_IP="100000/1m",
                FLUXER_AUTH_RATELIMIT_FORGOT_IP="100000/1m",
                FLUXER_AUTH_LOG_ACCESS="false")
     env.update(extra_env or {})

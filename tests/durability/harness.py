@@ -31,6 +31,7 @@ def base_env(**extra):
     """Limits off and cheap argon2id: these tests are about storage, not throttling or hashing cost."""
     env = dict(os.environ,
                FLUXER_AUTH_RATELIMIT_ENABLED="false",
+               FLUXER_AUTH_RATELIMIT_LOGIN_EMAIL_IP="1000000/1s",
                FLUXER_AUTH_RATELIMIT_LOGIN_EMAIL="1000000/1s",
                FLUXER_AUTH_RATELIMIT_LOGIN_IP="1000000/1s",
                FLUXER_AUTH_SECURITY_ARGON2_OPS_LIMIT="1",

@@ -91,6 +91,7 @@ def server():
         env = dict(os.environ,
                    FLUXER_AUTH_PUBLIC_URL=base,
                    # One login per flow; the defaults (5 per 15 min per email) are for production.
+                   FLUXER_AUTH_RATELIMIT_LOGIN_EMAIL_IP="1000/1m",
                    FLUXER_AUTH_RATELIMIT_LOGIN_EMAIL="1000/1m",
                    FLUXER_AUTH_RATELIMIT_LOGIN_IP="1000/1m")
         with open(srv.log_path, "wb") as log:

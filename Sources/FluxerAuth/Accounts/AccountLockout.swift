@@ -1,32 +1,49 @@
 import SQLite
 
-/// Brute-force control per account (LG-01): every failed proof — password, TOTP, SMS or backup code — counts;
-/// from the fifth, the account locks for a time that doubles with each further failure (30 s … 15 min). A new
-/// SMS code does not reset the count; a successful proof does. A locked account answers exactly like a wrong
-/// password (LG-03), after the same hashing work.
+/// Brute-force control per account (LG-01, LG-02): every failed proof — password, TOTP, SMS or backup code —
+/// counts. The count decays: it is a GCRA bucket of `threshold` failures per `window` (state in `rate_limits`
+/// under `lockout:user:<id>`, so it survives a restart, LG-04), one failure forgotten every window/threshold.
+/// When `threshold` failures are in the bucket the account is locked until one has been forgotten: a delay,
+/// not a hard lockout, so a sustained attack gets one guess per window/threshold and an attack that stops
+/// leaves nothing behind. A lock blocks passwords and codes only; passkey and SSO sign-in never look at it.
+/// A new SMS code does not reset the count; a successful proof does. A locked account answers exactly like a
+/// wrong password (LG-03), after the same hashing work. `users.mfa_failures` and `users.mfa_locked_until`
+/// mirror the bucket after each change (the count then, and the end of the lock) for the cached `User`.
 enum AccountLockout {
-    static let firstLock: Int64 = 30_000
-    static let maxLock: Int64 = 15 * 60_000
+    /// The per-account failure budget: `threshold` failures per `window`.
+    struct Policy: Sendable, Equatable {
+        var threshold: Int
+        var window: Int64
 
-    /// The lock after `failures` consecutive failures, when `threshold` (failures that trigger the first lock;
-    /// 0 disables locking) is reached.
-    static func lockDuration(failures: Int, threshold: Int) -> Int64? {
-        guard threshold > 0, failures >= threshold else { return nil }
-        let exponent = min(failures - threshold, 10)
-        return min(firstLock << Int64(exponent), maxLock)
+        init(threshold: Int, window: Int64) {
+            self.threshold = threshold
+            self.window = window
+        }
+
+        init(_ config: Config) {
+            self.init(threshold: config.lockoutThreshold, window: config.lockoutWindowMilliseconds)
+        }
+
+        /// How long one failure counts for, and a lock lasts.
+        var interval: Int64 { max(1, window / Int64(max(1, threshold))) }
     }
+
+    static func key(_ userID: UInt64) -> String { "lockout:user:\(userID)" }
 
     /// Counts a failure unless the account is locked right now (decided on the stored state, not on a possibly
     /// cached `User`); false when it was locked and nothing changed.
     @discardableResult
-    static func recordFailure(userID: UInt64, now: Int64, threshold: Int, in db: Connection) throws -> Bool {
-        guard let row = try db.queryOne("""
-            UPDATE users SET mfa_failures = mfa_failures + 1
-            WHERE id = ? AND (mfa_locked_until IS NULL OR mfa_locked_until <= ?) RETURNING mfa_failures
-            """, Int64(bitPattern: userID), now) else { return false }
-        if let lock = lockDuration(failures: Int(row.int("mfa_failures") ?? 0), threshold: threshold) {
-            try db.run("UPDATE users SET mfa_locked_until = ? WHERE id = ?", now + lock, Int64(bitPattern: userID))
-        }
+    static func recordFailure(userID: UInt64, now: Int64, policy: Policy, in db: Connection) throws -> Bool {
+        guard policy.threshold > 0 else { return true }
+        let limit = RateLimit(policy.threshold, per: policy.interval * Int64(policy.threshold))
+        guard case .allowed = try AttemptLimiter.hit(key(userID), limit: limit, now: now, in: db) else { return false }
+        let tat = try db.queryOne("SELECT tat FROM rate_limits WHERE key = ?", key(userID))?.int("tat") ?? now
+        let interval = policy.interval
+        // Failures still counted: the bucket's level, rounded up.
+        let failures = (tat - now + interval - 1) / interval
+        // Locked while the next failure would be refused: until the level is below the threshold again.
+        let lockedUntil: Int64? = failures >= Int64(policy.threshold) ? tat - interval * Int64(policy.threshold - 1) : nil
+        try db.run("UPDATE users SET mfa_failures = ?, mfa_locked_until = ? WHERE id = ?", failures, lockedUntil, Int64(bitPattern: userID))
         return true
     }
 
@@ -35,7 +52,9 @@ enum AccountLockout {
         (try db.queryOne("SELECT mfa_locked_until FROM users WHERE id = ?", Int64(bitPattern: userID))?.int("mfa_locked_until") ?? 0) > now
     }
 
+    /// A successful sign-in or proof: the count starts over.
     static func recordSuccess(userID: UInt64, in db: Connection) throws {
+        try db.run("DELETE FROM rate_limits WHERE key = ?", key(userID))
         try db.run("UPDATE users SET mfa_failures = 0, mfa_locked_until = NULL WHERE id = ? AND (mfa_failures != 0 OR mfa_locked_until IS NOT NULL)",
                    Int64(bitPattern: userID))
     }

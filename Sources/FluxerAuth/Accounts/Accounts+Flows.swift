@@ -13,17 +13,29 @@ extension Accounts {
         }
     }
 
-    /// One login attempt: counts against the per-email and per-IP limits (the real server's `login:email` and
-    /// `login:ip`, checked before the password so every attempt counts), then finds the account.
+    /// The throttle keys of one email from one client: the email's hash alone (the account-wide budget), and
+    /// with the client's limit key (IPv6 by /64).
+    static func emailKeys(_ prefix: String, email: String, request: HTTPRequest) -> (email: String, emailIP: String, ip: String) {
+        let hashed = Base64URL.encode(SHA256.hash(UserStore.emailKey(email)))
+        let client = ClientKey.of(request.remoteAddress)
+        return (prefix + ":email:" + hashed, prefix + ":email_ip:" + hashed + ":" + client, prefix + ":ip:" + client)
+    }
+
+    /// One login attempt: counts against the email from this client (the real server's 5 per 15 minutes per
+    /// email, here per email and client so an attacker spends only their own attempts, LG-02), the email from
+    /// every client (a budget one client cannot fill) and the client; checked before the password so every
+    /// attempt counts. Then finds the account.
     func loginAttempt(email: String, request: HTTPRequest) throws -> User? {
-        try write { db, _ in
-            try throttle([
-                ("login:email:" + Base64URL.encode(SHA256.hash(UserStore.emailKey(email))), context.config.loginEmailLimit),
-                ("login:ip:" + request.remoteAddress, context.config.loginIPLimit),
-            ], in: db)
+        let keys = Self.emailKeys("login", email: email, request: request)
+        let config = context.config
+        return try write { db, _ in
+            try throttle([(keys.emailIP, config.loginEmailIPLimit), (keys.email, config.loginEmailLimit), (keys.ip, config.loginIPLimit)], in: db)
             return try UserStore.find(email: email, in: db)
         }
     }
+
+    /// The lockout policy in force.
+    var lockoutPolicy: AccountLockout.Policy { AccountLockout.Policy(context.config) }
 
     /// Verifies a password on the hash pool; `then` runs there. A full pool answers 503.
     func verifyOnPool(_ password: String, against hash: String?, reply: Reply, then: @escaping @Sendable (Bool) throws -> Void) throws {
@@ -44,9 +56,19 @@ extension Accounts {
         if !ok { throw APIError.serviceUnavailable() }
     }
 
-    /// After a correct password: users with MFA get a ticket for the second step; others a new session. The
-    /// stored hash is upgraded when the configured argon2id parameters changed.
-    func completeLogin(_ user: User, password: String, request: HTTPRequest) throws -> HTTPResponse {
+    /// What a correct password leads to.
+    enum PasswordOutcome {
+        /// The account has MFA: the ticket for the second step.
+        case ticket(String)
+        /// A new session.
+        case session(String)
+    }
+
+    /// After a correct password, for every password sign-in (the API and the authorize page): users with MFA
+    /// get a ticket for the second step (their failure count stays until that step succeeds); others a new
+    /// session, and the failure count starts over. The stored hash is upgraded when the configured argon2id
+    /// parameters changed.
+    func passwordAccepted(_ user: User, password: String, request: HTTPRequest) throws -> PasswordOutcome {
         let upgraded = user.passwordHash.map(hashPool.hasher.needsRehash) == true ? try? hashPool.hasher.hash(password) : nil
         if user.hasMFA {
             let ticket = try write { db, _ in
@@ -54,7 +76,7 @@ extension Accounts {
                 return try MFATicket.issue(userID: user.id, now: now, in: db)
             }
             audit.record("login.mfa_required", outcome: "success", userID: user.id, request: request)
-            return MFATicket.response(ticket: ticket, user: user)
+            return .ticket(ticket)
         }
         let token = try write { db, _ in
             if let upgraded { try UserStore.upgradeHash(userID: user.id, hash: upgraded, in: db) }
@@ -62,7 +84,15 @@ extension Accounts {
             return try createSession(for: user.id, request: request, in: db)
         }
         audit.record("login.success", outcome: "success", userID: user.id, request: request)
-        return APIError.sessionResponse(userID: user.id, token: token)
+        return .session(token)
+    }
+
+    /// `passwordAccepted` as the API answers it.
+    func completeLogin(_ user: User, password: String, request: HTTPRequest) throws -> HTTPResponse {
+        switch try passwordAccepted(user, password: password, request: request) {
+        case .ticket(let ticket): return MFATicket.response(ticket: ticket, user: user)
+        case .session(let token): return APIError.sessionResponse(userID: user.id, token: token)
+        }
     }
 
     /// Creates the account (and its first session) in one transaction.
@@ -94,7 +124,7 @@ extension Accounts {
     func proofFailed(_ user: User, ok: Bool = false, request: HTTPRequest?, event: String) throws {
         let now = self.now
         let counted = try write { db, _ in
-            try AccountLockout.recordFailure(userID: user.id, now: now, threshold: context.config.lockoutThreshold, in: db)
+            try AccountLockout.recordFailure(userID: user.id, now: now, policy: lockoutPolicy, in: db)
         }
         audit.record(event, outcome: "failure", userID: user.id, request: request, detail: counted ? nil : "locked")
     }

@@ -186,11 +186,23 @@ enum AuthRoutes {
         try accounts.refuseBots(request)
         let body = try JSONBody.decode(TokenBody.self, from: request)
         let invalid = APIError.invalidField("token", "Invalid or expired verification token.", code: "INVALID_OR_EXPIRED_VERIFICATION_TOKEN")
+        let callerSession = Accounts.sessionToken(request).map { SessionToken.hash($0) }
         try accounts.write { db, invalidations in
             guard let (userID, email) = try accounts.consumeEmailToken(body.token, purpose: "verify_email", in: db),
                   let user = try UserStore.find(id: userID, in: db),
                   let current = user.email, UserStore.emailKey(current) == UserStore.emailKey(email)
             else { throw invalid }
+            // The first proof of an address: opened with a session of this account, the registrant holds the
+            // mailbox and nothing changes. Opened anywhere else, whoever holds the mailbox may not be whoever
+            // registered (pre-account hijacking), so everything the registrant set up goes, password and
+            // sessions included, as when SSO or a reset claims the account; the owner signs in through a reset.
+            if !user.verified && !user.isBot {
+                let registrant = try callerSession.flatMap { try SessionStore.lookup(hash: $0, in: db) }?.1.id == userID
+                if !registrant {
+                    try accounts.claimUnverifiedAccount(userID, reason: "verification_claimed_unverified_account", keepPassword: false,
+                                                        request: request, in: db, invalidations: &invalidations)
+                }
+            }
             try UserStore.markVerified(userID: userID, in: db)
             try db.run("DELETE FROM email_tokens WHERE user_id = ? AND purpose = 'verify_email'", Int64(bitPattern: userID))
             invalidations.users.append(userID)
@@ -219,18 +231,20 @@ enum AuthRoutes {
     }
 
     /// Always 204 for a well-formed request, answered before the lookup so timing reveals nothing; throttled
-    /// per email and per IP (429 carries no information about the account either).
+    /// per email and client, per email and per client (429 carries no information about the account either).
     static func forgotPassword(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { finish in
             try accounts.refuseBots(request)
             try accounts.refuseLocalAuthWhenSSOEnforced()
             let body = try JSONBody.decode(ForgotBody.self, from: request)
             if let e = AccountValidation.email(body.email) { throw APIError.invalidFormBody([e]) }
+            // Per email from this client first, then the email's budget across clients (one client cannot fill
+            // it, so an attacker cannot keep the owner from resetting), then the client.
+            let keys = Accounts.emailKeys("forgot", email: body.email, request: request)
+            let config = accounts.context.config
             try accounts.write { db, _ in
-                try accounts.throttle([
-                    ("forgot:email:" + Base64URL.encode(SHA256.hash(UserStore.emailKey(body.email))), accounts.context.config.forgotEmailLimit),
-                    ("forgot:ip:" + request.remoteAddress, accounts.context.config.forgotIPLimit),
-                ], in: db)
+                try accounts.throttle([(keys.emailIP, config.forgotEmailIPLimit), (keys.email, config.forgotEmailLimit),
+                                       (keys.ip, config.forgotIPLimit)], in: db)
             }
             finish(.noContent)
             let sent = try accounts.write { db, _ -> Bool in
@@ -271,8 +285,15 @@ enum AuthRoutes {
             try accounts.hashOnPool(body.password, reply: finish) { hash in
                 let (user, token): (User, String) = try accounts.write { db, invalidations in
                     guard let (userID, _) = try accounts.consumeEmailToken(body.token, purpose: "password_reset", in: db),
-                          let user = try UserStore.find(id: userID, in: db)
+                          var user = try UserStore.find(id: userID, in: db)
                     else { throw invalid }
+                    // The link is the first proof of an address nobody had proven: whatever whoever registered it
+                    // set up (second factors, passkeys, phone, sessions, grants, app secrets) is shut out first.
+                    if !user.verified && !user.isBot {
+                        try accounts.claimUnverifiedAccount(userID, reason: "password_reset_claimed_unverified_account", keepPassword: true,
+                                                            request: request, in: db, invalidations: &invalidations)
+                        user = try UserStore.find(id: userID, in: db) ?? user
+                    }
                     try UserStore.setPassword(userID: userID, hash: hash, now: accounts.now, in: db)
                     // The link proved control of the address.
                     try UserStore.markVerified(userID: userID, in: db)
@@ -283,6 +304,7 @@ enum AuthRoutes {
                     invalidations.users.append(userID)
                     // Users with MFA still need their second factor (real server: reset answers the ticket shape).
                     if user.hasMFA { return (user, try MFATicket.issue(userID: userID, now: accounts.now, in: db)) }
+                    try AccountLockout.recordSuccess(userID: userID, in: db)
                     return (user, try accounts.createSession(for: userID, request: request, in: db))
                 }
                 accounts.audit.record("password.reset", outcome: "success", userID: user.id, request: request)

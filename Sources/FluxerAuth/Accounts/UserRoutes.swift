@@ -13,7 +13,7 @@ enum UserRoutes {
             case .unknown: return nil
             }
             if case .oauth(_, let scopes, _) = entry.kind, !scopes.contains(OAuthScope.identify.rawValue) { return nil }
-            return .json(.ok, entry.userJSON)
+            return .apiJSON(.ok, entry.userJSON)
         }) { request in
             do {
                 return me(try accounts.requireUser(request, scope: .identify))

@@ -49,12 +49,20 @@ public struct Config: Sendable {
     /// An OAuth2 grant (refresh-token family) ends this long after the code redemption that created it, however
     /// often it is refreshed (RT-06); no token of the family outlives it.
     public var oauthGrantLifetimeMilliseconds = OAuthLifetime.defaultGrant
-    /// Login attempts per email address (real server: 5 per 15 minutes).
-    public var loginEmailLimit = RateLimit(5, per: 15 * 60_000)
+    /// Login attempts per email address from one client address (IPv6: its /64); the real server's 5 per 15
+    /// minutes per email, keyed with the address so one attacker cannot use up the owner's attempts (LG-02).
+    public var loginEmailIPLimit = RateLimit(5, per: 15 * 60_000)
+    /// Login attempts per email address from every client address together: the account-wide budget. Its
+    /// sustained rate (1 per 2 minutes) is above what one address may send (`loginEmailIPLimit`, 1 per 3
+    /// minutes), so one address cannot keep it full; several can, and are stopped by it.
+    public var loginEmailLimit = RateLimit(30, per: 60 * 60_000)
     /// Login attempts per client IP (real server: 10 per 30 minutes).
     public var loginIPLimit = RateLimit(10, per: 30 * 60_000)
-    /// Password-reset requests per email address (real server: 5 per 30 minutes).
-    public var forgotEmailLimit = RateLimit(5, per: 30 * 60_000)
+    /// Password-reset requests per email address from one client address.
+    public var forgotEmailIPLimit = RateLimit(3, per: 60 * 60_000)
+    /// Password-reset requests per email address from every client address together (bounds the mail one
+    /// address receives); faster than `forgotEmailIPLimit` so one client cannot hold it full.
+    public var forgotEmailLimit = RateLimit(10, per: 60 * 60_000)
     /// Password-reset requests per client IP (real server: 20 per 30 minutes).
     public var forgotIPLimit = RateLimit(20, per: 30 * 60_000)
     /// The issuer shown in authenticator apps.
@@ -80,8 +88,13 @@ public struct Config: Sendable {
     /// The WebAuthn origins in force.
     public var effectiveWebAuthnOrigins: [String] { webauthnOrigins.isEmpty ? [effectivePublicURL] : webauthnOrigins }
 
-    /// Consecutive failed proofs that lock an account (then 30 s, doubling up to 15 min); 0 disables (LG-01).
-    public var lockoutThreshold = 5
+    /// Failed proofs (passwords, codes) that lock an account when they come within `lockoutWindowMilliseconds`;
+    /// 0 disables (LG-01, at most 100). The count decays: one failure is forgotten every window/threshold, and
+    /// a lock lasts until one has been (LG-02: a delay, not a hard lockout).
+    public var lockoutThreshold = 10
+    /// The window over which `lockoutThreshold` failures lock (default 10 minutes: one failure forgotten per
+    /// minute, faster than one client address may try a password, so one address never locks an account).
+    public var lockoutWindowMilliseconds: Int64 = 10 * 60_000
     /// Instance-wide OpenID Connect sign-in (`/auth/sso/*`); see `SSOSettings`.
     public var sso = SSOSettings()
     /// Refuse common, repetitive, sequential and context-derived passwords when one is set (PW-03).
@@ -98,6 +111,10 @@ public struct Config: Sendable {
     public var trustedProxies: Set<String> = []
     /// SMS codes sent per user (login, sudo, phone verification).
     public var smsSendLimit = RateLimit(5, per: 15 * 60_000)
+    /// SMS codes sent per client address (IPv6: its /64), whatever the account or number (SM-03, toll fraud).
+    public var smsSendIPLimit = RateLimit(10, per: 60 * 60_000)
+    /// SMS codes sent by the whole instance (SM-03: a ceiling on what a distributed attacker can cost).
+    public var smsSendGlobalLimit = RateLimit(1_000, per: 60 * 60_000)
     /// Client-secret and bot-token rotations per user (real server: 10 per hour).
     public var rotateLimit = RateLimit(10, per: 3_600_000)
     /// Require PKCE (S256) from every client, not only public ones (RFC 9700 §2.1.1 recommends it; off by default

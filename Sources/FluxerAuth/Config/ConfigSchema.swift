@@ -76,14 +76,25 @@ enum ConfigSchema {
         duration("security.session_lifetime", "a session this old is over however recently used (ASVS 7.3.2)", minimum: 5 * 60_000) { c, v in
             c.sessionLifetimeMilliseconds = v
         },
-        rate("ratelimit.login_email", "login attempts per email address") { c, v in c.loginEmailLimit = v },
+        rate("ratelimit.login_email_ip", "login attempts per email address from one client IP (IPv6: /64)") { c, v in c.loginEmailIPLimit = v },
+        rate("ratelimit.login_email", "login attempts per email address from all IPs together; keep it faster than login_email_ip") { c, v in
+            c.loginEmailLimit = v
+        },
         rate("ratelimit.login_ip", "login attempts per client IP") { c, v in c.loginIPLimit = v },
-        rate("ratelimit.forgot_email", "password-reset requests per email address") { c, v in c.forgotEmailLimit = v },
+        rate("ratelimit.forgot_email_ip", "password-reset requests per email address from one client IP (IPv6: /64)") { c, v in
+            c.forgotEmailIPLimit = v
+        },
+        rate("ratelimit.forgot_email", "password-reset requests per email address from all IPs together; keep it faster than forgot_email_ip") { c, v in
+            c.forgotEmailLimit = v
+        },
         rate("ratelimit.forgot_ip", "password-reset requests per client IP") { c, v in c.forgotIPLimit = v },
         bool("security.password_blocklist", "refuse common, repetitive, sequential and context-derived passwords when one is set") { c, v in
             c.passwordBlocklist = v
         },
-        integer("security.lockout_threshold", "failed passwords/codes that lock an account (30 s, doubling to 15 min); 0 = off", 0...1000) { c, v in c.lockoutThreshold = v },
+        integer("security.lockout_threshold", "failed passwords/codes within lockout_window_ms that lock an account (LG-01, at most 100); 0 = off",
+                0...100) { c, v in c.lockoutThreshold = v },
+        integer("security.lockout_window_ms", "the lockout window: one failure is forgotten every window/threshold, and a lock lasts that long",
+                1_000...86_400_000) { c, v in c.lockoutWindowMilliseconds = Int64(v) },
         integer("audit.retention_days", "days audit events are kept; 0 = forever", 0...3650) { c, v in c.auditRetentionDays = v },
         bool("ratelimit.enabled", "apply the per-route and global limits") { c, v in c.rateLimitsEnabled = v },
         rate("ratelimit.global", "requests per client across limited routes") { c, v in c.globalRateLimit = v },
@@ -105,6 +116,8 @@ enum ConfigSchema {
             c.trustedProxies = Set(items)
         },
         rate("ratelimit.sms_send", "SMS codes sent per user") { c, v in c.smsSendLimit = v },
+        rate("ratelimit.sms_send_ip", "SMS codes sent per client IP (IPv6: /64), any account or number") { c, v in c.smsSendIPLimit = v },
+        rate("ratelimit.sms_send_global", "SMS codes sent by the whole instance") { c, v in c.smsSendGlobalLimit = v },
         rate("ratelimit.rotate", "client-secret and bot-token rotations per user") { c, v in c.rotateLimit = v },
         list("security.bot_token_keys", "bot-token signing keys as [\"ID:base64url-secret\", …] (ID 0-255, secret ≥ 32 bytes); empty = derived from secret_key") { c, items throws(ConfigError) in
             var keys: [UInt8: [UInt8]] = [:]

@@ -54,7 +54,7 @@ enum MFALoginRoutes {
             }
             guard accepted else {
                 try MFATicket.recordFailure(body.ticket, in: db)
-                try AccountLockout.recordFailure(userID: userID, now: accounts.now, threshold: accounts.context.config.lockoutThreshold, in: db)
+                try AccountLockout.recordFailure(userID: userID, now: accounts.now, policy: accounts.lockoutPolicy, in: db)
                 accounts.audit.record("mfa.failure", outcome: "failure", userID: userID, request: request, detail: method.rawValue)
                 return .refused(MFATicket.invalidCode)
             }
@@ -84,7 +84,7 @@ enum MFALoginRoutes {
             try accounts.throttle([("sms:user:\(userID)", accounts.context.config.smsSendLimit)], in: db)
             let code = try SecondFactor(keys: accounts.mfaKeys, now: accounts.now)
                 .issueSMSCode(userID: userID, purpose: "login", scope: Base64URL.encode(MFATicket.hash(body.ticket)), in: db)
-            try accounts.sendSMS(to: phone, kind: "sms_login_code", code: code, in: db)
+            try accounts.sendSMS(to: phone, kind: "sms_login_code", code: code, request: request, in: db)
         }
         accounts.deliveryNudge()
         return .noContent
@@ -92,8 +92,12 @@ enum MFALoginRoutes {
 }
 
 extension Accounts {
-    /// Queues a text message with a code.
-    func sendSMS(to phone: String, kind: String, code: String, in db: Connection) throws {
+    /// Queues a text message with a code. Every send, whatever the route, counts against the sending client
+    /// (IPv6 by /64) and the whole instance besides the callers' per-user and per-number limits (SM-03: toll
+    /// fraud and cost); over either, 429 and the transaction (with the code it issued) rolls back.
+    func sendSMS(to phone: String, kind: String, code: String, request: HTTPRequest, in db: Connection) throws {
+        try throttle([("sms:ip:" + ClientKey.of(request.remoteAddress), context.config.smsSendIPLimit),
+                      ("sms:global", context.config.smsSendGlobalLimit)], in: db)
         try context.outbox.enqueue(OutboxMessage(channel: .sms, recipient: phone, kind: kind,
                                                  body: "Your Fluxer code is \(code). It expires in 10 minutes. Never share it."),
                                    in: db, now: now)

@@ -198,7 +198,7 @@ enum MFARoutes {
                                    ("sms:phone:\(body.phone)", accounts.context.config.smsSendLimit)], in: db)
             let code = try SecondFactor(keys: accounts.mfaKeys, now: accounts.now)
                 .issueSMSCode(userID: user.id, purpose: "phone_verify", scope: body.phone, in: db)
-            try accounts.sendSMS(to: body.phone, kind: "sms_phone_verification", code: code, in: db)
+            try accounts.sendSMS(to: body.phone, kind: "sms_phone_verification", code: code, request: request, in: db)
         }
         accounts.deliveryNudge()
         return .noContent
@@ -276,7 +276,7 @@ enum MFARoutes {
         try accounts.write { db, _ in
             try accounts.throttle([("sms:user:\(user.id)", accounts.context.config.smsSendLimit)], in: db)
             let code = try SecondFactor(keys: accounts.mfaKeys, now: accounts.now).issueSMSCode(userID: user.id, purpose: "sudo", scope: "sudo", in: db)
-            try accounts.sendSMS(to: phone, kind: "sms_sudo_code", code: code, in: db)
+            try accounts.sendSMS(to: phone, kind: "sms_sudo_code", code: code, request: request, in: db)
         }
         accounts.deliveryNudge()
         return .noContent

@@ -245,7 +245,7 @@ enum WebAuthnRoutes {
             let locked = user.isLocked(at: accounts.now)
             guard !locked, try assertion(user, body.response, challenge: body.challenge, purpose: "login", ticketHash: ticketHash, accounts, in: db) else {
                 try MFATicket.recordFailure(body.ticket, in: db)
-                if !locked { try AccountLockout.recordFailure(userID: userID, now: accounts.now, threshold: accounts.context.config.lockoutThreshold, in: db) }
+                if !locked { try AccountLockout.recordFailure(userID: userID, now: accounts.now, policy: accounts.lockoutPolicy, in: db) }
                 accounts.audit.record("mfa.failure", outcome: "failure", userID: userID, request: request, detail: "webauthn")
                 return .refused(MFATicket.invalidCode)
             }
@@ -396,13 +396,17 @@ enum WebAuthnRoutes {
                 accounts.audit.record("login.failure", outcome: "failure", request: request, detail: "passkey_unknown_credential")
                 return .refused(passkeyFailed)
             }
-            let locked = user.isLocked(at: now)
-            guard !locked, try verifyStoredCredential(user, body.response, expected: challenge, offered: [], policy: passkeyPolicy, accounts, in: db)
+            // Password and code failures never block a passkey (LG-02: a lock must not become a denial of service),
+            // and a failed assertion is no guess at a secret, so it does not count towards the lock either. An
+            // address nobody has proven (pre-account hijacking) signs in with no passkey: whoever registered it
+            // may not own it. Every refusal has the same answer.
+            guard try verifyStoredCredential(user, body.response, expected: challenge, offered: [], policy: passkeyPolicy, accounts, in: db)
             else {
-                if !locked {
-                    try AccountLockout.recordFailure(userID: user.id, now: now, threshold: accounts.context.config.lockoutThreshold, in: db)
-                }
-                accounts.audit.record("login.failure", outcome: "failure", userID: user.id, request: request, detail: locked ? "locked" : "passkey")
+                accounts.audit.record("login.failure", outcome: "failure", userID: user.id, request: request, detail: "passkey")
+                return .refused(passkeyFailed)
+            }
+            guard user.verified || user.email == nil else {
+                accounts.audit.record("login.failure", outcome: "refused", userID: user.id, request: request, detail: "passkey_unverified_email")
                 return .refused(passkeyFailed)
             }
             try AccountLockout.recordSuccess(userID: user.id, in: db)

@@ -224,12 +224,13 @@ enum AuthorizeRoutes {
                         if let user { try accounts.proofFailed(user, ok: ok, request: request, event: "login.failure") }
                         return reply(loginPage(authorize, web: web, error: "Invalid email or password."))
                     }
-                    if user.hasMFA {
-                        let ticket = try accounts.write { db, _ in try MFATicket.issue(userID: user.id, now: accounts.now, in: db) }
-                        return reply(try mfaPage(authorize, user: user, ticket: ticket, csrf: csrf, notice: nil, error: nil, accounts: accounts))
+                    // The same success path as `POST /auth/login`: audited, the failure count reset, the hash upgraded.
+                    switch try accounts.passwordAccepted(user, password: password, request: request) {
+                    case .ticket(let ticket):
+                        reply(try mfaPage(authorize, user: user, ticket: ticket, csrf: csrf, notice: nil, error: nil, accounts: accounts))
+                    case .session(let token):
+                        reply(web.signedIn(token: token, redirectTo: authorize.pagePath))
                     }
-                    let token = try accounts.write { db, _ in try accounts.createSession(for: user.id, request: request, in: db) }
-                    reply(web.signedIn(token: token, redirectTo: authorize.pagePath))
                 }
             } catch let error as APIError where error.code == "RATE_LIMITED" {
                 var page = loginPage(authorize, web: web, error: "Too many attempts. Try again later.")
@@ -320,7 +321,7 @@ enum AuthorizeRoutes {
                 guard user.smsMFAEnabled, user.totpEnabled, let phone = user.phone else { return .page(user, notice: nil, error: "Text messages are not set up.") }
                 try accounts.throttle([("sms:user:\(userID)", accounts.context.config.smsSendLimit)], in: db)
                 let code = try factor.issueSMSCode(userID: userID, purpose: "login", scope: scope, in: db)
-                try accounts.sendSMS(to: phone, kind: "sms_login_code", code: code, in: db)
+                try accounts.sendSMS(to: phone, kind: "sms_login_code", code: code, request: request, in: db)
                 return .page(user, notice: "We sent a code to \(PhoneNumber.hint(phone) ?? "your phone").", error: nil)
             }
             let code = fields["code"] ?? ""
@@ -345,12 +346,13 @@ enum AuthorizeRoutes {
             }
             guard accepted else {
                 try MFATicket.recordFailure(ticket, in: db)
-                try AccountLockout.recordFailure(userID: userID, now: accounts.now, threshold: accounts.context.config.lockoutThreshold, in: db)
+                try AccountLockout.recordFailure(userID: userID, now: accounts.now, policy: accounts.lockoutPolicy, in: db)
                 accounts.audit.record("mfa.failure", outcome: "failure", userID: userID, request: request, detail: isKey ? "webauthn" : nil)
                 return .page(user, notice: nil, error: refusal)
             }
             guard try MFATicket.consume(ticket, in: db) else { return .expired }
             try AccountLockout.recordSuccess(userID: userID, in: db)
+            accounts.audit.record("login.success", outcome: "success", userID: userID, request: request, detail: isKey ? "webauthn" : (fields["method"] == "sms" ? "sms" : "totp"))
             return .session(try accounts.createSession(for: userID, request: request, in: db))
         }
         switch outcome {

@@ -142,11 +142,14 @@ enum OAuthStore {
         for family in families { try revokeFamily(family.int("id") ?? 0, reason: reason, now: now, in: db) }
     }
 
-    /// Revokes every grant of a user, across applications (password reset: RFC 9700 §4.14.2, RT-07).
+    /// Revokes every grant of a user, across applications (password reset: RFC 9700 §4.14.2, RT-07), and
+    /// deletes the authorization codes not yet redeemed: one issued before the reset would otherwise start a
+    /// new grant after it. Redeemed codes stay (a replay still revokes what they started).
     static func revokeAll(userID: UInt64, reason: String, now: Int64, in db: Connection) throws {
         try db.run("UPDATE oauth2_families SET revoked_at = ?, revoke_reason = ? WHERE user_id = ? AND revoked_at IS NULL",
                    now, reason, Int64(bitPattern: userID))
         try db.run("DELETE FROM oauth2_tokens WHERE user_id = ?", Int64(bitPattern: userID))
+        try db.run("DELETE FROM oauth2_codes WHERE user_id = ? AND used_at IS NULL", Int64(bitPattern: userID))
     }
 
     static func deleteToken(_ hash: [UInt8], in db: Connection) throws {

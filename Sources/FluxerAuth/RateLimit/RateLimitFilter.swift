@@ -23,7 +23,7 @@ struct RateLimitFilter: Sendable {
         let cached = accounts.cachedEntry(request)
         request.attachment = CacheProbe(entry: cached)
         let userID = cached?.user.id
-        let client = userID.map { "user:\($0)" } ?? "ip:\(request.remoteAddress)"
+        let client = userID.map { "user:\($0)" } ?? "ip:\(ClientKey.of(request.remoteAddress))"
         let global = limiter.hit(client + ":global", limit: config.globalRateLimit, now: now)
         guard global.allowed else { return limited(global, bucket: "global", global: true, request: request, userID: userID) }
         guard let name = RateLimitBuckets.name(method: request.method, pattern: request.routePattern), let limit = buckets[name] else {

@@ -458,33 +458,11 @@ final class SSOService: Sendable {
                     return .refused(Self.linkRequired)
                 }
                 if !existing.verified && !existing.isBot {
-                    // Pre-account hijacking: someone may have registered this address before its owner, with a
-                    // password (and sessions) of their own. The provider has now proved who owns it, so whatever
-                    // that someone set up is shut out before the owner is signed in.
-                    let id = Int64(bitPattern: existing.id)
-                    // Everything that could sign in or stand as a second factor: password, security keys and
-                    // passkeys, TOTP, SMS and backup codes, the phone; then every session and grant.
-                    try db.run("""
-                        UPDATE users SET password_hash = NULL, totp_secret = NULL, totp_last_counter = NULL, sms_mfa_enabled = 0, phone = NULL
-                        WHERE id = ?
-                        """, id)
-                    try db.run("DELETE FROM webauthn_credentials WHERE user_id = ?", id)
-                    try db.run("DELETE FROM mfa_backup_codes WHERE user_id = ?", id)
-                    try db.run("DELETE FROM mfa_pending_totp WHERE user_id = ?", id)
-                    try db.run("DELETE FROM mfa_tickets WHERE user_id = ?", id)
-                    try db.run("DELETE FROM email_tokens WHERE user_id = ?", id)
-                    // Applications stay the account's, but the client secrets and bot tokens the registrant saw are
-                    // replaced (the owner can reset them again to see new ones).
-                    for app in try ApplicationStore.list(ownerID: existing.id, in: db) {
-                        _ = try ApplicationStore.resetClientSecret(id: app.id, now: now, in: db)
-                        _ = try ApplicationStore.resetBotToken(id: app.id, keys: accounts.botKeys, now: now, in: db)
-                        invalidations.users.append(app.id)
-                    }
-                    _ = try SessionStore.revokeAll(userID: existing.id, in: db)
-                    try OAuthStore.revokeAll(userID: existing.id, reason: "sso_claimed_unverified_account", now: now, in: db)
-                    invalidations.users.append(existing.id)
+                    // Pre-account hijacking: someone may have registered this address before its owner. The
+                    // provider has now proved who owns it, so whatever that someone set up is shut out first.
+                    try accounts.claimUnverifiedAccount(existing.id, reason: "sso_claimed_unverified_account", keepPassword: false,
+                                                        request: request, in: db, invalidations: &invalidations)
                     existing = try UserStore.find(id: existing.id, in: db) ?? existing
-                    accounts.audit.record("sso.claimed_unverified_account", outcome: "success", userID: existing.id, request: request)
                 }
                 user = existing
             } else if let email, settings.autoProvision, try UserStore.find(email: email, in: db) == nil {
@@ -496,10 +474,6 @@ final class SSOService: Sendable {
                                          message: email == nil ? "The provider gave no verified email." : "No account uses this email."))
             }
             guard let user, !user.isBot else { return .refused(Self.required) }
-            guard !user.isLocked(at: now) else {
-                accounts.context.logger.warning("sso sign-in refused", metadata: ["reason": "the account is locked"])
-                return .refused(Self.failed)
-            }
             // The account's own second factor is not skipped: the provider proved who signs in, not that a second
             // factor was used, unless its signed `amr` shows MFA there (and that is trusted).
             if user.hasMFA && !(settings.trustProviderMFA && SSOSettings.amrShowsMFA(identity.amr)) {
@@ -512,6 +486,8 @@ final class SSOService: Sendable {
                 ON CONFLICT (issuer, subject) DO UPDATE SET email = excluded.email, last_login_at = excluded.last_login_at
                 """, identity.issuer, identity.subject, settings.provider, Int64(bitPattern: user.id), email, now, now)
             if email != nil && !user.verified { try UserStore.markVerified(userID: user.id, in: db) }
+            // Password and code failures never block SSO (LG-02); a sign-in here resets their count.
+            try AccountLockout.recordSuccess(userID: user.id, in: db)
             accounts.audit.record("login.success", outcome: "success", userID: user.id, request: request, detail: "sso")
             return .result(.session(user.id, try accounts.createSession(for: user.id, request: request, in: db)))
         }

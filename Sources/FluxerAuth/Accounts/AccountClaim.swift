@@ -1,0 +1,39 @@
+import HTTPServer
+import SQLite
+
+extension Accounts {
+    /// Pre-account hijacking: someone may register an address before its owner does and set up ways in of their
+    /// own. When the owner first proves the address — a reset link, a verification link opened without the
+    /// registrant's session, or an SSO provider that vouches for it — whatever the registrant set up is shut
+    /// out before the account is handed over. The one list, for every such path:
+    /// - the password (unless `keepPassword`: a reset sets its own right after), security keys and passkeys,
+    ///   TOTP, SMS and backup codes, the phone, pending MFA set-ups, tickets, challenges and SMS codes;
+    /// - every session, and every OAuth2 grant, unused authorization code and consent;
+    /// - email links still out, and SSO identities linked so far;
+    /// - the client secrets and bot tokens of the account's applications (replaced: the applications stay the
+    ///   account's; the owner resets them again to see new ones).
+    /// The address is then marked verified. Runs inside the caller's transaction; audited as
+    /// `account.claimed_unverified` with `reason`.
+    func claimUnverifiedAccount(_ userID: UInt64, reason: String, keepPassword: Bool, request: HTTPRequest?, in db: Connection, invalidations: inout Invalidations) throws {
+        let id = Int64(bitPattern: userID)
+        let now = self.now
+        try db.run("""
+            UPDATE users SET totp_secret = NULL, totp_last_counter = NULL, sms_mfa_enabled = 0, phone = NULL, verified = 1
+            WHERE id = ?
+            """, id)
+        if !keepPassword { try db.run("UPDATE users SET password_hash = NULL WHERE id = ?", id) }
+        for table in ["webauthn_credentials", "webauthn_challenges", "mfa_backup_codes", "mfa_pending_totp", "mfa_tickets", "sms_codes",
+                      "phone_tokens", "email_tokens", "sso_identities", "oauth2_authorizations"] {
+            try db.run("DELETE FROM \(table) WHERE user_id = ?", id)
+        }
+        for app in try ApplicationStore.list(ownerID: userID, in: db) {
+            _ = try ApplicationStore.resetClientSecret(id: app.id, now: now, in: db)
+            _ = try ApplicationStore.resetBotToken(id: app.id, keys: botKeys, now: now, in: db)
+            invalidations.users.append(app.id)
+        }
+        _ = try SessionStore.revokeAll(userID: userID, in: db)
+        try OAuthStore.revokeAll(userID: userID, reason: reason, now: now, in: db)
+        invalidations.users.append(userID)
+        audit.record("account.claimed_unverified", outcome: "success", userID: userID, request: request, detail: reason)
+    }
+}
