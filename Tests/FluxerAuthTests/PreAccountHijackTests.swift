@@ -17,7 +17,7 @@ import SQLite
     static func mailedToken(_ h: MFAHarness, kind: String, to recipient: String, marker: String) throws -> String {
         let body = try #require(try h.database.read { db in
             try db.queryOne("SELECT body FROM outbox WHERE kind = ? AND recipient = ? ORDER BY id DESC LIMIT 1", kind, recipient)?.string("body")
-        })
+        }.flatMap(h.running.app.context.outbox.seal.open))
         return try #require(AccountsHarness.token(in: body, marker: marker))
     }
 
@@ -176,7 +176,7 @@ import SQLite
         usleep(100_000)
         let body = try #require(try h.database.read { db in
             try db.queryOne("SELECT body FROM outbox WHERE kind = 'password_reset' ORDER BY id DESC LIMIT 1")?.string("body")
-        })
+        }.flatMap(h.running.app.context.outbox.seal.open))
         let token = try #require(AccountsHarness.token(in: body, marker: "/reset#token="))
         let reset = h.request("POST", "/auth/reset", headers: [("Content-Type", "application/json")],
                               body: jsonText(["token": token, "password": "a brand new password"]))
