@@ -154,6 +154,13 @@ def test_chromium_registers_a_key_uses_it_on_the_authorize_page_and_as_a_passkey
     base, database, binary, tools = stack
     user = requests.post(base + "/auth/register", json={"email": "kim@example.com", "username": "kim", "password": PASSWORD,
                                                          "date_of_birth": "1990-01-01", "consent": True}).json()
+    # Passkeys sign in only to accounts whose email is verified (pre-account hijacking, issue 12): Kim opens the
+    # verification link with her own session, so nothing she set up is removed.
+    mails = requests.get(base + "/_dev/outbox").json()["messages"]
+    link = next(m for m in mails if m["kind"] == "verify_email" and m["to"] == "kim@example.com")["links"][0]
+    verified = requests.post(base + "/auth/verify", headers={"Authorization": user["token"]},
+                             json={"token": link.split("token=", 1)[1]})
+    assert verified.status_code == 204, verified.text
     redirect = base + "/oauth2/authorized"   # loopback http: a registrable redirect that lands on this server
     app = requests.post(base + "/oauth2/applications", headers={"Authorization": user["token"]},
                         json={"name": "Browser Test", "redirect_uris": [redirect]}).json()
