@@ -6,7 +6,7 @@ FUZZ_SECONDS ?= 600
 DURABILITY_ITERATIONS ?= 100
 FUZZ_SMOKE_SECONDS ?= 10
 PY_DEPS = PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
-  python3 -m pip install -q -r tests/python/requirements.txt
+  python3 -m pip install -q -r integration/python/requirements.txt
 
 export PATH := /opt/swift/usr/bin:$(PATH)
 
@@ -48,35 +48,35 @@ test: deps embed
 	$(MAKE) fuzz-smoke FUZZ_SMOKE_SECONDS=3
 
 ## test-python: real OAuth2 client libraries (authlib, requests-oauthlib), an Authlib-signed OIDC provider, and
-## headless Chromium with a virtual authenticator (tests/browser; skipped when chromium is not installed)
+## headless Chromium with a virtual authenticator (integration/browser; skipped when chromium is not installed)
 ## against the debug server (pip may install into a Debian system python: PEP 668's guard is lifted for this one install)
 test-python: deps embed
 	$(SWIFT) build --product fluxer-auth
 	PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
-	  python3 -m pip install -q -r tests/python/requirements.txt
-	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q tests/python tests/browser -rs -p no:cacheprovider -W "ignore:authlib.jose module is deprecated"
+	  python3 -m pip install -q -r integration/python/requirements.txt
+	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q integration/python integration/browser -rs -p no:cacheprovider -W "ignore:authlib.jose module is deprecated"
 
 ## test-adversarial: raw-socket framing (H1–H27, H32), slow clients and floods, bad-input sweep (< 90 s)
 test-adversarial: deps embed
 	$(SWIFT) build --product fluxer-auth
-	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q tests/adversarial -m "not slow"
+	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q integration/adversarial -m "not slow"
 
 ## test-adversarial-long: the adversarial tests marked slow (checklist timings against the default timeouts)
 test-adversarial-long: deps embed
 	$(SWIFT) build --product fluxer-auth
-	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q tests/adversarial -m slow
+	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q integration/adversarial -m slow
 ## test-durability: kill -9 under login/refresh load (3 restarts), a held write lock, a full disk (~20 s)
 test-durability: deps embed
 	$(SWIFT) build --product fluxer-auth
 	$(PY_DEPS)
-	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth DURABILITY_ITERATIONS=3 python3 -m pytest -q tests/durability
+	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth DURABILITY_ITERATIONS=3 python3 -m pytest -q integration/durability
 
 ## test-durability-long: the kill -9 test for DURABILITY_ITERATIONS restarts (default 100, ~3 min); DURABILITY_SEED=N replays
 test-durability-long: deps embed
 	$(SWIFT) build --product fluxer-auth
 	$(PY_DEPS)
 	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth DURABILITY_ITERATIONS=$(DURABILITY_ITERATIONS) \
-	  python3 -m pytest -q -s tests/durability/test_crash.py
+	  python3 -m pytest -q -s integration/durability/test_crash.py
 
 ## bench: wrk on /healthz and /users/@me (session, bot, bearer) beside nginx; logins vs argon2id; token endpoint
 bench: deps embed

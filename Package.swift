@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers point down only: CFluxerShim → HTTPServer / Crypto / SQLite → FluxerAuth → fluxer-auth.
+// Layers point down only: CFluxerShim → HTTPServer / FluxerCrypto / SQLite → FluxerAuth → fluxer-auth.
+// (FluxerCrypto, not Crypto: swift-crypto's module is named Crypto.)
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .unsafeFlags(["-warnings-as-errors"], .when(configuration: .debug)),
@@ -29,12 +30,12 @@ let package = Package(
             ]
         ),
         .target(name: "HTTPServer", dependencies: ["CFluxerShim"], swiftSettings: strict),
-        .target(name: "Crypto", dependencies: ["CFluxerShim"], swiftSettings: strict),
+        .target(name: "FluxerCrypto", dependencies: ["CFluxerShim"], swiftSettings: strict),
         .target(name: "SQLite", dependencies: ["CFluxerShim"], swiftSettings: strict),
         .target(
             name: "FluxerAuth",
             dependencies: [
-                "CFluxerShim", "HTTPServer", "Crypto", "SQLite",
+                "CFluxerShim", "HTTPServer", "FluxerCrypto", "SQLite",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -48,7 +49,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
-        .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: strict),
+        .testTarget(name: "FluxerCryptoTests", dependencies: ["FluxerCrypto"], swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
         .testTarget(name: "FluxerAuthTests", dependencies: ["FluxerAuth", "HTTPServer"], swiftSettings: strict),
     ]

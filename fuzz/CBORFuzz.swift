@@ -1,4 +1,4 @@
-// libFuzzer harness for the WebAuthn CBOR decoder (Sources/Crypto/CBOR{Value,Decoder,Encoder}.swift), compiled
+// libFuzzer harness for the WebAuthn CBOR decoder (Sources/FluxerCrypto/CBOR{Value,Decoder,Encoder}.swift), compiled
 // with those three files by `fuzz/run.sh cbor`. Besides "no crash, no sanitizer report, no timeout":
 //   1. bounded: `consumed` never exceeds the input; with allowTrailing=false it equals the input length;
 //      nesting never exceeds CBORDecoder.maxDepth, no container exceeds maxItems, no string maxStringBytes;

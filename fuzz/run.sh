@@ -31,7 +31,7 @@ strip_import() { # module file → path of the generated copy
   if cmp -s "$copy.new" "$copy"; then rm "$copy.new"; else mv "$copy.new" "$copy"; fi
   echo "$copy"
 }
-# The real C shim (OpenSSL/libsodium wrappers), for targets that need Crypto.
+# The real C shim (OpenSSL/libsodium wrappers), for targets that need FluxerCrypto.
 shim() {
   [[ $out/shim.o -nt Sources/CFluxerShim/shim.c ]] ||
     clang -c -O1 -ISources/CFluxerShim/include Sources/CFluxerShim/shim.c -o "$out/shim.o"
@@ -49,10 +49,10 @@ case $target in
   form)
     sources=(Sources/HTTPServer/FormURLEncoding.swift); dict=fuzz/form.dict ;;
   cbor)
-    sources=(Sources/Crypto/{CBORValue,CBORDecoder,CBOREncoder}.swift); dict=fuzz/cbor.dict ;;
+    sources=(Sources/FluxerCrypto/{CBORValue,CBORDecoder,CBOREncoder}.swift); dict=fuzz/cbor.dict ;;
   bottoken)
-    sources=(Sources/Crypto/{HMAC,HMACKey,ConstantTime,Crypto,SHA256,SecureRandom,Base64URL,Base64Codec,UnsafeBytes}.swift
-             "$(strip_import Crypto Sources/FluxerAuth/Applications/BotToken.swift)")
+    sources=(Sources/FluxerCrypto/{HMAC,HMACKey,ConstantTime,CryptoRuntime,SHA256,SecureRandom,Base64URL,Base64Codec,UnsafeBytes}.swift
+             "$(strip_import FluxerCrypto Sources/FluxerAuth/Applications/BotToken.swift)")
     read -ra extra <<< "$(shim)"; dict=fuzz/bottoken.dict; max_len=512 ;;
   json)
     sources=("${http[@]}"

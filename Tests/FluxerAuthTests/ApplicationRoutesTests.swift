@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import FluxerAuth
-import Crypto
+import FluxerCrypto
 import SQLite
 
 /// `/oauth2/applications*`: create with validation, owner-only access, public info, sudo-guarded delete and

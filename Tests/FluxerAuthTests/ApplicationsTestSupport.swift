@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import FluxerAuth
-import Crypto
+import FluxerCrypto
 import HTTPServer
 import SQLite
 

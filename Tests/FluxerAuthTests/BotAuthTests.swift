@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import FluxerAuth
-import Crypto
+import FluxerCrypto
 import SQLite
 
 /// Bot tokens over HTTP: `Authorization: Bot <token>` only, tampering, forged tokens never reaching the

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import FluxerAuth
-import Crypto
+import FluxerCrypto
 
 /// `BotToken` at the unit level: format, signature, tampering, malformed shapes and the key ring.
 @Suite struct BotTokenTests {
@@ -20,7 +20,7 @@ import Crypto
     }
 
     @Test func mint_verify_roundTrip() throws {
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         let token = BotToken.mint(botID: botID, createdAt: 1_700_000_000_123, keys: ring)
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         #expect(parts.count == 2)
@@ -41,7 +41,7 @@ import Crypto
     }
 
     @Test func smallAndLargeIDs_roundTrip() throws {
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         for id: UInt64 in [1, 9, 10, UInt64(Int64.max), UInt64.max] {
             let token = BotToken.mint(botID: id, createdAt: 0, keys: ring)
             #expect(BotToken.verify(token[...], keys: ring)?.botID == id)
@@ -51,7 +51,7 @@ import Crypto
     /// Every character, replaced by another of its kind (digit in the id, base64url in the payload, and the
     /// dot by a letter or digit), fails verification: the HMAC covers the id and the whole signed payload.
     @Test func flippingEveryCharacter_failsVerification() {
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         let token = BotToken.mint(botID: botID, createdAt: 1_700_000_000_000, keys: ring)
         for index in 0..<token.count {
             for step in [1, 7, 33] {
@@ -64,7 +64,7 @@ import Crypto
     }
 
     @Test func malformedShapes_areNil() {
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         let token = BotToken.mint(botID: botID, createdAt: 1, keys: ring)
         let id = String(token.split(separator: ".")[0])
         let body = String(token.split(separator: ".")[1])
@@ -103,7 +103,7 @@ import Crypto
     }
 
     @Test func leadingZeroID_isRejectedEvenWhenCorrectlySigned() {
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         let token = BotToken.mint(botID: botID, createdAt: 1, keys: ring)
         // Signed over "0<id>." — shape check must refuse it (two spellings of one id would be two tokens).
         let forged = signed(id: "0\(botID)", payload: payload(of: token), key: testKey1)
@@ -111,7 +111,7 @@ import Crypto
     }
 
     @Test func wrongVersion_isNil_evenWhenCorrectlySigned() {
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         let token = BotToken.mint(botID: botID, createdAt: 1, keys: ring)
         for version: UInt8 in [0, 2, 255] {
             var p = payload(of: token)
@@ -123,7 +123,7 @@ import Crypto
     }
 
     @Test func unknownKeyID_isNil() {
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         let token = BotToken.mint(botID: botID, createdAt: 1, keys: ring)
         var p = payload(of: token)
         p[1] = 9
@@ -135,7 +135,7 @@ import Crypto
     }
 
     @Test func wrongTag_isNil() {
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         let token = BotToken.mint(botID: botID, createdAt: 1, keys: ring)
         #expect(BotToken.verify(signed(id: "\(botID)", payload: payload(of: token), key: testKey2)[...], keys: ring) == nil)
         // The tag of another id does not carry over.
@@ -143,7 +143,7 @@ import Crypto
     }
 
     @Test func keyRotation_atTheKeyRingLevel() throws {
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         let only1 = BotTokenKeyRing(keys: [1: testKey1], activeKeyID: 1)
         let both = BotTokenKeyRing(keys: [1: testKey1, 2: testKey2], activeKeyID: 2)
         let only2 = BotTokenKeyRing(keys: [2: testKey2], activeKeyID: 2)
@@ -159,7 +159,7 @@ import Crypto
     }
 
     @Test func derivedRing_isKey0_fromTheSecret_andDiffersPerSecret() {
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         let s1 = [UInt8](repeating: 7, count: 32), s2 = [UInt8](repeating: 8, count: 32)
         let r1 = BotTokenKeyRing.derived(from: s1)
         #expect(r1.activeKeyID == 0)
@@ -176,7 +176,7 @@ import Crypto
     }
 
     @Test func clientSecret_is43CharBase64url_storedAsSHA256() {
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         let secret = ClientSecret.generate()
         #expect(secret.count == 43)
         #expect(Base64URL.decode(secret)?.count == 32)

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import FluxerAuth
-import Crypto
+import FluxerCrypto
 import HTTPServer
 
 @Suite struct LoginTests {

@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import Foundation
 import Testing
 @testable import FluxerAuth

@@ -1,10 +1,10 @@
-import Crypto
+import FluxerCrypto
 import Foundation
 import Testing
 @testable import FluxerAuth
 
 /// TOTP over HTTP: setup, enable (server and client secrets), the ±1 step window, replay, the sealed secret,
-/// backup codes (TO-01, TO-02, TO-03, TO-05, TO-06, RC-01). RFC 6238 Appendix B vectors are in CryptoTests.
+/// backup codes (TO-01, TO-02, TO-03, TO-05, TO-06, RC-01). RFC 6238 Appendix B vectors are in FluxerCryptoTests.
 @Suite struct MFATOTPTests {
     @Test func setupThenEnable_withTheFirstCode() throws {
         let h = try MFAHarness()

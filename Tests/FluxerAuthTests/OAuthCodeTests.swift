@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import FluxerAuth
-import Crypto
+import FluxerCrypto
 import HTTPServer
 
 /// Authorization codes (§1.2 AC-01..AC-05) and PKCE (§1.3 PK-01..PK-06).

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import FluxerAuth
-import Crypto
+import FluxerCrypto
 import HTTPServer
 import SQLite
 

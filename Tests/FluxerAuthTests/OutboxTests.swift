@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import Glibc
 import Logging
 import SQLite

@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import SQLite
 
 /// The emails accounts send: a single-use token (stored hashed) and a link to it, queued in the outbox inside

@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import SQLite
 
 /// SQL for users. Every function runs inside the caller's transaction (`Connection`).

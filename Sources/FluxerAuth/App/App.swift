@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import HTTPServer
 import Logging
 import SQLite
@@ -20,7 +20,7 @@ public final class App: Sendable {
     /// Prepares everything short of listening. Refuses to start on a bad config, a damaged database or a
     /// schema this binary does not know.
     public init(config: Config, sink: LogSink, clock: @escaping @Sendable () -> Int64 = Clock.wallMilliseconds) throws(StartupError) {
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         self.sink = sink
         var logger = Logger(label: "fluxer-auth") { label in
             LogfmtHandler(label: label, sink: sink, level: Logger.Level(rawValue: config.logLevel) ?? .info)

@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import SQLite
 
 /// `fluxer-auth app create`: an application with its bot, straight on the database, printing the one-time
@@ -17,7 +17,7 @@ public enum AppCommands {
         guard let secret = config.commandSecretKey() else {
             throw .startup(.config(ConfigError(key: "security.secret_key", reason: "required to sign bot tokens; set FLUXER_AUTH_SECRET_KEY or use --dev")))
         }
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         return try UserCommands.withDatabase(config) { db throws(UserCommands.Failure) in
             do {
                 let created = try db.write { conn -> ApplicationStore.Created in

@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import SQLite
 
 /// `fluxer-auth guild …`: seed the small guild model the bot scope uses.

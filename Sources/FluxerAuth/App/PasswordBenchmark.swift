@@ -1,11 +1,11 @@
-import Crypto
+import FluxerCrypto
 
 /// `fluxer-auth hash-benchmark`: one thread hashing with the configured argon2id parameters. The login
 /// throughput ceiling of a machine is (hash threads ÷ this time).
 public enum PasswordBenchmark {
     /// Times `count` hashes; returns JSON with milliseconds per hash and the implied ceiling.
     public static func run(config: Config, count: Int) -> String {
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         let hasher = PasswordHasher(opsLimit: UInt64(config.argon2OpsLimit), memLimitBytes: config.argon2MemoryKiB * 1024)
         let encoded = (try? hasher.hash("warm-up password")) ?? ""
         let start = Clock.monotonicNanoseconds()

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Crypto
+import FluxerCrypto
 
 /// Dev mode's generated server secret: 32 random bytes kept base64url-encoded in a 0600 file beside the
 /// database, so tokens survive restarts. Production takes the secret from configuration only.

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Crypto
+import FluxerCrypto
 import FoundationEssentials
 import SQLite
 

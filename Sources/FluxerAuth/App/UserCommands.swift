@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import SQLite
 
 /// `fluxer-auth user …`: seed accounts and mint sessions for scripts, straight on the database (migrated
@@ -30,7 +30,7 @@ public enum UserCommands {
         if let e = AccountValidation.username(username) { errors.append(e) }
         if let e = AccountValidation.newPassword(password, username: username, email: email, config: config) { errors.append(e) }
         if !errors.isEmpty { throw .invalid(errors.map { "\($0.path): \($0.message)" }.joined(separator: "; ")) }
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         let hasher = PasswordHasher(opsLimit: UInt64(config.argon2OpsLimit), memLimitBytes: config.argon2MemoryKiB * 1024)
         let hash: String
         do { hash = try hasher.hash(password) } catch { throw .invalid("cannot hash the password") }

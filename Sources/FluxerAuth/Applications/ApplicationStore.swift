@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import SQLite
 
 /// SQL for applications and their bots; runs inside the caller's transaction.

@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 
 /// The HMAC keys that sign bot tokens: one active key signs new tokens; every listed key still verifies, so a
 /// key can be rotated without downtime and retired by removing it from the list.

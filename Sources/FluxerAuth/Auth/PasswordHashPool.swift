@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import HTTPServer
 
 /// argon2id runs here: a few threads (one per core by default) with a bounded queue, so a login storm uses at

@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import Synchronization
 
 /// Validated credentials (session tokens and bot tokens) kept in memory, keyed by SHA-256 of the token, so the

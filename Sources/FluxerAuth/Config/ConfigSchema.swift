@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import HTTPServer
 
 /// One documented configuration key: its dotted name, environment variable, help text and how it applies.

@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 
 /// Attested credential data (WebAuthn §6.5.1): present in registration authenticator data.
 public struct AttestedCredentialData: Sendable, Equatable {

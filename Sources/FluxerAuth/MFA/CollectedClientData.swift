@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import FoundationEssentials
 
 /// The fields of clientDataJSON the relying party checks (WebAuthn §5.8.1 `CollectedClientData`).

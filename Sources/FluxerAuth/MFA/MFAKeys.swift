@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 
 /// Keys derived from the server secret for MFA material: a secretbox for TOTP secrets at rest, and HMAC keys
 /// for short codes (backup and SMS codes are low-entropy, so they are keyed-hashed: a database leak alone does

@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import SQLite
 
 /// The second-factor methods, in the order the API lists them.

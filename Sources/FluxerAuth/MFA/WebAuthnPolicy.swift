@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 
 /// The relying party's WebAuthn configuration (WebAuthn §5.4, §13.4.9).
 public struct WebAuthnPolicy: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 
 extension WebAuthnVerifier {
     /// Ceremony timeout sent to the client, and the lifetime a stored challenge should have (WA-02).

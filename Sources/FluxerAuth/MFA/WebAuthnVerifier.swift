@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 
 /// A credential that passed registration, ready to be stored (WebAuthn L2 §7.1 step 23).
 public struct RegisteredCredential: Sendable, Equatable {

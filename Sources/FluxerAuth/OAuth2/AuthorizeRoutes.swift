@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import FoundationEssentials
 import HTTPServer
 import SQLite

@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import HTTPServer
 import SQLite
 

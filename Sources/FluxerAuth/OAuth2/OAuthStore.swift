@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import SQLite
 
 /// Lifetimes (DESIGN): code 10 min, access 7 days, refresh 30 days, each capped by the grant's own lifetime.

@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 
 /// `outbox.driver = "webhook"`: POSTs each message as JSON `{id, channel, kind, to, subject, body, created_at}`
 /// to the configured URL, signed in `X-Fluxer-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret,

@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 
 /// User session tokens: `flx_` + 36 base62 characters from secure random (≈ 214 bits). Only SHA-256 of the
 /// token is stored; the API's `id_hash` is that digest in unpadded base64url (43 characters).

@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import HTTPServer
 
 /// The browser session of the authorize pages: a `flx_` session token in an HttpOnly, SameSite=Lax cookie

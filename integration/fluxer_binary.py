@@ -1,4 +1,4 @@
-"""Shared by the Python suites (tests/python, tests/adversarial, tests/durability): where the server binary is
+"""Shared by the Python suites (integration/python, integration/adversarial, integration/durability): where the server binary is
 how to get a free loopback port, and how to run one of its CLI commands."""
 import json
 import os

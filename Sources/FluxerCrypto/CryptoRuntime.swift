@@ -1,7 +1,7 @@
 internal import CFluxerShim
 
 /// Process-wide setup for the cryptographic primitives in this module.
-public enum Crypto {
+public enum CryptoRuntime {
     /// Runs `sodium_init` exactly once; Swift guarantees thread-safe, one-time initialisation of globals.
     private static let sodiumReady: Bool = {
         precondition(fx_sodium_init() >= 0, "sodium_init failed")

@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import Testing
 
 /// RFC 4648 §10 vectors (padded form as published).

@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import Testing
 
 /// Reference Argon2id string (argon2 reference implementation, password "password", salt "somesalt").

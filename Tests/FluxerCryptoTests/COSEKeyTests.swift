@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import Testing
 
 /// Vectors computed with Python `cryptography` 48.0 (an independent implementation), message below.

@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import Testing
 
 /// The RFC 4226 Appendix D and RFC 6238 Appendix B SHA-1 seed.

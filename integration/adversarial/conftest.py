@@ -1,5 +1,5 @@
 """Fixtures for the adversarial suite: a real `fluxer-auth serve --dev` on a free loopback port (seeded through
-the CLI, like tests/python/conftest.py), started with short head/body timeouts and rate limits off, plus a raw
+the CLI, like integration/python/conftest.py), started with short head/body timeouts and rate limits off, plus a raw
 socket client that sends exact bytes, reads one response with a deadline and tells FIN from RST from "still open".
 
 Nothing is built here. The binary comes from FLUXER_AUTH_BIN, else .build/debug/fluxer-auth, else

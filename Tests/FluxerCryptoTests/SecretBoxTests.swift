@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import Testing
 
 private let key = Array(0..<32) as [UInt8]

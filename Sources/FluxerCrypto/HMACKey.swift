@@ -9,7 +9,7 @@ public struct HMACKey: Sendable {
     /// Prepares `key` (non-empty).
     public init(_ key: [UInt8]) {
         precondition(!key.isEmpty, "HMACKey needs a non-empty key")
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         var state = crypto_auth_hmacsha256_state()
         key.withUnsafeBufferPointer { k in
             _ = crypto_auth_hmacsha256_init(&state, k.baseAddress!, k.count)

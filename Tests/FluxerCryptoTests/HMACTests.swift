@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import Testing
 
 private let largeData7 = "This is a test using a larger than block-size key and a larger than block-size data. "

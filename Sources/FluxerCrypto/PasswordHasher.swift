@@ -32,7 +32,7 @@ public struct PasswordHasher: Sendable {
 
     /// Hashes the UTF-8 bytes of `password` (NUL bytes included) with a fresh random salt.
     public func hash(_ password: String) throws(Failure) -> String {
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         let passwordBytes = Array(password.utf8)
         let capacity = Int(crypto_pwhash_argon2id_strbytes())
         var out = [CChar](repeating: 0, count: capacity)
@@ -51,7 +51,7 @@ public struct PasswordHasher: Sendable {
     /// and strings containing NUL, return false.
     public func verify(_ password: String, against encoded: String) -> Bool {
         guard Self.isPlausible(encoded) else { return false }
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         let passwordBytes = Array(password.utf8)
         return encoded.withCString { encodedPointer in
             withNonNullBytes(passwordBytes) { pointer, count in
@@ -64,7 +64,7 @@ public struct PasswordHasher: Sendable {
     /// (including when it is malformed or uses another algorithm).
     public func needsRehash(_ encoded: String) -> Bool {
         guard Self.isPlausible(encoded), encoded.hasPrefix("$argon2id$") else { return true }
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         return encoded.withCString { crypto_pwhash_str_needs_rehash($0, opsLimit, memLimitBytes) } != 0
     }
 

@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import Testing
 
 /// RFC 8949 Appendix A: (encoding, value, whether the shortest-form encoder reproduces it).

@@ -8,7 +8,7 @@ public enum ConstantTime {
     /// Equal-length inputs are compared with `sodium_memcmp`, which never exits early.
     public static func equals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         return withNonNullBytes(a) { pa, count in
             withNonNullBytes(b) { pb, _ in sodium_memcmp(pa, pb, count) == 0 }
         }
@@ -23,7 +23,7 @@ public enum ConstantTime {
     public static func equals(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
         guard a.count == b.count else { return false }
         guard a.count > 0 else { return true }
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         return sodium_memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0
     }
 }

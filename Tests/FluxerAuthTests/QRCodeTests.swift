@@ -1,4 +1,5 @@
-import Crypto
+@testable import FluxerAuth
+import FluxerCrypto
 import Foundation
 import Testing
 

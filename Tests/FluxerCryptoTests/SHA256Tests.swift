@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import Testing
 
 // FIPS 180-2 Appendix B / NIST CSRC example vectors.

@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import Testing
 
 private let key = bytes("fluxer-interop-test-key-32-bytes!")

@@ -44,7 +44,7 @@ public struct SecretBox: Sendable {
     /// under another key.
     public func open(_ sealed: [UInt8]) -> [UInt8]? {
         guard sealed.count >= Self.nonceCount + Self.tagCount else { return nil }
-        Crypto.initialize()
+        CryptoRuntime.initialize()
         let nonce = Array(sealed[..<Self.nonceCount])
         let box = Array(sealed[Self.nonceCount...])
         let plainCount = box.count - Self.tagCount

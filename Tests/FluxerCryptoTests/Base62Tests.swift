@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import Testing
 
 @Test func base62_encodeHasRequestedLengthAndAlphabet() {

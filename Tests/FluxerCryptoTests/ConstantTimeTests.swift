@@ -1,4 +1,4 @@
-import Crypto
+import FluxerCrypto
 import Testing
 
 @Test func constantTime_equalBytes() {
