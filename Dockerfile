@@ -4,16 +4,16 @@
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libsqlite3-dev libssl-dev libsodium-dev libqrencode-dev python3 \
+      libsqlite3-dev libssl-dev libsodium-dev libqrencode-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
 COPY Tests ./Tests
 COPY migrations ./migrations
-COPY scripts ./scripts
-RUN python3 scripts/embed-migrations.py \
- && swift build -c release --product fluxer-auth --static-swift-stdlib \
+COPY Plugins ./Plugins
+COPY resources ./resources
+RUN swift build -c release --product fluxer-auth --static-swift-stdlib \
  && install -D .build/release/fluxer-auth /out/fluxer-auth
 
 FROM debian:bookworm-slim

@@ -10,8 +10,8 @@ PY_DEPS = PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PI
 
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: run test test-python test-adversarial test-adversarial-long build deps embed bench fuzz clean
-.PHONY: run test test-python test-durability test-durability-long build deps embed bench fuzz fuzz-all fuzz-smoke clean
+.PHONY: run test test-python test-adversarial test-adversarial-long build deps bench fuzz clean
+.PHONY: run test test-python test-durability test-durability-long build deps bench fuzz fuzz-all fuzz-smoke clean
 
 ## deps: install the -dev packages when missing (as root; otherwise print the apt line and stop)
 deps:
@@ -25,13 +25,8 @@ deps:
 	  fi; \
 	fi
 
-## embed: compile migrations/*.sql and the password blocklist into the binary
-embed:
-	@python3 scripts/embed-migrations.py
-	@python3 scripts/embed-password-blocklist.py
-
 ## build: release binary at .build/release/fluxer-auth
-build: deps embed
+build: deps
 	$(SWIFT) build -c release --product fluxer-auth
 
 ## run: build, migrate and serve http://127.0.0.1:$(PORT) in dev mode (database ./data/fluxer-auth.sqlite)
@@ -39,7 +34,7 @@ run: build
 	.build/release/fluxer-auth serve --dev --port $(PORT)
 
 ## test: the whole suite (unit, parser tables, loopback socket and SQLite file tests), then test-python and test-adversarial
-test: deps embed
+test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(MAKE) test-python
@@ -50,36 +45,36 @@ test: deps embed
 ## test-python: real OAuth2 client libraries (authlib, requests-oauthlib), an Authlib-signed OIDC provider, and
 ## headless Chromium with a virtual authenticator (integration/browser; skipped when chromium is not installed)
 ## against the debug server (pip may install into a Debian system python: PEP 668's guard is lifted for this one install)
-test-python: deps embed
+test-python: deps
 	$(SWIFT) build --product fluxer-auth
 	PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
 	  python3 -m pip install -q -r integration/python/requirements.txt
 	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q integration/python integration/browser -rs -p no:cacheprovider -W "ignore:authlib.jose module is deprecated"
 
 ## test-adversarial: raw-socket framing (H1–H27, H32), slow clients and floods, bad-input sweep (< 90 s)
-test-adversarial: deps embed
+test-adversarial: deps
 	$(SWIFT) build --product fluxer-auth
 	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q integration/adversarial -m "not slow"
 
 ## test-adversarial-long: the adversarial tests marked slow (checklist timings against the default timeouts)
-test-adversarial-long: deps embed
+test-adversarial-long: deps
 	$(SWIFT) build --product fluxer-auth
 	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q integration/adversarial -m slow
 ## test-durability: kill -9 under login/refresh load (3 restarts), a held write lock, a full disk (~20 s)
-test-durability: deps embed
+test-durability: deps
 	$(SWIFT) build --product fluxer-auth
 	$(PY_DEPS)
 	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth DURABILITY_ITERATIONS=3 python3 -m pytest -q integration/durability
 
 ## test-durability-long: the kill -9 test for DURABILITY_ITERATIONS restarts (default 100, ~3 min); DURABILITY_SEED=N replays
-test-durability-long: deps embed
+test-durability-long: deps
 	$(SWIFT) build --product fluxer-auth
 	$(PY_DEPS)
 	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth DURABILITY_ITERATIONS=$(DURABILITY_ITERATIONS) \
 	  python3 -m pytest -q -s integration/durability/test_crash.py
 
 ## bench: wrk on /healthz and /users/@me (session, bot, bearer) beside nginx; logins vs argon2id; token endpoint
-bench: deps embed
+bench: deps
 	bench/healthz.sh
 	bench/accounts.sh
 	bench/bots.sh

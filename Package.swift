@@ -38,8 +38,12 @@ let package = Package(
                 "CFluxerShim", "HTTPServer", "FluxerCrypto", "SQLite",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict,
+            plugins: ["FluxerEmbed"]
         ),
+        // Generated sources are build products: migrations/*.sql and the password blocklist become Swift at build time.
+        .executableTarget(name: "fluxer-embed", swiftSettings: strict),
+        .plugin(name: "FluxerEmbed", capability: .buildTool(), dependencies: ["fluxer-embed"]),
         .executableTarget(
             name: "fluxer-auth",
             dependencies: [
