@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers point down only: CFluxerShim → HTTPServer / Crypto / SQLite → FluxerAuth → fluxer-auth.
+// Layers point down only: CFluxerShim → HTTPServer / Crypto / SQLite / Postgres → FluxerAuth → fluxer-auth.
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .unsafeFlags(["-warnings-as-errors"], .when(configuration: .debug)),
@@ -26,11 +26,13 @@ let package = Package(
                 .linkedLibrary("crypto"),
                 .linkedLibrary("sodium"),
                 .linkedLibrary("qrencode"),
+                .linkedLibrary("pq"),
             ]
         ),
         .target(name: "HTTPServer", dependencies: ["CFluxerShim"], swiftSettings: strict),
         .target(name: "Crypto", dependencies: ["CFluxerShim"], swiftSettings: strict),
         .target(name: "SQLite", dependencies: ["CFluxerShim"], swiftSettings: strict),
+        .target(name: "Postgres", dependencies: ["CFluxerShim"], swiftSettings: strict),
         .target(
             name: "FluxerAuth",
             dependencies: [
@@ -50,6 +52,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strict),
         .testTarget(name: "FluxerAuthTests", dependencies: ["FluxerAuth", "HTTPServer"], swiftSettings: strict),
     ]
 )
