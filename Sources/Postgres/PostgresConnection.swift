@@ -149,6 +149,7 @@ public final class PostgresConnection {
     /// Runs `body` inside a savepoint: if it throws, its statements are undone and the surrounding transaction
     /// carries on (PostgreSQL docs, SQL command `SAVEPOINT`). Without one, any failed statement aborts the whole
     /// transaction; this is how a store tries an `INSERT` and handles a unique violation in the same transaction.
+    @discardableResult
     public func savepoint<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         savepointDepth += 1
         defer { savepointDepth -= 1 }

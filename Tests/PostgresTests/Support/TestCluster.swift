@@ -52,7 +52,7 @@ final class TestCluster: Sendable {
 
     /// Terminates a backend, as an operator or a failover would (`pg_terminate_backend`, PostgreSQL docs §9.27.2).
     func terminate(backend pid: Int32) throws {
-        _ = try admin.read { try $0.queryOne("SELECT pg_terminate_backend($1::int4) AS ok", Int(pid)) }
+        _ = try admin.read { try $0.queryOne("SELECT pg_terminate_backend($1::int4, 5000) AS ok", Int(pid)) }
     }
 
     // MARK: - Start and stop
