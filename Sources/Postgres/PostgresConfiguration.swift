@@ -64,8 +64,11 @@ public struct PostgresConfiguration: Sendable, Equatable {
     /// The keyword/value pairs handed to `PQconnectdbParams`, in order; when a keyword repeats, libpq keeps the
     /// last (libpq docs §34.1 `PQconnectdbParams`). Our defaults come first so the URL overrides them; the client
     /// encoding comes last because rows are decoded as UTF-8.
-    var connectionParameters: [(keyword: String, value: String)] {
+    ///
+    /// `defaults` are extra settings the URL may override (the listener's TCP keepalives).
+    func connectionParameters(defaults: [(keyword: String, value: String)] = []) -> [(keyword: String, value: String)] {
         [("connect_timeout", String(connectTimeoutSeconds)), ("application_name", applicationName)]
+            + defaults
             + url.parameters
             + [("client_encoding", "UTF8")]
     }

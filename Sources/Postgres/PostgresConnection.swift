@@ -13,7 +13,8 @@ public final class PostgresConnection {
     /// the cap, statements run unnamed through `PQexecParams`.
     static let statementCacheLimit = 256
 
-    private var handle: OpaquePointer?
+    /// The libpq connection; nil once closed.
+    private(set) var handle: OpaquePointer?
     private let url: PostgresURL
     /// Prepared statements by cache key (`types \0 sql`).
     private var cache: [String: PreparedStatement] = [:]
@@ -30,9 +31,11 @@ public final class PostgresConnection {
 
     /// Opens a connection with `PQconnectdbParams` (libpq docs §34.1), which blocks this thread for at most the
     /// connect timeout per host address.
-    init(configuration: PostgresConfiguration) throws(PostgresError) {
+    init(
+        configuration: PostgresConfiguration, defaults: [(keyword: String, value: String)] = []
+    ) throws(PostgresError) {
         url = configuration.url
-        handle = try Self.connect(configuration)
+        handle = try Self.connect(configuration, defaults: defaults)
         do {
             // Rows are decoded from bytea's hex form, whatever the database's default (PostgreSQL docs §8.4).
             try execute("SET bytea_output = 'hex'")
@@ -44,8 +47,10 @@ public final class PostgresConnection {
 
     deinit { close() }
 
-    static func connect(_ configuration: PostgresConfiguration) throws(PostgresError) -> OpaquePointer {
-        let parameters = configuration.connectionParameters
+    static func connect(
+        _ configuration: PostgresConfiguration, defaults: [(keyword: String, value: String)]
+    ) throws(PostgresError) -> OpaquePointer {
+        let parameters = configuration.connectionParameters(defaults: defaults)
         let keywords = parameters.map { strdup($0.keyword) }
         let values = parameters.map { strdup($0.value) }
         defer {
