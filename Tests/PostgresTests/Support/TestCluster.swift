@@ -108,7 +108,9 @@ final class TestCluster: Sendable {
                 guard lastStatus == 0 else { continue }
                 registerTeardown(directory: directory, data: data, pgCtl: pgCtl, prefix: asPostgres.prefix)
                 let adminURL = "postgresql://postgres:\(password)@127.0.0.1:\(port)/postgres?sslmode=disable"
-                let admin = try PostgresDatabase(configuration: PostgresConfiguration(url: adminURL, poolSize: 2))
+                // Tests start in parallel and each creates its database here: allow them to queue.
+                let admin = try PostgresDatabase(
+                    configuration: PostgresConfiguration(url: adminURL, poolSize: 4, checkoutTimeoutMilliseconds: 60_000))
                 return TestCluster(directory: directory, port: port, admin: admin)
             }
             throw HelperError("pg_ctl start failed (\(lastStatus)); see \(directory)/server.log")
