@@ -71,6 +71,7 @@ final class TestCluster: Sendable {
         do {
             return try start(in: directory, initdb: initdb, pgCtl: pgCtl)
         } catch {
+            tearDownNow()
             removeTree(directory)
             throw error
         }
@@ -79,6 +80,8 @@ final class TestCluster: Sendable {
     private static func start(in directory: String, initdb: String, pgCtl: String) throws(HelperError) -> TestCluster {
         let asPostgres = try ownershipForServer(directory)
         let data = directory + "/data"
+        // Registered before anything runs, so a process killed during initdb leaves nothing behind either.
+        registerTeardown(directory: directory, data: data, pgCtl: pgCtl, prefix: asPostgres.prefix)
         let log = directory + "/setup.log"
         let passwordFile = directory + "/pwfile"
         do {
@@ -106,7 +109,6 @@ final class TestCluster: Sendable {
                 ].joined(separator: " ")
                 lastStatus = try run([pgCtl, "-D", data, "-l", directory + "/server.log", "-w", "-t", "30", "-o", options, "start"])
                 guard lastStatus == 0 else { continue }
-                registerTeardown(directory: directory, data: data, pgCtl: pgCtl, prefix: asPostgres.prefix)
                 let adminURL = "postgresql://postgres:\(password)@127.0.0.1:\(port)/postgres?sslmode=disable"
                 // Tests start in parallel and each creates its database here: allow them to queue.
                 let admin = try PostgresDatabase(
@@ -137,21 +139,27 @@ final class TestCluster: Sendable {
     private static func registerTeardown(directory: String, data: String, pgCtl: String, prefix: [String]) {
         let stop = prefix + [pgCtl, "-D", data, "-m", "immediate", "stop"]
         teardown.withLock { $0 = (stop, directory) }
-        atexit {
-            guard let (stop, directory) = teardown.withLock({ $0 }) else { return }
-            _ = try? runProcess(stop)
-            removeTree(directory)
-        }
+        atexit { tearDownNow() }
         // If this process dies without exit handlers (a crash, SIGKILL), the watchdog tears down a second later.
         let quoted = stop.map { "'\($0)'" }.joined(separator: " ")
-        let script = "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; "
-            + "[ -d '\(data)' ] && \(quoted); rm -rf '\(directory)'"
+        // initdb or pg_ctl may outlive the process by a moment: let them finish first. (The patterns are
+        // spelled through variables so that they do not match this script's own command line.)
+        let script = "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; i=initdb; c=pg_ctl; "
+            + "while pgrep -f \"$i -D \(data)\" >/dev/null || pgrep -f \"$c -D \(data)\" >/dev/null; do sleep 0.2; done; "
+            + "[ -f '\(data)/postmaster.pid' ] && \(quoted); rm -rf '\(directory)'"
         _ = try? spawnProcess(["/usr/bin/setsid", "/bin/sh", "-c", script])
     }
 }
 
 /// What the exit handler needs: the stop command and the directory to delete.
 private let teardown = Mutex<(stop: [String], directory: String)?>(nil)
+
+/// Stops the server if it runs and deletes its directory; once.
+private func tearDownNow() {
+    guard let (stop, directory) = teardown.withLock({ value in defer { value = nil }; return value }) else { return }
+    _ = try? runProcess(stop)  // fails quietly when the server never started
+    removeTree(directory)
+}
 
 /// Writes text to a file (created or truncated).
 func writeFile(_ path: String, _ text: String) throws {
