@@ -3,11 +3,12 @@ internal import CFluxerShim
 /// Parameters encoded for `PQexecParams`/`PQprepare`/`PQexecPrepared` (libpq docs §34.3.1).
 ///
 /// Integers, floats, booleans and bytes go in binary format with their type OID, so no value is ever formatted
-/// into SQL and bytes need no escaping (PostgreSQL docs §55.2.3 "Binary format"; the binary forms of `int8` and
-/// `float8` are big-endian, of `bool` one byte, of `bytea` the raw bytes). Text goes in text format with OID 0
+/// into SQL and bytes need no escaping (PostgreSQL docs §55.1.3 "Formats and Format Codes": binary integers
+/// are in network byte order; the types' send/receive functions define `float8` as the big-endian IEEE 754 bits,
+/// `bool` as one byte, `bytea` as the raw bytes). Text goes in text format with OID 0
 /// ("unknown"), so the server converts it to whatever the context needs, as it would a quoted literal.
 struct BoundParameters {
-    /// The protocol counts parameters in an Int16 (PostgreSQL docs §55.7, Bind message).
+    /// The protocol counts parameters in an Int16 (PostgreSQL docs §55.7 "Message Formats", Bind).
     static let maxCount = 65535
 
     /// A field value is at most 1 GB (PostgreSQL docs §73.2 "TOAST"); refusing larger ones here also keeps every
@@ -18,7 +19,7 @@ struct BoundParameters {
         .invalidArgument("parameter $\(offset + 1) is larger than PostgreSQL's 1 GB field limit")
     }
 
-    /// Type OIDs from `pg_type` (PostgreSQL docs §8, catalog `pg_type.dat`).
+    /// Type OIDs, fixed in the `pg_type` catalog (`SELECT oid, typname FROM pg_type`).
     enum OID {
         static let unknown: Oid = 0
         static let bool: Oid = 16

@@ -98,7 +98,7 @@ public final class PostgresConnection {
 
     /// Reads whatever the server sent while the connection sat idle in the pool, without blocking, so a backend
     /// that was terminated or a server that went away is noticed before the connection is handed out
-    /// (libpq docs §34.9 `PQconsumeInput`). Returns false when the connection is no longer usable.
+    /// (libpq docs §34.4 `PQconsumeInput`). Returns false when the connection is no longer usable.
     func isAliveAfterIdle() -> Bool {
         guard let handle, PQstatus(handle) == CONNECTION_OK else { return false }
         var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)

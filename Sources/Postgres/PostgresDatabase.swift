@@ -46,7 +46,8 @@ public final class PostgresDatabase: Sendable {
         try transaction(begin: isolation.begin, body)
     }
 
-    /// Runs `body` in a REPEATABLE READ, READ ONLY transaction: all its queries see one snapshot.
+    /// Runs `body` in a REPEATABLE READ, READ ONLY transaction: all its queries see one snapshot. Like `write`,
+    /// it runs `body` again on a fresh connection when the connection broke before it finished.
     @discardableResult
     public func read<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)

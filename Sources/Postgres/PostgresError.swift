@@ -106,7 +106,7 @@ extension PostgresError {
 
     static let closed = PostgresError(kind: .closed, message: "the database was closed")
 
-    /// A server error, built from a failed result's fields (libpq docs §34.3.2 `PQresultErrorField`).
+    /// A server error, built from a failed result's fields (libpq docs §34.3.1 `PQresultErrorField`).
     ///
     /// The primary message is kept except for SQLSTATE class 22 (data exception), whose messages quote the
     /// offending input (`invalid input syntax for type integer: "…"`). DETAIL, HINT and CONTEXT are never read:

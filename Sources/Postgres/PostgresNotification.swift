@@ -18,7 +18,7 @@ public struct PostgresNotification: Sendable, Equatable {
 }
 
 extension PostgresConnection {
-    /// The connection's socket, for `poll` (libpq docs §34.9 `PQsocket`); -1 when closed.
+    /// The connection's socket, for `poll` (libpq docs §34.2 `PQsocket`); -1 when closed.
     var socket: Int32 {
         handle.map { PQsocket($0) } ?? -1
     }

@@ -23,7 +23,7 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     /// The `sslmode`, if the URI names one.
     public let sslMode: String?
 
-    /// The `sslmode` values libpq knows (libpq docs §34.19.1, table 34.1).
+    /// The `sslmode` values libpq knows (libpq docs §34.19.2, Table 34.1).
     static let sslModes: Set<String> = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
     /// Validates `string` as a libpq URI.
