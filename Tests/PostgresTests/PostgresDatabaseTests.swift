@@ -50,6 +50,26 @@ import Testing
         }
     }
 
+    @Test func poolNeverOpensMoreThanItsSize() throws {
+        try withDatabase(poolSize: 2, checkoutTimeoutMilliseconds: 10_000) { db, _ throws in
+            let backends = Mutex<Set<Int32>>([])
+            let failures = Atomic(0)
+            runThreads(6) { _ in
+                do {
+                    let pid = try db.read { c throws in
+                        _ = try c.query("SELECT pg_sleep(0.1)")
+                        return c.backendProcessID
+                    }
+                    backends.withLock { _ = $0.insert(pid) }
+                } catch {
+                    failures.add(1, ordering: .sequentiallyConsistent)
+                }
+            }
+            #expect(failures.load(ordering: .sequentiallyConsistent) == 0)
+            #expect(backends.withLock { $0.count } <= 2)
+        }
+    }
+
     @Test func terminatedBackendIsReplaced() throws {
         try withDatabase(poolSize: 1) { db, test throws in
             let first = try db.read { $0.backendProcessID }
