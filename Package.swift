@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers point down only: CFluxerShim → HTTPServer / FluxerCrypto / SQLite → FluxerAuth → fluxer-auth.
+// Layers point down only: CFluxerShim → HTTPServer / FluxerCrypto / SQLite / Postgres → FluxerAuth → fluxer-auth.
 // (FluxerCrypto, not Crypto: swift-crypto's module is named Crypto.)
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
@@ -27,11 +27,13 @@ let package = Package(
                 .linkedLibrary("crypto"),
                 .linkedLibrary("sodium"),
                 .linkedLibrary("qrencode"),
+                .linkedLibrary("pq"),
             ]
         ),
         .target(name: "HTTPServer", dependencies: ["CFluxerShim"], swiftSettings: strict),
         .target(name: "FluxerCrypto", dependencies: ["CFluxerShim"], swiftSettings: strict),
         .target(name: "SQLite", dependencies: ["CFluxerShim"], swiftSettings: strict),
+        .target(name: "Postgres", dependencies: ["CFluxerShim"], swiftSettings: strict),
         .target(
             name: "FluxerAuth",
             dependencies: [
@@ -55,6 +57,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
         .testTarget(name: "FluxerCryptoTests", dependencies: ["FluxerCrypto"], swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strict),
         .testTarget(name: "FluxerAuthTests", dependencies: ["FluxerAuth", "HTTPServer"], swiftSettings: strict),
     ]
 )

@@ -17,6 +17,9 @@
 #include <openssl/x509v3.h>
 #include <openssl/err.h>
 #include <qrencode.h>  // QRcode_encodeString / QRcode_free are called from Swift directly
+// libpq (Debian libpq-dev installs it under postgresql/). The Postgres module calls it directly: every function it
+// uses is a plain C function, so no fx_pg_ wrapper is needed yet.
+#include <postgresql/libpq-fe.h>
 
 // ---- sockets and epoll -------------------------------------------------------------------------
 
