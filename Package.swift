@@ -2,6 +2,7 @@
 import PackageDescription
 
 // Layers point down only: CFluxerShim → HTTPServer / FluxerCrypto / SQLite / Postgres → FluxerAuth → fluxer-auth.
+// (FluxerAuth depends on Postgres for its embedded PostgreSQL migrations; the backend switch comes later.)
 // (FluxerCrypto, not Crypto: swift-crypto's module is named Crypto.)
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
@@ -37,13 +38,14 @@ let package = Package(
         .target(
             name: "FluxerAuth",
             dependencies: [
-                "CFluxerShim", "HTTPServer", "FluxerCrypto", "SQLite",
+                "CFluxerShim", "HTTPServer", "FluxerCrypto", "SQLite", "Postgres",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict,
             plugins: ["FluxerEmbed"]
         ),
-        // Generated sources are build products: migrations/*.sql and the password blocklist become Swift at build time.
+        // Generated sources are build products: migrations/*.sql, migrations/postgres/*.sql and the password
+        // blocklist become Swift at build time.
         .executableTarget(name: "fluxer-embed", swiftSettings: strict),
         .plugin(name: "FluxerEmbed", capability: .buildTool(), dependencies: ["fluxer-embed"]),
         .executableTarget(
@@ -57,7 +59,15 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
         .testTarget(name: "FluxerCryptoTests", dependencies: ["FluxerCrypto"], swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strict),
+        // The throwaway PostgreSQL cluster, shared by every test target that needs a real server.
+        .target(name: "PostgresTestSupport", dependencies: ["Postgres"], path: "Tests/PostgresTestSupport", swiftSettings: strict),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "PostgresTestSupport"], swiftSettings: strict),
+        // The embedded PostgreSQL migrations against the SQLite ones: apply, schema parity, per-table round trips.
+        .testTarget(
+            name: "PostgresSchemaTests",
+            dependencies: ["FluxerAuth", "SQLite", "Postgres", "PostgresTestSupport"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "FluxerAuthTests", dependencies: ["FluxerAuth", "HTTPServer"], swiftSettings: strict),
     ]
 )

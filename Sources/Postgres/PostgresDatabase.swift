@@ -55,8 +55,9 @@ public final class PostgresDatabase: Sendable {
 
     /// Runs `body` on a connection outside any transaction, for session-level work (advisory locks held across
     /// several transactions). The connection goes back to the pool afterwards, so `body` must leave no
-    /// transaction open and no session state behind that other users would trip over.
-    func withSession<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    /// transaction open and no session state behind that other users would trip over. (`package`: the test
+    /// clusters run `CREATE DATABASE` through it, which refuses to run in a transaction.)
+    package func withSession<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         let box = try pool.checkout()
         defer { pool.checkin(box) }
         return try body(box.connection)

@@ -2,6 +2,7 @@
 // binary carries its schema and its password blocklist while git holds only the data files.
 //
 //   fluxer-embed migrations <migrations dir> <out.swift>   migrations/NNNN_name.sql → EmbeddedMigrations.all
+//   fluxer-embed postgres-migrations <dir> <out.swift>     migrations/postgres/NNNN_name.sql → EmbeddedPostgresMigrations.all
 //   fluxer-embed passwords <common-passwords.txt> <out.swift>   the PW-03 blocklist → CommonPasswords.text
 //
 // A bad input stops the build with one line naming the file; the output is rewritten only when it changes.
@@ -35,20 +36,35 @@ func migrationName(_ file: String) -> (Int, String)? {
     return (version, String(name))
 }
 
-func embedMigrations(from directory: String, to output: String) {
+/// Which migrator a set of migrations is for: its source files, the import, the enum and the element type.
+struct MigrationFlavour {
+    let sources: String
+    let importLine: String
+    let enumName: String
+    let type: String
+
+    static let sqlite = MigrationFlavour(
+        sources: "migrations/*.sql", importLine: "import SQLite", enumName: "EmbeddedMigrations", type: "Migration")
+    /// FluxerAuth imports Postgres nowhere else yet; `internal` keeps it out of the module's interface.
+    static let postgres = MigrationFlavour(
+        sources: "migrations/postgres/*.sql", importLine: "internal import Postgres",
+        enumName: "EmbeddedPostgresMigrations", type: "PostgresMigration")
+}
+
+func embedMigrations(_ flavour: MigrationFlavour, from directory: String, to output: String) {
     guard let files = try? FileManager.default.contentsOfDirectory(atPath: directory) else { fail("cannot list \(directory)") }
     var lines = [
-        "// Generated at build time by fluxer-embed (the FluxerEmbed plugin) from migrations/*.sql.",
-        "import SQLite",
+        "// Generated at build time by fluxer-embed (the FluxerEmbed plugin) from \(flavour.sources).",
+        flavour.importLine,
         "",
-        "enum EmbeddedMigrations {",
-        "    static let all: [Migration] = [",
+        "enum \(flavour.enumName) {",
+        "    static let all: [\(flavour.type)] = [",
     ]
     for file in files.filter({ $0.hasSuffix(".sql") }).sorted() {
         guard let (version, name) = migrationName(file) else { fail("bad migration file name: \(file)") }
         let sql = read(directory + "/" + file)
         if sql.contains("\"\"\"#") { fail("\(file) contains the raw-string delimiter") }
-        lines.append("        Migration(version: \(version), name: \"\(name)\", sql: #\"\"\"")
+        lines.append("        \(flavour.type)(version: \(version), name: \"\(name)\", sql: #\"\"\"")
         // The literal equals the file byte for byte, so embedded and on-disk checksums agree.
         lines.append(contentsOf: sql.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
         lines.append("\"\"\"#),")
@@ -77,9 +93,10 @@ func embedPasswords(from source: String, to output: String) {
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count == 4 else { fail("usage: fluxer-embed migrations|passwords <input> <output.swift>") }
+guard arguments.count == 4 else { fail("usage: fluxer-embed migrations|postgres-migrations|passwords <input> <output.swift>") }
 switch arguments[1] {
-case "migrations": embedMigrations(from: arguments[2], to: arguments[3])
+case "migrations": embedMigrations(.sqlite, from: arguments[2], to: arguments[3])
+case "postgres-migrations": embedMigrations(.postgres, from: arguments[2], to: arguments[3])
 case "passwords": embedPasswords(from: arguments[2], to: arguments[3])
 default: fail("unknown kind \(arguments[1])")
 }

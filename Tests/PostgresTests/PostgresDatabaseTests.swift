@@ -1,5 +1,6 @@
 import Glibc
 @testable import Postgres
+import PostgresTestSupport
 import Synchronization
 import Testing
 

@@ -1,5 +1,6 @@
 import Glibc
 import Postgres
+import PostgresTestSupport
 import Synchronization
 import Testing
 

@@ -1,10 +1,10 @@
 import Glibc
-@testable import Postgres
+import Postgres
 import Synchronization
 
-/// A throwaway PostgreSQL 15 cluster from the Debian `postgresql` package, shared by the whole test target:
-/// started once, on first use, in a temporary directory; each test gets its own database with
-/// `CREATE DATABASE`. It listens on 127.0.0.1 on a free port and on a unix socket in its directory, and needs a
+/// A throwaway PostgreSQL 15 cluster from the Debian `postgresql` package, shared by every test target in the
+/// test process (PostgresTests, PostgresSchemaTests): started once, on first use, in a temporary directory; each
+/// test gets its own database with `CREATE DATABASE`. It listens on 127.0.0.1 on a free port and on a unix socket in its directory, and needs a
 /// password over TCP (scram-sha-256), so tests can check that the password stays out of error text.
 ///
 /// Teardown: an `atexit` handler stops the server (`pg_ctl stop -m immediate`) and deletes the directory; a
@@ -12,14 +12,14 @@ import Synchronization
 ///
 /// When the binaries are missing, every test that needs the cluster fails with a message saying what to
 /// install: CI installs them (`make deps`), so a skip would hide a broken set-up.
-final class TestCluster: Sendable {
-    static let binDirectory = "/usr/lib/postgresql/15/bin"
-    static let password = "Tr0ub4dor&3-not-in-logs"
+package final class TestCluster: Sendable {
+    package static let binDirectory = "/usr/lib/postgresql/15/bin"
+    package static let password = "Tr0ub4dor&3-not-in-logs"
 
-    let directory: String
-    let port: Int
+    package let directory: String
+    package let port: Int
     /// A pool on the `postgres` database for CREATE DATABASE and pg_terminate_backend.
-    let admin: PostgresDatabase
+    package let admin: PostgresDatabase
     private let counter = Mutex(0)
 
     /// The shared cluster, started on first use (Swift initializes a static `let` once, thread-safely).
@@ -28,7 +28,7 @@ final class TestCluster: Sendable {
     }
 
     /// The shared cluster, or the reason it could not start.
-    static func shared() throws -> TestCluster {
+    package static func shared() throws -> TestCluster {
         try started.get()
     }
 
@@ -39,19 +39,19 @@ final class TestCluster: Sendable {
     }
 
     /// A URL for `database` over TCP.
-    func url(_ database: String, password: String = TestCluster.password) -> String {
+    package func url(_ database: String, password: String = TestCluster.password) -> String {
         "postgresql://postgres:\(password)@127.0.0.1:\(port)/\(database)?sslmode=disable"
     }
 
     /// Creates a fresh, empty database and returns its name.
-    func createDatabase() throws -> String {
+    package func createDatabase() throws -> String {
         let name = "t\(counter.withLock { value -> Int in value += 1; return value })"
         try admin.withSession { try $0.execute("CREATE DATABASE \(name)") }
         return name
     }
 
     /// Terminates a backend, as an operator or a failover would (`pg_terminate_backend`, PostgreSQL docs §9.27.2).
-    func terminate(backend pid: Int32) throws {
+    package func terminate(backend pid: Int32) throws {
         _ = try admin.read { try $0.queryOne("SELECT pg_terminate_backend($1::int4, 5000) AS ok", Int(pid)) }
     }
 
@@ -162,7 +162,7 @@ private func tearDownNow() {
 }
 
 /// Writes text to a file (created or truncated).
-func writeFile(_ path: String, _ text: String) throws {
+package func writeFile(_ path: String, _ text: String) throws {
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     guard fd >= 0 else { throw HelperError("cannot create \(path): errno \(errno)") }
     defer { close(fd) }

@@ -1,21 +1,21 @@
-@testable import Postgres
+import Postgres
 
 /// A fresh database on the shared cluster, for one test.
-struct TestDatabase {
-    let cluster: TestCluster
-    let name: String
+package struct TestDatabase {
+    package let cluster: TestCluster
+    package let name: String
 
     /// A new, empty database.
-    static func make() throws -> TestDatabase {
+    package static func make() throws -> TestDatabase {
         let cluster = try TestCluster.shared()
         return TestDatabase(cluster: cluster, name: try cluster.createDatabase())
     }
 
     /// Its URL (with the cluster's password unless told otherwise).
-    var url: String { cluster.url(name) }
+    package var url: String { cluster.url(name) }
 
     /// A configuration for it, with test-friendly defaults.
-    func configuration(
+    package func configuration(
         poolSize: Int = 4, checkoutTimeoutMilliseconds: Int = 2000, maxTransactionAttempts: Int = 5
     ) throws -> PostgresConfiguration {
         try PostgresConfiguration(
@@ -25,7 +25,7 @@ struct TestDatabase {
     }
 
     /// A pool on it.
-    func open(
+    package func open(
         poolSize: Int = 4, checkoutTimeoutMilliseconds: Int = 2000, maxTransactionAttempts: Int = 5
     ) throws -> PostgresDatabase {
         try PostgresDatabase(
@@ -37,7 +37,7 @@ struct TestDatabase {
 
 /// Runs `body` with a pool on a fresh database; closes the pool afterwards.
 @discardableResult
-func withDatabase<T>(
+package func withDatabase<T>(
     poolSize: Int = 4, checkoutTimeoutMilliseconds: Int = 2000, maxTransactionAttempts: Int = 5,
     _ body: (PostgresDatabase, TestDatabase) throws -> T
 ) throws -> T {

@@ -1,15 +1,15 @@
 import Glibc
 
 /// Why a test helper failed.
-struct HelperError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+package struct HelperError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// Runs `argv` (argv[0] an absolute path) with stdin from /dev/null and stdout and stderr appended to `log`,
 /// and returns its exit status (128 + n when killed by signal n).
 @discardableResult
-func runProcess(_ argv: [String], log: String = "/dev/null") throws -> Int32 {
+package func runProcess(_ argv: [String], log: String = "/dev/null") throws -> Int32 {
     let pid = try spawnProcess(argv, log: log)
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 {
@@ -20,7 +20,7 @@ func runProcess(_ argv: [String], log: String = "/dev/null") throws -> Int32 {
 }
 
 /// Starts `argv` without waiting for it.
-func spawnProcess(_ argv: [String], log: String = "/dev/null") throws -> pid_t {
+package func spawnProcess(_ argv: [String], log: String = "/dev/null") throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -36,17 +36,17 @@ func spawnProcess(_ argv: [String], log: String = "/dev/null") throws -> pid_t {
 }
 
 /// Whether a regular file exists and is executable.
-func isExecutable(_ path: String) -> Bool {
+package func isExecutable(_ path: String) -> Bool {
     access(path, X_OK) == 0
 }
 
 /// Deletes a file or a directory tree.
-func removeTree(_ path: String) {
+package func removeTree(_ path: String) {
     _ = try? runProcess(["/bin/rm", "-rf", path])
 }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it back, close).
-func freeLoopbackPort() throws -> Int {
+package func freeLoopbackPort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw HelperError("socket failed: errno \(errno)") }
     defer { close(fd) }
@@ -67,7 +67,7 @@ func freeLoopbackPort() throws -> Int {
 }
 
 /// Monotonic milliseconds, for timing assertions.
-func monotonicMilliseconds() -> Int {
+package func monotonicMilliseconds() -> Int {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return now.tv_sec * 1000 + now.tv_nsec / 1_000_000
@@ -80,7 +80,7 @@ private final class ThreadBody: Sendable {
 }
 
 /// Starts a real OS thread (libpq blocks, so tests must not occupy the cooperative pool).
-func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
+package func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
     var thread = pthread_t()
     let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
     let rc = pthread_create(&thread, nil, { arg in
@@ -92,13 +92,13 @@ func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
 }
 
 /// Runs `count` threads and waits for all of them.
-func runThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+package func runThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
     let threads = (0..<count).map { index in startThread { body(index) } }
     for thread in threads { pthread_join(thread, nil) }
 }
 
 /// Polls `condition` every 10 ms until it holds or `milliseconds` pass; returns whether it held.
-func waitUntil(milliseconds: Int, _ condition: () throws -> Bool) rethrows -> Bool {
+package func waitUntil(milliseconds: Int, _ condition: () throws -> Bool) rethrows -> Bool {
     let deadline = monotonicMilliseconds() + milliseconds
     while monotonicMilliseconds() < deadline {
         if try condition() { return true }
