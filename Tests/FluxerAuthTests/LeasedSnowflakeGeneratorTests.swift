@@ -233,3 +233,22 @@ private func acquire(_ file: LeaseFile, _ clock: TestClock, policy: WorkerLeaseP
     let holders = try second.app.context.database.read { try $0.query("SELECT worker_id FROM worker_leases WHERE holder IS NOT NULL") }
     #expect(holders.compactMap { $0.int("worker_id") } == [1])
 }
+
+@Test func app_withoutItsLease_answers503WhereItWouldMintAnID_untilTheNextHeartbeat() throws {
+    let running = try RunningApp()
+    defer { running.stop() }
+    let snowflakes = running.app.context.snowflakes
+    // Another process took worker 0 (as it may once a lease has expired); every other id is held too.
+    _ = try running.app.context.database.write { try $0.run("UPDATE worker_leases SET holder = 'other', pid = 1, expires_at = ?", Int64.max) }
+    #expect(snowflakes.heartbeat() == false)
+    let body = #"{"email":"nolease@example.com","username":"nolease","password":"a fine long password 7","date_of_birth":"1990-01-01","consent":true}"#
+    let refused = TestClient.request(port: running.port, "POST", "/auth/register", headers: [("Content-Type", "application/json")], body: body)
+    #expect(refused.status == 503)
+    #expect(refused.header("Retry-After") == "10")
+    // A worker id frees up: the next heartbeat takes it and minting resumes.
+    _ = try running.app.context.database.write { try $0.run("UPDATE worker_leases SET holder = NULL, pid = NULL, expires_at = 0 WHERE worker_id = 5") }
+    #expect(snowflakes.heartbeat())
+    #expect(snowflakes.workerID == 5)
+    let created = TestClient.request(port: running.port, "POST", "/auth/register", headers: [("Content-Type", "application/json")], body: body)
+    #expect(created.status == 200)
+}
