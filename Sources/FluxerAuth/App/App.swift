@@ -107,6 +107,8 @@ public final class App: Sendable {
         do {
             try server.start()
         } catch {
+            // The process exits next: free the worker id now rather than leave it taken until the lease expires.
+            context.snowflakes.release()
             throw .listen("\(error)")
         }
         context.outbox.start()
