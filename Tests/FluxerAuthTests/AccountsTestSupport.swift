@@ -112,7 +112,7 @@ final class AccountsHarness {
     /// A bot user row inserted directly (bots cannot register), with a password so login would otherwise work.
     func insertBotUser(email: String, password: String) throws -> User {
         let hash = try accounts.hashPool.hasher.hash(password)
-        let id = running.app.context.snowflakes.next()
+        let id = try running.app.context.snowflakes.next()
         return try database.write { db in
             try UserStore.insert(.init(id: id, username: "somebot", email: email, passwordHash: hash, isBot: true, createdAt: clock.now), in: db)
         }

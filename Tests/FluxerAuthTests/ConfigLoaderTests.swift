@@ -93,6 +93,26 @@ import HTTPServer
         #expect(error?.key == key)
     }
 
+    /// Issue 13: worker ids are leased per process; the old constant is refused with advice, from every layer.
+    @Test func removedSnowflakeWorkerID_isRefusedWithAdvice() throws {
+        let dir = TempDir()
+        defer { dir.remove() }
+        dir.write("c.toml", "[security]\nsnowflake_worker_id = 3\n")
+        let errors = [
+            #expect(throws: ConfigError.self) { try ConfigLoader.load(file: dir.file("c.toml"), environment: [:]) },
+            #expect(throws: ConfigError.self) {
+                try ConfigLoader.load(file: nil, environment: ["FLUXER_AUTH_SECURITY_SNOWFLAKE_WORKER_ID": "3"])
+            },
+            #expect(throws: ConfigError.self) { try ConfigLoader.load(file: nil, environment: [:], flags: ["security.snowflake_worker_id": "3"]) },
+        ]
+        for error in errors {
+            #expect(error?.key == "security.snowflake_worker_id")
+            #expect(error?.description.contains("leases its snowflake worker id from the database") == true)
+            #expect(error?.description.contains("\n") == false)
+        }
+        #expect(!ConfigLoader.documentation.contains { $0.key == "security.snowflake_worker_id" })
+    }
+
     @Test func missingFile_isAConfigError() {
         let error = #expect(throws: ConfigError.self) { try ConfigLoader.load(file: "/nonexistent/x.toml", environment: [:]) }
         #expect(error?.key == "config")

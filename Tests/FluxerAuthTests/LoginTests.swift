@@ -43,7 +43,7 @@ import HTTPServer
         defer { h.stop() }
         let old = try PasswordHasher(opsLimit: 2, memLimitBytes: 16 * 1024).hash("an old password")
         #expect(h.accounts.hashPool.hasher.needsRehash(old))
-        let id = h.running.app.context.snowflakes.next()
+        let id = try h.running.app.context.snowflakes.next()
         _ = try h.database.write { db in
             try UserStore.insert(.init(id: id, username: "legacy", email: "legacy@example.com", passwordHash: old, createdAt: 1_000), in: db)
         }

@@ -158,7 +158,7 @@ final class OAuthHarness {
 
     /// A guild owned by `owner` (through `GuildStore` on the app's database).
     func guild(owner: TestUser, name: String = "The Guild") throws -> UInt64 {
-        let id = running.app.context.snowflakes.next()
+        let id = try running.app.context.snowflakes.next()
         _ = try database.write { db in try GuildStore.create(id: id, name: name, ownerID: UInt64(owner.id)!, now: clock.now, in: db) }
         return id
     }

@@ -111,3 +111,58 @@ private func expectStrictlyIncreasing(_ ids: [UInt64], sourceLocation: SourceLoc
         _ = SnowflakeGenerator(workerID: 1024)
     }
 }
+
+// MARK: - Floors and limits (a leased worker id: successive holders stay in disjoint timestamp ranges)
+
+@Test func snowflake_floorAboveClock_mintsAboveTheFloor() {
+    // The previous holder minted up to epoch + 5_000; this clock is 3 s behind theirs.
+    let clock = FakeClock(epoch + 2_000)
+    let generator = SnowflakeGenerator(workerID: 4, after: epoch + 5_000) { clock.read() }
+    #expect(generator.highWaterMark == epoch + 5_000)
+    let ids = (0..<5_000).map { _ in generator.next() }
+    #expect(ids.allSatisfy { SnowflakeGenerator.timestamp(of: $0) > epoch + 5_000 })
+    #expect(SnowflakeGenerator.timestamp(of: ids[0]) == epoch + 5_001 && ids[0] & 0xFFF == 0)
+    expectStrictlyIncreasing(ids)
+    // Once the clock passes the floor, ids follow it again.
+    clock.set(epoch + 9_000)
+    #expect(SnowflakeGenerator.timestamp(of: generator.next()) == epoch + 9_000)
+}
+
+@Test func snowflake_floorBelowClock_followsTheClock() {
+    let generator = SnowflakeGenerator(workerID: 4, after: epoch + 5_000) { epoch + 7_000 }
+    let id = generator.next()
+    #expect(SnowflakeGenerator.timestamp(of: id) == epoch + 7_000 && id & 0xFFF == 0)
+    #expect(generator.highWaterMark == epoch + 7_000)
+}
+
+@Test func snowflake_notAfter_refusesPastTheLimitWithoutAdvancing() {
+    let clock = FakeClock(epoch + 1_000)
+    let generator = SnowflakeGenerator(workerID: 2) { clock.read() }
+    let first = generator.next(notAfter: epoch + 1_000)
+    #expect(first.map(SnowflakeGenerator.timestamp(of:)) == epoch + 1_000)
+    clock.set(epoch + 1_001)
+    #expect(generator.next(notAfter: epoch + 1_000) == nil)
+    #expect(generator.highWaterMark == epoch + 1_000)
+    // The refused call consumed nothing: with a later limit the sequence starts fresh at the clock.
+    #expect(generator.next(notAfter: epoch + 1_001) == 1_001 << 22 | 2 << 12)
+}
+
+@Test func snowflake_notAfter_sequenceOverflowStopsAtTheLimit() {
+    // A stuck clock at the limit: 4096 ids fit in that millisecond, the next one would run past it.
+    let generator = SnowflakeGenerator(workerID: 8) { epoch + 500 }
+    let ids = (0..<4_096).compactMap { _ in generator.next(notAfter: epoch + 500) }
+    #expect(ids.count == 4_096)
+    #expect(generator.next(notAfter: epoch + 500) == nil)
+    #expect(generator.highWaterMark == epoch + 500)
+    #expect(generator.next(notAfter: epoch + 501).map(SnowflakeGenerator.timestamp(of:)) == epoch + 501)
+}
+
+@Test func snowflake_notAfter_clockSteppingBackStillRespectsLimit() {
+    let clock = FakeClock(epoch + 10_000)
+    let generator = SnowflakeGenerator(workerID: 6) { clock.read() }
+    let a = generator.next(notAfter: epoch + 10_000)!
+    clock.set(epoch + 4_000)
+    // The clock went back: the id stays above `a` (same millisecond, next sequence) and within the limit.
+    let b = generator.next(notAfter: epoch + 10_000)!
+    #expect(b > a && SnowflakeGenerator.timestamp(of: b) == epoch + 10_000)
+}

@@ -30,11 +30,15 @@ extension ResponseWriter {
 }
 
 /// Storage failures a client can retry: a full disk, an I/O error or a write lock held past the busy timeout
-/// become 503 `SERVICE_UNAVAILABLE` (the transaction has rolled back); anything else passes through.
+/// become 503 `SERVICE_UNAVAILABLE` (the transaction has rolled back); so does a snowflake worker-id lease that
+/// could not be renewed (the next heartbeat, within 10 s, renews or replaces it). Anything else passes through.
 enum StorageFailure {
     static func map(_ error: any Error) -> any Error {
         if let e = error as? SQLiteError, e.isUnavailable { return APIError.serviceUnavailable() }
         if error is DatabaseError { return APIError.serviceUnavailable() }
+        if error is WorkerLeaseError {
+            return APIError.serviceUnavailable(retryAfterSeconds: Int(WorkerLeasePolicy.standard.heartbeatMilliseconds / 1000))
+        }
         return error
     }
 }

@@ -50,12 +50,23 @@ public final class App: Sendable {
             throw .database("\(error)")
         }
 
+        let snowflakes: LeasedSnowflakeGenerator
+        do {
+            snowflakes = try LeasedSnowflakeGenerator.acquire(store: SQLiteWorkerLeaseStore(database: database), logger: logger)
+        } catch {
+            database.close()
+            throw error
+        }
+        logger.info("snowflake worker id leased", metadata: ["worker_id": "\(snowflakes.workerID.map(String.init) ?? "")"])
+
         let metrics = Metrics(now: Clock.wallMilliseconds())
-        context = AppContext(config: config, database: database, migrator: migrator, metrics: metrics, logger: logger, secretKey: secretKey, clock: clock)
+        context = AppContext(config: config, database: database, migrator: migrator, metrics: metrics, logger: logger, secretKey: secretKey,
+                             snowflakes: snowflakes, clock: clock)
 
         do {
             accounts = try Accounts(context: context)
         } catch {
+            snowflakes.release()
             database.close()
             throw .config(ConfigError(key: "security.argon2_memory_kib", reason: "argon2id cannot run with these parameters"))
         }
@@ -89,12 +100,15 @@ public final class App: Sendable {
 
     /// Starts listening.
     public func start() throws(StartupError) {
+        context.snowflakes.startHeartbeat()
         accounts.start()
         context.audit.start()
         maintenance.start()
         do {
             try server.start()
         } catch {
+            // The process exits next: free the worker id now rather than leave it taken until the lease expires.
+            context.snowflakes.release()
             throw .listen("\(error)")
         }
         context.outbox.start()
@@ -118,6 +132,8 @@ public final class App: Sendable {
         maintenance.stop()
         context.audit.stop()
         context.outbox.stop()
+        // Last: nothing mints ids any more, so the recorded high-water mark covers every id this process minted.
+        context.snowflakes.release()
         try? context.database.checkpoint()
         context.database.close()
         context.logger.notice("stopped")

@@ -5,8 +5,9 @@ import SQLite
 /// secrets as JSON.
 public enum AppCommands {
     /// Creates an application owned by `owner`; prints `{id, client_id, client_secret, bot_id, bot_token, …}`.
+    /// Ids are minted under `snowflakes` or, when nil, under a worker id leased for this call.
     public static func create(config: Config, owner: String, name: String, redirectURIs: [String], botPublic: Bool,
-                              publicClient: Bool = false)
+                              publicClient: Bool = false, snowflakes: (any SnowflakeSource)? = nil)
         throws(UserCommands.Failure) -> String {
         guard let ownerID = Snowflake.parse(owner) else { throw .invalid("owner: must be a user id (snowflake)") }
         let trimmed = name.trimmingASCIIWhitespace()
@@ -18,14 +19,14 @@ public enum AppCommands {
             throw .startup(.config(ConfigError(key: "security.secret_key", reason: "required to sign bot tokens; set FLUXER_AUTH_SECRET_KEY or use --dev")))
         }
         CryptoRuntime.initialize()
-        return try UserCommands.withDatabase(config) { db throws(UserCommands.Failure) in
+        return try UserCommands.withMintingDatabase(config, snowflakes: snowflakes) { db, snowflakes throws(UserCommands.Failure) in
             do {
                 let created = try db.write { conn -> ApplicationStore.Created in
                     guard let ownerUser = try UserStore.find(id: ownerID, in: conn), !ownerUser.isBot else {
                         throw UserCommands.Failure.invalid("owner: no such user")
                     }
                     return try ApplicationStore.create(
-                        id: SnowflakeGenerator(workerID: config.snowflakeWorkerID).next(), ownerID: ownerID, name: trimmed,
+                        id: try snowflakes.next(), ownerID: ownerID, name: trimmed,
                         redirectURIs: redirectURIs, botPublic: botPublic, botRequireCodeGrant: false,
                         keys: config.botTokenKeyRing(secret: secret), now: Clock.wallMilliseconds(), in: conn)
                 }

@@ -17,8 +17,8 @@ public final class AppContext: Sendable {
     public let logger: Logger
     /// The server secret keying HMACs and secret boxes.
     public let secretKey: [UInt8]
-    /// Snowflake ids.
-    public let snowflakes: SnowflakeGenerator
+    /// Snowflake ids, under a worker id leased from the database for this process.
+    public let snowflakes: LeasedSnowflakeGenerator
     /// Wall-clock milliseconds; injected so tests can move time.
     public let clock: @Sendable () -> Int64
     /// Online CPUs.
@@ -29,7 +29,7 @@ public final class AppContext: Sendable {
     public let audit: AuditLog
 
     init(config: Config, database: Database, migrator: Migrator, metrics: Metrics, logger: Logger, secretKey: [UInt8],
-         clock: @escaping @Sendable () -> Int64) {
+         snowflakes: LeasedSnowflakeGenerator, clock: @escaping @Sendable () -> Int64) {
         self.clock = clock
         self.cpuCount = HTTPServerConfiguration().eventLoopCount
         self.config = config
@@ -38,7 +38,7 @@ public final class AppContext: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.secretKey = secretKey
-        self.snowflakes = SnowflakeGenerator(workerID: config.snowflakeWorkerID)
+        self.snowflakes = snowflakes
         self.audit = AuditLog(database: database, retentionDays: config.auditRetentionDays, clock: clock)
         self.outbox = Outbox.make(config: config, database: database, snowflakes: snowflakes, secretKey: secretKey, logger: logger)
     }

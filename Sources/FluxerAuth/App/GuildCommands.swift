@@ -4,15 +4,17 @@ import SQLite
 /// `fluxer-auth guild …`: seed the small guild model the bot scope uses.
 public enum GuildCommands {
     /// Creates a guild owned by `owner`; prints `{id, name, owner_id}`.
-    public static func create(config: Config, owner: String, name: String) throws(UserCommands.Failure) -> String {
+    /// Ids are minted under `snowflakes` or, when nil, under a worker id leased for this call.
+    public static func create(config: Config, owner: String, name: String,
+                              snowflakes: (any SnowflakeSource)? = nil) throws(UserCommands.Failure) -> String {
         guard let ownerID = Snowflake.parse(owner) else { throw .invalid("owner: must be a user id (snowflake)") }
         let trimmed = name.trimmingASCIIWhitespace()
         guard (1...100).contains(trimmed.count) else { throw .invalid("name: must be 1-100 characters") }
-        return try UserCommands.withDatabase(config) { db throws(UserCommands.Failure) in
+        return try UserCommands.withMintingDatabase(config, snowflakes: snowflakes) { db, snowflakes throws(UserCommands.Failure) in
             do {
                 let guild = try db.write { conn -> Guild in
                     guard try UserStore.find(id: ownerID, in: conn) != nil else { throw UserCommands.Failure.invalid("owner: no such user") }
-                    return try GuildStore.create(id: SnowflakeGenerator(workerID: config.snowflakeWorkerID).next(), name: trimmed,
+                    return try GuildStore.create(id: try snowflakes.next(), name: trimmed,
                                                  ownerID: ownerID, now: Clock.wallMilliseconds(), in: conn)
                 }
                 return JSONValue.object([("id", .string(String(guild.id))), ("name", .string(guild.name)),

@@ -53,6 +53,13 @@ public enum SeedCommand {
         do { file = try JSONDecoder().decode(File.self, from: Data(data)) } catch {
             throw .invalid("seed: \(path) is not a valid seed file (\(String(describing: error).prefix(200)))")
         }
+        // One worker id for the whole file, not one per created row.
+        return try UserCommands.withLease(config) { snowflakes throws(UserCommands.Failure) in
+            try apply(file, config: config, snowflakes: snowflakes)
+        }
+    }
+
+    private static func apply(_ file: File, config: Config, snowflakes: any SnowflakeSource) throws(UserCommands.Failure) -> String {
         var users: [JSONValue] = []
         var apps: [JSONValue] = []
         var guilds: [JSONValue] = []
@@ -62,7 +69,7 @@ public enum SeedCommand {
                 users.append(.object([("email", .string(user.email)), ("id", .string(String(existing))), ("existing", true)]))
             } else {
                 let created = try UserCommands.create(config: config, email: user.email, username: user.username,
-                                                      password: user.password, verified: user.verified ?? false)
+                                                      password: user.password, verified: user.verified ?? false, snowflakes: snowflakes)
                 users.append(try parse(created))
             }
             if user.session == true {
@@ -78,14 +85,14 @@ public enum SeedCommand {
             }
             apps.append(try parse(try AppCommands.create(config: config, owner: String(ownerID), name: app.name,
                                                         redirectURIs: app.redirect_uris ?? [], botPublic: app.public ?? false,
-                                                        publicClient: app.public_client ?? false)))
+                                                        publicClient: app.public_client ?? false, snowflakes: snowflakes)))
         }
         for guild in file.guilds ?? [] {
             guard let ownerID = try lookupUser(config, email: guild.owner) else { throw .invalid("seed: guild owner \(guild.owner) is not a user") }
             var guildID = try lookupID(config, "SELECT id FROM guilds WHERE owner_id = ? AND name = ?", Int64(bitPattern: ownerID), guild.name)
             let existed = guildID != nil
             if guildID == nil {
-                let created = try parse(try GuildCommands.create(config: config, owner: String(ownerID), name: guild.name))
+                let created = try parse(try GuildCommands.create(config: config, owner: String(ownerID), name: guild.name, snowflakes: snowflakes))
                 if case .string(let id)? = created["id"] { guildID = UInt64(id) }
             }
             guard let id = guildID else { throw .invalid("seed: guild \(guild.name) could not be created") }

@@ -10,6 +10,8 @@ public enum StartupError: Error, CustomStringConvertible {
     case secretKey(String)
     /// A listen address could not be bound (exit 1).
     case listen(String)
+    /// No snowflake worker id could be leased: all 1024 are held by live processes (exit 1).
+    case workerIDs(String)
 
     /// One line for the operator.
     public var description: String {
@@ -18,6 +20,7 @@ public enum StartupError: Error, CustomStringConvertible {
         case .database(let m): "database: \(m)"
         case .secretKey(let m): "secret key: \(m)"
         case .listen(let m): "listen: \(m)"
+        case .workerIDs(let m): "worker id: \(m)"
         }
     }
 

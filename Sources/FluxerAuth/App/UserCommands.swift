@@ -24,7 +24,9 @@ public enum UserCommands {
     }
 
     /// Creates a user; prints `{id, username, discriminator, email, verified}`.
-    public static func create(config: Config, email: String, username: String, password: String, verified: Bool) throws(Failure) -> String {
+    /// Ids are minted under `snowflakes` (the seed command's lease) or, when nil, under a worker id leased for this call.
+    public static func create(config: Config, email: String, username: String, password: String, verified: Bool,
+                              snowflakes: (any SnowflakeSource)? = nil) throws(Failure) -> String {
         var errors: [FieldError] = []
         if let e = AccountValidation.email(email) { errors.append(e) }
         if let e = AccountValidation.username(username) { errors.append(e) }
@@ -34,11 +36,11 @@ public enum UserCommands {
         let hasher = PasswordHasher(opsLimit: UInt64(config.argon2OpsLimit), memLimitBytes: config.argon2MemoryKiB * 1024)
         let hash: String
         do { hash = try hasher.hash(password) } catch { throw .invalid("cannot hash the password") }
-        return try withDatabase(config) { db throws(Failure) in
+        return try withMintingDatabase(config, snowflakes: snowflakes) { db, snowflakes throws(Failure) in
             do {
                 let user = try db.write { conn in
                     try UserStore.insert(.init(
-                        id: SnowflakeGenerator(workerID: config.snowflakeWorkerID).next(), username: username, globalName: nil,
+                        id: try snowflakes.next(), username: username, globalName: nil,
                         email: email, verified: verified, passwordHash: hash, createdAt: Clock.wallMilliseconds()), in: conn)
                 }
                 return JSONValue.object([
@@ -85,5 +87,44 @@ public enum UserCommands {
         do { database = try config.openDatabase() } catch { throw .startup(error) }
         defer { database.close() }
         return try body(database)
+    }
+
+    /// `withDatabase`, minting ids under `snowflakes` or, when nil, under a worker id leased from the database for
+    /// the length of `body` (released before the database closes; a killed command's lease simply expires).
+    static func withMintingDatabase(_ config: Config, snowflakes: (any SnowflakeSource)?,
+                                    _ body: (Database, any SnowflakeSource) throws(Failure) -> String) throws(Failure) -> String {
+        try withDatabase(config) { database throws(Failure) in
+            if let snowflakes { return try body(database, snowflakes) }
+            let leased: LeasedSnowflakeGenerator
+            do throws(StartupError) {
+                leased = try LeasedSnowflakeGenerator.acquire(store: SQLiteWorkerLeaseStore(database: database))
+            } catch {
+                throw .startup(error)
+            }
+            leased.startHeartbeat()
+            defer { leased.release() }
+            return try body(database, leased)
+        }
+    }
+
+    /// Runs `body` with a worker id leased for all of it, for commands that mint many ids (seed).
+    static func withLease<T>(_ config: Config, _ body: (LeasedSnowflakeGenerator) throws(Failure) -> T) throws(Failure) -> T {
+        do {
+            _ = try MigrateCommand.run(config: config)
+        } catch {
+            throw .startup(error)
+        }
+        let database: Database
+        do { database = try config.openDatabase() } catch { throw .startup(error) }
+        defer { database.close() }
+        let leased: LeasedSnowflakeGenerator
+        do {
+            leased = try LeasedSnowflakeGenerator.acquire(store: SQLiteWorkerLeaseStore(database: database))
+        } catch {
+            throw .startup(error)
+        }
+        leased.startHeartbeat()
+        defer { leased.release() }
+        return try body(leased)
     }
 }

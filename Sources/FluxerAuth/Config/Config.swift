@@ -28,8 +28,6 @@ public struct Config: Sendable {
     public var migrationsDirectory = ""
     /// Server secret (≥ 32 bytes) keying HMACs and secret boxes; required outside dev mode.
     public var secretKey: [UInt8]?
-    /// Snowflake worker id (0–1023).
-    public var snowflakeWorkerID: UInt16 = 0
     /// argon2id passes (libsodium opslimit).
     public var argon2OpsLimit = 3
     /// argon2id memory per hash, KiB.

@@ -19,11 +19,15 @@ public enum ConfigLoader {
                 throw ConfigError(key: "config", reason: "\(path) \(error.description)")
             }
             for name in values.keys.sorted() {
+                if let reason = ConfigSchema.removalReason(name) { throw ConfigError(key: name, reason: reason) }
                 guard let key = ConfigSchema.key(named: name) else {
                     throw ConfigError(key: name, reason: "unknown key in \(path)")
                 }
                 try key.apply(&config, values[name]!)
             }
+        }
+        for removed in ConfigSchema.removedKeys where environment[ConfigSchema.removedKeyEnvironment(removed.name)] != nil {
+            throw ConfigError(key: removed.name, reason: "\(ConfigSchema.removedKeyEnvironment(removed.name)) \(removed.reason)")
         }
         for key in ConfigSchema.keys {
             if let raw = environment[key.environment] {
@@ -31,6 +35,7 @@ public enum ConfigLoader {
             }
         }
         for name in flags.keys.sorted() {
+            if let reason = ConfigSchema.removalReason(name) { throw ConfigError(key: name, reason: reason) }
             guard let key = ConfigSchema.key(named: name) else { throw ConfigError(key: name, reason: "unknown key") }
             try key.apply(&config, try textValue(flags[name]!, for: key, source: "flag"))
         }

@@ -65,7 +65,6 @@ enum ConfigSchema {
             }
             c.secretKey = bytes
         },
-        integer("security.snowflake_worker_id", "snowflake worker id, unique per node", 0...1023) { c, v in c.snowflakeWorkerID = UInt16(v) },
         integer("security.argon2_ops_limit", "argon2id passes (libsodium opslimit)", 1...10) { c, v in c.argon2OpsLimit = v },
         integer("security.argon2_memory_kib", "argon2id memory per hash in KiB (65536 = 64 MiB)", 8...(1 << 20)) { c, v in c.argon2MemoryKiB = v },
         integer("security.hash_threads", "password hashing threads; 0 = one per core", 0...256) { c, v in c.hashThreads = v },
@@ -249,6 +248,20 @@ enum ConfigSchema {
     }
 
     static func key(named name: String) -> ConfigKey? { keys.first { $0.name == name } }
+
+    /// Keys that no longer exist, with what to do instead: naming one (file, environment or flag) is refused with
+    /// that advice rather than a bare "unknown key", and never silently ignored.
+    static let removedKeys: [(name: String, reason: String)] = [
+        // Issue 13: a configured worker id let two processes (a node and a CLI command beside it) mint the same id.
+        ("security.snowflake_worker_id",
+         "removed: every process now leases its snowflake worker id from the database (table worker_leases); delete this setting"),
+    ]
+
+    /// Why `name` was removed, if it was.
+    static func removalReason(_ name: String) -> String? { removedKeys.first { $0.name == name }?.reason }
+
+    /// The environment variable of a removed key.
+    static func removedKeyEnvironment(_ name: String) -> String { defaultEnv(name) }
 
     static func parseListenAddress(_ s: String) -> ListenAddress? {
         let host: Substring

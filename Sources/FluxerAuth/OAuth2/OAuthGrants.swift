@@ -104,7 +104,7 @@ struct OAuthGrants {
             }
             guard let user = try UserStore.find(id: userID, in: db) else { return .refused(.invalidGrant()) }
             let scopes = OAuthScope.stored(row.string("scopes") ?? "")
-            let familyID = Int64(bitPattern: context.snowflakes.next())
+            let familyID = Int64(bitPattern: try context.snowflakes.next())
             try OAuthStore.createFamily(id: familyID, applicationID: appID, userID: user.id, scopes: scopes, now: now, in: db)
             _ = try db.run("UPDATE oauth2_codes SET family_id = ? WHERE code_hash = ?", familyID, OAuthSecret.hash(code))
             return .issued(try OAuthStore.issue(familyID: familyID, applicationID: appID, userID: user.id, scopes: scopes,

@@ -13,7 +13,7 @@ import Synchronization
 /// replaced by `OutboxSettings.redactedBody` once delivered or given up, so tokens do not sit in the database.
 public final class Outbox: Sendable {
     let database: Database
-    let snowflakes: SnowflakeGenerator
+    let snowflakes: any SnowflakeSource
     let driver: any OutboxDriver
     /// The delivery settings in force.
     public let settings: OutboxSettings
@@ -38,7 +38,7 @@ public final class Outbox: Sendable {
     static let maxErrorBytes = 200
 
     /// An outbox over `database` delivering through `driver`. `clock` gives Unix milliseconds.
-    public init(database: Database, snowflakes: SnowflakeGenerator, driver: any OutboxDriver, settings: OutboxSettings,
+    public init(database: Database, snowflakes: any SnowflakeSource, driver: any OutboxDriver, settings: OutboxSettings,
                 seal: OutboxSeal, logger: Logger, clock: @escaping @Sendable () -> Int64 = Clock.wallMilliseconds,
                 random: @escaping @Sendable (ClosedRange<Int64>) -> Int64 = { Int64.random(in: $0) }) {
         self.database = database
@@ -53,7 +53,7 @@ public final class Outbox: Sendable {
 
     /// The outbox the configuration asks for (`outbox.driver`, `outbox.max_attempts`, `dev`), sealing bodies with
     /// a key derived from `secretKey`.
-    public static func make(config: Config, database: Database, snowflakes: SnowflakeGenerator, secretKey: [UInt8],
+    public static func make(config: Config, database: Database, snowflakes: any SnowflakeSource, secretKey: [UInt8],
                             logger: Logger) -> Outbox {
         let driver: any OutboxDriver = switch config.outboxDriver {
         case .log: LogOutboxDriver(logger: logger)
@@ -72,7 +72,7 @@ public final class Outbox: Sendable {
     @discardableResult
     public func enqueue(_ message: OutboxMessage, in db: Connection, now: Int64) throws -> Int64 {
         try message.validate()
-        let id = Int64(bitPattern: snowflakes.next())
+        let id = Int64(bitPattern: try snowflakes.next())
         try db.run("""
             INSERT INTO outbox (id, channel, recipient, kind, subject, body, created_at, next_attempt_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)

@@ -207,6 +207,8 @@ enum SchemaScenario {
         "oauth2_families": 1, "oauth2_tokens": 2, "mfa_pending_totp": 1, "mfa_backup_codes": 2, "mfa_tickets": 1,
         "sms_codes": 1, "phone_tokens": 1, "webauthn_credentials": 2, "webauthn_challenges": 2, "audit_events": 2,
         "sso_states": 1, "sso_identities": 1,
+        // Every worker id has its row from the migration on; leases are taken by updating them.
+        "worker_leases": 1024,
     ]
 
     /// Deleting the application the way the server does (its bot user) takes the application and every grant,
@@ -229,6 +231,8 @@ enum SchemaScenario {
     /// Rows both backends refuse (CHECK, UNIQUE, NOT NULL and FOREIGN KEY constraints), each tried alone after
     /// `rows`.
     static let refused: [(reason: String, statement: PortableStatement)] = [
+        ("worker id past 10 bits", PortableStatement(
+            "INSERT INTO worker_leases (worker_id) VALUES ($1)", .int(1024))),
         ("discriminator above 9999", PortableStatement(
             "INSERT INTO users (id, username, discriminator, created_at) VALUES ($1, $2, $3, $4)",
             .int(alice + 100), .text("carol"), .int(10_000), .int(now))),
