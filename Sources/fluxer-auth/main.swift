@@ -28,18 +28,28 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: "SQLite database file. Also FLUXER_AUTH_DATABASE.")
     var database: String?
 
+    @Option(name: .customLong("database-url"), help: "PostgreSQL instead of SQLite (libpq URI; `migrate` only for now). Also FLUXER_AUTH_DATABASE_URL.")
+    var databaseURL: String?
+
     @Flag(name: .long, help: "Developer mode: generated secret under ./data, outbox, cookies without Secure. Also FLUXER_AUTH_DEV.")
     var dev = false
 
-    func load(extra: [String: String] = [:]) -> Config {
+    /// The configuration; `allowsPostgres` is false for every command that has no PostgreSQL path yet.
+    func load(extra: [String: String] = [:], allowsPostgres: Bool = false) -> Config {
         var flags = extra
         if let database { flags["database.path"] = database }
+        if let databaseURL { flags["database.url"] = databaseURL }
         if dev { flags["dev"] = "true" }
+        let loaded: Config
         do {
-            return try ConfigLoader.load(file: config, environment: Environment.current(), flags: flags)
+            loaded = try ConfigLoader.load(file: config, environment: Environment.current(), flags: flags)
         } catch {
             fail(error.description, code: 2)
         }
+        if loaded.databaseURL != nil && !allowsPostgres {
+            fail(StartupError.postgresNotServedYet.description, code: 2)
+        }
+        return loaded
     }
 }
 
@@ -85,12 +95,12 @@ struct Serve: ParsableCommand {
 }
 
 struct Migrate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations and print the schema version as JSON.")
+    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations (SQLite, or PostgreSQL with --database-url) and print the schema version as JSON.")
 
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        let config = common.load()
+        let config = common.load(allowsPostgres: true)
         do {
             let result = try MigrateCommand.run(config: config)
             print(#"{"applied":[\#(result.applied.map(String.init).joined(separator: ","))],"version":\#(result.version)}"#)

@@ -45,9 +45,8 @@ struct MigrationFlavour {
 
     static let sqlite = MigrationFlavour(
         sources: "migrations/*.sql", importLine: "import SQLite", enumName: "EmbeddedMigrations", type: "Migration")
-    /// FluxerAuth imports Postgres nowhere else yet; `internal` keeps it out of the module's interface.
     static let postgres = MigrationFlavour(
-        sources: "migrations/postgres/*.sql", importLine: "internal import Postgres",
+        sources: "migrations/postgres/*.sql", importLine: "import Postgres",
         enumName: "EmbeddedPostgresMigrations", type: "PostgresMigration")
 }
 

@@ -20,6 +20,7 @@ public final class App: Sendable {
     /// Prepares everything short of listening. Refuses to start on a bad config, a damaged database or a
     /// schema this binary does not know.
     public init(config: Config, sink: LogSink, clock: @escaping @Sendable () -> Int64 = Clock.wallMilliseconds) throws(StartupError) {
+        guard config.databaseURL == nil else { throw .postgresNotServedYet }
         CryptoRuntime.initialize()
         self.sink = sink
         var logger = Logger(label: "fluxer-auth") { label in

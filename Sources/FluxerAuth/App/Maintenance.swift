@@ -3,7 +3,8 @@ import SQLite
 import Synchronization
 
 /// Deletes expired rows (codes, tokens, tickets, challenges, attempt counters) every ten minutes, in batches of
-/// at most 1,000 rows per transaction so the writer is never held long (checklist DB-10).
+/// at most 1,000 rows per transaction so the writer is never held long (checklist DB-10). Several nodes on one
+/// database share the work: each pass first takes the `maintenance` lease, so one node sweeps per interval.
 final class Maintenance: Sendable {
     static let interval = 10 * 60_000
     static let firstDelay = 60_000
@@ -53,11 +54,22 @@ final class Maintenance: Sendable {
             // The first pass waits a minute: start-up (and migration) get the writer to themselves.
             lock.withLock { lock.wait(milliseconds: Self.firstDelay) }
             while !stopped.load(ordering: .relaxed) {
-                runOnce()
+                runIfLeased()
                 lock.withLock { lock.wait(milliseconds: Self.interval) }
             }
         }
         thread.withLock { $0 = worker }
+    }
+
+    /// The lease a pass takes: a little shorter than the interval, so the holder's next pass renews it and a node
+    /// that died is replaced by the next node's pass.
+    static let lease = JobLease(name: "maintenance", durationMilliseconds: Int64(interval - 30_000))
+
+    /// One pass when this node holds the `maintenance` lease (nil when another node does).
+    @discardableResult
+    func runIfLeased(lease: JobLease = Maintenance.lease) -> Int? {
+        guard lease.take(now: clock(), on: database) else { return nil }
+        return runOnce()
     }
 
     /// One pass over every rule; returns the rows deleted.

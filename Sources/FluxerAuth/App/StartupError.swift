@@ -24,6 +24,11 @@ public enum StartupError: Error, CustomStringConvertible {
         }
     }
 
+    /// `database.url` given to a command that has no PostgreSQL path yet: only `migrate` has one (issue 13);
+    /// refusing beats silently serving from a SQLite file the operator did not ask for.
+    public static let postgresNotServedYet = StartupError.config(ConfigError(
+        key: "database.url", reason: "the PostgreSQL backend serves no requests yet; only `fluxer-auth migrate` uses it"))
+
     /// The process exit status for this error.
     public var exitCode: Int32 {
         if case .config = self { return 2 }

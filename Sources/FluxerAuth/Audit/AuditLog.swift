@@ -75,8 +75,11 @@ public final class AuditLog: Sendable {
         }
     }
 
-    private func prune(now: Int64) {
-        guard retentionMilliseconds > 0 else { return }
+    /// Several nodes on one database prune once an hour between them.
+    static let pruneLease = JobLease(name: "audit_prune", durationMilliseconds: 3_600_000 - 60_000)
+
+    func prune(now: Int64, lease: JobLease = AuditLog.pruneLease) {
+        guard retentionMilliseconds > 0, lease.take(now: now, on: database) else { return }
         for _ in 0..<100 {
             let removed = (try? database.write { db in
                 try db.run("DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? LIMIT 1000)", now - retentionMilliseconds)

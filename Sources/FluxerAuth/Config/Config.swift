@@ -1,4 +1,5 @@
 import HTTPServer
+import Postgres
 
 /// Everything the server reads at start. Built by `ConfigLoader` from defaults, file, environment and flags.
 public struct Config: Sendable {
@@ -20,6 +21,8 @@ public struct Config: Sendable {
     public var shutdownGraceMilliseconds = 10_000
     /// SQLite file.
     public var databasePath = "./data/fluxer-auth.sqlite"
+    /// A PostgreSQL database (libpq URI, validated, password never printed); nil: SQLite at `databasePath`.
+    public var databaseURL: PostgresURL?
     /// Read connections in the pool.
     public var databaseReaders = 4
     /// How long a write waits for the lock before answering 503.

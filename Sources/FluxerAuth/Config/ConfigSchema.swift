@@ -1,5 +1,6 @@
 import FluxerCrypto
 import HTTPServer
+import Postgres
 
 /// One documented configuration key: its dotted name, environment variable, help text and how it applies.
 struct ConfigKey: Sendable {
@@ -54,6 +55,15 @@ enum ConfigSchema {
         string("database.path", env: "FLUXER_AUTH_DATABASE", "SQLite file (created 0600 with its directory)") { c, v throws(ConfigError) in
             guard !v.isEmpty else { throw ConfigError(key: "database.path", reason: "must not be empty") }
             c.databasePath = v
+        },
+        string("database.url", "PostgreSQL instead of SQLite: a libpq URI postgresql://user:pass@host:5432/db?sslmode=…; empty = SQLite; `migrate` only for now") { c, v throws(ConfigError) in
+            guard !v.isEmpty else { c.databaseURL = nil; return }
+            do throws(PostgresError) {
+                c.databaseURL = try PostgresURL(v)
+            } catch {
+                // The driver's reasons never quote the URL, so the password stays out of the message.
+                throw ConfigError(key: "database.url", reason: error.message)
+            }
         },
         integer("database.readers", "read connections", 1...64) { c, v in c.databaseReaders = v },
         integer("database.busy_timeout_ms", "wait for the write lock before answering 503", 0...60_000) { c, v in c.databaseBusyTimeoutMilliseconds = v },

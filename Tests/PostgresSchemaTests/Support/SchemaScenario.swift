@@ -208,7 +208,7 @@ enum SchemaScenario {
         "sms_codes": 1, "phone_tokens": 1, "webauthn_credentials": 2, "webauthn_challenges": 2, "audit_events": 2,
         "sso_states": 1, "sso_identities": 1,
         // Every worker id has its row from the migration on; leases are taken by updating them.
-        "worker_leases": 1024,
+        "worker_leases": 1024, "job_leases": 0,
     ]
 
     /// Deleting the application the way the server does (its bot user) takes the application and every grant,

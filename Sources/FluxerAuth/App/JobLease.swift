@@ -1,0 +1,35 @@
+import FluxerCrypto
+import SQLite
+
+/// A named lease on background work that several nodes sharing one database must not run twice (DESIGN.md:
+/// "Background work never runs twice: leases"). `take` succeeds when nobody holds the lease or its holder's
+/// time is up, or when this process already holds it (it then extends it), in one conditional upsert, so two
+/// nodes asking at once cannot both win. Work that outlives its lease may overlap with the next holder's; the
+/// jobs here are idempotent deletes, so that costs time, never correctness.
+struct JobLease: Sendable {
+    /// Identifies this process among the lease holders (random, never reused).
+    static let processHolder = Base64URL.encode(SecureRandom.bytes(16))
+
+    /// The job, e.g. `maintenance`.
+    let name: String
+    /// How long one take holds the job.
+    let durationMilliseconds: Int64
+    /// Who asks: this process unless a test stands in for another node.
+    var holder: String = JobLease.processHolder
+
+    /// Takes (or extends) the lease inside the caller's write transaction; false when another holder's lease
+    /// is still running.
+    func take(now: Int64, in db: Connection) throws -> Bool {
+        try db.run("""
+            INSERT INTO job_leases (name, holder, expires_at) VALUES (?1, ?2, ?3)
+            ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+            WHERE job_leases.expires_at <= ?4 OR job_leases.holder = excluded.holder
+            """, name, holder, now + durationMilliseconds, now) == 1
+    }
+
+    /// Takes the lease in its own transaction; false when another node holds it or the database is busy (the
+    /// job then waits for its next turn).
+    func take(now: Int64, on database: Database) -> Bool {
+        (try? database.write { db in try take(now: now, in: db) }) ?? false
+    }
+}
