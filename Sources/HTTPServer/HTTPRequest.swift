@@ -24,6 +24,7 @@ public struct HTTPRequest: Sendable {
         var parameters: [String: String] = [:]
         var routePattern = ""
         var responseHeaders = HTTPHeaders()
+        var attached = RequestStorage()
         var attachment: (any Sendable)?
 
         init(method: HTTPMethod, path: String, query: String?, version: HTTPVersion, headers: HTTPHeaders, body: [UInt8],
@@ -46,6 +47,7 @@ public struct HTTPRequest: Sendable {
             c.parameters = parameters
             c.routePattern = routePattern
             c.responseHeaders = responseHeaders
+            c.attached = attached
             c.attachment = attachment
             return c
         }
@@ -132,6 +134,13 @@ public struct HTTPRequest: Sendable {
     public var attachment: (any Sendable)? {
         get { storage.attachment }
         set { unique().attachment = newValue }
+    }
+
+    /// A value one stage attached for later ones (e.g. the caller the router's filter identified), so the work
+    /// is not done twice on the hot path. Typed by its key; the server never reads it.
+    public subscript<Key: RequestStorageKey>(_ key: Key.Type) -> Key.Value? {
+        get { storage.attached[key] }
+        set { unique().attached[key] = newValue }
     }
 
     /// A request built in code (tests, internal dispatch).
