@@ -25,7 +25,6 @@ public struct HTTPRequest: Sendable {
         var routePattern = ""
         var responseHeaders = HTTPHeaders()
         var attached = RequestStorage()
-        var attachment: (any Sendable)?
 
         init(method: HTTPMethod, path: String, query: String?, version: HTTPVersion, headers: HTTPHeaders, body: [UInt8],
              host: String?, keepAlive: Bool) {
@@ -48,7 +47,6 @@ public struct HTTPRequest: Sendable {
             c.routePattern = routePattern
             c.responseHeaders = responseHeaders
             c.attached = attached
-            c.attachment = attachment
             return c
         }
     }
@@ -129,13 +127,6 @@ public struct HTTPRequest: Sendable {
         set { unique().responseHeaders = newValue }
         _modify { yield &unique().responseHeaders }
     }
-    /// Anything the router's filter resolved and wants to hand to the route (e.g. the caller it identified), so
-    /// the work is not done twice on the hot path.
-    public var attachment: (any Sendable)? {
-        get { storage.attachment }
-        set { unique().attachment = newValue }
-    }
-
     /// A value one stage attached for later ones (e.g. the caller the router's filter identified), so the work
     /// is not done twice on the hot path. Typed by its key; the server never reads it.
     public subscript<Key: RequestStorageKey>(_ key: Key.Type) -> Key.Value? {
