@@ -310,13 +310,23 @@ final class EventLoop: @unchecked Sendable {
                 let id = connection.id
                 let server = self.server
                 submit(request, on: connection, startedAt: startedAt) { [self, request] in
+                    var request = request
+                    if let filter = server.router.workerFilter, let early = filter(&request) {
+                        post(Completion(connectionID: id, request: request, response: early, error: nil, startedAt: startedAt))
+                        return
+                    }
                     let (response, error) = server.respond(to: request, with: handler)
                     post(Completion(connectionID: id, request: request, response: response, error: error, startedAt: startedAt))
                 }
             case .deferred(let handler):
                 let id = connection.id
                 submit(request, on: connection, startedAt: startedAt) { [self, request] in
-                    let writer = ResponseWriter { response, error in
+                    var request = request
+                    if let filter = server.router.workerFilter, let early = filter(&request) {
+                        post(Completion(connectionID: id, request: request, response: early, error: nil, startedAt: startedAt))
+                        return
+                    }
+                    let writer = ResponseWriter { [request] response, error in
                         self.post(Completion(connectionID: id, request: request, response: response, error: error, startedAt: startedAt))
                     }
                     handler(request, writer)

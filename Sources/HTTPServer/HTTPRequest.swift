@@ -24,7 +24,7 @@ public struct HTTPRequest: Sendable {
         var parameters: [String: String] = [:]
         var routePattern = ""
         var responseHeaders = HTTPHeaders()
-        var attachment: (any Sendable)?
+        var attached = RequestStorage()
 
         init(method: HTTPMethod, path: String, query: String?, version: HTTPVersion, headers: HTTPHeaders, body: [UInt8],
              host: String?, keepAlive: Bool) {
@@ -46,7 +46,7 @@ public struct HTTPRequest: Sendable {
             c.parameters = parameters
             c.routePattern = routePattern
             c.responseHeaders = responseHeaders
-            c.attachment = attachment
+            c.attached = attached
             return c
         }
     }
@@ -127,11 +127,11 @@ public struct HTTPRequest: Sendable {
         set { unique().responseHeaders = newValue }
         _modify { yield &unique().responseHeaders }
     }
-    /// Anything the router's filter resolved and wants to hand to the route (e.g. the caller it identified), so
-    /// the work is not done twice on the hot path.
-    public var attachment: (any Sendable)? {
-        get { storage.attachment }
-        set { unique().attachment = newValue }
+    /// A value one stage attached for later ones (e.g. the caller the router's filter identified), so the work
+    /// is not done twice on the hot path. Typed by its key; the server never reads it.
+    public subscript<Key: RequestStorageKey>(_ key: Key.Type) -> Key.Value? {
+        get { storage.attached[key] }
+        set { unique().attached[key] = newValue }
     }
 
     /// A request built in code (tests, internal dispatch).

@@ -13,6 +13,11 @@ public typealias DeferredHTTPHandler = @Sendable (HTTPRequest, ResponseWriter) -
 /// rate limiter): it may add `responseHeaders` to the request, or answer at once instead of the route.
 public typealias RequestFilter = @Sendable (inout HTTPRequest) -> HTTPResponse?
 
+/// Runs on the worker before the handler of every worker and deferred route (after `Router.filter` and a fast
+/// path that declined): it may block, so it can finish what the event loop could not without I/O (e.g. one
+/// database lookup); like `RequestFilter`, it may change the request or answer instead of the route.
+public typealias WorkerFilter = @Sendable (inout HTTPRequest) -> HTTPResponse?
+
 /// How a route runs.
 public enum RouteHandler: Sendable {
     /// Runs on the event loop: only for handlers that never block.
@@ -59,6 +64,8 @@ public struct Router: Sendable {
     public let prefixes: [String]
     /// The filter every matched request passes first.
     public var filter: RequestFilter?
+    /// The filter every matched worker or deferred request passes on its worker, before the handler.
+    public var workerFilter: WorkerFilter?
     private var routesBySegmentCount: [Int: [Route]] = [:]
     /// Routes without parameters by exact path, for a lookup with no splitting or segment compare. A route is
     /// entered only when no earlier route of the same method matches its path, so this table always gives

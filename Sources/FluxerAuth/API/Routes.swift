@@ -5,8 +5,10 @@ import SQLite
 enum Routes {
     static func make(_ context: AppContext, accounts: Accounts, sso: SSOService) -> Router {
         var router = Router()
-        let filter = RateLimitFilter(config: context.config, accounts: accounts)
-        router.filter = { request in filter.apply(&request) }
+        let filters = RequestFilters(authenticator: accounts.authenticator, limits: RateLimitFilter(config: context.config, accounts: accounts),
+                                     trustedProxies: context.config.trustedProxies)
+        router.filter = { request in filters.onEventLoop(&request) }
+        router.workerFilter = { request in filters.onWorker(&request) }
         OpsRoutes.register(on: &router, context: context)
         AuthRoutes.register(on: &router, accounts: accounts)
         UserRoutes.register(on: &router, accounts: accounts)

@@ -114,8 +114,7 @@ enum AuthRoutes {
 
     /// Ends the calling session whatever the header prefix; always 204.
     static func logout(_ request: HTTPRequest, _ accounts: Accounts) -> HTTPResponse {
-        if let token = Accounts.sessionToken(request) {
-            let hash = SessionToken.hash(token)
+        if let hash = try? accounts.caller(request).presentedSessionHash {
             _ = try? accounts.write { db, invalidations in
                 try SessionStore.revoke(hash: hash, in: db)
                 invalidations.sessions.append(hash)
@@ -186,7 +185,7 @@ enum AuthRoutes {
         try accounts.refuseBots(request)
         let body = try JSONBody.decode(TokenBody.self, from: request)
         let invalid = APIError.invalidField("token", "Invalid or expired verification token.", code: "INVALID_OR_EXPIRED_VERIFICATION_TOKEN")
-        let callerSession = Accounts.sessionToken(request).map { SessionToken.hash($0) }
+        let callerSession = try accounts.caller(request).presentedSessionHash
         try accounts.write { db, invalidations in
             guard let (userID, email) = try accounts.consumeEmailToken(body.token, purpose: "verify_email", in: db),
                   let user = try UserStore.find(id: userID, in: db),

@@ -5,15 +5,14 @@ import HTTPServer
 enum UserRoutes {
     static func register(on router: inout Router, accounts: Accounts) {
         router.add(.GET, "/users/@me", fastPath: { request in
-            // The rate-limit filter may already have probed the cache (and noted the session's use).
-            let entry: PrincipalCache.Entry
-            switch accounts.fastCaller(request) {
-            case .known(let known): entry = known
-            case .refused: return APIError.unauthorizedResponse
-            case .unknown: return nil
+            // The filter identified the caller: from the cache, or refused without I/O, or left to the worker.
+            switch request.caller {
+            case .authenticated(let identity)?:
+                if case .oauth(_, let scopes, _) = identity.principal.kind, !scopes.contains(OAuthScope.identify.rawValue) { return nil }
+                return .apiJSON(.ok, identity.userJSON)
+            case .anonymous?, .refused?: return APIError.unauthorizedResponse
+            case .unresolved?, nil: return nil
             }
-            if case .oauth(_, let scopes, _) = entry.kind, !scopes.contains(OAuthScope.identify.rawValue) { return nil }
-            return .apiJSON(.ok, entry.userJSON)
         }) { request in
             do {
                 return me(try accounts.requireUser(request, scope: .identify))

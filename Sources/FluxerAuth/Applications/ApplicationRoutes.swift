@@ -205,11 +205,16 @@ enum ApplicationRoutes {
     /// anything else is 401 `INVALID_TOKEN`.
     static func applicationMe(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         let invalid = APIError(.unauthorized, code: "INVALID_TOKEN", message: "Invalid token.")
-        guard let header = request.headers["Authorization"], header.utf8.count > 4,
-              header.prefix(4).lowercased() == "bot ",
-              let (app, bot) = try accounts.bot(token: header.dropFirst(4))
+        var caller = try accounts.caller(request)
+        // The one place a `bot`/`BOT` prefix counts: the filters, like every other route, saw no credential.
+        if case .anonymous = caller, let header = request.headers["Authorization"], header.utf8.count > 4,
+           header.prefix(4).lowercased() == "bot " {
+            caller = try accounts.authenticator.resolve(accounts.authenticator.identify(.bot(header.dropFirst(4))))
+        }
+        guard let principal = caller.principal, case .bot(let applicationID) = principal.kind,
+              let app = try accounts.context.database.read({ try ApplicationStore.find(id: applicationID, in: $0) })
         else { throw invalid }
-        return .json(.ok, app.meJSON(bot: bot))
+        return .json(.ok, app.meJSON(bot: principal.user))
     }
 
     // MARK: - Validation

@@ -62,10 +62,11 @@ enum ApplicationStore {
         return token
     }
 
-    /// The bot behind a verified token: its stored hash must equal SHA-256 of the token (constant time).
-    static func botForToken(_ token: Substring, botID: UInt64, in db: Connection) throws -> (Application, User)? {
+    /// The bot behind a verified token (`botID` from its signature): the stored hash must equal the token's
+    /// SHA-256 (constant time).
+    static func botForToken(hash: [UInt8], botID: UInt64, in db: Connection) throws -> (Application, User)? {
         guard let app = try find(id: botID, in: db), let stored = app.botTokenHash,
-              ConstantTime.equals(stored, BotToken.storageHash(token)),
+              ConstantTime.equals(stored, hash),
               let bot = try UserStore.find(id: botID, in: db), bot.isBot
         else { return nil }
         return (app, bot)

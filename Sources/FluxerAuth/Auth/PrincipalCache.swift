@@ -12,24 +12,23 @@ import Synchronization
 public final class PrincipalCache: Sendable {
     /// One cached credential. A class, so a hit hands out one reference rather than copying the user's fields.
     final class Entry: Sendable {
-        let user: User
-        let kind: Principal.Kind
+        /// Who the credential identifies (with `GET /users/@me`'s body, serialized once).
+        let identity: Identity
         let cachedAt: Int64
         /// Sessions: when the session was created (its absolute lifetime counts from here); nil for other credentials.
         let sessionCreatedAt: Int64?
-        /// `GET /users/@me`'s body for this user, serialized once.
-        let userJSON: [UInt8]
         /// Sessions: the last use time written (or queued) to the database; `Int64.min` for other credentials.
         private let lastUse: Atomic<Int64>
 
-        init(user: User, kind: Principal.Kind, cachedAt: Int64, sessionCreatedAt: Int64?, lastPersistedUse: Int64?, userJSON: [UInt8]) {
-            self.user = user
-            self.kind = kind
+        init(identity: Identity, cachedAt: Int64, sessionCreatedAt: Int64?, lastPersistedUse: Int64?) {
+            self.identity = identity
             self.cachedAt = cachedAt
             self.sessionCreatedAt = sessionCreatedAt
-            self.userJSON = userJSON
             self.lastUse = Atomic(lastPersistedUse ?? .min)
         }
+
+        var user: User { identity.principal.user }
+        var kind: Principal.Kind { identity.principal.kind }
 
         /// Sessions: the last use time written (or queued) to the database; nil for other credentials.
         var lastPersistedUse: Int64? {
@@ -105,7 +104,14 @@ public final class PrincipalCache: Sendable {
     func insert(_ hash: [UInt8], user: User, kind: Principal.Kind, createdAt: Int64? = nil, lastUsedAt: Int64?, readAt epoch: UInt64,
                 now: Int64) {
         guard ttl > 0 else { return }
+        insert(hash, identity: Identity(Principal(user: user, kind: kind)), createdAt: createdAt, lastUsedAt: lastUsedAt, readAt: epoch, now: now)
+    }
+
+    /// Caches an identity read at `epoch`, unless a revoke happened since.
+    func insert(_ hash: [UInt8], identity: Identity, createdAt: Int64? = nil, lastUsedAt: Int64?, readAt epoch: UInt64, now: Int64) {
+        guard ttl > 0 else { return }
         let hash = Key(hash)
+        let user = identity.principal.user
         state.withLock { s in
             guard s.epoch == epoch else { return }
             if s.entries.count >= capacity {
@@ -113,12 +119,9 @@ public final class PrincipalCache: Sendable {
                 s.byUser.removeAll(keepingCapacity: true)
                 s.byApplication.removeAll(keepingCapacity: true)
             }
-            var includeEmail = true
-            if case .oauth(_, let scopes, _) = kind { includeEmail = scopes.contains("email") }
-            s.entries[hash] = Entry(user: user, kind: kind, cachedAt: now, sessionCreatedAt: createdAt, lastPersistedUse: lastUsedAt,
-                                    userJSON: user.privateJSON(includeEmail: includeEmail).bytes)
+            s.entries[hash] = Entry(identity: identity, cachedAt: now, sessionCreatedAt: createdAt, lastPersistedUse: lastUsedAt)
             s.byUser[user.id, default: []].insert(hash)
-            if case .oauth(let applicationID, _, _) = kind { s.byApplication[applicationID, default: []].insert(hash) }
+            if case .oauth(let applicationID, _, _) = identity.principal.kind { s.byApplication[applicationID, default: []].insert(hash) }
         }
     }
 
@@ -163,10 +166,4 @@ public final class PrincipalCache: Sendable {
         s.byUser[userID]?.remove(hash)
         if s.byUser[userID]?.isEmpty == true { s.byUser.removeValue(forKey: userID) }
     }
-}
-
-/// The rate-limit filter's look at the cache, handed to the route so the token is not hashed and looked up
-/// twice; `entry` is nil when the credential was not cached.
-struct CacheProbe: Sendable {
-    let entry: PrincipalCache.Entry?
 }

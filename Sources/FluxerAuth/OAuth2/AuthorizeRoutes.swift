@@ -31,7 +31,8 @@ enum AuthorizeRoutes {
         router.api(.POST, "/oauth2/authorize/consent") { request in
             try consentAPI(request, accounts, grants)
         }
-        router.add(.GET, "/oauth2/authorized", runsOnEventLoop: true) { _ in
+        // On a worker (not the event loop) because it is rate limited (`RequestFilters`).
+        router.add(.GET, "/oauth2/authorized") { _ in
             WebPage.render(title: "Authorized", body: "<h1>All set</h1><p>The application was authorized. You can close this window.</p>")
         }
         router.add(.GET, WebAuthnScript.path, runsOnEventLoop: true) { _ in
@@ -75,11 +76,9 @@ enum AuthorizeRoutes {
     /// The signed-in user from the session cookie (only real user sessions count).
     static func webPrincipal(_ request: HTTPRequest, _ accounts: Accounts, _ web: WebSession) throws -> Principal? {
         guard let token = web.sessionToken(request) else { return nil }
-        var headers = HTTPHeaders()
-        headers.add("Authorization", token)
-        var carrier = HTTPRequest(method: .GET, path: "/", headers: headers)
-        carrier.remoteAddress = request.remoteAddress
-        guard let principal = try accounts.principal(carrier), !principal.isBot, principal.sessionHash != nil else { return nil }
+        // The pages' credential is the cookie, not the `Authorization` header the filters identified.
+        let caller = try accounts.authenticator.resolve(accounts.authenticator.identify(.bare(token[...])))
+        guard let principal = caller.principal, !principal.isBot, principal.sessionHash != nil else { return nil }
         return principal
     }
 

@@ -25,9 +25,8 @@ enum OAuthResourceRoutes {
     /// Bearer tokens only (a session or bot token gets 401 `INVALID_TOKEN`, as the real server's userinfo).
     static func bearerOnly(_ request: HTTPRequest, _ accounts: Accounts, scope: OAuthScope?) throws -> Principal {
         let invalid = APIError(.unauthorized, code: "INVALID_TOKEN", message: "Invalid token.", headers: ["WWW-Authenticate": "Bearer error=\"invalid_token\""])
-        guard case .bearer? = Credential.parse(request.headers["Authorization"]),
-              let principal = try accounts.principal(request), principal.isOAuth
-        else { throw invalid }
+        // Only a `Bearer` credential can identify an OAuth2 caller.
+        guard let principal = try accounts.principal(request), principal.isOAuth else { throw invalid }
         if let scope, !principal.oauthScopes.contains(scope.rawValue) { throw APIError.missingScope(scope) }
         return principal
     }

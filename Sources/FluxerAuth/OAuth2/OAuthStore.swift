@@ -113,11 +113,16 @@ enum OAuthStore {
 
     static func findToken(_ token: some StringProtocol, in db: Connection) throws -> OAuthTokenRecord? {
         guard OAuthSecret.isWellFormed(token) else { return nil }
-        return try db.queryOne("""
+        return try findToken(hash: OAuthSecret.hash(token), in: db)
+    }
+
+    /// The token stored under `hash` (SHA-256 of a well-formed token), with its family's state.
+    static func findToken(hash: [UInt8], in db: Connection) throws -> OAuthTokenRecord? {
+        try db.queryOne("""
             SELECT t.token_hash, t.kind, t.family_id, t.application_id, t.user_id, t.scopes, t.created_at, t.expires_at, t.used_at,
                    f.revoked_at, f.created_at AS family_created_at
             FROM oauth2_tokens t JOIN oauth2_families f ON f.id = t.family_id WHERE t.token_hash = ?
-            """, OAuthSecret.hash(token)).map(OAuthTokenRecord.init(row:))
+            """, hash).map(OAuthTokenRecord.init(row:))
     }
 
     /// Marks a refresh token rotated; false when it already was (concurrent refresh, RT-03).

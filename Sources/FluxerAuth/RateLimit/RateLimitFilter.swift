@@ -1,9 +1,12 @@
 import HTTPServer
 
-/// The router filter: resolves the client address (trusting `X-Forwarded-For` only from configured proxies),
-/// then applies the global limit and the route's bucket, keyed by `user:<id>` when the caller's credential is
-/// already known (cached) and `ip:<addr>` otherwise. Limited routes carry `X-RateLimit-*` headers; a refusal
-/// is 429 `RATE_LIMITED` with `Retry-After` and `X-RateLimit-Global`.
+/// The rate limits: the global limit and the route's bucket (fluxer-api.md §12). Limited routes carry
+/// `X-RateLimit-*` headers; a refusal is 429 `RATE_LIMITED` with `Retry-After` and `X-RateLimit-Global`.
+///
+/// The key, the same way for every request: `user:<id>` when the request's credential identifies a user (a
+/// session, a bot or an OAuth2 bearer, whether the cache knew it or the database), `ip:<addr>` otherwise (no
+/// credential, or a refused one). A credential the event loop cannot decide from memory is counted on the
+/// worker, after its one lookup (`RequestFilters`), so a token's first request counts where its later ones do.
 struct RateLimitFilter: Sendable {
     let limiter = RateLimiter()
     let config: Config
@@ -16,13 +19,16 @@ struct RateLimitFilter: Sendable {
         buckets = RateLimitBuckets.defaults.merging(config.rateLimitOverrides) { $1 }
     }
 
-    func apply(_ request: inout HTTPRequest) -> HTTPResponse? {
-        request.remoteAddress = ClientAddress.resolve(request, trustedProxies: config.trustedProxies)
-        guard config.rateLimitsEnabled, !RateLimitBuckets.exempt.contains(request.routePattern) else { return nil }
+    /// Whether the request is limited at all (limits on, its route not exempt).
+    func applies(to request: HTTPRequest) -> Bool {
+        config.rateLimitsEnabled && !RateLimitBuckets.exempt.contains(request.routePattern)
+    }
+
+    /// Counts the request, keyed by its caller; a response when it is refused. The client address must be
+    /// resolved already (`ClientAddress`).
+    func apply(_ request: inout HTTPRequest, caller: Caller) -> HTTPResponse? {
         let now = accounts.now
-        let cached = accounts.cachedEntry(request)
-        request.attachment = CacheProbe(entry: cached)
-        let userID = cached?.user.id
+        let userID = caller.principal?.user.id
         let client = userID.map { "user:\($0)" } ?? "ip:\(ClientKey.of(request.remoteAddress))"
         let global = limiter.hit(client + ":global", limit: config.globalRateLimit, now: now)
         guard global.allowed else { return limited(global, bucket: "global", global: true, request: request, userID: userID) }

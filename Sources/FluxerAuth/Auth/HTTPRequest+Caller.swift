@@ -1,0 +1,15 @@
+import HTTPServer
+
+/// The request storage key under which the router's filter leaves the caller it identified.
+enum CallerKey: RequestStorageKey {
+    typealias Value = Caller
+}
+
+extension HTTPRequest {
+    /// Who is calling, as the filters decided (`Authenticator.identify` on the event loop, `resolve` on the
+    /// worker); nil only for a request that has not been through them (built in code).
+    var caller: Caller? {
+        get { self[CallerKey.self] }
+        set { self[CallerKey.self] = newValue }
+    }
+}
