@@ -22,7 +22,7 @@ fi
 
 out=.build-fuzz
 mkdir -p "$out" fuzz/artifacts
-http=(Sources/HTTPServer/{RequestParser,HeadParser,ByteClasses,HTTPLimits,HTTPMethod,HTTPHeaders,HTTPRequest,HTTPStatus,HTTPParseError,FormURLEncoding,HTTPResponse}.swift)
+http=(Sources/HTTPServer/{RequestParser,HeadParser,ByteClasses,HTTPLimits,HTTPMethod,HTTPHeaders,HTTPRequest,RequestStorage,HTTPStatus,HTTPParseError,FormURLEncoding,HTTPResponse}.swift)
 # A product file that imports a sibling module (compiled into the same module here) gets that line removed.
 strip_import() { # module file → path of the generated copy
   local copy="$out/gen/$(basename "$2")"
