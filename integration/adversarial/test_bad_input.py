@@ -495,7 +495,8 @@ def _snapshot(database):
         tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
         out = {}
         for t in tables:
-            if t in ("audit_log", "rate_limits", "schema_migrations"):
+            # Bookkeeping that changes on its own: audit, counters, and the leases a live server renews.
+            if t in ("audit_log", "rate_limits", "schema_migrations", "worker_leases", "job_leases"):
                 continue
             cols = [r[1] for r in con.execute(f"PRAGMA table_info({t})") if r[1] not in ("last_used_at",)]
             out[t] = sorted(repr(r) for r in con.execute(f"SELECT {', '.join(cols)} FROM {t}"))

@@ -51,9 +51,12 @@ class Prober(threading.Thread):
                                        f"latencies={[round(x, 3) for x in self.latencies]} errors={self.errors[:3]}"
 
 
-def _connect(port):
+def _connect(port, source=None):
+    """A non-blocking TCP connection to the server, from the loopback address `source` when given."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if source:
+        s.bind((source, 0))
     s.settimeout(5)
     s.connect((HOST, port))
     s.setblocking(False)
@@ -285,15 +288,6 @@ def test_H31_5000_idle_connections_then_cap_503(flood_server):
     assert (srv.open_fds() or 0) <= 200, f"server still holds {srv.open_fds()} descriptors"
 
 
-def _connect_from(port, source):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind((source, 0))
-    s.settimeout(5)
-    s.connect((HOST, port))
-    s.setblocking(False)
-    return s
-
-
 def test_H31_per_ip_cap_one_address_cannot_take_every_slot():
     """H31 per IP (issue 12): with server.max_connections_per_ip = 40, one address holding 40 idle sockets gets
     503 + close on its 41st, while another address (127.0.0.2) is served at once; closing the flood frees it."""
@@ -302,9 +296,9 @@ def test_H31_per_ip_cap_one_address_cannot_take_every_slot():
                                  "FLUXER_AUTH_SERVER_MAX_CONNECTIONS_PER_IP": "40"}, seed=False)
         socks = []
         try:
-            socks = [_connect_from(srv.port, "127.0.0.1") for _ in range(40)]
+            socks = [_connect(srv.port, "127.0.0.1") for _ in range(40)]
             time.sleep(0.5)
-            extra = _connect_from(srv.port, "127.0.0.1")
+            extra = _connect(srv.port, "127.0.0.1")
             time.sleep(0.5)
             state = _closed_state(extra)
             extra.close()
