@@ -35,10 +35,12 @@ let package = Package(
         .target(name: "FluxerCrypto", dependencies: ["CFluxerShim"], swiftSettings: strict),
         .target(name: "SQLite", dependencies: ["CFluxerShim"], swiftSettings: strict),
         .target(name: "Postgres", dependencies: ["CFluxerShim"], swiftSettings: strict),
+        // One transaction type over both backends; the stores speak only to it.
+        .target(name: "FluxerPersistence", dependencies: ["SQLite", "Postgres"], swiftSettings: strict),
         .target(
             name: "FluxerAuth",
             dependencies: [
-                "CFluxerShim", "HTTPServer", "FluxerCrypto", "SQLite", "Postgres",
+                "CFluxerShim", "HTTPServer", "FluxerCrypto", "SQLite", "Postgres", "FluxerPersistence",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict,
@@ -68,6 +70,6 @@ let package = Package(
             dependencies: ["FluxerAuth", "SQLite", "Postgres", "PostgresTestSupport"],
             swiftSettings: strict
         ),
-        .testTarget(name: "FluxerAuthTests", dependencies: ["FluxerAuth", "HTTPServer"], swiftSettings: strict),
+        .testTarget(name: "FluxerAuthTests", dependencies: ["FluxerAuth", "HTTPServer", "FluxerPersistence", "SQLite"], swiftSettings: strict),
     ]
 )

@@ -131,8 +131,23 @@ public final class PostgresConnection {
         return PQcmdTuples(result).flatMap { Int(String(cString: $0)) } ?? 0
     }
 
+    /// `run` with the arguments as an array.
+    @discardableResult
+    public func run(_ sql: String, arguments args: [PostgresBindable?]) throws(PostgresError) -> Int {
+        let result = try perform(sql, args)
+        defer { PQclear(result) }
+        return PQcmdTuples(result).flatMap { Int(String(cString: $0)) } ?? 0
+    }
+
     /// Runs one query with bound arguments and returns all rows.
     public func query(_ sql: String, _ args: PostgresBindable?...) throws(PostgresError) -> [PostgresRow] {
+        let result = try perform(sql, args)
+        defer { PQclear(result) }
+        return ResultDecoder.rows(result)
+    }
+
+    /// `query` with the arguments as an array.
+    public func query(_ sql: String, arguments args: [PostgresBindable?]) throws(PostgresError) -> [PostgresRow] {
         let result = try perform(sql, args)
         defer { PQclear(result) }
         return ResultDecoder.rows(result)

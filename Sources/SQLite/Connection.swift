@@ -57,8 +57,20 @@ public final class Connection {
         return changes
     }
 
+    /// `run` with the arguments as an array.
+    @discardableResult
+    public func run(_ sql: String, arguments args: [SQLiteBindable?]) throws(SQLiteError) -> Int {
+        _ = try perform(sql, args, collect: false)
+        return changes
+    }
+
     /// Runs one query with bound arguments and returns all rows.
     public func query(_ sql: String, _ args: SQLiteBindable?...) throws(SQLiteError) -> [Row] {
+        try perform(sql, args, collect: true)
+    }
+
+    /// `query` with the arguments as an array.
+    public func query(_ sql: String, arguments args: [SQLiteBindable?]) throws(SQLiteError) -> [Row] {
         try perform(sql, args, collect: true)
     }
 

@@ -28,14 +28,14 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: "SQLite database file. Also FLUXER_AUTH_DATABASE.")
     var database: String?
 
-    @Option(name: .customLong("database-url"), help: "PostgreSQL instead of SQLite (libpq URI; `migrate` only for now). Also FLUXER_AUTH_DATABASE_URL.")
+    @Option(name: .customLong("database-url"), help: "PostgreSQL instead of SQLite (libpq URI). Also FLUXER_AUTH_DATABASE_URL.")
     var databaseURL: String?
 
     @Flag(name: .long, help: "Developer mode: generated secret under ./data, outbox, cookies without Secure. Also FLUXER_AUTH_DEV.")
     var dev = false
 
-    /// The configuration; `allowsPostgres` is false for every command that has no PostgreSQL path yet.
-    func load(extra: [String: String] = [:], allowsPostgres: Bool = false) -> Config {
+    /// The configuration: SQLite at `database.path`, or PostgreSQL when `database.url` is set.
+    func load(extra: [String: String] = [:]) -> Config {
         var flags = extra
         if let database { flags["database.path"] = database }
         if let databaseURL { flags["database.url"] = databaseURL }
@@ -45,9 +45,6 @@ struct CommonOptions: ParsableArguments {
             loaded = try ConfigLoader.load(file: config, environment: Environment.current(), flags: flags)
         } catch {
             fail(error.description, code: 2)
-        }
-        if loaded.databaseURL != nil && !allowsPostgres {
-            fail(StartupError.postgresNotServedYet.description, code: 2)
         }
         return loaded
     }
@@ -100,7 +97,7 @@ struct Migrate: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        let config = common.load(allowsPostgres: true)
+        let config = common.load()
         do {
             let result = try MigrateCommand.run(config: config)
             print(#"{"applied":[\#(result.applied.map(String.init).joined(separator: ","))],"version":\#(result.version)}"#)

@@ -1,3 +1,4 @@
+import FluxerPersistence
 import FluxerCrypto
 import Foundation
 import Glibc
@@ -47,7 +48,7 @@ final class AccountsHarness {
 
     var port: Int { running.port }
     var accounts: Accounts { running.app.accounts }
-    var database: Database { running.app.context.database }
+    var database: DataStore { running.app.context.database }
 
     func stop() { running.stop() }
 
@@ -122,7 +123,7 @@ final class AccountsHarness {
         try database.read { db in try db.queryOne("SELECT count(*) AS n FROM \(table) WHERE \(condition)")?.int("n") ?? -1 }
     }
 
-    func userRow(id: String) throws -> Row? {
+    func userRow(id: String) throws -> SQLRow? {
         try database.read { db in try db.queryOne("SELECT * FROM users WHERE id = ?", Int64(id)!) }
     }
 

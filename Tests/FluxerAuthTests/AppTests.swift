@@ -1,3 +1,4 @@
+import FluxerPersistence
 import Foundation
 import Glibc
 import Testing
@@ -107,7 +108,7 @@ import SQLite
         defer { dir.remove() }
         let config = testConfig(dir)
         _ = try MigrateCommand.run(config: config)
-        let db = try Database(path: config.databasePath)
+        let db = try DataStore(sqlitePath: config.databasePath)
         try db.write { try $0.run("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (999, 'future', 'x', 0)") }
         db.close()
         let sink = LogSink(fd: -1)
@@ -126,7 +127,7 @@ import SQLite
         defer { dir.remove() }
         let config = testConfig(dir)
         _ = try MigrateCommand.run(config: config)
-        let db = try Database(path: config.databasePath)
+        let db = try DataStore(sqlitePath: config.databasePath)
         try db.write { try $0.run("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1") }
         db.close()
         let sink = LogSink(fd: -1)

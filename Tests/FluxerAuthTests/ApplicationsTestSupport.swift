@@ -1,3 +1,4 @@
+import FluxerPersistence
 import Foundation
 import Glibc
 import Testing
@@ -52,7 +53,7 @@ extension RunningApp: AppUnderTest {}
 
 extension AppUnderTest {
     var port: Int { app.port }
-    var database: Database { app.context.database }
+    var database: DataStore { app.context.database }
     var botKeys: BotTokenKeyRing { app.context.config.botTokenKeyRing(secret: app.context.secretKey) }
 
     /// One request; `json` sets `Content-Type: application/json`.

@@ -1,3 +1,4 @@
+import FluxerPersistence
 import Dispatch
 import Glibc
 import FluxerCrypto
@@ -10,23 +11,23 @@ import SQLite
 private final class LeaseFile {
     let dir = TempDir()
     var path: String { dir.file("leases.sqlite") }
-    private let pools = Mutex<[Database]>([])
+    private let pools = Mutex<[DataStore]>([])
 
     init() throws {
-        let database = try Database(path: dir.file("leases.sqlite"), readerCount: 1)
-        _ = try Migrator(migrations: EmbeddedMigrations.all).migrate(database)
+        let database = try DataStore(sqlitePath: dir.file("leases.sqlite"), readerCount: 1)
+        _ = try Migrator(migrations: EmbeddedMigrations.all).migrate(database.sqlite!)
         database.close()
     }
 
-    func open() throws -> Database {
-        let database = try Database(path: path, readerCount: 1, busyTimeoutMilliseconds: 30_000)
+    func open() throws -> DataStore {
+        let database = try DataStore(sqlitePath: path, readerCount: 1, busyTimeoutMilliseconds: 30_000)
         pools.withLock { $0.append(database) }
         return database
     }
 
-    func store() throws -> SQLiteWorkerLeaseStore { SQLiteWorkerLeaseStore(database: try open()) }
+    func store() throws -> SQLWorkerLeaseStore { SQLWorkerLeaseStore(database: try open()) }
 
-    func row(_ workerID: UInt16) throws -> Row? {
+    func row(_ workerID: UInt16) throws -> SQLRow? {
         let database = try open()
         return try database.read { try $0.queryOne("SELECT * FROM worker_leases WHERE worker_id = ?", Int64(workerID)) }
     }

@@ -1,3 +1,4 @@
+import FluxerPersistence
 import FluxerCrypto
 import Foundation
 import Glibc
@@ -55,7 +56,7 @@ final class MFAHarness {
     }
 
     var port: Int { running.port }
-    var database: Database { running.app.context.database }
+    var database: DataStore { running.app.context.database }
     var config: Config { running.app.context.config }
 
     func stop() { running.stop() }
@@ -235,7 +236,7 @@ final class MFAHarness {
 
     // MARK: - Database
 
-    func userRow(_ user: MFAUser) throws -> Row {
+    func userRow(_ user: MFAUser) throws -> SQLRow {
         try #require(try database.read { db in try db.queryOne("SELECT * FROM users WHERE id = ?", user.userID) })
     }
 

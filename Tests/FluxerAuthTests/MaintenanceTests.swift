@@ -1,3 +1,4 @@
+import FluxerPersistence
 import Foundation
 import Synchronization
 import Testing
@@ -12,7 +13,7 @@ import SQLite
         defer { dir.remove() }
         let config = testConfig(dir)
         _ = try MigrateCommand.run(config: config)
-        let db = try Database(path: config.databasePath)
+        let db = try DataStore(sqlitePath: config.databasePath)
         defer { db.close() }
         let now = Clock.wallMilliseconds()
         let maintenance = Maintenance(database: db, clock: { now })
@@ -38,10 +39,10 @@ import SQLite
 
 /// Issue 13, "background work never runs twice": maintenance and audit pruning take a named lease first.
 @Suite struct JobLeaseTests {
-    static func database(_ dir: TempDir) throws -> Database {
+    static func database(_ dir: TempDir) throws -> DataStore {
         let config = testConfig(dir)
         _ = try MigrateCommand.run(config: config)
-        return try Database(path: config.databasePath)
+        return try DataStore(sqlitePath: config.databasePath)
     }
 
     @Test func twoNodes_oneLeaseHolder_untilItExpires_thenTheOther() throws {

@@ -1,3 +1,4 @@
+import FluxerPersistence
 import Foundation
 import Glibc
 import Testing
@@ -59,7 +60,7 @@ final class OAuthHarness {
     }
 
     var port: Int { running.port }
-    var database: Database { running.app.context.database }
+    var database: DataStore { running.app.context.database }
     var config: Config { running.app.context.config }
     var issuer: String { config.effectivePublicURL }
 

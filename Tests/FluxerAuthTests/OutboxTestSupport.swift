@@ -1,3 +1,4 @@
+import FluxerPersistence
 import FluxerCrypto
 import Glibc
 import Logging
@@ -55,11 +56,11 @@ final class ScriptedDriver: OutboxDriver {
 /// A temp dir with a migrated database.
 struct OutboxFixture {
     let dir = TempDir()
-    let database: Database
+    let database: DataStore
 
     init() throws {
-        database = try Database(path: dir.file("db/outbox.sqlite"), readerCount: 2)
-        _ = try Migrator(migrations: EmbeddedMigrations.all).migrate(database)
+        database = try DataStore(sqlitePath: dir.file("db/outbox.sqlite"), readerCount: 2)
+        _ = try Migrator(migrations: EmbeddedMigrations.all).migrate(database.sqlite!)
     }
 
     func makeOutbox(driver: any OutboxDriver, redacts: Bool = true, maxAttempts: Int = 8, backoffBase: Int64 = 1_000,
@@ -80,7 +81,7 @@ struct OutboxFixture {
 
     func rows() throws -> [StoredOutboxMessage] { try OutboxReader.recent(database, limit: 100, seal: Self.seal) }
 
-    func row(_ id: Int64) throws -> Row? {
+    func row(_ id: Int64) throws -> SQLRow? {
         try database.read { db in try db.queryOne("SELECT * FROM outbox WHERE id = ?", id) }
     }
 

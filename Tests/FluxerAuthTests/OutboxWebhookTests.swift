@@ -1,3 +1,4 @@
+import FluxerPersistence
 import FluxerCrypto
 import Foundation
 import SQLite
@@ -248,9 +249,9 @@ final class RawResponder: Sendable {
         let fx = try OutboxFixture()
         defer { fx.remove() }
         final class Peeking: OutboxDriver {
-            let database: Database
+            let database: DataStore
             let seen = Mutex<[(Int64?, String?)]>([])
-            init(_ database: Database) { self.database = database }
+            init(_ database: DataStore) { self.database = database }
             func deliver(_ message: StoredOutboxMessage) -> DeliveryResult {
                 let row = try? database.read { db in try db.queryOne("SELECT attempts, last_error FROM outbox WHERE id = ?", message.id) }
                 seen.withLock { $0.append((row?.int("attempts"), row?.string("last_error"))) }

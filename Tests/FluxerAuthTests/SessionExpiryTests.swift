@@ -1,3 +1,4 @@
+import FluxerPersistence
 import Foundation
 import Testing
 @testable import FluxerAuth
@@ -156,7 +157,7 @@ import SQLite
         defer { dir.remove() }
         let config = testConfig(dir)
         _ = try MigrateCommand.run(config: config)
-        let db = try Database(path: config.databasePath)
+        let db = try DataStore(sqlitePath: config.databasePath)
         defer { db.close() }
         let now = Clock.wallMilliseconds()
         let day: Int64 = 86_400_000

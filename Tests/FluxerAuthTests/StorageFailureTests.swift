@@ -1,3 +1,4 @@
+import FluxerPersistence
 import Foundation
 import Glibc
 import Testing
@@ -10,11 +11,11 @@ import SQLite
 @Suite struct StorageFailureTests {
     final class Fixture {
         let dir = TempDir()
-        let database: Database
+        let database: DataStore
         let server: HTTPServer
 
         init(busyTimeout: Int32 = 5_000) throws {
-            database = try Database(path: dir.file("t.sqlite"), readerCount: 1, busyTimeoutMilliseconds: busyTimeout)
+            database = try DataStore(sqlitePath: dir.file("t.sqlite"), readerCount: 1, busyTimeoutMilliseconds: busyTimeout)
             try database.write { try $0.execute("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)") }
             var router = Router()
             let database = self.database
@@ -70,7 +71,7 @@ import SQLite
         let f = try Fixture(busyTimeout: 200)
         defer { f.stop() }
         // A second pool on the same file (as another process would) holds the write lock until released.
-        let other = try Database(path: f.dir.file("t.sqlite"), readerCount: 1)
+        let other = try DataStore(sqlitePath: f.dir.file("t.sqlite"), readerCount: 1)
         defer { other.close() }
         let locked = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)

@@ -1,3 +1,4 @@
+import FluxerPersistence
 import HTTPServer
 import SQLite
 
@@ -34,8 +35,7 @@ extension ResponseWriter {
 /// could not be renewed (the next heartbeat, within 10 s, renews or replaces it). Anything else passes through.
 enum StorageFailure {
     static func map(_ error: any Error) -> any Error {
-        if let e = error as? SQLiteError, e.isUnavailable { return APIError.serviceUnavailable() }
-        if error is DatabaseError { return APIError.serviceUnavailable() }
+        if DataStore.isUnavailable(error) { return APIError.serviceUnavailable() }
         if error is WorkerLeaseError {
             return APIError.serviceUnavailable(retryAfterSeconds: Int(WorkerLeasePolicy.standard.heartbeatMilliseconds / 1000))
         }

@@ -1,4 +1,5 @@
 import HTTPServer
+import FluxerPersistence
 import SQLite
 
 extension Accounts {
@@ -14,7 +15,7 @@ extension Accounts {
     ///   account's; the owner resets them again to see new ones).
     /// The address is then marked verified. Runs inside the caller's transaction; audited as
     /// `account.claimed_unverified` with `reason`.
-    func claimUnverifiedAccount(_ userID: UInt64, reason: String, keepPassword: Bool, request: HTTPRequest?, in db: Connection, invalidations: inout Invalidations) throws {
+    func claimUnverifiedAccount(_ userID: UInt64, reason: String, keepPassword: Bool, request: HTTPRequest?, in db: SQLTransaction, invalidations: inout Invalidations) throws {
         let id = Int64(bitPattern: userID)
         let now = self.now
         try db.run("""

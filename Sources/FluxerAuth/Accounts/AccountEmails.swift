@@ -1,4 +1,5 @@
 import FluxerCrypto
+import FluxerPersistence
 import SQLite
 
 /// The emails accounts send: a single-use token (stored hashed) and a link to it, queued in the outbox inside
@@ -8,7 +9,7 @@ extension Accounts {
     static let resetLifetime: Int64 = 3_600_000
 
     /// Creates an email-verification token for `email` and queues the message.
-    func sendVerification(to user: User, email: String, in db: Connection) throws {
+    func sendVerification(to user: User, email: String, in db: SQLTransaction) throws {
         let token = try issueEmailToken(userID: user.id, purpose: "verify_email", email: email, lifetime: Self.verificationLifetime, in: db)
         let link = "\(context.config.effectivePublicURL)/verify#token=\(token)"
         try enqueueEmail(to: email, kind: "verify_email", subject: "Verify your email address", body: """
@@ -23,7 +24,7 @@ extension Accounts {
     }
 
     /// Creates a password-reset token and queues the message.
-    func sendPasswordReset(to user: User, email: String, in db: Connection) throws {
+    func sendPasswordReset(to user: User, email: String, in db: SQLTransaction) throws {
         let token = try issueEmailToken(userID: user.id, purpose: "password_reset", email: email, lifetime: Self.resetLifetime, in: db)
         let link = "\(context.config.effectivePublicURL)/reset#token=\(token)"
         try enqueueEmail(to: email, kind: "password_reset", subject: "Reset your password", body: """
@@ -38,7 +39,7 @@ extension Accounts {
             """, in: db)
     }
 
-    private func issueEmailToken(userID: UInt64, purpose: String, email: String, lifetime: Int64, in db: Connection) throws -> String {
+    private func issueEmailToken(userID: UInt64, purpose: String, email: String, lifetime: Int64, in db: SQLTransaction) throws -> String {
         let token = EmailToken.generate()
         let now = self.now
         try db.run("""
@@ -49,7 +50,7 @@ extension Accounts {
 
     /// Consumes a token: deletes it and returns (user id, email) when it was valid, unexpired and of `purpose`.
     /// Single use even under concurrency: the DELETE decides.
-    func consumeEmailToken(_ token: String, purpose: String, in db: Connection) throws -> (userID: UInt64, email: String)? {
+    func consumeEmailToken(_ token: String, purpose: String, in db: SQLTransaction) throws -> (userID: UInt64, email: String)? {
         guard EmailToken.isWellFormed(token) else { return nil }
         guard let row = try db.queryOne("""
             DELETE FROM email_tokens WHERE token_hash = ? AND purpose = ? RETURNING user_id, email, expires_at
@@ -58,7 +59,7 @@ extension Accounts {
         return (UInt64(bitPattern: user), email)
     }
 
-    private func enqueueEmail(to recipient: String, kind: String, subject: String, body: String, in db: Connection) throws {
+    private func enqueueEmail(to recipient: String, kind: String, subject: String, body: String, in db: SQLTransaction) throws {
         try context.outbox.enqueue(OutboxMessage(channel: .email, recipient: recipient, kind: kind, subject: subject, body: body),
                                    in: db, now: now)
     }

@@ -1,3 +1,4 @@
+import FluxerPersistence
 import SQLite
 
 /// Brute-force control per account (LG-01, LG-02): every failed proof — password, TOTP, SMS or backup code —
@@ -33,7 +34,7 @@ enum AccountLockout {
     /// Counts a failure unless the account is locked right now (decided on the stored state, not on a possibly
     /// cached `User`); false when it was locked and nothing changed.
     @discardableResult
-    static func recordFailure(userID: UInt64, now: Int64, policy: Policy, in db: Connection) throws -> Bool {
+    static func recordFailure(userID: UInt64, now: Int64, policy: Policy, in db: SQLTransaction) throws -> Bool {
         guard policy.threshold > 0 else { return true }
         let limit = RateLimit(policy.threshold, per: policy.interval * Int64(policy.threshold))
         guard case .allowed = try AttemptLimiter.hit(key(userID), limit: limit, now: now, in: db) else { return false }
@@ -48,12 +49,12 @@ enum AccountLockout {
     }
 
     /// Whether the account is locked now, from the database (a session's cached `User` may predate the lock).
-    static func isLocked(userID: UInt64, now: Int64, in db: Connection) throws -> Bool {
+    static func isLocked(userID: UInt64, now: Int64, in db: SQLTransaction) throws -> Bool {
         (try db.queryOne("SELECT mfa_locked_until FROM users WHERE id = ?", Int64(bitPattern: userID))?.int("mfa_locked_until") ?? 0) > now
     }
 
     /// A successful sign-in or proof: the count starts over.
-    static func recordSuccess(userID: UInt64, in db: Connection) throws {
+    static func recordSuccess(userID: UInt64, in db: SQLTransaction) throws {
         try db.run("DELETE FROM rate_limits WHERE key = ?", key(userID))
         try db.run("UPDATE users SET mfa_failures = 0, mfa_locked_until = NULL WHERE id = ? AND (mfa_failures != 0 OR mfa_locked_until IS NOT NULL)",
                    Int64(bitPattern: userID))

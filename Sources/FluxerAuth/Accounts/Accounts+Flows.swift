@@ -1,10 +1,11 @@
 import FluxerCrypto
 import HTTPServer
+import FluxerPersistence
 import SQLite
 
 extension Accounts {
     /// Counts one attempt against each key; the first that is over its limit answers 429.
-    func throttle(_ keys: [(String, RateLimit)], in db: Connection) throws {
+    func throttle(_ keys: [(String, RateLimit)], in db: SQLTransaction) throws {
         let now = self.now
         for (key, limit) in keys {
             if case .limited(let retry) = try AttemptLimiter.hit(key, limit: limit, now: now, in: db) {

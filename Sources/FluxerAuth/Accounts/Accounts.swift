@@ -1,5 +1,6 @@
 import FluxerCrypto
 import HTTPServer
+import FluxerPersistence
 import SQLite
 
 /// Cache invalidations collected during a write and applied after it commits.
@@ -47,7 +48,7 @@ public final class Accounts: Sendable {
     var audit: AuditLog { context.audit }
 
     /// A write transaction whose cache invalidations are applied after commit.
-    func write<T>(_ body: (Connection, inout Invalidations) throws -> T) throws -> T {
+    func write<T>(_ body: (SQLTransaction, inout Invalidations) throws -> T) throws -> T {
         var invalidations = Invalidations()
         let result = try context.database.write { db in try body(db, &invalidations) }
         for hash in invalidations.sessions { cache.invalidate(session: hash) }
@@ -101,7 +102,7 @@ public final class Accounts: Sendable {
     }
 
     /// Creates a session for the request's client.
-    func createSession(for userID: UInt64, request: HTTPRequest, in db: Connection) throws -> String {
+    func createSession(for userID: UInt64, request: HTTPRequest, in db: SQLTransaction) throws -> String {
         try SessionStore.create(
             userID: userID, ip: request.remoteAddress.isEmpty ? nil : request.remoteAddress,
             userAgent: request.headers["User-Agent"], isDesktop: Self.isDesktopApp(request), now: now, in: db)

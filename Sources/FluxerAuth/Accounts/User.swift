@@ -1,4 +1,5 @@
 import FluxerCrypto
+import FluxerPersistence
 import SQLite
 
 /// A user row.
@@ -45,7 +46,7 @@ public struct User: Sendable, Equatable {
     /// Columns selected by every user query.
     static var columns: String { columns() }
 
-    init(row: Row) {
+    init(row: SQLRow) {
         id = UInt64(bitPattern: row.int("id") ?? 0)
         username = row.string("username") ?? ""
         discriminator = Int(row.int("discriminator") ?? 0)

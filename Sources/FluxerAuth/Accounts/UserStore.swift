@@ -1,14 +1,15 @@
 import FluxerCrypto
+import FluxerPersistence
 import SQLite
 
 /// SQL for users. Every function runs inside the caller's transaction (`Connection`).
 enum UserStore {
-    static func find(id: UInt64, in db: Connection) throws -> User? {
+    static func find(id: UInt64, in db: SQLTransaction) throws -> User? {
         try db.queryOne("SELECT \(User.columns) FROM users WHERE id = ?", Int64(bitPattern: id)).map(User.init(row:))
     }
 
     /// Case-insensitive lookup by email (the stored `email_key` is lower-cased ASCII).
-    static func find(email: String, in db: Connection) throws -> User? {
+    static func find(email: String, in db: SQLTransaction) throws -> User? {
         try db.queryOne("SELECT \(User.columns) FROM users WHERE email_key = ?", emailKey(email)).map(User.init(row:))
     }
 
@@ -34,7 +35,7 @@ enum UserStore {
     }
 
     /// Inserts a user with a free random discriminator for the username (1–9999).
-    static func insert(_ user: NewUser, in db: Connection) throws -> User {
+    static func insert(_ user: NewUser, in db: SQLTransaction) throws -> User {
         if let email = user.email, try find(email: email, in: db) != nil { throw InsertError.emailTaken }
         guard let discriminator = try freeDiscriminator(for: user.username, in: db) else { throw InsertError.usernameExhausted }
         try db.run("""
@@ -50,7 +51,7 @@ enum UserStore {
 
     /// A random unused discriminator for `username` (tags are unique case-insensitively), or nil when all
     /// 9999 are taken.
-    static func freeDiscriminator(for username: String, in db: Connection) throws -> Int? {
+    static func freeDiscriminator(for username: String, in db: SQLTransaction) throws -> Int? {
         for _ in 0..<16 {
             let candidate = Int(SecureRandom.uniform(9999)) + 1
             let taken = try db.queryOne("SELECT 1 FROM users WHERE lower(username) = lower(?) AND discriminator = ?", username, candidate)
@@ -61,16 +62,16 @@ enum UserStore {
         return (1...9999).first { !used.contains($0) }
     }
 
-    static func setPassword(userID: UInt64, hash: String, now: Int64, in db: Connection) throws {
+    static func setPassword(userID: UInt64, hash: String, now: Int64, in db: SQLTransaction) throws {
         try db.run("UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?", hash, now, Int64(bitPattern: userID))
     }
 
     /// Replaces the hash only (a rehash with new parameters is not a password change).
-    static func upgradeHash(userID: UInt64, hash: String, in db: Connection) throws {
+    static func upgradeHash(userID: UInt64, hash: String, in db: SQLTransaction) throws {
         try db.run("UPDATE users SET password_hash = ? WHERE id = ?", hash, Int64(bitPattern: userID))
     }
 
-    static func markVerified(userID: UInt64, in db: Connection) throws {
+    static func markVerified(userID: UInt64, in db: SQLTransaction) throws {
         try db.run("UPDATE users SET verified = 1 WHERE id = ?", Int64(bitPattern: userID))
     }
 }

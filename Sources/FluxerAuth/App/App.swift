@@ -20,7 +20,6 @@ public final class App: Sendable {
     /// Prepares everything short of listening. Refuses to start on a bad config, a damaged database or a
     /// schema this binary does not know.
     public init(config: Config, sink: LogSink, clock: @escaping @Sendable () -> Int64 = Clock.wallMilliseconds) throws(StartupError) {
-        guard config.databaseURL == nil else { throw .postgresNotServedYet }
         CryptoRuntime.initialize()
         self.sink = sink
         var logger = Logger(label: "fluxer-auth") { label in
@@ -28,7 +27,7 @@ public final class App: Sendable {
         }
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
 
-        let database = try config.openDatabase(readers: config.databaseReaders)
+        let database = try config.openDatabase(readers: config.databaseReaders, poolSize: config.databasePoolSize)
         let secretKey: [UInt8]
         if let configured = config.secretKey {
             secretKey = configured
@@ -39,12 +38,14 @@ public final class App: Sendable {
             throw .config(ConfigError(key: "security.secret_key",
                                       reason: "required outside dev mode; set FLUXER_AUTH_SECRET_KEY or run with --dev"))
         }
-        let migrator = Migrator(migrations: try Migrations.load(config))
+        let migrator: SchemaMigrator
         do {
+            migrator = try SchemaMigrator(config: config)
             let applied = try migrator.migrate(database)
             if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
             try database.write { db in
-                try db.run("INSERT OR IGNORE INTO instance (key, value) VALUES ('created_at', ?)", String(Clock.wallMilliseconds()))
+                try db.run("INSERT INTO instance (key, value) VALUES ('created_at', ?) ON CONFLICT (key) DO NOTHING",
+                           String(Clock.wallMilliseconds()))
             }
         } catch {
             database.close()
@@ -53,7 +54,7 @@ public final class App: Sendable {
 
         let snowflakes: LeasedSnowflakeGenerator
         do {
-            snowflakes = try LeasedSnowflakeGenerator.acquire(store: SQLiteWorkerLeaseStore(database: database), logger: logger)
+            snowflakes = try LeasedSnowflakeGenerator.acquire(store: SQLWorkerLeaseStore(database: database), logger: logger)
         } catch {
             database.close()
             throw error
@@ -119,7 +120,7 @@ public final class App: Sendable {
         }
         context.logger.notice("listening", metadata: [
             "addresses": "\(addresses.joined(separator: ","))", "dev": "\(context.config.dev)",
-            "database": "\(context.config.databasePath)",
+            "database": "\(context.config.databaseDescription)",
         ])
     }
 

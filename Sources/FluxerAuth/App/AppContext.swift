@@ -1,16 +1,17 @@
 import FluxerCrypto
 import HTTPServer
 import Logging
+import FluxerPersistence
 import SQLite
 
 /// The services every feature uses, built once at start and shared (immutable) by all handlers.
 public final class AppContext: Sendable {
     /// The configuration in force.
     public let config: Config
-    /// The SQLite pool.
-    public let database: Database
+    /// The database (SQLite or PostgreSQL).
+    public let database: DataStore
     /// The schema migrator (for `/readyz`).
-    public let migrator: Migrator
+    public let migrator: SchemaMigrator
     /// Request counters.
     public let metrics: Metrics
     /// Application log.
@@ -28,7 +29,7 @@ public final class AppContext: Sendable {
     /// Security events.
     public let audit: AuditLog
 
-    init(config: Config, database: Database, migrator: Migrator, metrics: Metrics, logger: Logger, secretKey: [UInt8],
+    init(config: Config, database: DataStore, migrator: SchemaMigrator, metrics: Metrics, logger: Logger, secretKey: [UInt8],
          snowflakes: LeasedSnowflakeGenerator, clock: @escaping @Sendable () -> Int64) {
         self.clock = clock
         self.cpuCount = HTTPServerConfiguration().eventLoopCount

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import FluxerPersistence
 import SQLite
 
 /// `fluxer-auth audit [--user ID] [--since T] [--follow]`: audit events as JSON lines, oldest first.
@@ -22,7 +23,7 @@ public enum AuditCommand {
                 throw .invalid("since: use YYYY-MM-DD or unix seconds")
             }
         }
-        let database: Database
+        let database: DataStore
         do { database = try config.openDatabase() } catch { throw .startup(error) }
         defer { database.close() }
         var last: Int64 = 0

@@ -1,4 +1,5 @@
 import FluxerCrypto
+import FluxerPersistence
 import SQLite
 
 /// A named lease on background work that several nodes sharing one database must not run twice (DESIGN.md:
@@ -19,7 +20,7 @@ struct JobLease: Sendable {
 
     /// Takes (or extends) the lease inside the caller's write transaction; false when another holder's lease
     /// is still running.
-    func take(now: Int64, in db: Connection) throws -> Bool {
+    func take(now: Int64, in db: SQLTransaction) throws -> Bool {
         try db.run("""
             INSERT INTO job_leases (name, holder, expires_at) VALUES (?1, ?2, ?3)
             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
@@ -29,7 +30,7 @@ struct JobLease: Sendable {
 
     /// Takes the lease in its own transaction; false when another node holds it or the database is busy (the
     /// job then waits for its next turn).
-    func take(now: Int64, on database: Database) -> Bool {
+    func take(now: Int64, on database: DataStore) -> Bool {
         (try? database.write { db in try take(now: now, in: db) }) ?? false
     }
 }

@@ -1,4 +1,5 @@
 import HTTPServer
+import FluxerPersistence
 import SQLite
 import Synchronization
 
@@ -10,14 +11,14 @@ final class Maintenance: Sendable {
     static let firstDelay = 60_000
     static let batch = 1_000
 
-    private let database: Database
+    private let database: DataStore
     private let clock: @Sendable () -> Int64
     private let sessionExpiry: SessionExpiry
     private let lock = ConditionLock()
     private let stopped = Atomic<Bool>(false)
     private let thread = Mutex<OSThread?>(nil)
 
-    init(database: Database, clock: @escaping @Sendable () -> Int64, sessionExpiry: SessionExpiry = SessionExpiry()) {
+    init(database: DataStore, clock: @escaping @Sendable () -> Int64, sessionExpiry: SessionExpiry = SessionExpiry()) {
         self.database = database
         self.clock = clock
         self.sessionExpiry = sessionExpiry

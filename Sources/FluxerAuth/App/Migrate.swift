@@ -8,8 +8,9 @@ public enum MigrateCommand {
     /// Applies migrations and returns (versions applied now, current version).
     public static func run(config: Config) throws(StartupError) -> (applied: [Int], version: Int) {
         if let url = config.databaseURL { return try runPostgres(url) }
-        let database = try config.openDatabase()
-        defer { database.close() }
+        let store = try config.openDatabase()
+        defer { store.close() }
+        let database = store.sqlite!
         let migrator = Migrator(migrations: try Migrations.load(config))
         do {
             let applied = try migrator.migrate(database)

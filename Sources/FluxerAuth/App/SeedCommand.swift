@@ -1,3 +1,4 @@
+import FluxerPersistence
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -142,19 +143,20 @@ public enum SeedCommand {
         try lookupID(config, "SELECT id FROM users WHERE email_key = ?", UserStore.emailKey(email))
     }
 
-    private static func lookupID(_ config: Config, _ sql: String, _ a: SQLiteBindable, _ b: SQLiteBindable? = nil) throws(UserCommands.Failure) -> UInt64? {
+    private static func lookupID(_ config: Config, _ sql: String, _ a: any SQLBindable, _ b: (any SQLBindable)? = nil) throws(UserCommands.Failure) -> UInt64? {
+        let database: DataStore
         do {
             _ = try MigrateCommand.run(config: config)
-            let database = try config.openDatabase()
-            defer { database.close() }
+            database = try config.openDatabase()
+        } catch {
+            throw .startup(error)
+        }
+        defer { database.close() }
+        do {
             return try database.read { db in
                 let row = try b.map { try db.queryOne(sql, a, $0) } ?? db.queryOne(sql, a)
                 return row?.int("id").map { UInt64(bitPattern: $0) }
             }
-        } catch let failure as UserCommands.Failure {
-            throw failure
-        } catch let error as StartupError {
-            throw .startup(error)
         } catch {
             throw .invalid("database: \(error)")
         }

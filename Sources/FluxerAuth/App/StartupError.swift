@@ -1,3 +1,5 @@
+import Postgres
+import FluxerPersistence
 import SQLite
 
 /// Why the server refused to start; the CLI prints the description as one line and exits non-zero.
@@ -26,9 +28,6 @@ public enum StartupError: Error, CustomStringConvertible {
 
     /// `database.url` given to a command that has no PostgreSQL path yet: only `migrate` has one (issue 13);
     /// refusing beats silently serving from a SQLite file the operator did not ask for.
-    public static let postgresNotServedYet = StartupError.config(ConfigError(
-        key: "database.url", reason: "the PostgreSQL backend serves no requests yet; only `fluxer-auth migrate` uses it"))
-
     /// The process exit status for this error.
     public var exitCode: Int32 {
         if case .config = self { return 2 }
@@ -40,12 +39,31 @@ extension Config {
     /// Opens the configured database with the configured busy timeout: the one way the server and every CLI
     /// command open it, so `user create` run beside a live server waits for the write lock as long as the server
     /// would (`database.busy_timeout_ms`) instead of a hard-coded default.
-    func openDatabase(readers: Int = 1) throws(StartupError) -> Database {
+    ///
+    /// With `database.url` it opens a PostgreSQL pool instead (`database.pool_size` connections; one for the
+    /// CLI): a server that cannot be reached or refuses the login is a configuration problem, exit 2 with one
+    /// line naming `database.url` and never the password.
+    func openDatabase(readers: Int = 1, poolSize: Int? = nil, purpose: String = "fluxer-auth") throws(StartupError) -> DataStore {
+        if let url = databaseURL {
+            do {
+                let configuration = try PostgresConfiguration(
+                    url: url, poolSize: poolSize ?? 1, checkoutTimeoutMilliseconds: max(100, databaseBusyTimeoutMilliseconds),
+                    applicationName: purpose)
+                return DataStore(postgres: try PostgresDatabase(configuration: configuration))
+            } catch {
+                throw .config(ConfigError(key: "database.url", reason: "\(error) (\(url))"))
+            }
+        }
         do {
-            return try Database(path: databasePath, readerCount: readers,
-                                busyTimeoutMilliseconds: Int32(databaseBusyTimeoutMilliseconds))
+            return DataStore(sqlite: try Database(path: databasePath, readerCount: readers,
+                                                  busyTimeoutMilliseconds: Int32(databaseBusyTimeoutMilliseconds)))
         } catch {
             throw .database("cannot open \(databasePath): \(error)")
         }
+    }
+
+    /// Where the data lives, for log lines and CLI messages (the URL without its password).
+    public var databaseDescription: String {
+        databaseURL.map { "\($0)" } ?? databasePath
     }
 }

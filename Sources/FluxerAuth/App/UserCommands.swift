@@ -1,4 +1,5 @@
 import FluxerCrypto
+import FluxerPersistence
 import SQLite
 
 /// `fluxer-auth user …`: seed accounts and mint sessions for scripts, straight on the database (migrated
@@ -77,13 +78,13 @@ public enum UserCommands {
         }
     }
 
-    static func withDatabase(_ config: Config, _ body: (Database) throws(Failure) -> String) throws(Failure) -> String {
+    static func withDatabase(_ config: Config, _ body: (DataStore) throws(Failure) -> String) throws(Failure) -> String {
         do {
             _ = try MigrateCommand.run(config: config)
         } catch {
             throw .startup(error)
         }
-        let database: Database
+        let database: DataStore
         do { database = try config.openDatabase() } catch { throw .startup(error) }
         defer { database.close() }
         return try body(database)
@@ -92,12 +93,12 @@ public enum UserCommands {
     /// `withDatabase`, minting ids under `snowflakes` or, when nil, under a worker id leased from the database for
     /// the length of `body` (released before the database closes; a killed command's lease simply expires).
     static func withMintingDatabase(_ config: Config, snowflakes: (any SnowflakeSource)?,
-                                    _ body: (Database, any SnowflakeSource) throws(Failure) -> String) throws(Failure) -> String {
+                                    _ body: (DataStore, any SnowflakeSource) throws(Failure) -> String) throws(Failure) -> String {
         try withDatabase(config) { database throws(Failure) in
             if let snowflakes { return try body(database, snowflakes) }
             let leased: LeasedSnowflakeGenerator
             do throws(StartupError) {
-                leased = try LeasedSnowflakeGenerator.acquire(store: SQLiteWorkerLeaseStore(database: database))
+                leased = try LeasedSnowflakeGenerator.acquire(store: SQLWorkerLeaseStore(database: database))
             } catch {
                 throw .startup(error)
             }
@@ -114,12 +115,12 @@ public enum UserCommands {
         } catch {
             throw .startup(error)
         }
-        let database: Database
+        let database: DataStore
         do { database = try config.openDatabase() } catch { throw .startup(error) }
         defer { database.close() }
         let leased: LeasedSnowflakeGenerator
         do {
-            leased = try LeasedSnowflakeGenerator.acquire(store: SQLiteWorkerLeaseStore(database: database))
+            leased = try LeasedSnowflakeGenerator.acquire(store: SQLWorkerLeaseStore(database: database))
         } catch {
             throw .startup(error)
         }

@@ -1,3 +1,4 @@
+import FluxerPersistence
 import SQLite
 
 /// The process asking for a worker id: the token proves ownership on renew and release; pid and hostname are
@@ -33,20 +34,24 @@ protocol WorkerLeaseStore: Sendable {
     func release(workerID: UInt16, token: String, highWaterMark: Int64) throws
 }
 
-/// `WorkerLeaseStore` on SQLite: every statement runs on the serialized writer inside `BEGIN IMMEDIATE`, which
-/// also excludes every other process writing the file.
-struct SQLiteWorkerLeaseStore: WorkerLeaseStore {
-    let database: Database
+/// `WorkerLeaseStore` on either backend. SQLite: every statement runs on the serialized writer inside
+/// `BEGIN IMMEDIATE`, which also excludes every other process writing the file. PostgreSQL: the free row is
+/// claimed with `FOR UPDATE SKIP LOCKED` at READ COMMITTED, so processes starting together each take a different
+/// row without waiting on or failing against each other; renew and release are conditional updates on the
+/// holder's token.
+struct SQLWorkerLeaseStore: WorkerLeaseStore {
+    let database: DataStore
 
     func acquire(_ holder: WorkerLeaseHolder, now: Int64, expiresAt: Int64) throws -> GrantedWorkerLease? {
         // SET expressions read the row as it was: the new floor covers the old holder's lease end.
-        let row = try database.write { db in
-            try db.queryOne("""
+        let row = try database.write(lockingRows: true) { db in
+            let postgres = db.dialect == .postgres
+            return try db.queryOne("""
                 UPDATE worker_leases
                 SET holder = ?1, pid = ?2, hostname = ?3, started_at = ?4, renewed_at = ?4, expires_at = ?5,
-                    floor_ms = MAX(floor_ms, expires_at)
+                    floor_ms = \(postgres ? "GREATEST" : "MAX")(floor_ms, expires_at)
                 WHERE worker_id = (SELECT worker_id FROM worker_leases WHERE holder IS NULL OR expires_at <= ?4
-                                   ORDER BY holder IS NOT NULL, worker_id LIMIT 1)
+                                   ORDER BY holder IS NOT NULL, worker_id LIMIT 1\(postgres ? " FOR UPDATE SKIP LOCKED" : ""))
                 RETURNING worker_id, floor_ms
                 """, holder.token, Int64(holder.pid), holder.hostname, now, expiresAt)
         }
@@ -55,20 +60,20 @@ struct SQLiteWorkerLeaseStore: WorkerLeaseStore {
     }
 
     func renew(workerID: UInt16, token: String, now: Int64, expiresAt: Int64) throws -> Bool {
-        try database.write { db in
+        try database.write(lockingRows: true) { db in
             try db.run("""
-                UPDATE worker_leases SET renewed_at = ?3, expires_at = MAX(expires_at, ?4)
+                UPDATE worker_leases SET renewed_at = ?3, expires_at = \(db.dialect == .postgres ? "GREATEST" : "MAX")(expires_at, ?4)
                 WHERE worker_id = ?1 AND holder = ?2
                 """, Int64(workerID), token, now, expiresAt)
         } == 1
     }
 
     func release(workerID: UInt16, token: String, highWaterMark: Int64) throws {
-        try database.write { db in
+        try database.write(lockingRows: true) { db in
             _ = try db.run("""
                 UPDATE worker_leases
                 SET holder = NULL, pid = NULL, hostname = NULL, started_at = NULL, renewed_at = NULL, expires_at = 0,
-                    floor_ms = MAX(floor_ms, ?3)
+                    floor_ms = \(db.dialect == .postgres ? "GREATEST" : "MAX")(floor_ms, ?3)
                 WHERE worker_id = ?1 AND holder = ?2
                 """, Int64(workerID), token, highWaterMark)
         }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import FluxerPersistence
 import SQLite
 
 /// An OAuth2 application with its bot.
@@ -20,7 +21,7 @@ public struct Application: Sendable, Equatable {
 
     static let columns = "id, owner_id, name, description, icon, redirect_uris, bot_public, bot_require_code_grant, flags, client_secret_hash, bot_token_hash, created_at, public_client"
 
-    init(row: Row) {
+    init(row: SQLRow) {
         id = UInt64(bitPattern: row.int("id") ?? 0)
         ownerID = UInt64(bitPattern: row.int("owner_id") ?? 0)
         name = row.string("name") ?? ""

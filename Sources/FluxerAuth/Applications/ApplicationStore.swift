@@ -1,13 +1,14 @@
 import FluxerCrypto
+import FluxerPersistence
 import SQLite
 
 /// SQL for applications and their bots; runs inside the caller's transaction.
 enum ApplicationStore {
-    static func find(id: UInt64, in db: Connection) throws -> Application? {
+    static func find(id: UInt64, in db: SQLTransaction) throws -> Application? {
         try db.queryOne("SELECT \(Application.columns) FROM applications WHERE id = ?", Int64(bitPattern: id)).map(Application.init(row:))
     }
 
-    static func list(ownerID: UInt64, in db: Connection) throws -> [Application] {
+    static func list(ownerID: UInt64, in db: SQLTransaction) throws -> [Application] {
         try db.query("SELECT \(Application.columns) FROM applications WHERE owner_id = ? ORDER BY id", Int64(bitPattern: ownerID))
             .map(Application.init(row:))
     }
@@ -21,7 +22,7 @@ enum ApplicationStore {
 
     /// Creates the bot user (same id) and the application, with a fresh client secret and bot token.
     static func create(id: UInt64, ownerID: UInt64, name: String, redirectURIs: [String], botPublic: Bool,
-                       botRequireCodeGrant: Bool, keys: BotTokenKeyRing, now: Int64, in db: Connection) throws -> Created {
+                       botRequireCodeGrant: Bool, keys: BotTokenKeyRing, now: Int64, in db: SQLTransaction) throws -> Created {
         let bot = try UserStore.insert(.init(
             id: id, username: botUsername(from: name), globalName: nil, email: nil, isBot: true, createdAt: now), in: db)
         let secret = ClientSecret.generate()
@@ -35,19 +36,19 @@ enum ApplicationStore {
         return Created(application: try find(id: id, in: db)!, bot: bot, clientSecret: secret, botToken: token)
     }
 
-    static func update(_ app: Application, in db: Connection) throws {
+    static func update(_ app: Application, in db: SQLTransaction) throws {
         try db.run("""
             UPDATE applications SET name = ?, redirect_uris = ?, bot_public = ?, bot_require_code_grant = ? WHERE id = ?
             """, app.name, Application.encodeRedirectURIs(app.redirectURIs), app.botPublic, app.botRequireCodeGrant, Int64(bitPattern: app.id))
     }
 
     /// Deletes the bot user; the application row (and everything hanging off it) goes with it by cascade.
-    static func delete(id: UInt64, in db: Connection) throws {
+    static func delete(id: UInt64, in db: SQLTransaction) throws {
         try db.run("DELETE FROM users WHERE id = ? AND bot = 1", Int64(bitPattern: id))
     }
 
     /// Replaces the client secret; returns the new one.
-    static func resetClientSecret(id: UInt64, now: Int64, in db: Connection) throws -> String {
+    static func resetClientSecret(id: UInt64, now: Int64, in db: SQLTransaction) throws -> String {
         let secret = ClientSecret.generate()
         try db.run("UPDATE applications SET client_secret_hash = ?, client_secret_created_at = ? WHERE id = ?",
                    ClientSecret.hash(secret), now, Int64(bitPattern: id))
@@ -55,7 +56,7 @@ enum ApplicationStore {
     }
 
     /// Replaces the bot token (the old one stops matching the stored hash at commit); returns the new one.
-    static func resetBotToken(id: UInt64, keys: BotTokenKeyRing, now: Int64, in db: Connection) throws -> String {
+    static func resetBotToken(id: UInt64, keys: BotTokenKeyRing, now: Int64, in db: SQLTransaction) throws -> String {
         let token = BotToken.mint(botID: id, createdAt: now, keys: keys)
         try db.run("UPDATE applications SET bot_token_hash = ?, bot_token_preview = ?, bot_token_created_at = ? WHERE id = ?",
                    BotToken.storageHash(token), BotToken.preview(token), now, Int64(bitPattern: id))
@@ -64,7 +65,7 @@ enum ApplicationStore {
 
     /// The bot behind a verified token (`botID` from its signature): the stored hash must equal the token's
     /// SHA-256 (constant time).
-    static func botForToken(hash: [UInt8], botID: UInt64, in db: Connection) throws -> (Application, User)? {
+    static func botForToken(hash: [UInt8], botID: UInt64, in db: SQLTransaction) throws -> (Application, User)? {
         guard let app = try find(id: botID, in: db), let stored = app.botTokenHash,
               ConstantTime.equals(stored, hash),
               let bot = try UserStore.find(id: botID, in: db), bot.isBot

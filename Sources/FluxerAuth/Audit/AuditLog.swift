@@ -1,4 +1,5 @@
 import HTTPServer
+import FluxerPersistence
 import SQLite
 import Synchronization
 
@@ -18,7 +19,7 @@ public final class AuditLog: Sendable {
         public var detail: String?
     }
 
-    private let database: Database
+    private let database: DataStore
     private let pending = Mutex<[Event]>([])
     private let lock = ConditionLock()
     private let stopped = Atomic<Bool>(false)
@@ -27,7 +28,7 @@ public final class AuditLog: Sendable {
     private let clock: @Sendable () -> Int64
     private static let maxPending = 100_000
 
-    init(database: Database, retentionDays: Int, clock: @escaping @Sendable () -> Int64) {
+    init(database: DataStore, retentionDays: Int, clock: @escaping @Sendable () -> Int64) {
         self.database = database
         self.retentionMilliseconds = Int64(retentionDays) * 86_400_000
         self.clock = clock
@@ -96,7 +97,7 @@ public final class AuditLog: Sendable {
     }
 
     /// Events, oldest first, for the CLI.
-    public static func query(_ db: Connection, userID: UInt64?, since: Int64, afterID: Int64, limit: Int) throws -> [(Int64, JSONValue)] {
+    public static func query(_ db: SQLTransaction, userID: UInt64?, since: Int64, afterID: Int64, limit: Int) throws -> [(Int64, JSONValue)] {
         try db.query("""
             SELECT id, at, event, outcome, user_id, application_id, ip, user_agent, detail FROM audit_events
             WHERE id > ? AND at >= ? AND (? IS NULL OR user_id = ?) ORDER BY id LIMIT ?

@@ -1,3 +1,4 @@
+import FluxerPersistence
 import SQLite
 
 /// A rate: `count` events per `windowMilliseconds`.
@@ -46,7 +47,7 @@ public enum LimitDecision: Sendable, Equatable {
 /// an attempt at `now` is allowed when TAT − now ≤ window − T, and then TAT = max(TAT, now) + T.
 public enum AttemptLimiter {
     /// Counts one attempt against `key`, inside the caller's write transaction.
-    public static func hit(_ key: String, limit: RateLimit, now: Int64, in db: Connection) throws -> LimitDecision {
+    public static func hit(_ key: String, limit: RateLimit, now: Int64, in db: SQLTransaction) throws -> LimitDecision {
         let interval = max(1, limit.windowMilliseconds / Int64(limit.count))
         let tolerance = limit.windowMilliseconds - interval
         let stored = try db.queryOne("SELECT tat FROM rate_limits WHERE key = ?", key)?.int("tat") ?? now

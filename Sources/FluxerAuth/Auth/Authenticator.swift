@@ -1,5 +1,6 @@
 import FluxerCrypto
 import HTTPServer
+import FluxerPersistence
 import SQLite
 #if DEBUG
 import Synchronization
@@ -13,7 +14,7 @@ struct Authenticator: Sendable {
     let cache: PrincipalCache
     let botKeys: BotTokenKeyRing
     let touches: SessionTouchQueue
-    let database: Database
+    let database: DataStore
     let sessionExpiry: SessionExpiry
     let clock: @Sendable () -> Int64
     #if DEBUG

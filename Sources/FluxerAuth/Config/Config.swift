@@ -25,6 +25,8 @@ public struct Config: Sendable {
     public var databaseURL: PostgresURL?
     /// Read connections in the pool.
     public var databaseReaders = 4
+    /// PostgreSQL: connections this node keeps (each worker thread holds at most one at a time).
+    public var databasePoolSize = 16
     /// How long a write waits for the lock before answering 503.
     public var databaseBusyTimeoutMilliseconds = 5_000
     /// Directory of `NNNN_name.sql` files to use instead of the migrations built into the binary.

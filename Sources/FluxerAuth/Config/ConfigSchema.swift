@@ -56,7 +56,7 @@ enum ConfigSchema {
             guard !v.isEmpty else { throw ConfigError(key: "database.path", reason: "must not be empty") }
             c.databasePath = v
         },
-        string("database.url", "PostgreSQL instead of SQLite: a libpq URI postgresql://user:pass@host:5432/db?sslmode=…; empty = SQLite; `migrate` only for now") { c, v throws(ConfigError) in
+        string("database.url", "PostgreSQL instead of SQLite: a libpq URI postgresql://user:pass@host:5432/db?sslmode=…; empty = SQLite") { c, v throws(ConfigError) in
             guard !v.isEmpty else { c.databaseURL = nil; return }
             do throws(PostgresError) {
                 c.databaseURL = try PostgresURL(v)
@@ -65,8 +65,9 @@ enum ConfigSchema {
                 throw ConfigError(key: "database.url", reason: error.message)
             }
         },
-        integer("database.readers", "read connections", 1...64) { c, v in c.databaseReaders = v },
-        integer("database.busy_timeout_ms", "wait for the write lock before answering 503", 0...60_000) { c, v in c.databaseBusyTimeoutMilliseconds = v },
+        integer("database.readers", "SQLite read connections", 1...64) { c, v in c.databaseReaders = v },
+        integer("database.pool_size", "PostgreSQL connections per node (worker threads beyond it wait, then 503)", 1...1000) { c, v in c.databasePoolSize = v },
+        integer("database.busy_timeout_ms", "wait for the write lock (SQLite) or a pooled connection (PostgreSQL) before answering 503", 0...60_000) { c, v in c.databaseBusyTimeoutMilliseconds = v },
         string("database.migrations_dir", "use these NNNN_name.sql files instead of the built-in migrations") { c, v in c.migrationsDirectory = v },
         string("security.secret_key", env: "FLUXER_AUTH_SECRET_KEY", "server secret: base64url of at least 32 random bytes") { c, v throws(ConfigError) in
             if v.isEmpty { c.secretKey = nil; return }

@@ -1,5 +1,6 @@
 import FluxerCrypto
 import HTTPServer
+import FluxerPersistence
 import SQLite
 
 /// The second login step: `/auth/login/mfa/*` with the ticket from `POST /auth/login`. A success consumes the
@@ -95,7 +96,7 @@ extension Accounts {
     /// Queues a text message with a code. Every send, whatever the route, counts against the sending client
     /// (IPv6 by /64) and the whole instance besides the callers' per-user and per-number limits (SM-03: toll
     /// fraud and cost); over either, 429 and the transaction (with the code it issued) rolls back.
-    func sendSMS(to phone: String, kind: String, code: String, request: HTTPRequest, in db: Connection) throws {
+    func sendSMS(to phone: String, kind: String, code: String, request: HTTPRequest, in db: SQLTransaction) throws {
         try throttle([("sms:ip:" + ClientKey.of(request.remoteAddress), context.config.smsSendIPLimit),
                       ("sms:global", context.config.smsSendGlobalLimit)], in: db)
         try context.outbox.enqueue(OutboxMessage(channel: .sms, recipient: phone, kind: kind,

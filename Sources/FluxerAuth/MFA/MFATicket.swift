@@ -1,5 +1,6 @@
 import FluxerCrypto
 import HTTPServer
+import FluxerPersistence
 import SQLite
 
 /// MFA login tickets: after a correct password, a user with MFA gets a ticket (64 base62 characters, only its
@@ -11,7 +12,7 @@ enum MFATicket {
 
     static func hash(_ ticket: String) -> [UInt8] { SHA256.hash(Array(ticket.utf8)) }
 
-    static func issue(userID: UInt64, now: Int64, in db: Connection) throws -> String {
+    static func issue(userID: UInt64, now: Int64, in db: SQLTransaction) throws -> String {
         let ticket = Base62.encode(randomCount: length)
         try db.run("INSERT INTO mfa_tickets (ticket_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
                    hash(ticket), Int64(bitPattern: userID), now, now + lifetime)
@@ -19,7 +20,7 @@ enum MFATicket {
     }
 
     /// The user of a live ticket.
-    static func user(of ticket: String, now: Int64, in db: Connection) throws -> UInt64? {
+    static func user(of ticket: String, now: Int64, in db: SQLTransaction) throws -> UInt64? {
         guard ticket.utf8.count == length, Base62.isValid(ticket),
               let row = try db.queryOne("SELECT user_id, expires_at, failed_attempts FROM mfa_tickets WHERE ticket_hash = ?", hash(ticket)),
               (row.int("expires_at") ?? 0) > now, (row.int("failed_attempts") ?? maxFailures) < maxFailures
@@ -27,12 +28,12 @@ enum MFATicket {
         return UInt64(bitPattern: row.int("user_id") ?? 0)
     }
 
-    static func recordFailure(_ ticket: String, in db: Connection) throws {
+    static func recordFailure(_ ticket: String, in db: SQLTransaction) throws {
         try db.run("UPDATE mfa_tickets SET failed_attempts = failed_attempts + 1 WHERE ticket_hash = ?", hash(ticket))
     }
 
     /// Consumes the ticket; false when another request already did (single use under concurrency).
-    static func consume(_ ticket: String, in db: Connection) throws -> Bool {
+    static func consume(_ ticket: String, in db: SQLTransaction) throws -> Bool {
         try db.run("DELETE FROM mfa_tickets WHERE ticket_hash = ?", hash(ticket)) == 1
     }
 

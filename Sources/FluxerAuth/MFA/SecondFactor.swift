@@ -1,4 +1,5 @@
 import FluxerCrypto
+import FluxerPersistence
 import SQLite
 
 /// The second-factor methods, in the order the API lists them.
@@ -14,7 +15,7 @@ struct SecondFactor {
 
     /// TOTP (RFC 6238: SHA-1, 6 digits, 30 s, ±1 step) or an unused backup code. A TOTP code is refused if its
     /// time step is not newer than the last accepted one (RFC 6238 §5.2: no second use of an OTP).
-    func verifyTOTPOrBackup(_ code: String, userID: UInt64, in db: Connection) throws -> Bool {
+    func verifyTOTPOrBackup(_ code: String, userID: UInt64, in db: SQLTransaction) throws -> Bool {
         let trimmed = code.trimmingASCIIWhitespace()
         if BackupCodes.isWellFormed(trimmed) {
             return try db.run("""
@@ -38,7 +39,7 @@ struct SecondFactor {
     /// Issues an SMS code for (user, purpose, scope) and returns it for the outbox; older codes for the same
     /// scope stop working, but their failure count carries over while they are alive, so a resend does not
     /// buy five more guesses (SM-02).
-    func issueSMSCode(userID: UInt64, purpose: String, scope: String, in db: Connection) throws -> String {
+    func issueSMSCode(userID: UInt64, purpose: String, scope: String, in db: SQLTransaction) throws -> String {
         let code = SMSCode.generate()
         let failures = try db.queryOne("""
             SELECT max(failed_attempts) AS n FROM sms_codes
@@ -57,7 +58,7 @@ struct SecondFactor {
     }
 
     /// Checks an SMS code: single use, 10 minutes, dead after 5 wrong tries.
-    func verifySMSCode(_ code: String, userID: UInt64, purpose: String, scope: String, in db: Connection) throws -> SMSResult {
+    func verifySMSCode(_ code: String, userID: UInt64, purpose: String, scope: String, in db: SQLTransaction) throws -> SMSResult {
         guard let row = try db.queryOne("""
             SELECT id, code_hash, expires_at, failed_attempts FROM sms_codes
             WHERE user_id = ? AND purpose = ? AND scope_key = ? AND consumed_at IS NULL ORDER BY id DESC LIMIT 1
@@ -73,7 +74,7 @@ struct SecondFactor {
     }
 
     /// Replaces a user's backup codes; returns the new plaintext codes (shown once).
-    func regenerateBackupCodes(userID: UInt64, in db: Connection) throws -> [String] {
+    func regenerateBackupCodes(userID: UInt64, in db: SQLTransaction) throws -> [String] {
         let codes = BackupCodes.generate()
         try db.run("DELETE FROM mfa_backup_codes WHERE user_id = ?", Int64(bitPattern: userID))
         for code in codes {

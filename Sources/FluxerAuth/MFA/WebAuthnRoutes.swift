@@ -1,5 +1,6 @@
 import FluxerCrypto
 import HTTPServer
+import FluxerPersistence
 import SQLite
 
 /// WebAuthn security keys: registration (§7.1) and listing/renaming/deleting under
@@ -50,12 +51,12 @@ enum WebAuthnRoutes {
         withUnsafeBytes(of: userID.bigEndian) { Array($0) }
     }
 
-    static func credentialIDs(userID: UInt64, in db: Connection) throws -> [[UInt8]] {
+    static func credentialIDs(userID: UInt64, in db: SQLTransaction) throws -> [[UInt8]] {
         try db.query("SELECT credential_id FROM webauthn_credentials WHERE user_id = ? ORDER BY created_at", Int64(bitPattern: userID))
             .compactMap { $0.blob("credential_id") }
     }
 
-    static func issueChallenge(userID: UInt64, purpose: String, ticketHash: [UInt8]?, now: Int64, in db: Connection) throws -> [UInt8] {
+    static func issueChallenge(userID: UInt64, purpose: String, ticketHash: [UInt8]?, now: Int64, in db: SQLTransaction) throws -> [UInt8] {
         let challenge = WebAuthnVerifier.makeChallenge()
         try db.run("DELETE FROM webauthn_challenges WHERE expires_at <= ?", now)
         try db.run("INSERT INTO webauthn_challenges (challenge_hash, user_id, purpose, ticket_hash, expires_at) VALUES (?, ?, ?, ?, ?)",
@@ -65,7 +66,7 @@ enum WebAuthnRoutes {
 
     /// Consumes a challenge bound to this user, purpose (and ticket); nil when unknown, foreign or expired.
     static func consumeChallenge(_ text: String, userID: UInt64, purpose: String, ticketHash: [UInt8]?, now: Int64,
-                                 in db: Connection) throws -> [UInt8]? {
+                                 in db: SQLTransaction) throws -> [UInt8]? {
         guard let challenge = Base64URL.decode(text), challenge.count == WebAuthnVerifier.challengeBytes,
               let row = try db.queryOne("""
                   DELETE FROM webauthn_challenges WHERE challenge_hash = ? AND user_id = ? AND purpose = ?
@@ -265,7 +266,7 @@ enum WebAuthnRoutes {
     /// checks the credential was offered and is the user's, verifies the signature, and stores the new sign
     /// count — or records a possible clone and refuses.
     static func assertion(_ user: User, _ response: WebAuthnCredentialJSON, challenge: String, purpose: String, ticketHash: [UInt8]?,
-                          _ accounts: Accounts, in db: Connection) throws -> Bool {
+                          _ accounts: Accounts, in db: SQLTransaction) throws -> Bool {
         guard let expected = try consumeChallenge(challenge, userID: user.id, purpose: purpose, ticketHash: ticketHash, now: accounts.now, in: db)
         else { return false }
         return try verifyStoredCredential(user, response, expected: expected, offered: try credentialIDs(userID: user.id, in: db),
@@ -276,7 +277,7 @@ enum WebAuthnRoutes {
     /// a usernameless ceremony with nothing offered, named by the user handle), the signature verifies, and the
     /// sign count moves forward; a count that does not is flagged as a possible clone and refused (WA-12).
     static func verifyStoredCredential(_ user: User, _ response: WebAuthnCredentialJSON, expected: [UInt8], offered: [[UInt8]],
-                                       policy: WebAuthnPolicy, _ accounts: Accounts, in db: Connection) throws -> Bool {
+                                       policy: WebAuthnPolicy, _ accounts: Accounts, in db: SQLTransaction) throws -> Bool {
         guard let credentialID = Base64URL.decode(response.rawId ?? response.id),
               let clientData = Base64URL.decode(response.response.clientDataJSON),
               let authData = response.response.authenticatorData.flatMap(Base64URL.decode),

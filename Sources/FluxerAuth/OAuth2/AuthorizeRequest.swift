@@ -1,4 +1,5 @@
 import HTTPServer
+import FluxerPersistence
 import SQLite
 
 /// A validated authorization request (RFC 6749 §4.1.1), shared by the HTML page, its form posts and the JSON
@@ -51,7 +52,7 @@ struct AuthorizeRequest: Sendable {
     ]
 
     /// Parses and validates `pairs` (query or form fields).
-    static func parse(_ pairs: [(name: String, value: String)], config: Config, in db: Connection) throws -> Result<AuthorizeRequest, Failure> {
+    static func parse(_ pairs: [(name: String, value: String)], config: Config, in db: SQLTransaction) throws -> Result<AuthorizeRequest, Failure> {
         var values: [String: String] = [:]
         var repeated: String?
         var kept: [(String, String)] = []

@@ -4,6 +4,7 @@ import Glibc
 import FluxerCrypto
 import HTTPServer
 import Logging
+import FluxerPersistence
 import SQLite
 import Synchronization
 
@@ -12,7 +13,7 @@ import Synchronization
 /// retrying failures with exponential backoff and giving up after `maxAttempts`. Outside dev mode a body is
 /// replaced by `OutboxSettings.redactedBody` once delivered or given up, so tokens do not sit in the database.
 public final class Outbox: Sendable {
-    let database: Database
+    let database: DataStore
     let snowflakes: any SnowflakeSource
     let driver: any OutboxDriver
     /// The delivery settings in force.
@@ -38,7 +39,7 @@ public final class Outbox: Sendable {
     static let maxErrorBytes = 200
 
     /// An outbox over `database` delivering through `driver`. `clock` gives Unix milliseconds.
-    public init(database: Database, snowflakes: any SnowflakeSource, driver: any OutboxDriver, settings: OutboxSettings,
+    public init(database: DataStore, snowflakes: any SnowflakeSource, driver: any OutboxDriver, settings: OutboxSettings,
                 seal: OutboxSeal, logger: Logger, clock: @escaping @Sendable () -> Int64 = Clock.wallMilliseconds,
                 random: @escaping @Sendable (ClosedRange<Int64>) -> Int64 = { Int64.random(in: $0) }) {
         self.database = database
@@ -53,7 +54,7 @@ public final class Outbox: Sendable {
 
     /// The outbox the configuration asks for (`outbox.driver`, `outbox.max_attempts`, `dev`), sealing bodies with
     /// a key derived from `secretKey`.
-    public static func make(config: Config, database: Database, snowflakes: any SnowflakeSource, secretKey: [UInt8],
+    public static func make(config: Config, database: DataStore, snowflakes: any SnowflakeSource, secretKey: [UInt8],
                             logger: Logger) -> Outbox {
         let driver: any OutboxDriver = switch config.outboxDriver {
         case .log: LogOutboxDriver(logger: logger)
@@ -70,7 +71,7 @@ public final class Outbox: Sendable {
     /// Call `wake()` after the commit so delivery starts at once. Returns the new row's id.
     /// - Throws: `OutboxError` when a bound is broken (nothing is written), or the SQLite error.
     @discardableResult
-    public func enqueue(_ message: OutboxMessage, in db: Connection, now: Int64) throws -> Int64 {
+    public func enqueue(_ message: OutboxMessage, in db: SQLTransaction, now: Int64) throws -> Int64 {
         try message.validate()
         let id = Int64(bitPattern: try snowflakes.next())
         try db.run("""

@@ -1,10 +1,11 @@
+import FluxerPersistence
 import SQLite
 
 /// Read-only queries over the `outbox` table, shared by the dev route, `Outbox.recent` and the CLI (which
 /// opens the database itself, without a server).
 public enum OutboxReader {
     /// The newest `limit` messages, newest first, bodies opened with `seal` (nil: left sealed).
-    public static func recent(_ database: Database, limit: Int, seal: OutboxSeal?) throws -> [StoredOutboxMessage] {
+    public static func recent(_ database: DataStore, limit: Int, seal: OutboxSeal?) throws -> [StoredOutboxMessage] {
         try database.read { db in
             try db.query("SELECT \(StoredOutboxMessage.columns) FROM outbox ORDER BY id DESC LIMIT ?", max(0, limit))
                 .compactMap { StoredOutboxMessage(row: $0)?.opened(with: seal) }
@@ -12,7 +13,7 @@ public enum OutboxReader {
     }
 
     /// Messages with an id above `id`, oldest first, at most `limit`, bodies opened with `seal`.
-    public static func after(_ database: Database, id: Int64, limit: Int, seal: OutboxSeal?) throws -> [StoredOutboxMessage] {
+    public static func after(_ database: DataStore, id: Int64, limit: Int, seal: OutboxSeal?) throws -> [StoredOutboxMessage] {
         try database.read { db in
             try db.query("SELECT \(StoredOutboxMessage.columns) FROM outbox WHERE id > ? ORDER BY id ASC LIMIT ?", id, max(0, limit))
                 .compactMap { StoredOutboxMessage(row: $0)?.opened(with: seal) }
@@ -20,7 +21,7 @@ public enum OutboxReader {
     }
 
     /// Whether the `outbox` table exists (the database has been migrated).
-    public static func tableExists(_ database: Database) throws -> Bool {
+    public static func tableExists(_ database: DataStore) throws -> Bool {
         try database.read { db in
             try db.queryOne("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'") != nil
         }

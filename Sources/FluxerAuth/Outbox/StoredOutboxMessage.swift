@@ -1,3 +1,4 @@
+import FluxerPersistence
 import SQLite
 
 /// One row of the `outbox` table.
@@ -31,7 +32,7 @@ public struct StoredOutboxMessage: Sendable, Equatable {
     /// The columns `init(row:)` reads, in order.
     static let columns = "id, channel, recipient, kind, subject, body, created_at, attempts, delivered_at, failed_at, last_error"
 
-    init?(row: Row) {
+    init?(row: SQLRow) {
         guard let id = row.int("id"), let channelText = row.string("channel"),
               let channel = OutboxMessage.Channel(rawValue: channelText),
               let recipient = row.string("recipient"), let kind = row.string("kind"),

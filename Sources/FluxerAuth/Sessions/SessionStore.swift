@@ -1,4 +1,5 @@
 import FluxerCrypto
+import FluxerPersistence
 import SQLite
 
 /// A stored session.
@@ -11,7 +12,7 @@ public struct SessionRecord: Sendable, Equatable {
     public var userAgent: String?
     public var isDesktop: Bool
 
-    init(row: Row) {
+    init(row: SQLRow) {
         hash = row.blob("id_hash") ?? []
         userID = UInt64(bitPattern: row.int("user_id") ?? 0)
         createdAt = row.int("created_at") ?? 0
@@ -29,7 +30,7 @@ public struct SessionRecord: Sendable, Equatable {
 /// `SessionCache` invalidation after commit (see `Accounts.write`).
 enum SessionStore {
     /// Creates a session and returns its token (shown once; only its hash is stored).
-    static func create(userID: UInt64, ip: String?, userAgent: String?, isDesktop: Bool, now: Int64, in db: Connection) throws -> String {
+    static func create(userID: UInt64, ip: String?, userAgent: String?, isDesktop: Bool, now: Int64, in db: SQLTransaction) throws -> String {
         let token = SessionToken.generate()
         try db.run("""
             INSERT INTO sessions (id_hash, user_id, created_at, last_used_at, client_ip, user_agent, is_desktop)
@@ -39,7 +40,7 @@ enum SessionStore {
     }
 
     /// The session and its user for a token hash: one indexed lookup.
-    static func lookup(hash: [UInt8], in db: Connection) throws -> (SessionRecord, User)? {
+    static func lookup(hash: [UInt8], in db: SQLTransaction) throws -> (SessionRecord, User)? {
         let sql = """
             SELECT s.id_hash, s.user_id, s.created_at, s.last_used_at, s.client_ip, s.user_agent, s.is_desktop,
                    \(User.columns(alias: "u"))
@@ -50,7 +51,7 @@ enum SessionStore {
     }
 
     /// A user's sessions, most recently used first.
-    static func list(userID: UInt64, in db: Connection) throws -> [SessionRecord] {
+    static func list(userID: UInt64, in db: SQLTransaction) throws -> [SessionRecord] {
         try db.query("""
             SELECT id_hash, user_id, created_at, last_used_at, client_ip, user_agent, is_desktop
             FROM sessions WHERE user_id = ? ORDER BY last_used_at DESC, created_at DESC
@@ -59,12 +60,12 @@ enum SessionStore {
 
     /// Deletes one session; returns whether it existed.
     @discardableResult
-    static func revoke(hash: [UInt8], in db: Connection) throws -> Bool {
+    static func revoke(hash: [UInt8], in db: SQLTransaction) throws -> Bool {
         try db.run("DELETE FROM sessions WHERE id_hash = ?", hash) > 0
     }
 
     /// Deletes those of `hashes` that belong to `userID` (others' sessions are never touched).
-    static func revoke(hashes: [[UInt8]], ofUser userID: UInt64, in db: Connection) throws -> Int {
+    static func revoke(hashes: [[UInt8]], ofUser userID: UInt64, in db: SQLTransaction) throws -> Int {
         var removed = 0
         for hash in hashes {
             removed += try db.run("DELETE FROM sessions WHERE id_hash = ? AND user_id = ?", hash, Int64(bitPattern: userID))
@@ -74,12 +75,12 @@ enum SessionStore {
 
     /// Deletes every session of a user.
     @discardableResult
-    static func revokeAll(userID: UInt64, in db: Connection) throws -> Int {
+    static func revokeAll(userID: UInt64, in db: SQLTransaction) throws -> Int {
         try db.run("DELETE FROM sessions WHERE user_id = ?", Int64(bitPattern: userID))
     }
 
     /// Records use times (batched by `SessionTouchQueue`); never moves a time backwards.
-    static func touch(_ touches: [([UInt8], Int64)], in db: Connection) throws {
+    static func touch(_ touches: [([UInt8], Int64)], in db: SQLTransaction) throws {
         for (hash, time) in touches {
             try db.run("UPDATE sessions SET last_used_at = ? WHERE id_hash = ? AND last_used_at < ?", time, hash, time)
         }

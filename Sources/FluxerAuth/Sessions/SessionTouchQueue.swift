@@ -1,4 +1,5 @@
 import HTTPServer
+import FluxerPersistence
 import SQLite
 import Synchronization
 
@@ -8,13 +9,13 @@ public final class SessionTouchQueue: Sendable {
     /// A session's use is written at most this often.
     public static let minimumInterval: Int64 = 60_000
     private let pending = Mutex<[[UInt8]: Int64]>([:])
-    private let database: Database
+    private let database: DataStore
     private let lock = ConditionLock()
     private let stopped = Atomic<Bool>(false)
     private let thread = Mutex<OSThread?>(nil)
     private let flushIntervalMilliseconds: Int
 
-    init(database: Database, flushIntervalMilliseconds: Int = 5_000) {
+    init(database: DataStore, flushIntervalMilliseconds: Int = 5_000) {
         self.database = database
         self.flushIntervalMilliseconds = flushIntervalMilliseconds
     }
