@@ -11,7 +11,7 @@ PY_DEPS = PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PI
 export PATH := /opt/swift/usr/bin:$(PATH)
 
 .PHONY: run test test-python test-adversarial test-adversarial-long build deps bench fuzz clean
-.PHONY: run test test-python test-durability test-durability-long build deps bench fuzz fuzz-all fuzz-smoke clean
+.PHONY: run test test-postgres test-python test-durability test-durability-long build deps bench fuzz fuzz-all fuzz-smoke clean
 
 ## deps: install the -dev packages when missing (as root; otherwise print the apt line and stop)
 deps:
@@ -33,14 +33,22 @@ build: deps
 run: build
 	.build/release/fluxer-auth serve --dev --port $(PORT)
 
-## test: the whole suite (unit, parser tables, loopback socket and SQLite file tests), then test-python and test-adversarial
+## test: the whole suite (unit, parser tables, loopback socket and SQLite file tests), the app suite again on
+## PostgreSQL (test-postgres), then test-python and test-adversarial
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) test-postgres
 	$(MAKE) test-python
 	$(MAKE) test-adversarial
 	$(MAKE) test-durability
 	$(MAKE) fuzz-smoke FUZZ_SMOKE_SECONDS=3
+
+## test-postgres: every app test that reaches the database through the app, on a fresh PostgreSQL database each
+## (a throwaway cluster the tests start from the Debian postgresql package): the same tests, both backends
+test-postgres: deps
+	$(SWIFT) build --build-tests
+	FLUXER_AUTH_TEST_BACKEND=postgres $(SWIFT) test --skip-build --filter FluxerAuthTests
 
 ## test-python: real OAuth2 client libraries (authlib, requests-oauthlib), an Authlib-signed OIDC provider, and
 ## headless Chromium with a virtual authenticator (integration/browser; skipped when chromium is not installed)

@@ -70,6 +70,6 @@ let package = Package(
             dependencies: ["FluxerAuth", "SQLite", "Postgres", "PostgresTestSupport"],
             swiftSettings: strict
         ),
-        .testTarget(name: "FluxerAuthTests", dependencies: ["FluxerAuth", "HTTPServer", "FluxerPersistence", "SQLite"], swiftSettings: strict),
+        .testTarget(name: "FluxerAuthTests", dependencies: ["FluxerAuth", "HTTPServer", "FluxerPersistence", "SQLite", "Postgres", "PostgresTestSupport"], swiftSettings: strict),
     ]
 )

@@ -119,7 +119,7 @@ final class AccountsHarness {
         }
     }
 
-    func count(_ table: String, where condition: String = "1") throws -> Int64 {
+    func count(_ table: String, where condition: String = "TRUE") throws -> Int64 {
         try database.read { db in try db.queryOne("SELECT count(*) AS n FROM \(table) WHERE \(condition)")?.int("n") ?? -1 }
     }
 

@@ -19,7 +19,7 @@ import SQLite
 
         let ready = TestClient.request(port: running.port, "GET", "/api/v1/readyz")
         #expect(ready.status == 200)
-        #expect(ready.body == #"{"status":"ready","schema_version":\#(EmbeddedMigrations.all.count)}"#)
+        #expect(ready.body == #"{"status":"ready","schema_version":\#(TestBackend.migrationVersions.count)}"#)
 
         let metrics = TestClient.request(port: running.port, "GET", "/v1/metrics")
         #expect(metrics.status == 200)
@@ -75,7 +75,7 @@ import SQLite
         }
     }
 
-    @Test func devMode_generatesAndReusesSecretFile0600() throws {
+    @Test(TestBackend.sqliteOnly) func devMode_generatesAndReusesSecretFile0600() throws {
         let dir = TempDir()
         defer { dir.remove() }
         var config = testConfig(dir)
@@ -95,7 +95,7 @@ import SQLite
         second.shutdown()
     }
 
-    @Test func databaseFile_isCreated0600() throws {
+    @Test(TestBackend.sqliteOnly) func databaseFile_isCreated0600() throws {
         let running = try RunningApp()
         defer { running.stop() }
         var st = stat()
@@ -103,7 +103,7 @@ import SQLite
         #expect(st.st_mode & 0o777 == 0o600)
     }
 
-    @Test func databaseNewerThanBinary_refusesToStart() throws {
+    @Test(TestBackend.sqliteOnly) func databaseNewerThanBinary_refusesToStart() throws {
         let dir = TempDir()
         defer { dir.remove() }
         let config = testConfig(dir)
@@ -122,7 +122,7 @@ import SQLite
         }
     }
 
-    @Test func editedMigration_refusesToStart() throws {
+    @Test(TestBackend.sqliteOnly) func editedMigration_refusesToStart() throws {
         let dir = TempDir()
         defer { dir.remove() }
         let config = testConfig(dir)
@@ -135,7 +135,7 @@ import SQLite
         #expect(throws: StartupError.self) { _ = try App(config: config, sink: sink) }
     }
 
-    @Test func damagedDatabase_refusesToStart() throws {
+    @Test(TestBackend.sqliteOnly) func damagedDatabase_refusesToStart() throws {
         let dir = TempDir()
         defer { dir.remove() }
         let config = testConfig(dir)
@@ -157,7 +157,7 @@ import SQLite
         defer { dir.remove() }
         let config = testConfig(dir)
         let first = try MigrateCommand.run(config: config)
-        #expect(first.applied == EmbeddedMigrations.all.map(\.version))
+        #expect(first.applied == TestBackend.migrationVersions)
         let second = try MigrateCommand.run(config: config)
         #expect(second.applied.isEmpty)
         #expect(second.version == first.version)

@@ -113,6 +113,7 @@ final class AppOnDir: AppUnderTest {
     init(dir: TempDir, configure: (inout Config) -> Void = { _ in }) throws {
         var config = testConfig(dir)
         configure(&config)
+        TestBackend.adopt(&config)
         logFD = open(dir.file("server-\(UInt32.random(in: 0...UInt32.max)).log"), O_WRONLY | O_CREAT | O_APPEND, 0o600)
         sink = LogSink(fd: logFD)
         app = try App(config: config, sink: sink)

@@ -291,7 +291,7 @@ import SQLite
         let (secret, _) = try h.enableTOTP(account)
         // SMS MFA set directly (phone verification has its own tests).
         _ = try h.database.write { db in
-            try db.run("UPDATE users SET phone = '+15555550123', sms_mfa_enabled = 1 WHERE id = ?", Int64(account.userID)!)
+            try db.run("UPDATE users SET phone = '+15555550123', sms_mfa_enabled = TRUE WHERE id = ?", Int64(account.userID)!)
         }
         let ticket = try h.mfaTicket(account)
         #expect(h.post("/auth/login/mfa/sms/send", ["ticket": ticket]).status == 204)

@@ -52,6 +52,7 @@ final class MFAHarness {
             // These tests fail codes on purpose many times; the account lockout has its own tests.
             config.lockoutThreshold = 0
             configure(&config)
+            TestBackend.adopt(&config)
         }, clock: clock.function)
     }
 
@@ -240,7 +241,7 @@ final class MFAHarness {
         try #require(try database.read { db in try db.queryOne("SELECT * FROM users WHERE id = ?", user.userID) })
     }
 
-    func count(_ table: String, where condition: String = "1") throws -> Int64 {
+    func count(_ table: String, where condition: String = "TRUE") throws -> Int64 {
         try database.read { db in try db.queryOne("SELECT count(*) AS n FROM \(table) WHERE \(condition)")?.int("n") ?? -1 }
     }
 

@@ -13,15 +13,15 @@ import SQLite
         defer { dir.remove() }
         let config = testConfig(dir)
         _ = try MigrateCommand.run(config: config)
-        let db = try DataStore(sqlitePath: config.databasePath)
+        let db = try config.openDatabase(readers: 2, poolSize: 8)
         defer { db.close() }
         let now = Clock.wallMilliseconds()
         let maintenance = Maintenance(database: db, clock: { now })
         try db.write { c in
             try c.run("INSERT INTO users (id, username, discriminator, created_at) VALUES (1, 'u', 1, 0)")
-            try c.run("INSERT INTO mfa_tickets (ticket_hash, user_id, created_at, expires_at) VALUES (x'01', 1, 0, ?), (x'02', 1, 0, ?)", now - 1, now + 60_000)
+            try c.run("INSERT INTO mfa_tickets (ticket_hash, user_id, created_at, expires_at) VALUES (?, 1, 0, ?), (?, 1, 0, ?)", [UInt8(1)], now - 1, [UInt8(2)], now + 60_000)
             try c.run("INSERT INTO rate_limits (key, tat) VALUES ('old', ?), ('live', ?)", now - 1, now + 60_000)
-            try c.run("INSERT INTO webauthn_challenges (challenge_hash, user_id, purpose, expires_at) VALUES (x'03', 1, 'login', ?), (x'04', 1, 'login', ?)", now - 1, now + 60_000)
+            try c.run("INSERT INTO webauthn_challenges (challenge_hash, user_id, purpose, expires_at) VALUES (?, 1, 'login', ?), (?, 1, 'login', ?)", [UInt8(3)], now - 1, [UInt8(4)], now + 60_000)
             for i in 0..<2_500 {
                 try c.run("INSERT INTO email_tokens (token_hash, user_id, purpose, email, created_at, expires_at) VALUES (?, 1, 'verify_email', 'a@b.c', 0, ?)",
                           [UInt8(i & 0xff), UInt8(i >> 8)], i < 2_400 ? now - 1 : now + 60_000)
@@ -42,7 +42,7 @@ import SQLite
     static func database(_ dir: TempDir) throws -> DataStore {
         let config = testConfig(dir)
         _ = try MigrateCommand.run(config: config)
-        return try DataStore(sqlitePath: config.databasePath)
+        return try config.openDatabase(readers: 2, poolSize: 8)
     }
 
     @Test func twoNodes_oneLeaseHolder_untilItExpires_thenTheOther() throws {

@@ -174,7 +174,7 @@ final class OAuthHarness {
         try database.read { db in try GuildStore.permissions(guildID: guild, userID: UInt64(user)!, in: db) }
     }
 
-    func count(_ table: String, where condition: String = "1") throws -> Int64 {
+    func count(_ table: String, where condition: String = "TRUE") throws -> Int64 {
         try database.read { db in try db.queryOne("SELECT count(*) AS n FROM \(table) WHERE \(condition)")?.int("n") ?? -1 }
     }
 

@@ -21,7 +21,7 @@ import SQLite
     /// `PreAccountHijackTests`).
     static func verifiedUser(_ h: MFAHarness, _ name: String) throws -> MFAUser {
         let user = try h.register(name)
-        try h.database.write { db in try db.run("UPDATE users SET verified = 1 WHERE id = ?", Int64(user.id)!) }
+        try h.database.write { db in try db.run("UPDATE users SET verified = TRUE WHERE id = ?", Int64(user.id)!) }
         return user
     }
 

@@ -165,7 +165,7 @@ import SQLite
         let owner = h.user("appowner")
         let (_, client) = h.confidentialApp(owner: owner)
         let carl = h.user("carl")
-        try h.database.write { db in try db.run("UPDATE users SET verified = 1 WHERE id = ?", Int64(carl.id)!) }
+        try h.database.write { db in try db.run("UPDATE users SET verified = TRUE WHERE id = ?", Int64(carl.id)!) }
         let used = try h.code(carl, client: client)
         #expect(h.exchange(used, client: client).status == 200)
         let pending = try h.code(carl, client: client)

@@ -100,7 +100,7 @@ import Synchronization
             let h = try Self.mockHarness { $0.sso.linkExistingAccounts = linking }
             defer { h.stop() }
             let alice = try h.register("alice")
-            try h.database.write { db in _ = try db.run("UPDATE users SET verified = 1 WHERE id = ?", alice.userID) }
+            try h.database.write { db in _ = try db.run("UPDATE users SET verified = TRUE WHERE id = ?", alice.userID) }
             let sessions = try h.count("sessions")
             let (code, state, _) = try Self.authorize(h, email: alice.email)
             let done = h.post("/auth/sso/complete", ["code": code, "state": state])
@@ -138,7 +138,7 @@ import Synchronization
         defer { h.stop() }
         let alice = try h.register("alice")
         let mallory = try h.register("mallory")
-        try h.database.write { db in _ = try db.run("UPDATE users SET verified = 1") }
+        try h.database.write { db in _ = try db.run("UPDATE users SET verified = TRUE") }
         // Not signed in, or no sudo proof: no link can start.
         #expect(h.post("/users/@me/sso/link").status == 401)
         let noSudo = h.post("/users/@me/sso/link", [:], auth: alice.auth)
@@ -195,7 +195,7 @@ import Synchronization
             defer { h.stop() }
             var alice = try h.register("alice")
             try h.enableTOTP(&alice)
-            try h.database.write { db in _ = try db.run("UPDATE users SET verified = 1") }
+            try h.database.write { db in _ = try db.run("UPDATE users SET verified = TRUE") }
             let mine = try Self.link(port: h.port, token: alice.auth, proof: h.totpProof(alice), email: alice.email)
             #expect(h.post("/auth/sso/complete", ["code": mine.code, "state": mine.state], auth: alice.auth).status == 200)
 

@@ -157,7 +157,7 @@ import SQLite
         defer { dir.remove() }
         let config = testConfig(dir)
         _ = try MigrateCommand.run(config: config)
-        let db = try DataStore(sqlitePath: config.databasePath)
+        let db = try config.openDatabase(readers: 2, poolSize: 4)
         defer { db.close() }
         let now = Clock.wallMilliseconds()
         let day: Int64 = 86_400_000

@@ -21,7 +21,7 @@ import Testing
             #expect(me.status == 401, "\(auth.prefix(7))")
             #expect(me.body == unauthorizedBody)
             #expect(h.me(token).status == 401)
-            #expect(try h.count("sessions", where: "hex(id_hash) = '\(hex(SessionToken.hash(token)))'") == 0)
+            #expect(try h.database.read { try $0.queryOne("SELECT count(*) AS n FROM sessions WHERE id_hash = ?", SessionToken.hash(token)) }?.int("n") == 0)
         }
         #expect(try h.count("sessions") == 0)
     }
@@ -272,9 +272,4 @@ import Testing
         #expect(h.me(other).status == 401)
         #expect(h.me(token).status == 200)
     }
-}
-
-/// Upper-case hex of bytes, as SQL `hex()` renders a blob.
-func hex(_ bytes: [UInt8]) -> String {
-    bytes.map { String(format: "%02X", $0) }.joined()
 }

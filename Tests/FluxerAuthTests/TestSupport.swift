@@ -1,8 +1,11 @@
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 @testable import FluxerAuth
 import HTTPServer
+import Postgres
+import PostgresTestSupport
 
 /// A unique temporary directory, removed by `remove()`.
 struct TempDir {
@@ -38,14 +41,71 @@ struct TempDir {
 
     func remove() {
         _ = system("rm -rf '\(path)'")
+        TestBackend.drop(directory: path)
     }
 }
 
-/// A configuration for tests: ephemeral port, a database in `dir`, a fixed secret, quiet logs.
+/// The backend the suite runs on: SQLite by default; `FLUXER_AUTH_TEST_BACKEND=postgres` runs every test that
+/// reaches the database only through the app on a fresh PostgreSQL database of the shared throwaway cluster
+/// (`make test` runs the suite both ways: the same tests, both backends).
+enum TestBackend {
+    static let isPostgres = ProcessInfo.processInfo.environment["FLUXER_AUTH_TEST_BACKEND"] == "postgres"
+    /// For tests that open the SQLite file themselves or exercise SQLite's own failure modes.
+    static let sqliteOnly = Testing.ConditionTrait.enabled(if: !isPostgres, "reads the SQLite file directly")
+
+    /// PostgreSQL databases by the SQLite path they stand in for: apps started on one path (restart tests, two
+    /// apps on one file) share its database, as they would share the file.
+    private static let databases = Mutex<[String: PostgresURL]>([:])
+
+    /// The PostgreSQL database standing in for an SQLite path, created on first use.
+    static func postgresURL(for directory: String) -> PostgresURL {
+        if let known = databases.withLock({ $0[directory] }) { return known }
+        do {
+            let cluster = try TestCluster.shared()
+            let url = try PostgresURL(cluster.url(try cluster.createDatabase()))
+            return databases.withLock { known in
+                if let existing = known[directory] { return existing }
+                known[directory] = url
+                return url
+            }
+        } catch {
+            fatalError("PostgreSQL test database: \(error)")
+        }
+    }
+
+    /// The schema versions a fresh database of this backend is migrated through.
+    static var migrationVersions: [Int] {
+        (isPostgres ? EmbeddedPostgresMigrations.all.map(\.version) : EmbeddedMigrations.all.map(\.version))
+    }
+
+    /// After a test's own configuration: the database for the SQLite path it chose (another app's, maybe).
+    static func adopt(_ config: inout Config) {
+        if isPostgres && config.databaseURL != nil { config.databaseURL = postgresURL(for: config.databasePath) }
+    }
+
+    /// Drops the databases under a directory (connections included) when the directory is removed.
+    static func drop(directory: String) {
+        guard isPostgres, let cluster = try? TestCluster.shared() else { return }
+        let urls = databases.withLock { known -> [PostgresURL] in
+            let keys = known.keys.filter { $0.hasPrefix(directory + "/") }
+            return keys.compactMap { known.removeValue(forKey: $0) }
+        }
+        for name in urls.compactMap(\.database) {
+            _ = try? cluster.admin.withSession { try $0.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+        }
+    }
+}
+
+/// A configuration for tests: ephemeral port, a database in `dir` (or a fresh PostgreSQL database, see
+/// `TestBackend`), a fixed secret, quiet logs.
 func testConfig(_ dir: TempDir) -> Config {
     var config = Config()
     config.port = 0
     config.databasePath = dir.file("db/fluxer-auth.sqlite")
+    if TestBackend.isPostgres {
+        config.databaseURL = TestBackend.postgresURL(for: config.databasePath)
+        config.databasePoolSize = 4
+    }
     config.secretKey = [UInt8](repeating: 7, count: 32)
     config.eventLoops = 1
     config.workers = 4
@@ -72,6 +132,7 @@ final class RunningApp {
         dir = TempDir()
         var config = testConfig(dir)
         configure(&config)
+        TestBackend.adopt(&config)
         logFD = open(dir.file("server.log"), O_WRONLY | O_CREAT | O_APPEND, 0o600)
         sink = LogSink(fd: logFD)
         app = try App(config: config, sink: sink, clock: clock ?? Clock.wallMilliseconds)

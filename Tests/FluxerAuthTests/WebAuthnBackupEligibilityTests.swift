@@ -24,7 +24,7 @@ import SQLite
     /// hijack fix lands).
     static func user(_ h: MFAHarness, _ name: String) throws -> MFAUser {
         let user = try h.register(name)
-        try h.database.write { db in _ = try db.run("UPDATE users SET verified = 1 WHERE id = ?", user.userID) }
+        try h.database.write { db in _ = try db.run("UPDATE users SET verified = TRUE WHERE id = ?", user.userID) }
         return user
     }
 

@@ -19,7 +19,7 @@ extension Accounts {
         let id = Int64(bitPattern: userID)
         let now = self.now
         try db.run("""
-            UPDATE users SET totp_secret = NULL, totp_last_counter = NULL, sms_mfa_enabled = 0, phone = NULL, verified = 1
+            UPDATE users SET totp_secret = NULL, totp_last_counter = NULL, sms_mfa_enabled = FALSE, phone = NULL, verified = TRUE
             WHERE id = ?
             """, id)
         if !keepPassword { try db.run("UPDATE users SET password_hash = NULL WHERE id = ?", id) }

@@ -72,6 +72,6 @@ enum UserStore {
     }
 
     static func markVerified(userID: UInt64, in db: SQLTransaction) throws {
-        try db.run("UPDATE users SET verified = 1 WHERE id = ?", Int64(bitPattern: userID))
+        try db.run("UPDATE users SET verified = TRUE WHERE id = ?", Int64(bitPattern: userID))
     }
 }

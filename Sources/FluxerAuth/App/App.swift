@@ -28,12 +28,7 @@ public final class App: Sendable {
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
 
         let database = try config.openDatabase(readers: config.databaseReaders, poolSize: config.databasePoolSize)
-        let secretKey: [UInt8]
-        if let configured = config.secretKey {
-            secretKey = configured
-        } else if config.dev {
-            secretKey = try SecretKeyFile.loadOrCreate(path: Self.directory(of: config.databasePath) + "/secret.key")
-        } else {
+        guard config.secretKey != nil || config.dev else {
             database.close()
             throw .config(ConfigError(key: "security.secret_key",
                                       reason: "required outside dev mode; set FLUXER_AUTH_SECRET_KEY or run with --dev"))
@@ -50,6 +45,13 @@ public final class App: Sendable {
         } catch {
             database.close()
             throw .database("\(error)")
+        }
+        let secretKey: [UInt8]
+        do throws(StartupError) {
+            if let configured = config.secretKey { secretKey = configured } else { secretKey = try config.devSecretKey(store: database) }
+        } catch {
+            database.close()
+            throw error
         }
 
         let snowflakes: LeasedSnowflakeGenerator

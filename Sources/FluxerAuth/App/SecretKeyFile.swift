@@ -1,3 +1,4 @@
+import FluxerPersistence
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -57,8 +58,39 @@ extension String {
 
 extension Config {
     /// The server secret a CLI command works with: the configured key or, in dev mode, the one `serve --dev` keeps
-    /// beside the database (created if missing); nil when neither is available.
+    /// (created if missing); nil when neither is available.
     func commandSecretKey() -> [UInt8]? {
-        secretKey ?? (dev ? try? SecretKeyFile.loadOrCreate(path: App.directory(of: databasePath) + "/secret.key") : nil)
+        if let secretKey { return secretKey }
+        guard dev else { return nil }
+        if databaseURL != nil {
+            guard let store = try? openDatabase(purpose: "fluxer-auth cli") else { return nil }
+            defer { store.close() }
+            return try? devSecretKey(store: store)
+        }
+        return try? SecretKeyFile.loadOrCreate(path: App.directory(of: databasePath) + "/secret.key")
+    }
+
+    /// Dev mode's generated secret: a 0600 file beside the SQLite database, or, on PostgreSQL, a row of the
+    /// `instance` table, so that every dev node on one database and every CLI run beside them share one key.
+    /// (Outside dev mode the key comes from `security.secret_key`, identical on every node by configuration.)
+    func devSecretKey(store: DataStore) throws(StartupError) -> [UInt8] {
+        guard store.dialect == .postgres else {
+            return try SecretKeyFile.loadOrCreate(path: App.directory(of: databasePath) + "/secret.key")
+        }
+        do {
+            let encoded = try store.write { db -> String? in
+                try db.run("INSERT INTO instance (key, value) VALUES ('dev_secret_key', ?) ON CONFLICT (key) DO NOTHING",
+                           Base64URL.encode(SecureRandom.bytes(32)))
+                return try db.queryOne("SELECT value FROM instance WHERE key = 'dev_secret_key'")?.string("value")
+            }
+            guard let encoded, let key = Base64URL.decode(encoded), key.count >= 32 else {
+                throw StartupError.secretKey("the dev secret in table instance is damaged; delete its row to make a new one")
+            }
+            return key
+        } catch let error as StartupError {
+            throw error
+        } catch {
+            throw .database("\(error)")
+        }
     }
 }

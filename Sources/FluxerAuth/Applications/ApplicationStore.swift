@@ -44,7 +44,7 @@ enum ApplicationStore {
 
     /// Deletes the bot user; the application row (and everything hanging off it) goes with it by cascade.
     static func delete(id: UInt64, in db: SQLTransaction) throws {
-        try db.run("DELETE FROM users WHERE id = ? AND bot = 1", Int64(bitPattern: id))
+        try db.run("DELETE FROM users WHERE id = ? AND bot = TRUE", Int64(bitPattern: id))
     }
 
     /// Replaces the client secret; returns the new one.

@@ -100,7 +100,7 @@ public final class AuditLog: Sendable {
     public static func query(_ db: SQLTransaction, userID: UInt64?, since: Int64, afterID: Int64, limit: Int) throws -> [(Int64, JSONValue)] {
         try db.query("""
             SELECT id, at, event, outcome, user_id, application_id, ip, user_agent, detail FROM audit_events
-            WHERE id > ? AND at >= ? AND (? IS NULL OR user_id = ?) ORDER BY id LIMIT ?
+            WHERE id > ? AND at >= ? AND (CAST(? AS BIGINT) IS NULL OR user_id = ?) ORDER BY id LIMIT ?
             """, afterID, since, userID.map { Int64(bitPattern: $0) }, userID.map { Int64(bitPattern: $0) }, limit).map { row in
             let id = row.int("id") ?? 0
             return (id, .object([

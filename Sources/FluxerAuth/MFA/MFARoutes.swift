@@ -123,7 +123,7 @@ enum MFARoutes {
                 let factor = SecondFactor(keys: accounts.mfaKeys, now: accounts.now)
                 let ok = try accounts.write { db, invalidations -> Bool in
                     guard try factor.verifyTOTPOrBackup(body.code, userID: userID, in: db) else { return false }
-                    try db.run("UPDATE users SET totp_secret = NULL, totp_last_counter = NULL, sms_mfa_enabled = 0 WHERE id = ?",
+                    try db.run("UPDATE users SET totp_secret = NULL, totp_last_counter = NULL, sms_mfa_enabled = FALSE WHERE id = ?",
                                Int64(bitPattern: userID))
                     try db.run("DELETE FROM mfa_backup_codes WHERE user_id = ?", Int64(bitPattern: userID))
                     invalidations.users.append(userID)
@@ -259,7 +259,7 @@ enum MFARoutes {
             let principal = try accounts.requireUser(request, allowBots: false)
             try accounts.requireSudo(principal, request: request, reply: reply) {
                 try accounts.write { db, invalidations in
-                    try db.run("UPDATE users SET phone = NULL, sms_mfa_enabled = 0 WHERE id = ?", Int64(bitPattern: principal.user.id))
+                    try db.run("UPDATE users SET phone = NULL, sms_mfa_enabled = FALSE WHERE id = ?", Int64(bitPattern: principal.user.id))
                     invalidations.users.append(principal.user.id)
                 }
                 return .noContent

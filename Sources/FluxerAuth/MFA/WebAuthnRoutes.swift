@@ -157,7 +157,7 @@ enum WebAuthnRoutes {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """, credential.credentialID, Int64(bitPattern: user.id), name, credential.publicKeyCBOR,
                         Int64(credential.publicKey.algorithm), Int64(credential.signCount), credential.aaguid, accounts.now,
-                        Int64(credential.backupEligible ? 1 : 0))
+                        credential.backupEligible)
                     invalidations.users.append(user.id)
                     return .stored
                 }
@@ -295,7 +295,7 @@ enum WebAuthnRoutes {
             count = try WebAuthnVerifier.verifyAssertion(
                 clientDataJSON: clientData, authenticatorData: authData, signature: signature, credentialPublicKey: key,
                 storedSignCount: UInt32(truncatingIfNeeded: row.int("sign_count") ?? 0), expectedChallenge: expected,
-                policy: policy, storedBackupEligible: row.int("backup_eligible").map { $0 != 0 })
+                policy: policy, storedBackupEligible: row.bool("backup_eligible"))
         } catch {
             if case .possibleClone = error {
                 try db.run("UPDATE webauthn_credentials SET clone_warning_at = ? WHERE credential_id = ?", accounts.now, credentialID)
@@ -311,7 +311,7 @@ enum WebAuthnRoutes {
         let eligible = (try? AuthenticatorData.parse(authData))?.backupEligible
         try db.run("""
             UPDATE webauthn_credentials SET sign_count = ?, last_used_at = ?, backup_eligible = coalesce(backup_eligible, ?) WHERE credential_id = ?
-            """, Int64(count), accounts.now, eligible.map { Int64($0 ? 1 : 0) }, credentialID)
+            """, Int64(count), accounts.now, eligible, credentialID)
         return true
     }
 

@@ -17,7 +17,7 @@ public enum OutboxCommand {
         guard (1...10_000).contains(limit) else {
             throw .config(ConfigError(key: "limit", reason: "must be an integer from 1 to 10000"))
         }
-        guard access(config.databasePath, F_OK) == 0 else {
+        guard config.databaseURL != nil || access(config.databasePath, F_OK) == 0 else {
             throw .database("no database at \(config.databasePath); run `fluxer-auth migrate` or `fluxer-auth serve` first")
         }
         let database = try config.openDatabase()
@@ -25,7 +25,7 @@ public enum OutboxCommand {
         let seal = config.commandSecretKey().map(OutboxSeal.init(secret:))
         do {
             guard try OutboxReader.tableExists(database) else {
-                throw StartupError.database("no outbox table in \(config.databasePath); run `fluxer-auth migrate` first")
+                throw StartupError.database("no outbox table in \(config.databaseDescription); run `fluxer-auth migrate` first")
             }
             let recent = try OutboxReader.recent(database, limit: limit, seal: seal)
             recent.forEach { emit($0.json.serialized) }

@@ -23,7 +23,10 @@ public enum OutboxReader {
     /// Whether the `outbox` table exists (the database has been migrated).
     public static func tableExists(_ database: DataStore) throws -> Bool {
         try database.read { db in
-            try db.queryOne("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'") != nil
+            switch db.dialect {
+            case .sqlite: try db.queryOne("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'") != nil
+            case .postgres: try db.queryOne("SELECT to_regclass('outbox') IS NOT NULL AS present")?.bool("present") == true
+            }
         }
     }
 }

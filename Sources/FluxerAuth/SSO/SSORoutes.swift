@@ -308,7 +308,7 @@ final class SSOService: Sendable {
         // so a leaked state cannot be burnt through the other one.
         guard let row = try accounts.write({ db, _ in
             try db.queryOne("""
-                DELETE FROM sso_states WHERE state_hash = ? AND browser_binding IS ?
+                DELETE FROM sso_states WHERE state_hash = ? AND browser_binding IS NOT DISTINCT FROM ?
                 RETURNING provider, nonce, verifier_sealed, redirect_to, expires_at, redirect_uri, browser_binding, link_user_id
                 """, SHA256.hash(utf8: state), browserBinding)
         }), (row.int("expires_at") ?? 0) > now, row.string("provider") == settings.provider,
