@@ -3,12 +3,6 @@ import HTTPServer
 import FluxerPersistence
 import SQLite
 
-/// Cache invalidations collected during a write and applied after it commits.
-struct Invalidations {
-    var sessions: [[UInt8]] = []
-    var users: [UInt64] = []
-}
-
 /// The accounts service: password hashing, who is calling (`Authenticator`: cache → one indexed lookup), and
 /// the write wrapper that keeps the session cache honest.
 public final class Accounts: Sendable {
@@ -20,6 +14,8 @@ public final class Accounts: Sendable {
     let touches: SessionTouchQueue
     /// Who is calling, decided once per request.
     let authenticator: Authenticator
+    /// PostgreSQL: hears other nodes' revocations (nil on SQLite, where this process is the only writer).
+    let invalidationListener: CacheInvalidationListener?
 
     init(context: AppContext) throws {
         self.context = context
@@ -27,10 +23,15 @@ public final class Accounts: Sendable {
         let hasher = PasswordHasher(opsLimit: UInt64(config.argon2OpsLimit), memLimitBytes: config.argon2MemoryKiB * 1024)
         let threads = config.hashThreads > 0 ? config.hashThreads : max(1, context.cpuCount)
         hashPool = try PasswordHashPool(hasher: hasher, threads: threads, maxQueued: 1024)
-        cache = PrincipalCache(ttlMilliseconds: Int64(config.sessionCacheTTLMilliseconds), sessionExpiry: config.sessionExpiry)
+        let cache = PrincipalCache(ttlMilliseconds: Int64(config.sessionCacheTTLMilliseconds), sessionExpiry: config.sessionExpiry)
+        self.cache = cache
         botKeys = config.botTokenKeyRing(secret: context.secretKey)
         mfaKeys = MFAKeys(secret: context.secretKey)
         touches = SessionTouchQueue(database: context.database)
+        let logger = context.logger
+        invalidationListener = try context.database.postgres.map {
+            try CacheInvalidationListener(configuration: $0.configuration, cache: cache, logger: logger)
+        }
         authenticator = Authenticator(cache: cache, botKeys: botKeys, touches: touches, database: context.database,
                                       sessionExpiry: config.sessionExpiry, clock: context.clock)
     }
@@ -38,6 +39,7 @@ public final class Accounts: Sendable {
     func start() { touches.start() }
 
     func stop() {
+        invalidationListener?.stop()
         touches.stop()
         hashPool.stop()
     }
@@ -47,12 +49,18 @@ public final class Accounts: Sendable {
     /// The audit log.
     var audit: AuditLog { context.audit }
 
-    /// A write transaction whose cache invalidations are applied after commit.
+    /// A write transaction whose cache invalidations are applied after commit, here and (PostgreSQL) on every
+    /// other node: they are announced from inside the transaction, see `CacheInvalidationBus`.
     func write<T>(_ body: (SQLTransaction, inout Invalidations) throws -> T) throws -> T {
         var invalidations = Invalidations()
-        let result = try context.database.write { db in try body(db, &invalidations) }
-        for hash in invalidations.sessions { cache.invalidate(session: hash) }
-        for user in invalidations.users { cache.invalidate(user: user) }
+        let result = try context.database.write { db in
+            // A PostgreSQL retry runs the body again: only the attempt that commits counts.
+            invalidations = Invalidations()
+            let value = try body(db, &invalidations)
+            try CacheInvalidationBus.publish(invalidations, in: db)
+            return value
+        }
+        CacheInvalidationBus.apply(invalidations, to: cache)
         return result
     }
 

@@ -61,6 +61,9 @@ public final class PrincipalCache: Sendable {
         /// OAuth2 access tokens by the application they were issued to (whose bot user id is the application id).
         var byApplication: [UInt64: Set<Key>] = [:]
         var epoch: UInt64 = 0
+        /// False while revocations made by other nodes could go unseen (the invalidation listener is not
+        /// listening): nothing is answered from memory or cached until it listens again.
+        var live = true
     }
 
     private let state = Mutex(State())
@@ -84,7 +87,7 @@ public final class PrincipalCache: Sendable {
         guard ttl > 0 else { return nil }
         let hash = Key(hash)
         return state.withLock { s in
-            guard let entry = s.entries[hash] else { return nil }
+            guard s.live, let entry = s.entries[hash] else { return nil }
             var expired = now - entry.cachedAt > ttl
             if case .oauth(_, _, let expiresAt) = entry.kind, now >= expiresAt { expired = true }
             // Idle and absolute session expiry (SE-07), on the last use written or queued. With several nodes
@@ -113,7 +116,7 @@ public final class PrincipalCache: Sendable {
         let hash = Key(hash)
         let user = identity.principal.user
         state.withLock { s in
-            guard s.epoch == epoch else { return }
+            guard s.live, s.epoch == epoch else { return }
             if s.entries.count >= capacity {
                 s.entries.removeAll(keepingCapacity: true)
                 s.byUser.removeAll(keepingCapacity: true)
@@ -154,6 +157,33 @@ public final class PrincipalCache: Sendable {
             s.byApplication.removeValue(forKey: userID)
         }
     }
+
+    /// Forgets everything and caches nothing until `resume()`: the node can no longer hear other nodes'
+    /// revocations (its invalidation listener lost its connection), so only the database may answer.
+    public func suspend() {
+        state.withLock { s in
+            s.epoch &+= 1
+            s.live = false
+            s.entries.removeAll()
+            s.byUser.removeAll()
+            s.byApplication.removeAll()
+        }
+    }
+
+    /// Caches again once the node hears revocations (its listener listens; anything revoked before is in the
+    /// database, which the next lookups read).
+    public func resume() {
+        state.withLock { s in
+            s.epoch &+= 1
+            s.entries.removeAll()
+            s.byUser.removeAll()
+            s.byApplication.removeAll()
+            s.live = true
+        }
+    }
+
+    /// Whether entries may be answered from memory now.
+    public var isLive: Bool { state.withLock { $0.live } }
 
     /// Entries currently held.
     public var count: Int { state.withLock { $0.entries.count } }

@@ -1,0 +1,138 @@
+import FluxerPersistence
+import Logging
+import Postgres
+
+/// Cache invalidations collected during a write and applied after it commits; on PostgreSQL also announced to
+/// every other node on the database (`CacheInvalidationBus`).
+struct Invalidations {
+    var sessions: [[UInt8]] = []
+    var users: [UInt64] = []
+
+    var isEmpty: Bool { sessions.isEmpty && users.isEmpty }
+}
+
+/// Revocations reach every node's principal cache through PostgreSQL `LISTEN`/`NOTIFY` (issue 13: "a revoke on
+/// one node stops the token on every node within 1 s").
+///
+/// - The writer announces its invalidations with `pg_notify` inside the very transaction that revokes, so the
+///   notification is delivered when (and only if) the revocation commits (PostgreSQL docs, SQL command `NOTIFY`),
+///   and a retried transaction's discarded attempts announce nothing.
+/// - Each node listens on one dedicated connection and applies what it hears to its cache. While the listener
+///   is not listening (at start, after a dropped connection) the node could miss a revocation, so its cache is
+///   suspended: every credential is checked against the database until the listener listens again. The cache
+///   TTL (`security.session_cache_ttl_ms`) is not needed as the bound, but stays one.
+///
+/// Payload: comma-separated items, `s<64 hex>` for a session hash and `u<decimal id>` for a user or bot, at most
+/// `maxPayloadBytes` per notification (PostgreSQL's limit is 8000 bytes); longer lists are split.
+enum CacheInvalidationBus {
+    static let channel = "fluxer_auth_cache"
+    static let maxPayloadBytes = 7_000
+
+    /// Announces `invalidations` from inside the transaction that makes them (a no-op on SQLite).
+    static func publish(_ invalidations: Invalidations, in db: SQLTransaction) throws {
+        guard db.dialect == .postgres, !invalidations.isEmpty else { return }
+        for payload in payloads(invalidations) {
+            try db.notify(channel: channel, payload: payload)
+        }
+    }
+
+    static func payloads(_ invalidations: Invalidations) -> [String] {
+        let items = invalidations.sessions.map { "s" + hex($0) } + invalidations.users.map { "u" + String($0) }
+        var payloads: [String] = []
+        var current = ""
+        for item in items {
+            if !current.isEmpty && current.utf8.count + 1 + item.utf8.count > maxPayloadBytes {
+                payloads.append(current)
+                current = ""
+            }
+            current += current.isEmpty ? item : "," + item
+        }
+        if !current.isEmpty { payloads.append(current) }
+        return payloads
+    }
+
+    /// Parses a payload; unknown or malformed items are skipped (a newer node may announce more kinds).
+    static func parse(_ payload: String) -> Invalidations {
+        var result = Invalidations()
+        for item in payload.split(separator: ",") {
+            guard let kind = item.first else { continue }
+            let value = item.dropFirst()
+            switch kind {
+            case "s":
+                if let bytes = unhex(value), bytes.count == 32 { result.sessions.append(bytes) }
+            case "u":
+                if let id = UInt64(value) { result.users.append(id) }
+            default:
+                continue
+            }
+        }
+        return result
+    }
+
+    static func apply(_ invalidations: Invalidations, to cache: PrincipalCache) {
+        for hash in invalidations.sessions { cache.invalidate(session: hash) }
+        for user in invalidations.users { cache.invalidate(user: user) }
+    }
+
+    private static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func unhex(_ text: Substring) -> [UInt8]? {
+        let bytes = Array(text.utf8)
+        guard bytes.count % 2 == 0 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: c - 0x30
+            case 0x61...0x66: c - 0x61 + 10
+            default: nil
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count / 2)
+        var index = 0
+        while index < bytes.count {
+            guard let high = nibble(bytes[index]), let low = nibble(bytes[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return out
+    }
+}
+
+/// The node's ear on `CacheInvalidationBus`: a PostgreSQL listener whose events keep the principal cache honest.
+final class CacheInvalidationListener: Sendable {
+    private let listener: PostgresListener
+
+    /// Suspends the cache, then listens; the cache resumes once the listener listens.
+    init(configuration: PostgresConfiguration, cache: PrincipalCache, logger: Logger) throws {
+        cache.suspend()
+        listener = try PostgresListener(configuration: configuration, channels: [CacheInvalidationBus.channel]) { event in
+            switch event {
+            case .listening(let reconnected):
+                cache.resume()
+                if reconnected { logger.notice("cache invalidation listener reconnected; cache resumed") }
+            case .notification(let notification):
+                CacheInvalidationBus.apply(CacheInvalidationBus.parse(notification.payload), to: cache)
+            case .disconnected(let error):
+                if cache.isLive {
+                    cache.suspend()
+                    logger.warning("cache invalidation listener disconnected; every credential is read from the database until it reconnects",
+                                   metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    func stop() { listener.stop() }
+
+    /// The listening backend (for tests that cut it off).
+    var backendProcessID: Int32? { listener.backendProcessID }
+}
