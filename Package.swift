@@ -70,6 +70,9 @@ let package = Package(
             dependencies: ["FluxerAuth", "SQLite", "Postgres", "PostgresTestSupport"],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "FluxerPersistenceTests", dependencies: ["FluxerPersistence", "Postgres", "PostgresTestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "FluxerAuthTests", dependencies: ["FluxerAuth", "HTTPServer", "FluxerPersistence", "SQLite", "Postgres", "PostgresTestSupport"], swiftSettings: strict),
     ]
 )
