@@ -110,7 +110,7 @@ final class Statement {
         }
     }
 
-    private func column(_ i: Int32) -> SQLiteValue {
+    func column(_ i: Int32) -> SQLiteValue {
         switch sqlite3_column_type(handle, i) {
         case SQLITE_INTEGER:
             return .integer(sqlite3_column_int64(handle, i))
