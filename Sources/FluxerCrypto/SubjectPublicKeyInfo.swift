@@ -3,11 +3,11 @@
 enum SubjectPublicKeyInfo {
     /// SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING (0 unused bits) } up to the point
     /// (RFC 5480 §2); followed by the 65-byte uncompressed point 04 ‖ x ‖ y.
-    static let p256Prefix = hex("3059301306072a8648ce3d020106082a8648ce3d030107034200")
+    static let p256Prefix = Hex.decode("3059301306072a8648ce3d020106082a8648ce3d030107034200")!
     /// SEQUENCE { SEQUENCE { id-Ed25519 }, BIT STRING } (RFC 8410 §4); followed by the 32-byte key.
-    static let ed25519Prefix = hex("302a300506032b6570032100")
+    static let ed25519Prefix = Hex.decode("302a300506032b6570032100")!
     /// AlgorithmIdentifier { rsaEncryption, NULL } (RFC 8017 App. A.1).
-    static let rsaAlgorithm = hex("300d06092a864886f70d0101010500")
+    static let rsaAlgorithm = Hex.decode("300d06092a864886f70d0101010500")!
 
     /// The DER encoding of `key`.
     static func der(_ key: COSEKey) -> [UInt8] {
@@ -44,10 +44,5 @@ enum SubjectPublicKeyInfo {
             length.insert(0x80 | UInt8(length.count), at: 0)
         }
         return [tag] + length + content
-    }
-
-    private static func hex(_ string: String) -> [UInt8] {
-        let digits = Array(string.utf8)
-        return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
     }
 }

@@ -1,3 +1,4 @@
+import FluxerCrypto
 import FluxerPersistence
 import Logging
 import Postgres
@@ -37,7 +38,7 @@ enum CacheInvalidationBus {
     }
 
     static func payloads(_ invalidations: Invalidations) -> [String] {
-        let items = invalidations.sessions.map { "s" + hex($0) } + invalidations.users.map { "u" + String($0) }
+        let items = invalidations.sessions.map { "s" + Hex.encode($0) } + invalidations.users.map { "u" + String($0) }
         var payloads: [String] = []
         var current = ""
         for item in items {
@@ -59,7 +60,7 @@ enum CacheInvalidationBus {
             let value = item.dropFirst()
             switch kind {
             case "s":
-                if let bytes = unhex(value), bytes.count == 32 { result.sessions.append(bytes) }
+                if let bytes = Hex.decode(value), bytes.count == 32 { result.sessions.append(bytes) }
             case "u":
                 if let id = UInt64(value) { result.users.append(id) }
             default:
@@ -72,38 +73,6 @@ enum CacheInvalidationBus {
     static func apply(_ invalidations: Invalidations, to cache: PrincipalCache) {
         for hash in invalidations.sessions { cache.invalidate(session: hash) }
         for user in invalidations.users { cache.invalidate(user: user) }
-    }
-
-    private static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func unhex(_ text: Substring) -> [UInt8]? {
-        let bytes = Array(text.utf8)
-        guard bytes.count % 2 == 0 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: c - 0x30
-            case 0x61...0x66: c - 0x61 + 10
-            default: nil
-            }
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count / 2)
-        var index = 0
-        while index < bytes.count {
-            guard let high = nibble(bytes[index]), let low = nibble(bytes[index + 1]) else { return nil }
-            out.append(high << 4 | low)
-            index += 2
-        }
-        return out
     }
 }
 

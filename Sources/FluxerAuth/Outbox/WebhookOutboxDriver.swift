@@ -58,17 +58,6 @@ public struct WebhookOutboxDriver: OutboxDriver {
     /// `t=<timestamp>,v1=<lowercase hex HMAC-SHA256(secret, "<timestamp>.<body>")>`.
     public static func signature(secret: [UInt8], timestamp: Int64, body: [UInt8]) -> String {
         let mac = HMAC.sha256(key: secret, message: Array("\(timestamp).".utf8) + body)
-        return "t=\(timestamp),v1=" + hex(mac)
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        return "t=\(timestamp),v1=" + Hex.encode(mac)
     }
 }
