@@ -58,25 +58,7 @@ CONF
 succeeded() { awk -v d="$duration" '/requests in/ {total=$1} /Non-2xx/ {bad=$5} END {printf "%.0f", (total-bad)/d}'; }
 p99() { awk '$1=="99%" {print $2}'; }
 
-cat >"$work/refresh.lua" <<'LUA'
-local counter, token = 0, nil
-function setup(thread) thread:set("id", counter); counter = counter + 1 end
-function init(args)
-  local n = 0
-  for line in io.lines(os.getenv("REFRESH_FILE")) do
-    if n == id then token = line end
-    n = n + 1
-  end
-end
-function request()
-  return wrk.format("POST", "/oauth2/token", {["Authorization"] = os.getenv("BASIC"), ["Content-Type"] = "application/x-www-form-urlencoded"},
-    "grant_type=refresh_token&refresh_token=" .. token)
-end
-function response(status, headers, body)
-  local t = body:match('"refresh_token":"([^"]+)"')
-  if t then token = t end
-end
-LUA
+write_refresh_lua "$work/refresh.lua"
 
 # run LABEL NODES DBFLAG...: seeds through the CLI, starts NODES nodes and the proxy, measures, stops them.
 run() {

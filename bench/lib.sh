@@ -67,3 +67,27 @@ CONF
 }
 
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}')" "$1" "$2"; }
+
+# write_refresh_lua FILE: a wrk script in which connection N follows its own refresh-token chain, starting from
+# line N of $REFRESH_FILE and authenticating with $BASIC (client_secret_basic); each 200 hands on the new token.
+write_refresh_lua() {
+  cat >"$1" <<'LUA'
+local counter, token = 0, nil
+function setup(thread) thread:set("id", counter); counter = counter + 1 end
+function init(args)
+  local n = 0
+  for line in io.lines(os.getenv("REFRESH_FILE")) do
+    if n == id then token = line end
+    n = n + 1
+  end
+end
+function request()
+  return wrk.format("POST", "/oauth2/token", {["Authorization"] = os.getenv("BASIC"), ["Content-Type"] = "application/x-www-form-urlencoded"},
+    "grant_type=refresh_token&refresh_token=" .. token)
+end
+function response(status, headers, body)
+  local t = body:match('"refresh_token":"([^"]+)"')
+  if t then token = t end
+end
+LUA
+}

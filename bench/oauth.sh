@@ -63,25 +63,7 @@ function request()
     "grant_type=authorization_code&code=" .. code .. "&redirect_uri=https%3A%2F%2Fclient.example%2Fcb")
 end
 LUA
-cat >"$work/refresh.lua" <<LUA
-local counter, token = 0, nil
-function setup(thread) thread:set("id", counter); counter = counter + 1 end
-function init(args)
-  local n = 0
-  for line in io.lines("$work/refresh.txt") do
-    if n == id then token = line end
-    n = n + 1
-  end
-end
-function request()
-  return wrk.format("POST", "/oauth2/token", {["Authorization"] = "$basic", ["Content-Type"] = "application/x-www-form-urlencoded"},
-    "grant_type=refresh_token&refresh_token=" .. token)
-end
-function response(status, headers, body)
-  local t = body:match('"refresh_token":"([^"]+)"')
-  if t then token = t end
-end
-LUA
+write_refresh_lua "$work/refresh.lua"
 echo "$(nproc) cores (wrk shares them), ${duration}s per run" >&2
 succeeded() { # wrk output -> successful requests per second
   awk -v d="$duration" '/requests in/ {total=$1} /Non-2xx/ {bad=$5} END {printf "%.0f", (total-bad)/d}'
@@ -89,7 +71,7 @@ succeeded() { # wrk output -> successful requests per second
 out=$(wrk -t16 -c16 -d"${duration}s" -s "$work/exchange.lua" "http://127.0.0.1:$port/oauth2/token")
 echo "code exchanges:  $(succeeded <<<"$out")/s (200s only; $(awk '/Non-2xx/ {print $5}' <<<"$out") non-2xx after the codes ran out)" >&2
 if [ -n "${PERF:-}" ]; then perf record -F 999 -g -p "$(pgrep -f "port $port" | head -1)" -o /tmp/perf-refresh.data -- sleep "$duration" >/dev/null 2>&1 & fi
-out=$(wrk -t16 -c16 -d"${duration}s" -s "$work/refresh.lua" "http://127.0.0.1:$port/oauth2/token")
+out=$(REFRESH_FILE="$work/refresh.txt" BASIC="$basic" wrk -t16 -c16 -d"${duration}s" -s "$work/refresh.lua" "http://127.0.0.1:$port/oauth2/token")
 echo "refreshes:       $(succeeded <<<"$out")/s (16 concurrent chains; $(awk '/Non-2xx/ {print $5}' <<<"$out") non-2xx)" >&2
 access=$(cat "$work/access.txt")
 bearer=$(measure "GET /users/@me (Bearer access token)" "http://127.0.0.1:$port/users/@me" -H "Authorization: Bearer $access")
