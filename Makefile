@@ -11,7 +11,7 @@ PY_DEPS = PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PI
 export PATH := /opt/swift/usr/bin:$(PATH)
 
 .PHONY: run test test-python test-adversarial test-adversarial-long build deps bench fuzz clean
-.PHONY: run test test-postgres test-python test-durability test-durability-long build deps bench fuzz fuzz-all fuzz-smoke clean
+.PHONY: run test test-postgres test-python test-durability test-durability-long test-cluster build deps bench fuzz fuzz-all fuzz-smoke clean
 
 ## deps: install the -dev packages when missing (as root; otherwise print the apt line and stop)
 deps:
@@ -34,7 +34,7 @@ run: build
 	.build/release/fluxer-auth serve --dev --port $(PORT)
 
 ## test: the whole suite (unit, parser tables, loopback socket and SQLite file tests), the app suite again on
-## PostgreSQL (test-postgres), then test-python and test-adversarial
+## PostgreSQL (test-postgres), then test-python, test-adversarial, test-durability and test-cluster
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
@@ -42,6 +42,7 @@ test: deps
 	$(MAKE) test-python
 	$(MAKE) test-adversarial
 	$(MAKE) test-durability
+	$(MAKE) test-cluster
 	$(MAKE) fuzz-smoke FUZZ_SMOKE_SECONDS=3
 
 ## test-postgres: every app test that reaches the database through the app, on a fresh PostgreSQL database each
@@ -80,6 +81,13 @@ test-durability-long: deps
 	$(PY_DEPS)
 	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth DURABILITY_ITERATIONS=$(DURABILITY_ITERATIONS) \
 	  python3 -m pytest -q -s integration/durability/test_crash.py
+
+## test-cluster: three nodes on one throwaway PostgreSQL database (started from the Debian postgresql package):
+## cross-node logout, codes, refresh races and bot token resets, 200 concurrent `user create`, kill -9 under load (~30 s)
+test-cluster: deps
+	$(SWIFT) build --product fluxer-auth
+	$(PY_DEPS)
+	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q integration/cluster
 
 ## bench: wrk on /healthz and /users/@me (session, bot, bearer) beside nginx; logins vs argon2id; token endpoint
 bench: deps

@@ -1,5 +1,6 @@
-"""Shared by the Python suites (integration/python, integration/adversarial, integration/durability): where the server binary is
-how to get a free loopback port, and how to run one of its CLI commands."""
+"""Shared by the Python suites (integration/python, integration/adversarial, integration/durability,
+integration/cluster): where the server binary is, how to get a free loopback port, and how to run one of its CLI
+commands."""
 import json
 import os
 import socket
@@ -29,10 +30,21 @@ def free_port(host="127.0.0.1"):
         return s.getsockname()[1]
 
 
-def cli(binary, database, *args, env=None):
-    """Runs `fluxer-auth ARGS --dev --database DATABASE` and returns its JSON stdout; raises with stderr on failure."""
-    proc = subprocess.run([binary, *args, "--dev", "--database", database], capture_output=True, text=True,
-                          timeout=60, env=env)
+def database_args(database, dev=True):
+    """The flags naming a database: `--database FILE`, or `--database-url URL` for a `postgresql://` URL; with
+    `--dev` first unless dev=False (then the secret key must come from the environment or a config file)."""
+    if database.startswith(("postgresql://", "postgres://")):
+        named = ["--database-url", database]
+    else:
+        named = ["--database", database]
+    return (["--dev"] if dev else []) + named
+
+
+def cli(binary, database, *args, env=None, dev=True, timeout=60):
+    """Runs `fluxer-auth ARGS --dev --database DATABASE` (see database_args) and returns its JSON stdout; raises
+    with stderr on failure."""
+    proc = subprocess.run([binary, *args, *database_args(database, dev)], capture_output=True, text=True,
+                          timeout=timeout, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"fluxer-auth {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}")
     return json.loads(proc.stdout)

@@ -40,17 +40,19 @@ def base_env(**extra):
     return env
 
 
-def cli(bin_path, database, *args, env=None):
-    return fluxer_binary.cli(bin_path, database, *args, env=env or base_env())
+def cli(bin_path, database, *args, env=None, dev=True):
+    return fluxer_binary.cli(bin_path, database, *args, env=env or base_env(), dev=dev)
 
 
 class ServerProcess:
-    """`fluxer-auth serve --dev` on a fixed database; the port is kept across restarts."""
+    """`fluxer-auth serve --dev` on a fixed database (a SQLite file, or a `postgresql://` URL); the port is kept
+    across restarts. With dev=False the secret key must be in env (FLUXER_AUTH_SECRET_KEY)."""
 
-    def __init__(self, bin_path, database, workdir, env=None):
+    def __init__(self, bin_path, database, workdir, env=None, dev=True):
         self.bin = bin_path
         self.database = database
         self.workdir = workdir
+        self.dev = dev
         self.env = env or base_env()
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -66,7 +68,8 @@ class ServerProcess:
         with open(self.log_path, "ab") as log:
             log.write(f"\n===== start #{self.starts} =====\n".encode())
             log.flush()
-            self.proc = subprocess.Popen([self.bin, "serve", "--dev", "--port", str(self.port), "--database", self.database],
+            self.proc = subprocess.Popen([self.bin, "serve", "--port", str(self.port),
+                                          *fluxer_binary.database_args(self.database, self.dev)],
                                          cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.starts += 1
         deadline = time.monotonic() + timeout
