@@ -46,9 +46,12 @@ extension Config {
     func openDatabase(readers: Int = 1, poolSize: Int? = nil, purpose: String = "fluxer-auth") throws(StartupError) -> DataStore {
         if let url = databaseURL {
             do {
+                // Every write is SERIALIZABLE: under contention (many nodes and CLI runs inserting users at
+                // once) a transaction may lose several conflicts in a row before it wins, so it gets 20 runs with
+                // a jittered, growing backoff rather than the driver's default 5.
                 let configuration = try PostgresConfiguration(
                     url: url, poolSize: poolSize ?? 1, checkoutTimeoutMilliseconds: max(100, databaseBusyTimeoutMilliseconds),
-                    applicationName: purpose)
+                    maxTransactionAttempts: Self.postgresTransactionAttempts, applicationName: purpose)
                 return DataStore(postgres: try PostgresDatabase(configuration: configuration))
             } catch {
                 throw .config(ConfigError(key: "database.url", reason: "\(error) (\(url))"))
@@ -61,6 +64,9 @@ extension Config {
             throw .database("cannot open \(databasePath): \(error)")
         }
     }
+
+    /// Runs of one PostgreSQL write transaction before a serialization failure is reported (503).
+    static let postgresTransactionAttempts = 20
 
     /// Where the data lives, for log lines and CLI messages (the URL without its password).
     public var databaseDescription: String {
