@@ -1,15 +1,7 @@
 import FluxerPersistence
 import SQLite
 
-/// The small guild model the `bot` scope needs: guilds with an owner and members holding permission bits.
-struct Guild: Sendable, Equatable {
-    var id: UInt64
-    var name: String
-    var icon: String?
-    var ownerID: UInt64
-    var createdAt: Int64
-}
-
+/// SQL for guilds and their members; runs inside the caller's transaction.
 enum GuildStore {
     static func create(id: UInt64, name: String, ownerID: UInt64, now: Int64, in db: SQLTransaction) throws -> Guild {
         try db.run("INSERT INTO guilds (id, name, owner_id, created_at) VALUES (?, ?, ?, ?)",
@@ -60,19 +52,5 @@ enum GuildStore {
     private static func guild(_ row: SQLRow) -> Guild {
         Guild(id: UInt64(bitPattern: row.int("id") ?? 0), name: row.string("name") ?? "", icon: row.string("icon"),
               ownerID: UInt64(bitPattern: row.int("owner_id") ?? 0), createdAt: row.int("created_at") ?? 0)
-    }
-
-    /// The guild shape of `GET /users/@me/guilds`: the issue's `{id, name, icon, owner, permissions}` plus the real
-    /// server's fields with their defaults.
-    static func json(_ guild: Guild, permissions: Int64, userID: UInt64) -> JSONValue {
-        .object([
-            ("id", .string(String(guild.id))), ("name", .string(guild.name)), ("icon", guild.icon.map(JSONValue.string) ?? .null),
-            ("owner", .bool(guild.ownerID == userID)), ("owner_id", .string(String(guild.ownerID))),
-            ("permissions", .string(String(guild.ownerID == userID ? GuildPermission.all : permissions))),
-            ("banner", .null), ("splash", .null), ("vanity_url_code", .null), ("features", .array([])),
-            ("system_channel_id", .null), ("rules_channel_id", .null), ("afk_channel_id", .null), ("afk_timeout", 300),
-            ("verification_level", 0), ("mfa_level", 0), ("nsfw_level", 0), ("explicit_content_filter", 0),
-            ("default_message_notifications", 0),
-        ])
     }
 }
