@@ -26,6 +26,11 @@ enum SessionStore {
         return (SessionRecord(row: row), User(row: row))
     }
 
+    /// When the session was created; nil when it no longer exists.
+    static func createdAt(hash: [UInt8], in db: SQLTransaction) throws -> Int64? {
+        try db.queryOne("SELECT created_at FROM sessions WHERE id_hash = ?", hash)?.int("created_at")
+    }
+
     /// A user's sessions, most recently used first.
     static func list(userID: UInt64, in db: SQLTransaction) throws -> [SessionRecord] {
         try db.query("""
