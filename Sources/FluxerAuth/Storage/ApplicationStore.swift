@@ -14,6 +14,22 @@ enum ApplicationStore {
             .map(Application.init(row:))
     }
 
+    /// How many applications a user owns.
+    static func count(ownerID: UInt64, in db: SQLTransaction) throws -> Int64 {
+        try db.queryOne("SELECT count(*) AS n FROM applications WHERE owner_id = ?", Int64(bitPattern: ownerID))?.int("n") ?? 0
+    }
+
+    /// The id of the user's application called `name` (the seed command's idempotence).
+    static func id(ownerID: UInt64, name: String, in db: SQLTransaction) throws -> UInt64? {
+        try db.queryOne("SELECT id FROM applications WHERE owner_id = ? AND name = ?", Int64(bitPattern: ownerID), name)?
+            .int("id").map { UInt64(bitPattern: $0) }
+    }
+
+    /// Makes the application a public client: no usable secret, PKCE required (RFC 7636, RFC 9700 §2.1.1).
+    static func markPublicClient(id: UInt64, in db: SQLTransaction) throws {
+        try db.run("UPDATE applications SET public_client = TRUE WHERE id = ?", Int64(bitPattern: id))
+    }
+
     struct Created {
         var application: Application
         var bot: User

@@ -19,6 +19,18 @@ enum GuildStore {
                    Int64(bitPattern: guildID), Int64(bitPattern: userID), permissions, source, now)
     }
 
+    /// The id of the user's guild called `name` (the seed command's idempotence).
+    static func id(ownerID: UInt64, name: String, in db: SQLTransaction) throws -> UInt64? {
+        try db.queryOne("SELECT id FROM guilds WHERE owner_id = ? AND name = ?", Int64(bitPattern: ownerID), name)?
+            .int("id").map { UInt64(bitPattern: $0) }
+    }
+
+    /// Whether the user is a member of the guild.
+    static func isMember(guildID: UInt64, userID: UInt64, in db: SQLTransaction) throws -> Bool {
+        try db.queryOne("SELECT user_id AS id FROM guild_members WHERE guild_id = ? AND user_id = ?",
+                        Int64(bitPattern: guildID), Int64(bitPattern: userID)) != nil
+    }
+
     /// A member's permission bits, or nil when not a member.
     static func permissions(guildID: UInt64, userID: UInt64, in db: SQLTransaction) throws -> Int64? {
         try db.queryOne("SELECT permissions FROM guild_members WHERE guild_id = ? AND user_id = ?",

@@ -74,6 +74,52 @@ enum UserStore {
     static func markVerified(userID: UInt64, in db: SQLTransaction) throws {
         try db.run("UPDATE users SET verified = TRUE WHERE id = ?", Int64(bitPattern: userID))
     }
+
+    /// The user id registered under an email address (case-insensitive).
+    static func id(email: String, in db: SQLTransaction) throws -> UInt64? {
+        try db.queryOne("SELECT id FROM users WHERE email_key = ?", emailKey(email))?.int("id").map { UInt64(bitPattern: $0) }
+    }
+
+    // MARK: - Lockout (LG-01)
+
+    /// Mirrors the lockout bucket on the user row (`AccountLockout`): failures still counted, and the lock's end.
+    static func setLockout(userID: UInt64, failures: Int64, lockedUntil: Int64?, in db: SQLTransaction) throws {
+        try db.run("UPDATE users SET mfa_failures = ?, mfa_locked_until = ? WHERE id = ?", failures, lockedUntil, Int64(bitPattern: userID))
+    }
+
+    /// The end of the account's lock as stored (a cached `User` may predate it).
+    static func lockedUntil(userID: UInt64, in db: SQLTransaction) throws -> Int64? {
+        try db.queryOne("SELECT mfa_locked_until FROM users WHERE id = ?", Int64(bitPattern: userID))?.int("mfa_locked_until")
+    }
+
+    /// Clears the mirrored count and lock (only writes when there is something to clear).
+    static func clearLockout(userID: UInt64, in db: SQLTransaction) throws {
+        try db.run("UPDATE users SET mfa_failures = 0, mfa_locked_until = NULL WHERE id = ? AND (mfa_failures != 0 OR mfa_locked_until IS NOT NULL)",
+                   Int64(bitPattern: userID))
+    }
+
+    // MARK: - Claiming an unverified account
+
+    /// The tables holding ways into an account that its registrant could have set up, all keyed by `user_id`.
+    private static let registrantTables = [
+        "webauthn_credentials", "webauthn_challenges", "mfa_backup_codes", "mfa_pending_totp", "mfa_tickets", "sms_codes",
+        "phone_tokens", "email_tokens", "sso_identities", "oauth2_authorizations",
+    ]
+
+    /// Pre-account hijacking (`Accounts.claimUnverifiedAccount`): removes the second factors, the phone and
+    /// (unless `keepPassword`) the password, deletes every credential, challenge, code, link and consent keyed by
+    /// the user, and marks the address verified. Sessions, grants and application secrets are the caller's.
+    static func shutOutRegistrant(userID: UInt64, keepPassword: Bool, in db: SQLTransaction) throws {
+        let id = Int64(bitPattern: userID)
+        try db.run("""
+            UPDATE users SET totp_secret = NULL, totp_last_counter = NULL, sms_mfa_enabled = FALSE, phone = NULL, verified = TRUE
+            WHERE id = ?
+            """, id)
+        if !keepPassword { try db.run("UPDATE users SET password_hash = NULL WHERE id = ?", id) }
+        for table in registrantTables {
+            try db.run("DELETE FROM \(table) WHERE user_id = ?", id)
+        }
+    }
 }
 
 /// How a user row is read: the select list and the mapping, kept with the statements that use them.
