@@ -43,6 +43,7 @@ let package = Package(
                 "CFluxerShim", "HTTPServer", "FluxerCrypto", "SQLite", "Postgres", "FluxerPersistence",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["Storage/README.md"],
             swiftSettings: strict,
             plugins: ["FluxerEmbed"]
         ),

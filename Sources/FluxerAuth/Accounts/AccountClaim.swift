@@ -16,17 +16,8 @@ extension Accounts {
     /// The address is then marked verified. Runs inside the caller's transaction; audited as
     /// `account.claimed_unverified` with `reason`.
     func claimUnverifiedAccount(_ userID: UInt64, reason: String, keepPassword: Bool, request: HTTPRequest?, in db: SQLTransaction, invalidations: inout Invalidations) throws {
-        let id = Int64(bitPattern: userID)
         let now = self.now
-        try db.run("""
-            UPDATE users SET totp_secret = NULL, totp_last_counter = NULL, sms_mfa_enabled = FALSE, phone = NULL, verified = TRUE
-            WHERE id = ?
-            """, id)
-        if !keepPassword { try db.run("UPDATE users SET password_hash = NULL WHERE id = ?", id) }
-        for table in ["webauthn_credentials", "webauthn_challenges", "mfa_backup_codes", "mfa_pending_totp", "mfa_tickets", "sms_codes",
-                      "phone_tokens", "email_tokens", "sso_identities", "oauth2_authorizations"] {
-            try db.run("DELETE FROM \(table) WHERE user_id = ?", id)
-        }
+        try UserStore.shutOutRegistrant(userID: userID, keepPassword: keepPassword, in: db)
         for app in try ApplicationStore.list(ownerID: userID, in: db) {
             _ = try ApplicationStore.resetClientSecret(id: app.id, now: now, in: db)
             _ = try ApplicationStore.resetBotToken(id: app.id, keys: botKeys, now: now, in: db)

@@ -42,21 +42,18 @@ extension Accounts {
     private func issueEmailToken(userID: UInt64, purpose: String, email: String, lifetime: Int64, in db: SQLTransaction) throws -> String {
         let token = EmailToken.generate()
         let now = self.now
-        try db.run("""
-            INSERT INTO email_tokens (token_hash, user_id, purpose, email, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
-            """, SHA256.hash(Array(token.utf8)), Int64(bitPattern: userID), purpose, email, now, now + lifetime)
+        try EmailTokenStore.insert(hash: SHA256.hash(Array(token.utf8)), userID: userID, purpose: purpose, email: email, now: now,
+                                   expiresAt: now + lifetime, in: db)
         return token
     }
 
     /// Consumes a token: deletes it and returns (user id, email) when it was valid, unexpired and of `purpose`.
-    /// Single use even under concurrency: the DELETE decides.
+    /// Single use even under concurrency: the store spends it in the statement that reads it.
     func consumeEmailToken(_ token: String, purpose: String, in db: SQLTransaction) throws -> (userID: UInt64, email: String)? {
         guard EmailToken.isWellFormed(token) else { return nil }
-        guard let row = try db.queryOne("""
-            DELETE FROM email_tokens WHERE token_hash = ? AND purpose = ? RETURNING user_id, email, expires_at
-            """, SHA256.hash(Array(token.utf8)), purpose) else { return nil }
-        guard let expires = row.int("expires_at"), expires > now, let user = row.int("user_id"), let email = row.string("email") else { return nil }
-        return (UInt64(bitPattern: user), email)
+        guard let redeemed = try EmailTokenStore.consume(hash: SHA256.hash(Array(token.utf8)), purpose: purpose, now: now, in: db)
+        else { return nil }
+        return (redeemed.userID, redeemed.email)
     }
 
     private func enqueueEmail(to recipient: String, kind: String, subject: String, body: String, in db: SQLTransaction) throws {

@@ -38,25 +38,24 @@ enum AccountLockout {
         guard policy.threshold > 0 else { return true }
         let limit = RateLimit(policy.threshold, per: policy.interval * Int64(policy.threshold))
         guard case .allowed = try AttemptLimiter.hit(key(userID), limit: limit, now: now, in: db) else { return false }
-        let tat = try db.queryOne("SELECT tat FROM rate_limits WHERE key = ?", key(userID))?.int("tat") ?? now
+        let tat = try RateLimitStore.tat(key: key(userID), in: db) ?? now
         let interval = policy.interval
         // Failures still counted: the bucket's level, rounded up.
         let failures = (tat - now + interval - 1) / interval
         // Locked while the next failure would be refused: until the level is below the threshold again.
         let lockedUntil: Int64? = failures >= Int64(policy.threshold) ? tat - interval * Int64(policy.threshold - 1) : nil
-        try db.run("UPDATE users SET mfa_failures = ?, mfa_locked_until = ? WHERE id = ?", failures, lockedUntil, Int64(bitPattern: userID))
+        try UserStore.setLockout(userID: userID, failures: failures, lockedUntil: lockedUntil, in: db)
         return true
     }
 
     /// Whether the account is locked now, from the database (a session's cached `User` may predate the lock).
     static func isLocked(userID: UInt64, now: Int64, in db: SQLTransaction) throws -> Bool {
-        (try db.queryOne("SELECT mfa_locked_until FROM users WHERE id = ?", Int64(bitPattern: userID))?.int("mfa_locked_until") ?? 0) > now
+        (try UserStore.lockedUntil(userID: userID, in: db) ?? 0) > now
     }
 
     /// A successful sign-in or proof: the count starts over.
     static func recordSuccess(userID: UInt64, in db: SQLTransaction) throws {
-        try db.run("DELETE FROM rate_limits WHERE key = ?", key(userID))
-        try db.run("UPDATE users SET mfa_failures = 0, mfa_locked_until = NULL WHERE id = ? AND (mfa_failures != 0 OR mfa_locked_until IS NOT NULL)",
-                   Int64(bitPattern: userID))
+        try RateLimitStore.delete(key: key(userID), in: db)
+        try UserStore.clearLockout(userID: userID, in: db)
     }
 }

@@ -203,7 +203,7 @@ enum AuthRoutes {
                 }
             }
             try UserStore.markVerified(userID: userID, in: db)
-            try db.run("DELETE FROM email_tokens WHERE user_id = ? AND purpose = 'verify_email'", Int64(bitPattern: userID))
+            try EmailTokenStore.deleteVerificationTokens(userID: userID, in: db)
             invalidations.users.append(userID)
         }
         return .noContent
@@ -270,11 +270,9 @@ enum AuthRoutes {
             // Cheap early answer for a bad token; the token is consumed only in the final transaction.
             guard EmailToken.isWellFormed(body.token),
                   let owner = try accounts.context.database.read({ db -> User? in
-                      guard let row = try db.queryOne("""
-                          SELECT user_id FROM email_tokens WHERE token_hash = ? AND purpose = 'password_reset' AND expires_at > ?
-                          """, SHA256.hash(Array(body.token.utf8)), accounts.now), let id = row.int("user_id")
+                      guard let id = try EmailTokenStore.passwordResetOwner(hash: SHA256.hash(Array(body.token.utf8)), now: accounts.now, in: db)
                       else { return nil }
-                      return try UserStore.find(id: UInt64(bitPattern: id), in: db)
+                      return try UserStore.find(id: id, in: db)
                   })
             else { throw invalid }
             // PW-03 with the account's own context words; checked before any hashing, and the token stays unused.
@@ -299,7 +297,7 @@ enum AuthRoutes {
                     try SessionStore.revokeAll(userID: userID, in: db)
                     // A password reset also ends every OAuth2 grant (RT-07).
                     try OAuthStore.revokeAll(userID: userID, reason: "password_reset", now: accounts.now, in: db)
-                    try db.run("DELETE FROM email_tokens WHERE user_id = ? AND purpose = 'password_reset'", Int64(bitPattern: userID))
+                    try EmailTokenStore.deletePasswordResetTokens(userID: userID, in: db)
                     invalidations.users.append(userID)
                     // Users with MFA still need their second factor (real server: reset answers the ticket shape).
                     if user.hasMFA { return (user, try MFATicket.issue(userID: userID, now: accounts.now, in: db)) }

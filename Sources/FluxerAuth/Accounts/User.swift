@@ -29,45 +29,6 @@ public struct User: Sendable, Equatable {
     /// Until when the account refuses every proof (unix ms).
     public var lockedUntil: Int64?
 
-    private static let plainColumns = [
-        "id", "username", "discriminator", "global_name", "email", "verified", "password_hash", "password_changed_at", "avatar",
-        "flags", "bot", "system", "phone", "created_at", "sms_mfa_enabled", "mfa_failures", "mfa_locked_until",
-    ]
-
-    /// The select list for users, optionally through a table alias (joins), in `init(row:)`'s names.
-    static func columns(alias: String? = nil) -> String {
-        let p = alias.map { $0 + "." } ?? ""
-        let table = alias ?? "users"
-        return plainColumns.map { p + $0 }.joined(separator: ", ")
-            + ", (\(p)totp_secret IS NOT NULL) AS totp_enabled"
-            + ", (SELECT count(*) FROM webauthn_credentials w WHERE w.user_id = \(table).id) AS webauthn_count"
-    }
-
-    /// Columns selected by every user query.
-    static var columns: String { columns() }
-
-    init(row: SQLRow) {
-        id = UInt64(bitPattern: row.int("id") ?? 0)
-        username = row.string("username") ?? ""
-        discriminator = Int(row.int("discriminator") ?? 0)
-        globalName = row.string("global_name")
-        email = row.string("email")
-        verified = row.bool("verified") ?? false
-        passwordHash = row.string("password_hash")
-        passwordChangedAt = row.int("password_changed_at")
-        avatar = row.string("avatar")
-        flags = row.int("flags") ?? 0
-        isBot = row.bool("bot") ?? false
-        isSystem = row.bool("system") ?? false
-        phone = row.string("phone")
-        createdAt = row.int("created_at") ?? 0
-        totpEnabled = row.bool("totp_enabled") ?? false
-        smsMFAEnabled = row.bool("sms_mfa_enabled") ?? false
-        webauthnCount = Int(row.int("webauthn_count") ?? 0)
-        failedAttempts = Int(row.int("mfa_failures") ?? 0)
-        lockedUntil = row.int("mfa_locked_until")
-    }
-
     /// Whether the account is temporarily locked at `now`.
     public func isLocked(at now: Int64) -> Bool { (lockedUntil ?? 0) > now }
 

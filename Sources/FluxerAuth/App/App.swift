@@ -39,8 +39,7 @@ public final class App: Sendable {
             let applied = try migrator.migrate(database)
             if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
             try database.write { db in
-                try db.run("INSERT INTO instance (key, value) VALUES ('created_at', ?) ON CONFLICT (key) DO NOTHING",
-                           String(Clock.wallMilliseconds()))
+                try InstanceStore.recordCreatedAt(Clock.wallMilliseconds(), in: db)
             }
         } catch {
             database.close()

@@ -31,7 +31,7 @@ public enum AppCommands {
                         keys: config.botTokenKeyRing(secret: secret), now: Clock.wallMilliseconds(), in: conn)
                 }
                 if publicClient {
-                    try db.write { try $0.run("UPDATE applications SET public_client = TRUE WHERE id = ?", Int64(bitPattern: created.application.id)) }
+                    try db.write { try ApplicationStore.markPublicClient(id: created.application.id, in: $0) }
                 }
                 let app = created.application
                 return JSONValue.object([

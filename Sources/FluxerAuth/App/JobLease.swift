@@ -21,11 +21,7 @@ struct JobLease: Sendable {
     /// Takes (or extends) the lease inside the caller's write transaction; false when another holder's lease
     /// is still running.
     func take(now: Int64, in db: SQLTransaction) throws -> Bool {
-        try db.run("""
-            INSERT INTO job_leases (name, holder, expires_at) VALUES (?1, ?2, ?3)
-            ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-            WHERE job_leases.expires_at <= ?4 OR job_leases.holder = excluded.holder
-            """, name, holder, now + durationMilliseconds, now) == 1
+        try JobLeaseStore.take(name: name, holder: holder, expiresAt: now + durationMilliseconds, now: now, in: db)
     }
 
     /// Takes the lease in its own transaction; false when another node holds it or the database is busy (the

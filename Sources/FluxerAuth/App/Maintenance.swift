@@ -28,27 +28,11 @@ final class Maintenance: Sendable {
     /// idle sessions are pruned this long after they expired; until then the lookup refuses them (SE-07).
     static let idleSessionGrace: Int64 = 3_600_000
 
-    /// Sessions past their absolute lifetime, or idle past their idle timeout plus the grace (SE-07). `?1` is now.
-    var sessionRule: (table: String, key: String, condition: String) {
-        ("sessions", "id_hash", "created_at <= ?1 - \(sessionExpiry.absoluteMilliseconds) "
-            + "OR last_used_at <= ?1 - \(sessionExpiry.idleMilliseconds + Self.idleSessionGrace)")
+    /// Sessions past their absolute lifetime, or idle past their idle timeout plus the grace (SE-07).
+    var sessionRule: MaintenanceStore.Rule {
+        MaintenanceStore.sessionRule(absoluteMilliseconds: sessionExpiry.absoluteMilliseconds,
+                                     idleMilliseconds: sessionExpiry.idleMilliseconds + Self.idleSessionGrace)
     }
-
-    /// (table, rowid-bearing key column, condition) — `?` is now in unix ms.
-    static let rules: [(table: String, key: String, condition: String)] = [
-        // Codes stay a day past expiry so a late replay still finds them and revokes what they issued.
-        ("oauth2_codes", "code_hash", "expires_at < ? - 86400000"),
-        ("oauth2_tokens", "token_hash", "expires_at < ?"),
-        ("oauth2_families", "id", "(revoked_at IS NOT NULL OR created_at < ? - 2678400000) AND NOT EXISTS (SELECT 1 FROM oauth2_tokens t WHERE t.family_id = oauth2_families.id)"),
-        ("mfa_tickets", "ticket_hash", "expires_at < ?"),
-        ("mfa_pending_totp", "user_id", "expires_at < ?"),
-        ("sms_codes", "id", "expires_at < ? - 3600000"),
-        ("phone_tokens", "token_hash", "expires_at < ?"),
-        ("webauthn_challenges", "challenge_hash", "expires_at < ?"),
-        ("email_tokens", "token_hash", "expires_at < ?"),
-        ("sso_states", "state_hash", "expires_at < ?"),
-        ("rate_limits", "key", "tat < ?"),
-    ]
 
     func start() {
         let worker = OSThread(name: "fx-maintain") { [self] in
@@ -77,13 +61,11 @@ final class Maintenance: Sendable {
     @discardableResult
     func runOnce() -> Int {
         var total = 0
-        for rule in Self.rules + [sessionRule] {
+        for rule in MaintenanceStore.rules + [sessionRule] {
             for _ in 0..<1_000 {
                 guard !stopped.load(ordering: .relaxed) else { return total }
                 let now = clock()
-                let removed = (try? database.write { db in
-                    try db.run("DELETE FROM \(rule.table) WHERE \(rule.key) IN (SELECT \(rule.key) FROM \(rule.table) WHERE \(rule.condition) LIMIT \(Self.batch))", now)
-                }) ?? 0
+                let removed = (try? database.write { db in try MaintenanceStore.deleteExpired(rule, now: now, limit: Self.batch, in: db) }) ?? 0
                 total += removed
                 if removed < Self.batch { break }
             }

@@ -79,9 +79,7 @@ extension Config {
         }
         do {
             let encoded = try store.write { db -> String? in
-                try db.run("INSERT INTO instance (key, value) VALUES ('dev_secret_key', ?) ON CONFLICT (key) DO NOTHING",
-                           Base64URL.encode(SecureRandom.bytes(32)))
-                return try db.queryOne("SELECT value FROM instance WHERE key = 'dev_secret_key'")?.string("value")
+                try InstanceStore.devSecretKey(storingIfAbsent: Base64URL.encode(SecureRandom.bytes(32)), in: db)
             }
             guard let encoded, let key = Base64URL.decode(encoded), key.count >= 32 else {
                 throw StartupError.secretKey("the dev secret in table instance is damaged; delete its row to make a new one")

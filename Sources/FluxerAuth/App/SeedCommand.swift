@@ -80,7 +80,7 @@ public enum SeedCommand {
         }
         for app in file.applications ?? [] {
             guard let ownerID = try lookupUser(config, email: app.owner) else { throw .invalid("seed: application owner \(app.owner) is not a user") }
-            if let existing = try lookupID(config, "SELECT id FROM applications WHERE owner_id = ? AND name = ?", Int64(bitPattern: ownerID), app.name) {
+            if let existing = try lookup(config, { try ApplicationStore.id(ownerID: ownerID, name: app.name, in: $0) }) {
                 apps.append(.object([("name", .string(app.name)), ("id", .string(String(existing))), ("existing", true)]))
                 continue
             }
@@ -90,7 +90,7 @@ public enum SeedCommand {
         }
         for guild in file.guilds ?? [] {
             guard let ownerID = try lookupUser(config, email: guild.owner) else { throw .invalid("seed: guild owner \(guild.owner) is not a user") }
-            var guildID = try lookupID(config, "SELECT id FROM guilds WHERE owner_id = ? AND name = ?", Int64(bitPattern: ownerID), guild.name)
+            var guildID = try lookup(config) { try GuildStore.id(ownerID: ownerID, name: guild.name, in: $0) }
             let existed = guildID != nil
             if guildID == nil {
                 let created = try parse(try GuildCommands.create(config: config, owner: String(ownerID), name: guild.name, snowflakes: snowflakes))
@@ -99,8 +99,7 @@ public enum SeedCommand {
             guard let id = guildID else { throw .invalid("seed: guild \(guild.name) could not be created") }
             for member in guild.members ?? [] {
                 guard let memberID = try lookupUser(config, email: member.email) else { throw .invalid("seed: member \(member.email) is not a user") }
-                if try lookupID(config, "SELECT user_id AS id FROM guild_members WHERE guild_id = ? AND user_id = ?",
-                                Int64(bitPattern: id), Int64(bitPattern: memberID)) == nil {
+                if try !lookup(config, { try GuildStore.isMember(guildID: id, userID: memberID, in: $0) }) {
                     _ = try GuildCommands.addMember(config: config, guild: String(id), user: String(memberID), permissions: member.permissions ?? "0")
                 }
             }
@@ -140,10 +139,11 @@ public enum SeedCommand {
     }
 
     private static func lookupUser(_ config: Config, email: String) throws(UserCommands.Failure) -> UInt64? {
-        try lookupID(config, "SELECT id FROM users WHERE email_key = ?", UserStore.emailKey(email))
+        try lookup(config) { try UserStore.id(email: email, in: $0) }
     }
 
-    private static func lookupID(_ config: Config, _ sql: String, _ a: any SQLBindable, _ b: (any SQLBindable)? = nil) throws(UserCommands.Failure) -> UInt64? {
+    /// Runs one read on a freshly migrated database (the seed reads between commands that each open their own).
+    private static func lookup<T>(_ config: Config, _ read: (SQLTransaction) throws -> T) throws(UserCommands.Failure) -> T {
         let database: DataStore
         do {
             _ = try MigrateCommand.run(config: config)
@@ -153,10 +153,7 @@ public enum SeedCommand {
         }
         defer { database.close() }
         do {
-            return try database.read { db in
-                let row = try b.map { try db.queryOne(sql, a, $0) } ?? db.queryOne(sql, a)
-                return row?.int("id").map { UInt64(bitPattern: $0) }
-            }
+            return try database.read(read)
         } catch {
             throw .invalid("database: \(error)")
         }

@@ -19,24 +19,6 @@ public struct Application: Sendable, Equatable {
     /// A public client has no usable secret and must use PKCE (RFC 7636, RFC 9700 §2.1.1).
     public var isPublicClient: Bool
 
-    static let columns = "id, owner_id, name, description, icon, redirect_uris, bot_public, bot_require_code_grant, flags, client_secret_hash, bot_token_hash, created_at, public_client"
-
-    init(row: SQLRow) {
-        id = UInt64(bitPattern: row.int("id") ?? 0)
-        ownerID = UInt64(bitPattern: row.int("owner_id") ?? 0)
-        name = row.string("name") ?? ""
-        description = row.string("description")
-        icon = row.string("icon")
-        redirectURIs = (try? JSONDecoder().decode([String].self, from: Data((row.string("redirect_uris") ?? "[]").utf8))) ?? []
-        botPublic = row.bool("bot_public") ?? true
-        botRequireCodeGrant = row.bool("bot_require_code_grant") ?? false
-        flags = row.int("flags") ?? 0
-        clientSecretHash = row.blob("client_secret_hash") ?? []
-        botTokenHash = row.blob("bot_token_hash")
-        createdAt = row.int("created_at") ?? 0
-        isPublicClient = row.bool("public_client") ?? false
-    }
-
     static func encodeRedirectURIs(_ uris: [String]) -> String {
         JSONValue.array(uris.map(JSONValue.string)).serialized
     }

@@ -67,7 +67,7 @@ enum ApplicationRoutes {
             throw APIError(.forbidden, code: "UNCLAIMED_ACCOUNT_CANNOT_CREATE_APPLICATIONS", message: "Claim your account before creating applications.")
         }
         let created = try accounts.write { db, _ -> ApplicationStore.Created in
-            let count = try db.queryOne("SELECT count(*) AS n FROM applications WHERE owner_id = ?", Int64(bitPattern: principal.user.id))?.int("n") ?? 0
+            let count = try ApplicationStore.count(ownerID: principal.user.id, in: db)
             guard count < maxApplicationsPerOwner else {
                 throw APIError.invalidField("name", "You have reached the maximum number of applications.", code: "MAX_APPLICATIONS_REACHED")
             }

@@ -66,13 +66,7 @@ public final class AuditLog: Sendable {
         }
         guard !batch.isEmpty else { return }
         _ = try? database.write { db in
-            for e in batch {
-                try db.run("""
-                    INSERT INTO audit_events (at, event, outcome, user_id, application_id, ip, user_agent, detail)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, e.at, e.event, e.outcome, e.userID.map { Int64(bitPattern: $0) }, e.applicationID.map { Int64(bitPattern: $0) },
-                    e.ip, e.userAgent, e.detail)
-            }
+            for e in batch { try AuditStore.insert(e, in: db) }
         }
     }
 
@@ -82,10 +76,8 @@ public final class AuditLog: Sendable {
     func prune(now: Int64, lease: JobLease = AuditLog.pruneLease) {
         guard retentionMilliseconds > 0, lease.take(now: now, on: database) else { return }
         for _ in 0..<100 {
-            let removed = (try? database.write { db in
-                try db.run("DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? LIMIT 1000)", now - retentionMilliseconds)
-            }) ?? 0
-            if removed < 1000 { return }
+            let removed = (try? database.write { db in try AuditStore.deleteBatch(before: now - retentionMilliseconds, in: db) }) ?? 0
+            if removed < AuditStore.pruneBatch { return }
         }
     }
 
@@ -98,19 +90,16 @@ public final class AuditLog: Sendable {
 
     /// Events, oldest first, for the CLI.
     public static func query(_ db: SQLTransaction, userID: UInt64?, since: Int64, afterID: Int64, limit: Int) throws -> [(Int64, JSONValue)] {
-        try db.query("""
-            SELECT id, at, event, outcome, user_id, application_id, ip, user_agent, detail FROM audit_events
-            WHERE id > ? AND at >= ? AND (CAST(? AS BIGINT) IS NULL OR user_id = ?) ORDER BY id LIMIT ?
-            """, afterID, since, userID.map { Int64(bitPattern: $0) }, userID.map { Int64(bitPattern: $0) }, limit).map { row in
-            let id = row.int("id") ?? 0
-            return (id, .object([
-                ("id", .int(id)), ("at", .string(ISO8601.format(milliseconds: row.int("at") ?? 0))),
-                ("event", .string(row.string("event") ?? "")), ("outcome", .string(row.string("outcome") ?? "")),
-                ("user_id", row.int("user_id").map { .string(String(UInt64(bitPattern: $0))) } ?? .null),
-                ("application_id", row.int("application_id").map { .string(String(UInt64(bitPattern: $0))) } ?? .null),
-                ("ip", row.string("ip").map(JSONValue.string) ?? .null),
-                ("user_agent", row.string("user_agent").map(JSONValue.string) ?? .null),
-                ("detail", row.string("detail").map(JSONValue.string) ?? .null),
+        try AuditStore.events(userID: userID, since: since, afterID: afterID, limit: limit, in: db).map { stored in
+            let e = stored.event
+            return (stored.id, .object([
+                ("id", .int(stored.id)), ("at", .string(ISO8601.format(milliseconds: e.at))),
+                ("event", .string(e.event)), ("outcome", .string(e.outcome)),
+                ("user_id", e.userID.map { .string(String($0)) } ?? .null),
+                ("application_id", e.applicationID.map { .string(String($0)) } ?? .null),
+                ("ip", e.ip.map(JSONValue.string) ?? .null),
+                ("user_agent", e.userAgent.map(JSONValue.string) ?? .null),
+                ("detail", e.detail.map(JSONValue.string) ?? .null),
             ]))
         }
     }

@@ -50,13 +50,12 @@ public enum AttemptLimiter {
     public static func hit(_ key: String, limit: RateLimit, now: Int64, in db: SQLTransaction) throws -> LimitDecision {
         let interval = max(1, limit.windowMilliseconds / Int64(limit.count))
         let tolerance = limit.windowMilliseconds - interval
-        let stored = try db.queryOne("SELECT tat FROM rate_limits WHERE key = ?", key)?.int("tat") ?? now
+        let stored = try RateLimitStore.tat(key: key, in: db) ?? now
         let tat = max(stored, now)
         if tat - now > tolerance {
             return .limited(retryAfterMilliseconds: tat - now - tolerance)
         }
-        try db.run("INSERT INTO rate_limits (key, tat) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET tat = excluded.tat",
-                   key, tat + interval)
+        try RateLimitStore.setTAT(key: key, tat: tat + interval, in: db)
         return .allowed
     }
 }

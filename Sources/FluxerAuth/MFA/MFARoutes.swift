@@ -38,10 +38,8 @@ enum MFARoutes {
         guard !user.totpEnabled else { throw mfaNotDisabled }
         let secret = TOTP.generateSecret()
         _ = try accounts.write { db, _ in
-            try db.run("""
-                INSERT INTO mfa_pending_totp (user_id, secret, expires_at) VALUES (?, ?, ?)
-                ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, expires_at = excluded.expires_at
-                """, Int64(bitPattern: user.id), accounts.mfaKeys.totpBox.seal(secret), accounts.now + pendingTOTPLifetime)
+            try MFAStore.savePendingTOTP(userID: user.id, sealedSecret: accounts.mfaKeys.totpBox.seal(secret),
+                                         expiresAt: accounts.now + pendingTOTPLifetime, in: db)
         }
         let uri = TOTP.provisioningURI(secret: secret, issuer: accounts.context.config.totpIssuer, account: user.email ?? user.username)
         return .json(.ok, JSONValue.object([
@@ -80,9 +78,8 @@ enum MFARoutes {
                 enum Outcome { case enabled([String]), refused(APIError) }
                 let outcome = try accounts.write { db, invalidations -> Outcome in
                     var secret = clientSecret
-                    if secret == nil, let row = try db.queryOne("SELECT secret, expires_at FROM mfa_pending_totp WHERE user_id = ?", Int64(bitPattern: userID)),
-                       (row.int("expires_at") ?? 0) > accounts.now, let sealed = row.blob("secret") {
-                        secret = accounts.mfaKeys.totpBox.open(sealed)
+                    if secret == nil, let pending = try MFAStore.pendingTOTP(userID: userID, in: db), pending.expiresAt > accounts.now {
+                        secret = accounts.mfaKeys.totpBox.open(pending.sealedSecret)
                     }
                     guard let secret else {
                         return .refused(APIError.invalidField("secret", "Start with POST /users/@me/mfa/totp/setup or send a secret.", code: "INVALID_FORMAT"))
@@ -90,11 +87,9 @@ enum MFARoutes {
                     guard let counter = factor.verifyTOTP(body.code, secret: secret) else {
                         return .refused(APIError.invalidField("code", "Invalid code.", code: "INVALID_MFA_CODE"))
                     }
-                    let changed = try db.run("""
-                        UPDATE users SET totp_secret = ?, totp_last_counter = ? WHERE id = ? AND totp_secret IS NULL
-                        """, accounts.mfaKeys.totpBox.seal(secret), Int64(bitPattern: counter), Int64(bitPattern: userID))
-                    guard changed == 1 else { return .refused(mfaNotDisabled) }
-                    try db.run("DELETE FROM mfa_pending_totp WHERE user_id = ?", Int64(bitPattern: userID))
+                    guard try MFAStore.enableTOTP(userID: userID, sealedSecret: accounts.mfaKeys.totpBox.seal(secret), counter: counter, in: db)
+                    else { return .refused(mfaNotDisabled) }
+                    try MFAStore.deletePendingTOTP(userID: userID, in: db)
                     invalidations.users.append(userID)
                     return .enabled(try factor.regenerateBackupCodes(userID: userID, in: db))
                 }
@@ -123,9 +118,8 @@ enum MFARoutes {
                 let factor = SecondFactor(keys: accounts.mfaKeys, now: accounts.now)
                 let ok = try accounts.write { db, invalidations -> Bool in
                     guard try factor.verifyTOTPOrBackup(body.code, userID: userID, in: db) else { return false }
-                    try db.run("UPDATE users SET totp_secret = NULL, totp_last_counter = NULL, sms_mfa_enabled = FALSE WHERE id = ?",
-                               Int64(bitPattern: userID))
-                    try db.run("DELETE FROM mfa_backup_codes WHERE user_id = ?", Int64(bitPattern: userID))
+                    try MFAStore.disableTOTP(userID: userID, in: db)
+                    try MFAStore.deleteBackupCodes(userID: userID, in: db)
                     invalidations.users.append(userID)
                     return true
                 }
@@ -175,7 +169,7 @@ enum MFARoutes {
             }
             try accounts.requireSudo(principal, request: request, reply: reply, issueToken: !enable) {
                 try accounts.write { db, invalidations in
-                    try db.run("UPDATE users SET sms_mfa_enabled = ? WHERE id = ?", enable, Int64(bitPattern: user.id))
+                    try MFAStore.setSMSMFA(userID: user.id, enabled: enable, in: db)
                     invalidations.users.append(user.id)
                 }
                 return .noContent
@@ -219,8 +213,8 @@ enum MFARoutes {
             let result = try SecondFactor(keys: accounts.mfaKeys, now: accounts.now)
                 .verifySMSCode(body.code, userID: user.id, purpose: "phone_verify", scope: body.phone, in: db)
             guard result == .accepted else { return false }
-            try db.run("INSERT INTO phone_tokens (token_hash, user_id, phone, expires_at) VALUES (?, ?, ?, ?)",
-                       OAuthSecret.hash(token), Int64(bitPattern: user.id), body.phone, accounts.now + phoneTokenLifetime)
+            try MFAStore.insertPhoneToken(hash: OAuthSecret.hash(token), userID: user.id, phone: body.phone,
+                                          expiresAt: accounts.now + phoneTokenLifetime, in: db)
             return true
         }
         guard accepted else { throw APIError.invalidField("code", "Invalid or expired code.", code: "INVALID_CODE") }
@@ -238,12 +232,10 @@ enum MFARoutes {
             try accounts.requireSudo(principal, request: request, reply: reply) {
                 let ok = try accounts.write { db, invalidations -> Bool in
                     guard OAuthSecret.isWellFormed(body.phone_token),
-                          let row = try db.queryOne("""
-                              DELETE FROM phone_tokens WHERE token_hash = ? AND user_id = ? RETURNING phone, expires_at
-                              """, OAuthSecret.hash(body.phone_token), Int64(bitPattern: principal.user.id)),
-                          (row.int("expires_at") ?? 0) > accounts.now, let phone = row.string("phone")
+                          let phone = try MFAStore.spendPhoneToken(hash: OAuthSecret.hash(body.phone_token), userID: principal.user.id,
+                                                                   now: accounts.now, in: db)
                     else { return false }
-                    try db.run("UPDATE users SET phone = ? WHERE id = ?", phone, Int64(bitPattern: principal.user.id))
+                    try MFAStore.setPhone(userID: principal.user.id, phone: phone, in: db)
                     invalidations.users.append(principal.user.id)
                     return true
                 }
@@ -259,7 +251,7 @@ enum MFARoutes {
             let principal = try accounts.requireUser(request, allowBots: false)
             try accounts.requireSudo(principal, request: request, reply: reply) {
                 try accounts.write { db, invalidations in
-                    try db.run("UPDATE users SET phone = NULL, sms_mfa_enabled = FALSE WHERE id = ?", Int64(bitPattern: principal.user.id))
+                    try MFAStore.removePhone(userID: principal.user.id, in: db)
                     invalidations.users.append(principal.user.id)
                 }
                 return .noContent

@@ -14,27 +14,26 @@ enum MFATicket {
 
     static func issue(userID: UInt64, now: Int64, in db: SQLTransaction) throws -> String {
         let ticket = Base62.encode(randomCount: length)
-        try db.run("INSERT INTO mfa_tickets (ticket_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                   hash(ticket), Int64(bitPattern: userID), now, now + lifetime)
+        try MFAStore.insertTicket(hash: hash(ticket), userID: userID, now: now, expiresAt: now + lifetime, in: db)
         return ticket
     }
 
     /// The user of a live ticket.
     static func user(of ticket: String, now: Int64, in db: SQLTransaction) throws -> UInt64? {
         guard ticket.utf8.count == length, Base62.isValid(ticket),
-              let row = try db.queryOne("SELECT user_id, expires_at, failed_attempts FROM mfa_tickets WHERE ticket_hash = ?", hash(ticket)),
-              (row.int("expires_at") ?? 0) > now, (row.int("failed_attempts") ?? maxFailures) < maxFailures
+              let stored = try MFAStore.ticket(hash: hash(ticket), in: db),
+              stored.expiresAt > now, (stored.failedAttempts ?? maxFailures) < maxFailures
         else { return nil }
-        return UInt64(bitPattern: row.int("user_id") ?? 0)
+        return stored.userID
     }
 
     static func recordFailure(_ ticket: String, in db: SQLTransaction) throws {
-        try db.run("UPDATE mfa_tickets SET failed_attempts = failed_attempts + 1 WHERE ticket_hash = ?", hash(ticket))
+        try MFAStore.recordTicketFailure(hash: hash(ticket), in: db)
     }
 
     /// Consumes the ticket; false when another request already did (single use under concurrency).
     static func consume(_ ticket: String, in db: SQLTransaction) throws -> Bool {
-        try db.run("DELETE FROM mfa_tickets WHERE ticket_hash = ?", hash(ticket)) == 1
+        try MFAStore.deleteTicket(hash: hash(ticket), in: db)
     }
 
     /// The login answer for a user with MFA (real server's `createMfaTicketResponse`): methods in the order

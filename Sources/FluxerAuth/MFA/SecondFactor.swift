@@ -18,16 +18,13 @@ struct SecondFactor {
     func verifyTOTPOrBackup(_ code: String, userID: UInt64, in db: SQLTransaction) throws -> Bool {
         let trimmed = code.trimmingASCIIWhitespace()
         if BackupCodes.isWellFormed(trimmed) {
-            return try db.run("""
-                UPDATE mfa_backup_codes SET consumed_at = ? WHERE user_id = ? AND code_hash = ? AND consumed_at IS NULL
-                """, now, Int64(bitPattern: userID), keys.codeHash(trimmed, purpose: "backup")) == 1
+            return try MFAStore.consumeBackupCode(userID: userID, codeHash: keys.codeHash(trimmed, purpose: "backup"), now: now, in: db)
         }
-        guard let row = try db.queryOne("SELECT totp_secret, totp_last_counter FROM users WHERE id = ?", Int64(bitPattern: userID)),
-              let sealed = row.blob("totp_secret"), let secret = keys.totpBox.open(sealed),
+        guard let state = try MFAStore.totpState(userID: userID, in: db), let secret = keys.totpBox.open(state.sealedSecret),
               let counter = TOTP.verify(trimmed, secret: secret, at: now / 1000)
         else { return false }
-        if let last = row.int("totp_last_counter"), Int64(bitPattern: counter) <= last { return false }
-        try db.run("UPDATE users SET totp_last_counter = ? WHERE id = ?", Int64(bitPattern: counter), Int64(bitPattern: userID))
+        if let last = state.lastCounter, Int64(bitPattern: counter) <= last { return false }
+        try MFAStore.recordTOTPCounter(userID: userID, counter: counter, in: db)
         return true
     }
 
@@ -41,15 +38,10 @@ struct SecondFactor {
     /// buy five more guesses (SM-02).
     func issueSMSCode(userID: UInt64, purpose: String, scope: String, in db: SQLTransaction) throws -> String {
         let code = SMSCode.generate()
-        let failures = try db.queryOne("""
-            SELECT max(failed_attempts) AS n FROM sms_codes
-            WHERE user_id = ? AND purpose = ? AND scope_key = ? AND consumed_at IS NULL AND expires_at > ?
-            """, Int64(bitPattern: userID), purpose, scope, now)?.int("n") ?? 0
-        try db.run("DELETE FROM sms_codes WHERE user_id = ? AND purpose = ? AND scope_key = ?", Int64(bitPattern: userID), purpose, scope)
-        try db.run("""
-            INSERT INTO sms_codes (user_id, purpose, scope_key, code_hash, created_at, expires_at, failed_attempts) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, Int64(bitPattern: userID), purpose, scope, keys.codeHash(code, purpose: "sms|" + purpose + "|" + scope), now, now + SMSCode.lifetime,
-            failures)
+        let failures = try MFAStore.liveSMSFailures(userID: userID, purpose: purpose, scope: scope, now: now, in: db)
+        try MFAStore.deleteSMSCodes(userID: userID, purpose: purpose, scope: scope, in: db)
+        try MFAStore.insertSMSCode(userID: userID, purpose: purpose, scope: scope, codeHash: keys.codeHash(code, purpose: "sms|" + purpose + "|" + scope),
+                                   now: now, expiresAt: now + SMSCode.lifetime, failedAttempts: failures, in: db)
         return code
     }
 
@@ -59,28 +51,21 @@ struct SecondFactor {
 
     /// Checks an SMS code: single use, 10 minutes, dead after 5 wrong tries.
     func verifySMSCode(_ code: String, userID: UInt64, purpose: String, scope: String, in db: SQLTransaction) throws -> SMSResult {
-        guard let row = try db.queryOne("""
-            SELECT id, code_hash, expires_at, failed_attempts FROM sms_codes
-            WHERE user_id = ? AND purpose = ? AND scope_key = ? AND consumed_at IS NULL ORDER BY id DESC LIMIT 1
-            """, Int64(bitPattern: userID), purpose, scope),
-              let id = row.int("id"), (row.int("expires_at") ?? 0) > now, (row.int("failed_attempts") ?? 0) < Int64(SMSCode.maxFailures)
+        guard let stored = try MFAStore.latestSMSCode(userID: userID, purpose: purpose, scope: scope, in: db),
+              stored.expiresAt > now, stored.failedAttempts < Int64(SMSCode.maxFailures)
         else { return .expiredOrMissing }
         let expected = keys.codeHash(code.trimmingASCIIWhitespace(), purpose: "sms|" + purpose + "|" + scope)
-        guard SMSCode.isWellFormed(code.trimmingASCIIWhitespace()), ConstantTime.equals(expected, row.blob("code_hash") ?? []) else {
-            try db.run("UPDATE sms_codes SET failed_attempts = failed_attempts + 1 WHERE id = ?", id)
+        guard SMSCode.isWellFormed(code.trimmingASCIIWhitespace()), ConstantTime.equals(expected, stored.codeHash) else {
+            try MFAStore.recordSMSFailure(id: stored.id, in: db)
             return .wrong
         }
-        return try db.run("UPDATE sms_codes SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL", now, id) == 1 ? .accepted : .wrong
+        return try MFAStore.consumeSMSCode(id: stored.id, now: now, in: db) ? .accepted : .wrong
     }
 
     /// Replaces a user's backup codes; returns the new plaintext codes (shown once).
     func regenerateBackupCodes(userID: UInt64, in db: SQLTransaction) throws -> [String] {
         let codes = BackupCodes.generate()
-        try db.run("DELETE FROM mfa_backup_codes WHERE user_id = ?", Int64(bitPattern: userID))
-        for code in codes {
-            try db.run("INSERT INTO mfa_backup_codes (user_id, code_hash) VALUES (?, ?)",
-                       Int64(bitPattern: userID), keys.codeHash(code, purpose: "backup"))
-        }
+        try MFAStore.replaceBackupCodes(userID: userID, codeHashes: codes.map { keys.codeHash($0, purpose: "backup") }, in: db)
         return codes
     }
 

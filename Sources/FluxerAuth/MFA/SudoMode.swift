@@ -98,9 +98,8 @@ extension Accounts {
             // last 10 minutes stands for a fresh sign-in, an older one must sign in again. (The real server's
             // "unclaimed account" pass-through is kept for accounts with no password and no SSO link.)
             let fresh = try context.database.read { db -> Bool? in
-                guard try db.queryOne("SELECT 1 FROM sso_identities WHERE user_id = ?", Int64(bitPattern: user.id)) != nil else { return nil }
-                guard let hash = principal.sessionHash,
-                      let created = try db.queryOne("SELECT created_at FROM sessions WHERE id_hash = ?", hash)?.int("created_at")
+                guard try SSOStore.hasIdentity(userID: user.id, in: db) else { return nil }
+                guard let hash = principal.sessionHash, let created = try SessionStore.createdAt(hash: hash, in: db)
                 else { return false }
                 return now - created <= Self.ssoSudoWindow
             }

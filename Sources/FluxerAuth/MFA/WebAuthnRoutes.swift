@@ -51,16 +51,11 @@ enum WebAuthnRoutes {
         withUnsafeBytes(of: userID.bigEndian) { Array($0) }
     }
 
-    static func credentialIDs(userID: UInt64, in db: SQLTransaction) throws -> [[UInt8]] {
-        try db.query("SELECT credential_id FROM webauthn_credentials WHERE user_id = ? ORDER BY created_at", Int64(bitPattern: userID))
-            .compactMap { $0.blob("credential_id") }
-    }
-
     static func issueChallenge(userID: UInt64, purpose: String, ticketHash: [UInt8]?, now: Int64, in db: SQLTransaction) throws -> [UInt8] {
         let challenge = WebAuthnVerifier.makeChallenge()
-        try db.run("DELETE FROM webauthn_challenges WHERE expires_at <= ?", now)
-        try db.run("INSERT INTO webauthn_challenges (challenge_hash, user_id, purpose, ticket_hash, expires_at) VALUES (?, ?, ?, ?, ?)",
-                   SHA256.hash(challenge), Int64(bitPattern: userID), purpose, ticketHash, now + challengeLifetime)
+        try WebAuthnStore.deleteExpiredChallenges(now: now, in: db)
+        try WebAuthnStore.insertChallenge(hash: SHA256.hash(challenge), userID: userID, purpose: purpose, ticketHash: ticketHash,
+                                          expiresAt: now + challengeLifetime, in: db)
         return challenge
     }
 
@@ -68,13 +63,9 @@ enum WebAuthnRoutes {
     static func consumeChallenge(_ text: String, userID: UInt64, purpose: String, ticketHash: [UInt8]?, now: Int64,
                                  in db: SQLTransaction) throws -> [UInt8]? {
         guard let challenge = Base64URL.decode(text), challenge.count == WebAuthnVerifier.challengeBytes,
-              let row = try db.queryOne("""
-                  DELETE FROM webauthn_challenges WHERE challenge_hash = ? AND user_id = ? AND purpose = ?
-                  RETURNING expires_at, ticket_hash
-                  """, SHA256.hash(challenge), Int64(bitPattern: userID), purpose),
-              (row.int("expires_at") ?? 0) > now
+              let spent = try WebAuthnStore.consumeChallenge(hash: SHA256.hash(challenge), purpose: purpose, userID: userID, now: now, in: db)
         else { return nil }
-        if let ticketHash, row.blob("ticket_hash") != ticketHash { return nil }
+        if let ticketHash, spent.ticketHash != ticketHash { return nil }
         return challenge
     }
 
@@ -84,7 +75,7 @@ enum WebAuthnRoutes {
         }
         let (challenge, ids) = try accounts.write { db, _ in
             (try issueChallenge(userID: user.id, purpose: purpose, ticketHash: ticketHash, now: accounts.now, in: db),
-             try credentialIDs(userID: user.id, in: db))
+             try WebAuthnStore.credentialIDs(userID: user.id, in: db))
         }
         return .json(.ok, WebAuthnVerifier.requestOptions(policy: policy(accounts.context.config), challenge: challenge, allowCredentials: ids),
                      headers: ["Cache-Control": "no-store"])
@@ -102,7 +93,7 @@ enum WebAuthnRoutes {
             try accounts.requireSudo(principal, request: request, reply: reply, issueToken: false) {
                 let (challenge, ids) = try accounts.write { db, _ in
                     (try issueChallenge(userID: user.id, purpose: "register", ticketHash: nil, now: accounts.now, in: db),
-                     try credentialIDs(userID: user.id, in: db))
+                     try WebAuthnStore.credentialIDs(userID: user.id, in: db))
                 }
                 return .json(.ok, WebAuthnVerifier.creationOptions(
                     policy: policy(accounts.context.config), rpName: accounts.context.config.webauthnRPName, userID: userHandle(user.id),
@@ -148,16 +139,10 @@ enum WebAuthnRoutes {
                                                               code: "INVALID_WEBAUTHN_CREDENTIAL"))
                     }
                     // WebAuthn §7.1 step 22: a credential id registered anywhere is refused.
-                    guard try db.queryOne("SELECT 1 FROM webauthn_credentials WHERE credential_id = ?", credential.credentialID) == nil else {
+                    guard try !WebAuthnStore.credentialExists(id: credential.credentialID, in: db) else {
                         return .refused(APIError.invalidField("response", "This security key is already registered.", code: "WEBAUTHN_CREDENTIAL_EXISTS"))
                     }
-                    try db.run("""
-                        INSERT INTO webauthn_credentials (credential_id, user_id, name, public_key, algorithm, sign_count, aaguid, created_at,
-                                                          backup_eligible)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, credential.credentialID, Int64(bitPattern: user.id), name, credential.publicKeyCBOR,
-                        Int64(credential.publicKey.algorithm), Int64(credential.signCount), credential.aaguid, accounts.now,
-                        credential.backupEligible)
+                    try WebAuthnStore.insertCredential(credential, userID: user.id, name: name, now: accounts.now, in: db)
                     invalidations.users.append(user.id)
                     return .stored
                 }
@@ -172,16 +157,12 @@ enum WebAuthnRoutes {
 
     static func list(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         let user = try accounts.requireUser(request, allowBots: false).user
-        let rows = try accounts.context.database.read { db in
-            try db.query("""
-                SELECT credential_id, name, created_at, last_used_at FROM webauthn_credentials WHERE user_id = ? ORDER BY created_at
-                """, Int64(bitPattern: user.id))
-        }
-        return .json(.ok, JSONValue.array(rows.map { row in
+        let credentials = try accounts.context.database.read { db in try WebAuthnStore.credentials(userID: user.id, in: db) }
+        return .json(.ok, JSONValue.array(credentials.map { credential in
             .object([
-                ("id", .string(Base64URL.encode(row.blob("credential_id") ?? []))), ("name", .string(row.string("name") ?? "")),
-                ("created_at", .string(ISO8601.format(milliseconds: row.int("created_at") ?? 0))),
-                ("last_used_at", row.int("last_used_at").map { .string(ISO8601.format(milliseconds: $0)) } ?? .null),
+                ("id", .string(Base64URL.encode(credential.id))), ("name", .string(credential.name)),
+                ("created_at", .string(ISO8601.format(milliseconds: credential.createdAt))),
+                ("last_used_at", credential.lastUsedAt.map { .string(ISO8601.format(milliseconds: $0)) } ?? .null),
             ])
         }))
     }
@@ -202,11 +183,10 @@ enum WebAuthnRoutes {
             }
             guard let id = request.parameters["credential_id"].flatMap(Base64URL.decode) else { throw unknownCredential }
             try accounts.requireSudo(principal, request: request, reply: reply) {
-                let changed = try accounts.write { db, _ in
-                    try db.run("UPDATE webauthn_credentials SET name = ? WHERE credential_id = ? AND user_id = ?",
-                               name, id, Int64(bitPattern: principal.user.id))
+                let renamed = try accounts.write { db, _ in
+                    try WebAuthnStore.rename(credentialID: id, userID: principal.user.id, name: name, in: db)
                 }
-                guard changed == 1 else { throw unknownCredential }
+                guard renamed else { throw unknownCredential }
                 return .noContent
             }
         }
@@ -217,11 +197,11 @@ enum WebAuthnRoutes {
             let principal = try accounts.requireUser(request, allowBots: false)
             guard let id = request.parameters["credential_id"].flatMap(Base64URL.decode) else { throw unknownCredential }
             try accounts.requireSudo(principal, request: request, reply: reply) {
-                let changed = try accounts.write { db, invalidations in
+                let removed = try accounts.write { db, invalidations in
                     invalidations.users.append(principal.user.id)
-                    return try db.run("DELETE FROM webauthn_credentials WHERE credential_id = ? AND user_id = ?", id, Int64(bitPattern: principal.user.id))
+                    return try WebAuthnStore.delete(credentialID: id, userID: principal.user.id, in: db)
                 }
-                guard changed == 1 else { throw unknownCredential }
+                guard removed else { throw unknownCredential }
                 return .noContent
             }
         }
@@ -269,8 +249,9 @@ enum WebAuthnRoutes {
                           _ accounts: Accounts, in db: SQLTransaction) throws -> Bool {
         guard let expected = try consumeChallenge(challenge, userID: user.id, purpose: purpose, ticketHash: ticketHash, now: accounts.now, in: db)
         else { return false }
-        return try verifyStoredCredential(user, response, expected: expected, offered: try credentialIDs(userID: user.id, in: db),
-                                          policy: policy(accounts.context.config), accounts, in: db)
+        let offered = try WebAuthnStore.credentialIDs(userID: user.id, in: db)
+        return try verifyStoredCredential(user, response, expected: expected, offered: offered, policy: policy(accounts.context.config),
+                                          accounts, in: db)
     }
 
     /// §7.2 once the challenge is known good: the credential is `user`'s (offered in `allowCredentials`, or, for
@@ -282,11 +263,8 @@ enum WebAuthnRoutes {
               let clientData = Base64URL.decode(response.response.clientDataJSON),
               let authData = response.response.authenticatorData.flatMap(Base64URL.decode),
               let signature = response.response.signature.flatMap(Base64URL.decode),
-              let row = try db.queryOne("""
-                  SELECT public_key, sign_count, backup_eligible FROM webauthn_credentials WHERE credential_id = ? AND user_id = ?
-                  """, credentialID, Int64(bitPattern: user.id)),
-              let keyBytes = row.blob("public_key"),
-              let coseValue = try? CBORDecoder.decode(keyBytes).value, let key = try? COSEKey.parse(coseValue)
+              let stored = try WebAuthnStore.storedKey(credentialID: credentialID, userID: user.id, in: db),
+              let coseValue = try? CBORDecoder.decode(stored.publicKey).value, let key = try? COSEKey.parse(coseValue)
         else { return false }
         let handle = response.response.userHandle.flatMap(Base64URL.decode)
         let count: UInt32
@@ -294,11 +272,11 @@ enum WebAuthnRoutes {
             try WebAuthnVerifier.checkCredential(credentialID, allowCredentials: offered, userHandle: handle, ownerHandle: userHandle(user.id))
             count = try WebAuthnVerifier.verifyAssertion(
                 clientDataJSON: clientData, authenticatorData: authData, signature: signature, credentialPublicKey: key,
-                storedSignCount: UInt32(truncatingIfNeeded: row.int("sign_count") ?? 0), expectedChallenge: expected,
-                policy: policy, storedBackupEligible: row.bool("backup_eligible"))
+                storedSignCount: stored.signCount, expectedChallenge: expected,
+                policy: policy, storedBackupEligible: stored.backupEligible)
         } catch {
             if case .possibleClone = error {
-                try db.run("UPDATE webauthn_credentials SET clone_warning_at = ? WHERE credential_id = ?", accounts.now, credentialID)
+                try WebAuthnStore.recordPossibleClone(credentialID: credentialID, now: accounts.now, in: db)
                 accounts.context.logger.warning("webauthn sign count did not increase: possible cloned authenticator",
                                                 metadata: ["user_id": "\(user.id)"])
             } else if case .backupEligibilityChanged = error {
@@ -309,9 +287,7 @@ enum WebAuthnRoutes {
         }
         // A credential registered before BE was stored learns it from this first accepted assertion.
         let eligible = (try? AuthenticatorData.parse(authData))?.backupEligible
-        try db.run("""
-            UPDATE webauthn_credentials SET sign_count = ?, last_used_at = ?, backup_eligible = coalesce(backup_eligible, ?) WHERE credential_id = ?
-            """, Int64(count), accounts.now, eligible, credentialID)
+        try WebAuthnStore.recordUse(credentialID: credentialID, signCount: count, backupEligible: eligible, now: accounts.now, in: db)
         return true
     }
 
@@ -338,17 +314,13 @@ enum WebAuthnRoutes {
         enum Issued { case challenge([UInt8]), clientFull, full }
         let issued = try accounts.write { db, _ -> Issued in
             let now = accounts.now
-            try db.run("DELETE FROM webauthn_challenges WHERE expires_at <= ?", now)
-            let mine = try db.queryOne("SELECT count(*) AS n FROM webauthn_challenges WHERE client_key = ? AND expires_at > ?", client, now)?
-                .int("n") ?? 0
+            try WebAuthnStore.deleteExpiredChallenges(now: now, in: db)
+            let mine = try WebAuthnStore.pendingChallenges(clientKey: client, now: now, in: db)
             guard mine < maxPendingPasskeyChallengesPerClient else { return .clientFull }
-            let pending = try db.queryOne("SELECT count(*) AS n FROM webauthn_challenges WHERE purpose = 'passkey' AND expires_at > ?", now)?
-                .int("n") ?? 0
+            let pending = try WebAuthnStore.pendingPasskeyChallenges(now: now, in: db)
             guard pending < maxPendingPasskeyChallenges else { return .full }
             let challenge = WebAuthnVerifier.makeChallenge()
-            try db.run("""
-                INSERT INTO webauthn_challenges (challenge_hash, user_id, purpose, ticket_hash, expires_at, client_key) VALUES (?, NULL, 'passkey', NULL, ?, ?)
-                """, SHA256.hash(challenge), now + challengeLifetime, client)
+            try WebAuthnStore.insertPasskeyChallenge(hash: SHA256.hash(challenge), expiresAt: now + challengeLifetime, clientKey: client, in: db)
             return .challenge(challenge)
         }
         let challenge: [UInt8]
@@ -384,15 +356,11 @@ enum WebAuthnRoutes {
         let outcome = try accounts.write { db, _ -> Outcome in
             let now = accounts.now
             guard let challenge = Base64URL.decode(body.challenge), challenge.count == WebAuthnVerifier.challengeBytes,
-                  let row = try db.queryOne("""
-                      DELETE FROM webauthn_challenges WHERE challenge_hash = ? AND purpose = 'passkey' AND user_id IS NULL
-                      RETURNING expires_at
-                      """, SHA256.hash(challenge)),
-                  (row.int("expires_at") ?? 0) > now
+                  try WebAuthnStore.consumePasskeyChallenge(hash: SHA256.hash(challenge), now: now, in: db)
             else { return .refused(unknownChallenge) }
             guard let credentialID = Base64URL.decode(body.response.rawId ?? body.response.id),
-                  let owner = try db.queryOne("SELECT user_id FROM webauthn_credentials WHERE credential_id = ?", credentialID)?.int("user_id"),
-                  let user = try UserStore.find(id: UInt64(bitPattern: owner), in: db), !user.isBot
+                  let owner = try WebAuthnStore.owner(credentialID: credentialID, in: db),
+                  let user = try UserStore.find(id: owner, in: db), !user.isBot
             else {
                 accounts.audit.record("login.failure", outcome: "failure", request: request, detail: "passkey_unknown_credential")
                 return .refused(passkeyFailed)

@@ -252,7 +252,7 @@ enum AuthorizeRoutes {
         if user.webauthnCount > 0 {
             let (challenge, ids) = try accounts.write { db, _ in
                 (try WebAuthnRoutes.issueChallenge(userID: user.id, purpose: "login", ticketHash: MFATicket.hash(ticket), now: accounts.now, in: db),
-                 try WebAuthnRoutes.credentialIDs(userID: user.id, in: db))
+                 try WebAuthnStore.credentialIDs(userID: user.id, in: db))
             }
             let options = WebAuthnVerifier.requestOptions(policy: WebAuthnRoutes.policy(accounts.context.config), challenge: challenge,
                                                           allowCredentials: ids).serialized

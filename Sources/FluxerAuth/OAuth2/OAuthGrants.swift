@@ -76,11 +76,11 @@ struct OAuthGrants {
         // must commit even though this request fails, so the outcome is decided inside and thrown after.
         enum Outcome { case issued(IssuedTokens), refused(OAuthError) }
         let outcome = try accounts.write { db, invalidations -> Outcome in
-            guard OAuthSecret.isWellFormed(code), let row = try OAuthStore.findCode(code, in: db) else { return .refused(.invalidGrant()) }
-            let appID = UInt64(bitPattern: row.int("application_id") ?? 0)
-            let userID = UInt64(bitPattern: row.int("user_id") ?? 0)
-            if row.int("used_at") != nil {
-                if let family = row.int("family_id") {
+            guard OAuthSecret.isWellFormed(code), let stored = try OAuthStore.findCode(code, in: db) else { return .refused(.invalidGrant()) }
+            let appID = stored.applicationID
+            let userID = stored.userID
+            if stored.usedAt != nil {
+                if let family = stored.familyID {
                     if let user = try OAuthStore.revokeFamily(family, reason: "code_replay", now: now, in: db) { invalidations.users.append(user) }
                 }
                 accounts.audit.record("oauth.code_replay", outcome: "refused", userID: userID, applicationID: appID, request: request,
@@ -90,12 +90,12 @@ struct OAuthGrants {
             // From here on the code is burned whatever happens (PK-04: no retry with another verifier).
             guard try OAuthStore.markCodeUsed(code, familyID: nil, now: now, in: db) else { return .refused(.invalidGrant()) }
             guard appID == client.id else { return .refused(.invalidGrant()) }
-            guard (row.int("expires_at") ?? 0) > now else { return .refused(.invalidGrant("The authorization code has expired.")) }
-            let storedRedirect = row.string("redirect_uri") ?? ""
-            if row.bool("redirect_given") == true || form["redirect_uri"] != nil {
+            guard stored.expiresAt > now else { return .refused(.invalidGrant("The authorization code has expired.")) }
+            let storedRedirect = stored.redirectURI
+            if stored.redirectGiven || form["redirect_uri"] != nil {
                 guard form["redirect_uri"] == storedRedirect else { return .refused(.invalidGrant("redirect_uri does not match the authorization request.")) }
             }
-            if let challenge = row.string("code_challenge") {
+            if let challenge = stored.codeChallenge {
                 guard let verifier else { return .refused(.invalidGrant("code_verifier is required.")) }
                 let computed = Base64URL.encode(SHA256.hash(Array(verifier.utf8)))
                 guard ConstantTime.equals(computed, challenge) else { return .refused(.invalidGrant("code_verifier does not match.")) }
@@ -103,10 +103,10 @@ struct OAuthGrants {
                 return .refused(.invalidGrant("code_verifier was sent but the authorization request had no code_challenge."))
             }
             guard let user = try UserStore.find(id: userID, in: db) else { return .refused(.invalidGrant()) }
-            let scopes = OAuthScope.stored(row.string("scopes") ?? "")
+            let scopes = stored.scopes
             let familyID = Int64(bitPattern: try context.snowflakes.next())
             try OAuthStore.createFamily(id: familyID, applicationID: appID, userID: user.id, scopes: scopes, now: now, in: db)
-            _ = try db.run("UPDATE oauth2_codes SET family_id = ? WHERE code_hash = ?", familyID, OAuthSecret.hash(code))
+            try OAuthStore.attachFamily(familyID, toCode: code, in: db)
             return .issued(try OAuthStore.issue(familyID: familyID, applicationID: appID, userID: user.id, scopes: scopes,
                                                 grantEndsAt: now + context.config.oauthGrantLifetimeMilliseconds, now: now, in: db))
         }
@@ -150,7 +150,7 @@ struct OAuthGrants {
                 return .refused(.invalidGrant("The refresh token has already been used; the grant is revoked."))
             }
             // The access tokens of the previous step are superseded.
-            _ = try db.run("DELETE FROM oauth2_tokens WHERE family_id = ? AND kind = 'access'", record.familyID)
+            try OAuthStore.deleteAccessTokens(familyID: record.familyID, in: db)
             invalidations.users.append(record.userID)
             return .issued(try OAuthStore.issue(familyID: record.familyID, applicationID: client.id, userID: record.userID,
                                                 scopes: scopes, grantEndsAt: grantEndsAt, now: now, in: db))

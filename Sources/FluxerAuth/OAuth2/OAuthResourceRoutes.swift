@@ -62,7 +62,7 @@ enum OAuthResourceRoutes {
             try GuildStore.memberships(userID: principal.user.id, in: db)
                 .filter { guild, _ in (before.map { guild.id < $0 } ?? true) && (after.map { guild.id > $0 } ?? true) }
                 .prefix(limit)
-                .map { GuildStore.json($0.0, permissions: $0.1, userID: principal.user.id) }
+                .map { $0.0.json(permissions: $0.1, userID: principal.user.id) }
         }
         return .json(.ok, JSONValue.array(Array(items)))
     }
@@ -88,18 +88,15 @@ enum OAuthResourceRoutes {
     static func authorizations(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         let principal = try accounts.requireUser(request, allowBots: false)
         let items = try accounts.context.database.read { db -> [JSONValue] in
-            try db.query("""
-                SELECT a.application_id, a.scopes, a.authorized_at FROM oauth2_authorizations a
-                WHERE a.user_id = ? ORDER BY a.authorized_at DESC
-                """, Int64(bitPattern: principal.user.id)).compactMap { row in
-                guard let app = try ApplicationStore.find(id: UInt64(bitPattern: row.int("application_id") ?? 0), in: db) else { return nil }
+            try OAuthStore.authorizations(userID: principal.user.id, in: db).compactMap { authorization in
+                guard let app = try ApplicationStore.find(id: authorization.applicationID, in: db) else { return nil }
                 return .object([
                     ("application", .object([
                         ("id", .string(String(app.id))), ("name", .string(app.name)), ("icon", app.icon.map(JSONValue.string) ?? .null),
                         ("description", app.description.map(JSONValue.string) ?? .null), ("bot_public", .bool(app.botPublic)),
                     ])),
-                    ("scopes", .array(OAuthScope.stored(row.string("scopes") ?? "").filter { $0 != .bot }.map { .string($0.rawValue) })),
-                    ("authorized_at", .string(ISO8601.format(milliseconds: row.int("authorized_at") ?? 0))),
+                    ("scopes", .array(authorization.scopes.filter { $0 != .bot }.map { .string($0.rawValue) })),
+                    ("authorized_at", .string(ISO8601.format(milliseconds: authorization.authorizedAt))),
                 ])
             }
         }
@@ -113,10 +110,8 @@ enum OAuthResourceRoutes {
         try accounts.write { db, invalidations in
             try OAuthStore.revokeAll(applicationID: appID, userID: principal.user.id, reason: "deauthorized", now: accounts.now, in: db)
             // Codes issued before the withdrawal must not yield tokens after it.
-            try db.run("DELETE FROM oauth2_codes WHERE application_id = ? AND user_id = ? AND used_at IS NULL",
-                       Int64(bitPattern: appID), Int64(bitPattern: principal.user.id))
-            try db.run("DELETE FROM oauth2_authorizations WHERE application_id = ? AND user_id = ?",
-                       Int64(bitPattern: appID), Int64(bitPattern: principal.user.id))
+            try OAuthStore.deleteUnusedCodes(applicationID: appID, userID: principal.user.id, in: db)
+            try OAuthStore.deleteAuthorization(applicationID: appID, userID: principal.user.id, in: db)
             invalidations.users.append(principal.user.id)
         }
         return .noContent

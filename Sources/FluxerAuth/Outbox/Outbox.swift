@@ -74,10 +74,7 @@ public final class Outbox: Sendable {
     public func enqueue(_ message: OutboxMessage, in db: SQLTransaction, now: Int64) throws -> Int64 {
         try message.validate()
         let id = Int64(bitPattern: try snowflakes.next())
-        try db.run("""
-            INSERT INTO outbox (id, channel, recipient, kind, subject, body, created_at, next_attempt_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, id, message.channel.rawValue, message.recipient, message.kind, message.subject, seal.seal(message.body), now, now)
+        try OutboxStore.insert(id: id, message, sealedBody: seal.seal(message.body), now: now, in: db)
         return id
     }
 
@@ -183,13 +180,7 @@ public final class Outbox: Sendable {
     /// next pending message is due (0 when more are due now), or nil when nothing is pending.
     func deliverDueMessages() throws -> Int64? {
         let now = clock()
-        let due = try database.read { db in
-            try db.query("""
-                SELECT \(StoredOutboxMessage.columns) FROM outbox
-                WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
-                ORDER BY id LIMIT ?
-                """, now, settings.batchSize).compactMap(StoredOutboxMessage.init(row:))
-        }
+        let due = try database.read { db in try OutboxStore.due(now: now, limit: settings.batchSize, in: db) }
         for message in due {
             if isStopping { return nil }
             // Several nodes may share the database: claim the message first (a lease pushes its next attempt
@@ -205,9 +196,7 @@ public final class Outbox: Sendable {
             try record(result, for: message, attempts: attempts)
         }
         if due.count == settings.batchSize { return 0 }
-        let next = try database.read { db in
-            try db.queryOne("SELECT MIN(next_attempt_at) AS next FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL")?.int("next")
-        }
+        let next = try database.read { db in try OutboxStore.nextAttemptAt(in: db) }
         return next.map { max(0, $0 - clock()) }
     }
 
@@ -220,15 +209,12 @@ public final class Outbox: Sendable {
     /// another node took the message first or its attempts are used up (it is then marked failed).
     private func claim(_ id: Int64, now: Int64) throws -> Int? {
         let attempts: Int? = try database.write { db in
-            guard let row = try db.queryOne("""
-                UPDATE outbox SET next_attempt_at = ?, attempts = attempts + 1, last_error = ?
-                WHERE id = ? AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
-                RETURNING attempts
-                """, now + settings.leaseMilliseconds, Self.interruptedError, id, now),
-                let attempts = row.int("attempts").map(Int.init) else { return nil }
+            guard let attempts = try OutboxStore.claim(id: id, now: now, leaseUntil: now + settings.leaseMilliseconds,
+                                                       interruptedError: Self.interruptedError, in: db)
+            else { return nil }
             guard attempts <= settings.maxAttempts else {
-                try db.run("UPDATE outbox SET failed_at = ?, attempts = ?, body = CASE WHEN ? THEN ? ELSE body END WHERE id = ?",
-                           now, attempts - 1, settings.redactsBody, OutboxSettings.redactedBody, id)
+                try OutboxStore.giveUp(id: id, now: now, attempts: attempts - 1, redact: settings.redactsBody,
+                                       redactedBody: OutboxSettings.redactedBody, in: db)
                 return 0
             }
             return attempts
@@ -245,19 +231,15 @@ public final class Outbox: Sendable {
         switch result {
         case .delivered:
             try database.write { db in
-                if settings.redactsBody {
-                    try db.run("UPDATE outbox SET delivered_at = ?, attempts = ?, last_error = NULL, body = ? WHERE id = ?",
-                               now, attempts, OutboxSettings.redactedBody, message.id)
-                } else {
-                    try db.run("UPDATE outbox SET delivered_at = ?, attempts = ?, last_error = NULL WHERE id = ?", now, attempts, message.id)
-                }
+                try OutboxStore.markDelivered(id: message.id, now: now, attempts: attempts,
+                                              redactedBody: settings.redactsBody ? OutboxSettings.redactedBody : nil, in: db)
             }
         case .failed(let reason):
             let error = Self.truncate(reason)
             if attempts >= settings.maxAttempts {
                 try database.write { db in
-                    try db.run("UPDATE outbox SET failed_at = ?, attempts = ?, last_error = ?, body = CASE WHEN ? THEN ? ELSE body END WHERE id = ?",
-                               now, attempts, error, settings.redactsBody, OutboxSettings.redactedBody, message.id)
+                    try OutboxStore.giveUp(id: message.id, now: now, attempts: attempts, error: error, redact: settings.redactsBody,
+                                           redactedBody: OutboxSettings.redactedBody, in: db)
                 }
                 logger.error("outbox message given up", metadata: [
                     "outbox_id": "\(message.id)", "kind": "\(message.kind)", "attempts": "\(attempts)", "error": "\(error)",
@@ -266,8 +248,7 @@ public final class Outbox: Sendable {
                 let delay = OutboxBackoff.delay(afterAttempt: attempts, base: settings.backoffBaseMilliseconds,
                                                 cap: settings.backoffCapMilliseconds, random: random)
                 try database.write { db in
-                    try db.run("UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?",
-                               attempts, error, now + delay, message.id)
+                    try OutboxStore.reschedule(id: message.id, attempts: attempts, error: error, nextAttemptAt: now + delay, in: db)
                 }
                 logger.warning("outbox delivery failed", metadata: [
                     "outbox_id": "\(message.id)", "kind": "\(message.kind)", "attempts": "\(attempts)",

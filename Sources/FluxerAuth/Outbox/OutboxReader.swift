@@ -7,26 +7,19 @@ public enum OutboxReader {
     /// The newest `limit` messages, newest first, bodies opened with `seal` (nil: left sealed).
     public static func recent(_ database: DataStore, limit: Int, seal: OutboxSeal?) throws -> [StoredOutboxMessage] {
         try database.read { db in
-            try db.query("SELECT \(StoredOutboxMessage.columns) FROM outbox ORDER BY id DESC LIMIT ?", max(0, limit))
-                .compactMap { StoredOutboxMessage(row: $0)?.opened(with: seal) }
+            try OutboxStore.recent(limit: limit, in: db).map { $0.opened(with: seal) }
         }
     }
 
     /// Messages with an id above `id`, oldest first, at most `limit`, bodies opened with `seal`.
     public static func after(_ database: DataStore, id: Int64, limit: Int, seal: OutboxSeal?) throws -> [StoredOutboxMessage] {
         try database.read { db in
-            try db.query("SELECT \(StoredOutboxMessage.columns) FROM outbox WHERE id > ? ORDER BY id ASC LIMIT ?", id, max(0, limit))
-                .compactMap { StoredOutboxMessage(row: $0)?.opened(with: seal) }
+            try OutboxStore.after(id: id, limit: limit, in: db).map { $0.opened(with: seal) }
         }
     }
 
     /// Whether the `outbox` table exists (the database has been migrated).
     public static func tableExists(_ database: DataStore) throws -> Bool {
-        try database.read { db in
-            switch db.dialect {
-            case .sqlite: try db.queryOne("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'") != nil
-            case .postgres: try db.queryOne("SELECT to_regclass('outbox') IS NOT NULL AS present")?.bool("present") == true
-            }
-        }
+        try database.read { db in try OutboxStore.tableExists(in: db) }
     }
 }

@@ -29,27 +29,6 @@ public struct StoredOutboxMessage: Sendable, Equatable {
     /// Whether the message was handed over.
     public var isDelivered: Bool { deliveredAt != nil }
 
-    /// The columns `init(row:)` reads, in order.
-    static let columns = "id, channel, recipient, kind, subject, body, created_at, attempts, delivered_at, failed_at, last_error"
-
-    init?(row: SQLRow) {
-        guard let id = row.int("id"), let channelText = row.string("channel"),
-              let channel = OutboxMessage.Channel(rawValue: channelText),
-              let recipient = row.string("recipient"), let kind = row.string("kind"),
-              let body = row.string("body"), let createdAt = row.int("created_at") else { return nil }
-        self.id = id
-        self.channel = channel
-        self.recipient = recipient
-        self.kind = kind
-        self.subject = row.string("subject")
-        self.body = body
-        self.createdAt = createdAt
-        self.attempts = Int(row.int("attempts") ?? 0)
-        self.deliveredAt = row.int("delivered_at")
-        self.failedAt = row.int("failed_at")
-        self.lastError = row.string("last_error")
-    }
-
     /// The dev view: `{id, channel, to, kind, subject, body, created_at, delivered, failed, attempts, links, codes}`.
     /// The id is a string (snowflakes exceed 2^53); `links` and `codes` are lifted from the body for tests.
     public var json: JSONValue {

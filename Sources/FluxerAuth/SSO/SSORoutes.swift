@@ -222,17 +222,15 @@ final class SSOService: Sendable {
         let verifier = Base64URL.encode(SecureRandom.bytes(32))
         enum Stored { case yes, full, clientFull }
         let stored = try accounts.write { db, _ -> Stored in
-            try db.run("DELETE FROM sso_states WHERE expires_at <= ?", now)
-            let mine = try db.queryOne("SELECT count(*) AS n FROM sso_states WHERE client_ip = ?", clientKey)?.int("n") ?? 0
+            try SSOStore.deleteExpiredStates(now: now, in: db)
+            let mine = try SSOStore.pendingStates(clientKey: clientKey, in: db)
             guard mine < Self.maxPendingStatesPerClient else { return .clientFull }
-            let pending = try db.queryOne("SELECT count(*) AS n FROM sso_states")?.int("n") ?? 0
+            let pending = try SSOStore.pendingStates(in: db)
             guard pending < Self.maxPendingStates else { return .full }
-            try db.run("""
-                INSERT INTO sso_states (state_hash, provider, nonce, verifier_sealed, redirect_to, expires_at, redirect_uri, browser_binding, client_ip,
-                                        link_user_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, SHA256.hash(utf8: state), settings.provider, nonce, box.seal(Array(verifier.utf8)), redirectTo, now + Self.stateLifetime,
-                redirectURI, browserBinding, clientKey, linkUserID.map { Int64(bitPattern: $0) })
+            try SSOStore.insertState(.init(provider: settings.provider, nonce: nonce, verifierSealed: box.seal(Array(verifier.utf8)),
+                                           redirectTo: redirectTo, expiresAt: now + Self.stateLifetime, redirectURI: redirectURI,
+                                           browserBinding: browserBinding, linkUserID: linkUserID),
+                                     stateHash: SHA256.hash(utf8: state), clientKey: clientKey, in: db)
             return .yes
         }
         if stored == .clientFull {
@@ -306,21 +304,18 @@ final class SSOService: Sendable {
         // Single use whatever follows (a failed exchange cannot be retried with the same state). Only the
         // channel that started it can spend it: the browser with its binding cookie, or the API (no binding),
         // so a leaked state cannot be burnt through the other one.
-        guard let row = try accounts.write({ db, _ in
-            try db.queryOne("""
-                DELETE FROM sso_states WHERE state_hash = ? AND browser_binding IS NOT DISTINCT FROM ?
-                RETURNING provider, nonce, verifier_sealed, redirect_to, expires_at, redirect_uri, browser_binding, link_user_id
-                """, SHA256.hash(utf8: state), browserBinding)
-        }), (row.int("expires_at") ?? 0) > now, row.string("provider") == settings.provider,
-              let nonce = row.string("nonce"), let sealed = row.blob("verifier_sealed"), let verifierBytes = box.open(sealed)
+        guard let stored = try accounts.write({ db, _ in
+            try SSOStore.spendState(stateHash: SHA256.hash(utf8: state), browserBinding: browserBinding, in: db)
+        }), stored.expiresAt > now, stored.provider == settings.provider, let verifierBytes = box.open(stored.verifierSealed)
         else { throw invalidState }
+        let nonce = stored.nonce
         let verifier = String(decoding: verifierBytes, as: UTF8.self)
-        let redirectTo = row.string("redirect_to") ?? ""
-        let usedRedirectURI = row.string("redirect_uri") ?? redirectURI
+        let redirectTo = stored.redirectTo
+        let usedRedirectURI = stored.redirectURI ?? redirectURI
         // A link is finished only by the user who started it, with their own session (otherwise a link state sent
         // to someone else would tie their provider account to the sender's account). For anyone else the state
         // is unknown; it is spent all the same.
-        let linkUserID = row.int("link_user_id").map { UInt64(bitPattern: $0) }
+        let linkUserID = stored.linkUserID
         if let linkUserID {
             guard let principal = try? accounts.requireUser(request, allowBots: false), principal.user.id == linkUserID else { throw invalidState }
         }
@@ -435,17 +430,14 @@ final class SSOService: Sendable {
         enum Outcome { case result(SignInResult), refused(APIError) }
         let outcome = try accounts.write { db, invalidations -> Outcome in
             var user: User?
-            let linkedTo = try db.queryOne("SELECT user_id FROM sso_identities WHERE issuer = ? AND subject = ?", identity.issuer, identity.subject)?
-                .int("user_id").map { UInt64(bitPattern: $0) }
+            let linkedTo = try SSOStore.linkedUser(issuer: identity.issuer, subject: identity.subject, in: db)
             if let linkUserID {
                 // An explicit link by the signed-in user who started it (sudo at the start).
                 guard settings.linkExistingAccounts else { return .refused(Self.linkingDisabled) }
                 if let linkedTo, linkedTo != linkUserID { return .refused(Self.alreadyLinked) }
                 guard let target = try UserStore.find(id: linkUserID, in: db), !target.isBot else { return .refused(Self.invalidState) }
-                try db.run("""
-                    INSERT INTO sso_identities (issuer, subject, provider, user_id, email, created_at, last_login_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (issuer, subject) DO UPDATE SET email = excluded.email
-                    """, identity.issuer, identity.subject, settings.provider, Int64(bitPattern: target.id), email, now, now)
+                try SSOStore.link(issuer: identity.issuer, subject: identity.subject, provider: settings.provider, userID: target.id,
+                                  email: email, now: now, in: db)
                 accounts.audit.record("sso.linked", outcome: "success", userID: target.id, request: request)
                 return .result(.linked(target.id))
             } else if let linkedTo {
@@ -477,14 +469,12 @@ final class SSOService: Sendable {
             // The account's own second factor is not skipped: the provider proved who signs in, not that a second
             // factor was used, unless its signed `amr` shows MFA there (and that is trusted).
             if user.hasMFA && !(settings.trustProviderMFA && SSOSettings.amrShowsMFA(identity.amr)) {
-                try db.run("UPDATE sso_identities SET last_login_at = ? WHERE issuer = ? AND subject = ?", now, identity.issuer, identity.subject)
+                try SSOStore.touchLastLogin(issuer: identity.issuer, subject: identity.subject, now: now, in: db)
                 accounts.audit.record("login.mfa_required", outcome: "success", userID: user.id, request: request, detail: "sso")
                 return .result(.mfa(user, try MFATicket.issue(userID: user.id, now: now, in: db)))
             }
-            try db.run("""
-                INSERT INTO sso_identities (issuer, subject, provider, user_id, email, created_at, last_login_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (issuer, subject) DO UPDATE SET email = excluded.email, last_login_at = excluded.last_login_at
-                """, identity.issuer, identity.subject, settings.provider, Int64(bitPattern: user.id), email, now, now)
+            try SSOStore.recordSignIn(issuer: identity.issuer, subject: identity.subject, provider: settings.provider, userID: user.id,
+                                      email: email, now: now, in: db)
             if email != nil && !user.verified { try UserStore.markVerified(userID: user.id, in: db) }
             // Password and code failures never block SSO (LG-02); a sign-in here resets their count.
             try AccountLockout.recordSuccess(userID: user.id, in: db)

@@ -2,69 +2,6 @@ import FluxerCrypto
 import FluxerPersistence
 import SQLite
 
-/// Lifetimes (DESIGN): code 10 min, access 7 days, refresh 30 days, each capped by the grant's own lifetime.
-enum OAuthLifetime {
-    static let code: Int64 = 10 * 60_000
-    static let access: Int64 = 604_800_000
-    static let refresh: Int64 = 30 * 86_400_000
-    /// A grant (refresh-token family) ends 180 days after the code redemption that created it, however often it
-    /// is refreshed (RT-06, `oauth.grant_lifetime`): the cadence at which a browser session must sign in again
-    /// (`security.session_lifetime`), so an application's access never outlasts the sign-in it needs.
-    static let defaultGrant: Int64 = 180 * 86_400_000
-}
-
-/// Codes, access and refresh tokens: 256 random bits, unpadded base64url (43 characters); only SHA-256 stored.
-enum OAuthSecret {
-    static func generate() -> String { Base64URL.encode(SecureRandom.bytes(32)) }
-    static func hash(_ value: some StringProtocol) -> [UInt8] { SHA256.hash(utf8: value) }
-    /// Whether a value could be one of ours (shape check before hashing).
-    static func isWellFormed(_ value: some StringProtocol) -> Bool {
-        value.utf8.count == 43 && value.utf8.allSatisfy {
-            ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F
-        }
-    }
-}
-
-/// A stored token row.
-struct OAuthTokenRecord: Sendable {
-    var hash: [UInt8]
-    var kind: String
-    var familyID: Int64
-    var applicationID: UInt64
-    var userID: UInt64
-    var scopes: [OAuthScope]
-    var createdAt: Int64
-    var expiresAt: Int64
-    var usedAt: Int64?
-    var familyRevoked: Bool
-    /// When the grant began (its family's creation): the grant lifetime counts from here (RT-06).
-    var familyCreatedAt: Int64
-
-    init(row: SQLRow) {
-        hash = row.blob("token_hash") ?? []
-        kind = row.string("kind") ?? ""
-        familyID = row.int("family_id") ?? 0
-        applicationID = UInt64(bitPattern: row.int("application_id") ?? 0)
-        userID = UInt64(bitPattern: row.int("user_id") ?? 0)
-        scopes = OAuthScope.stored(row.string("scopes") ?? "")
-        createdAt = row.int("created_at") ?? 0
-        expiresAt = row.int("expires_at") ?? 0
-        usedAt = row.int("used_at")
-        familyRevoked = row.int("revoked_at") != nil
-        familyCreatedAt = row.int("family_created_at") ?? 0
-    }
-}
-
-/// A freshly issued pair.
-struct IssuedTokens {
-    var accessToken: String
-    var refreshToken: String
-    var scopes: [OAuthScope]
-    var accessExpiresAt: Int64
-    /// Seconds until the access token expires (`expires_in`): 7 days, less when the grant ends sooner.
-    var accessExpiresIn: Int64
-}
-
 /// SQL for the OAuth2 provider; every function runs inside the caller's transaction.
 enum OAuthStore {
     static func insertCode(_ code: String, applicationID: UInt64, userID: UInt64, redirectURI: String, redirectGiven: Bool,
@@ -76,17 +13,22 @@ enum OAuthStore {
             OAuthScope.string(scopes), challenge, now, now + OAuthLifetime.code)
     }
 
-    static func findCode(_ code: String, in db: SQLTransaction) throws -> SQLRow? {
+    static func findCode(_ code: String, in db: SQLTransaction) throws -> OAuthCodeRecord? {
         try db.queryOne("""
             SELECT application_id, user_id, redirect_uri, redirect_given, scopes, code_challenge, expires_at, used_at, family_id
             FROM oauth2_codes WHERE code_hash = ?
-            """, OAuthSecret.hash(code))
+            """, OAuthSecret.hash(code)).map(OAuthCodeRecord.init(row:))
     }
 
     /// Marks a code used; false when another request got there first (single use under concurrency, AC-02).
     static func markCodeUsed(_ code: String, familyID: Int64?, now: Int64, in db: SQLTransaction) throws -> Bool {
         try db.run("UPDATE oauth2_codes SET used_at = ?, family_id = ? WHERE code_hash = ? AND used_at IS NULL",
                    now, familyID, OAuthSecret.hash(code)) == 1
+    }
+
+    /// Records the family a redeemed code started, so a replay of the code can revoke it (AC-01).
+    static func attachFamily(_ familyID: Int64, toCode code: String, in db: SQLTransaction) throws {
+        _ = try db.run("UPDATE oauth2_codes SET family_id = ? WHERE code_hash = ?", familyID, OAuthSecret.hash(code))
     }
 
     static func createFamily(id: Int64, applicationID: UInt64, userID: UInt64, scopes: [OAuthScope], now: Int64, in db: SQLTransaction) throws {
@@ -158,6 +100,11 @@ enum OAuthStore {
         try db.run("DELETE FROM oauth2_codes WHERE user_id = ? AND used_at IS NULL", Int64(bitPattern: userID))
     }
 
+    /// Deletes a family's access tokens (superseded by a refresh).
+    static func deleteAccessTokens(familyID: Int64, in db: SQLTransaction) throws {
+        _ = try db.run("DELETE FROM oauth2_tokens WHERE family_id = ? AND kind = 'access'", familyID)
+    }
+
     static func deleteToken(_ hash: [UInt8], in db: SQLTransaction) throws {
         try db.run("DELETE FROM oauth2_tokens WHERE token_hash = ?", hash)
     }
@@ -172,8 +119,61 @@ enum OAuthStore {
             """, Int64(bitPattern: applicationID), Int64(bitPattern: userID), OAuthScope.string(merged), now)
     }
 
+    /// A user's consents, most recent first.
+    static func authorizations(userID: UInt64, in db: SQLTransaction) throws -> [OAuthAuthorization] {
+        try db.query("""
+            SELECT a.application_id, a.scopes, a.authorized_at FROM oauth2_authorizations a
+            WHERE a.user_id = ? ORDER BY a.authorized_at DESC
+            """, Int64(bitPattern: userID)).map { row in
+            OAuthAuthorization(applicationID: UInt64(bitPattern: row.int("application_id") ?? 0),
+                               scopes: OAuthScope.stored(row.string("scopes") ?? ""), authorizedAt: row.int("authorized_at") ?? 0)
+        }
+    }
+
+    /// Forgets a user's consent for an application.
+    static func deleteAuthorization(applicationID: UInt64, userID: UInt64, in db: SQLTransaction) throws {
+        try db.run("DELETE FROM oauth2_authorizations WHERE application_id = ? AND user_id = ?",
+                   Int64(bitPattern: applicationID), Int64(bitPattern: userID))
+    }
+
+    /// Deletes the codes an application holds for a user that were never redeemed.
+    static func deleteUnusedCodes(applicationID: UInt64, userID: UInt64, in db: SQLTransaction) throws {
+        try db.run("DELETE FROM oauth2_codes WHERE application_id = ? AND user_id = ? AND used_at IS NULL",
+                   Int64(bitPattern: applicationID), Int64(bitPattern: userID))
+    }
+
     static func authorization(applicationID: UInt64, userID: UInt64, in db: SQLTransaction) throws -> [OAuthScope]? {
         try db.queryOne("SELECT scopes FROM oauth2_authorizations WHERE application_id = ? AND user_id = ?",
                         Int64(bitPattern: applicationID), Int64(bitPattern: userID)).map { OAuthScope.stored($0.string("scopes") ?? "") }
+    }
+}
+
+extension OAuthTokenRecord {
+    init(row: SQLRow) {
+        hash = row.blob("token_hash") ?? []
+        kind = row.string("kind") ?? ""
+        familyID = row.int("family_id") ?? 0
+        applicationID = UInt64(bitPattern: row.int("application_id") ?? 0)
+        userID = UInt64(bitPattern: row.int("user_id") ?? 0)
+        scopes = OAuthScope.stored(row.string("scopes") ?? "")
+        createdAt = row.int("created_at") ?? 0
+        expiresAt = row.int("expires_at") ?? 0
+        usedAt = row.int("used_at")
+        familyRevoked = row.int("revoked_at") != nil
+        familyCreatedAt = row.int("family_created_at") ?? 0
+    }
+}
+
+extension OAuthCodeRecord {
+    init(row: SQLRow) {
+        applicationID = UInt64(bitPattern: row.int("application_id") ?? 0)
+        userID = UInt64(bitPattern: row.int("user_id") ?? 0)
+        redirectURI = row.string("redirect_uri") ?? ""
+        redirectGiven = row.bool("redirect_given") == true
+        scopes = OAuthScope.stored(row.string("scopes") ?? "")
+        codeChallenge = row.string("code_challenge")
+        expiresAt = row.int("expires_at") ?? 0
+        usedAt = row.int("used_at")
+        familyID = row.int("family_id")
     }
 }

@@ -1,15 +1,7 @@
 import FluxerPersistence
 import SQLite
 
-/// The small guild model the `bot` scope needs: guilds with an owner and members holding permission bits.
-struct Guild: Sendable, Equatable {
-    var id: UInt64
-    var name: String
-    var icon: String?
-    var ownerID: UInt64
-    var createdAt: Int64
-}
-
+/// SQL for guilds and their members; runs inside the caller's transaction.
 enum GuildStore {
     static func create(id: UInt64, name: String, ownerID: UInt64, now: Int64, in db: SQLTransaction) throws -> Guild {
         try db.run("INSERT INTO guilds (id, name, owner_id, created_at) VALUES (?, ?, ?, ?)",
@@ -25,6 +17,18 @@ enum GuildStore {
     static func addMember(guildID: UInt64, userID: UInt64, permissions: Int64, source: String, now: Int64, in db: SQLTransaction) throws {
         try db.run("INSERT INTO guild_members (guild_id, user_id, permissions, join_source, joined_at) VALUES (?, ?, ?, ?, ?)",
                    Int64(bitPattern: guildID), Int64(bitPattern: userID), permissions, source, now)
+    }
+
+    /// The id of the user's guild called `name` (the seed command's idempotence).
+    static func id(ownerID: UInt64, name: String, in db: SQLTransaction) throws -> UInt64? {
+        try db.queryOne("SELECT id FROM guilds WHERE owner_id = ? AND name = ?", Int64(bitPattern: ownerID), name)?
+            .int("id").map { UInt64(bitPattern: $0) }
+    }
+
+    /// Whether the user is a member of the guild.
+    static func isMember(guildID: UInt64, userID: UInt64, in db: SQLTransaction) throws -> Bool {
+        try db.queryOne("SELECT user_id AS id FROM guild_members WHERE guild_id = ? AND user_id = ?",
+                        Int64(bitPattern: guildID), Int64(bitPattern: userID)) != nil
     }
 
     /// A member's permission bits, or nil when not a member.
@@ -60,19 +64,5 @@ enum GuildStore {
     private static func guild(_ row: SQLRow) -> Guild {
         Guild(id: UInt64(bitPattern: row.int("id") ?? 0), name: row.string("name") ?? "", icon: row.string("icon"),
               ownerID: UInt64(bitPattern: row.int("owner_id") ?? 0), createdAt: row.int("created_at") ?? 0)
-    }
-
-    /// The guild shape of `GET /users/@me/guilds`: the issue's `{id, name, icon, owner, permissions}` plus the real
-    /// server's fields with their defaults.
-    static func json(_ guild: Guild, permissions: Int64, userID: UInt64) -> JSONValue {
-        .object([
-            ("id", .string(String(guild.id))), ("name", .string(guild.name)), ("icon", guild.icon.map(JSONValue.string) ?? .null),
-            ("owner", .bool(guild.ownerID == userID)), ("owner_id", .string(String(guild.ownerID))),
-            ("permissions", .string(String(guild.ownerID == userID ? GuildPermission.all : permissions))),
-            ("banner", .null), ("splash", .null), ("vanity_url_code", .null), ("features", .array([])),
-            ("system_channel_id", .null), ("rules_channel_id", .null), ("afk_channel_id", .null), ("afk_timeout", 300),
-            ("verification_level", 0), ("mfa_level", 0), ("nsfw_level", 0), ("explicit_content_filter", 0),
-            ("default_message_notifications", 0),
-        ])
     }
 }

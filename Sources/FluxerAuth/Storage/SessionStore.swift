@@ -2,30 +2,6 @@ import FluxerCrypto
 import FluxerPersistence
 import SQLite
 
-/// A stored session.
-public struct SessionRecord: Sendable, Equatable {
-    public var hash: [UInt8]
-    public var userID: UInt64
-    public var createdAt: Int64
-    public var lastUsedAt: Int64
-    public var clientIP: String?
-    public var userAgent: String?
-    public var isDesktop: Bool
-
-    init(row: SQLRow) {
-        hash = row.blob("id_hash") ?? []
-        userID = UInt64(bitPattern: row.int("user_id") ?? 0)
-        createdAt = row.int("created_at") ?? 0
-        lastUsedAt = row.int("last_used_at") ?? 0
-        clientIP = row.string("client_ip")
-        userAgent = row.string("user_agent")
-        isDesktop = row.bool("is_desktop") ?? false
-    }
-
-    /// The API's `id_hash`.
-    public var idHash: String { SessionToken.idHash(hash) }
-}
-
 /// SQL for sessions; runs inside the caller's transaction. Revocations must be followed by the matching
 /// `SessionCache` invalidation after commit (see `Accounts.write`).
 enum SessionStore {
@@ -48,6 +24,11 @@ enum SessionStore {
             """
         guard let row = try db.queryOne(sql, hash) else { return nil }
         return (SessionRecord(row: row), User(row: row))
+    }
+
+    /// When the session was created; nil when it no longer exists.
+    static func createdAt(hash: [UInt8], in db: SQLTransaction) throws -> Int64? {
+        try db.queryOne("SELECT created_at FROM sessions WHERE id_hash = ?", hash)?.int("created_at")
     }
 
     /// A user's sessions, most recently used first.
@@ -84,5 +65,17 @@ enum SessionStore {
         for (hash, time) in touches {
             try db.run("UPDATE sessions SET last_used_at = ? WHERE id_hash = ? AND last_used_at < ?", time, hash, time)
         }
+    }
+}
+
+extension SessionRecord {
+    init(row: SQLRow) {
+        hash = row.blob("id_hash") ?? []
+        userID = UInt64(bitPattern: row.int("user_id") ?? 0)
+        createdAt = row.int("created_at") ?? 0
+        lastUsedAt = row.int("last_used_at") ?? 0
+        clientIP = row.string("client_ip")
+        userAgent = row.string("user_agent")
+        isDesktop = row.bool("is_desktop") ?? false
     }
 }

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import FluxerCrypto
 import FluxerPersistence
 import SQLite
@@ -11,6 +12,22 @@ enum ApplicationStore {
     static func list(ownerID: UInt64, in db: SQLTransaction) throws -> [Application] {
         try db.query("SELECT \(Application.columns) FROM applications WHERE owner_id = ? ORDER BY id", Int64(bitPattern: ownerID))
             .map(Application.init(row:))
+    }
+
+    /// How many applications a user owns.
+    static func count(ownerID: UInt64, in db: SQLTransaction) throws -> Int64 {
+        try db.queryOne("SELECT count(*) AS n FROM applications WHERE owner_id = ?", Int64(bitPattern: ownerID))?.int("n") ?? 0
+    }
+
+    /// The id of the user's application called `name` (the seed command's idempotence).
+    static func id(ownerID: UInt64, name: String, in db: SQLTransaction) throws -> UInt64? {
+        try db.queryOne("SELECT id FROM applications WHERE owner_id = ? AND name = ?", Int64(bitPattern: ownerID), name)?
+            .int("id").map { UInt64(bitPattern: $0) }
+    }
+
+    /// Makes the application a public client: no usable secret, PKCE required (RFC 7636, RFC 9700 §2.1.1).
+    static func markPublicClient(id: UInt64, in db: SQLTransaction) throws {
+        try db.run("UPDATE applications SET public_client = TRUE WHERE id = ?", Int64(bitPattern: id))
     }
 
     struct Created {
@@ -77,5 +94,26 @@ enum ApplicationStore {
     static func botUsername(from name: String) -> String {
         let derived = AccountValidation.derivedUsername(globalName: name, email: nil)
         return derived == "user" ? "bot" : derived
+    }
+}
+
+/// How an application row is read: the select list and the mapping.
+extension Application {
+    static let columns = "id, owner_id, name, description, icon, redirect_uris, bot_public, bot_require_code_grant, flags, client_secret_hash, bot_token_hash, created_at, public_client"
+
+    init(row: SQLRow) {
+        id = UInt64(bitPattern: row.int("id") ?? 0)
+        ownerID = UInt64(bitPattern: row.int("owner_id") ?? 0)
+        name = row.string("name") ?? ""
+        description = row.string("description")
+        icon = row.string("icon")
+        redirectURIs = (try? JSONDecoder().decode([String].self, from: Data((row.string("redirect_uris") ?? "[]").utf8))) ?? []
+        botPublic = row.bool("bot_public") ?? true
+        botRequireCodeGrant = row.bool("bot_require_code_grant") ?? false
+        flags = row.int("flags") ?? 0
+        clientSecretHash = row.blob("client_secret_hash") ?? []
+        botTokenHash = row.blob("bot_token_hash")
+        createdAt = row.int("created_at") ?? 0
+        isPublicClient = row.bool("public_client") ?? false
     }
 }

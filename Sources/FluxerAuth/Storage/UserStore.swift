@@ -1,0 +1,165 @@
+import FluxerCrypto
+import FluxerPersistence
+import SQLite
+
+/// SQL for users. Every function runs inside the caller's transaction (`Connection`).
+enum UserStore {
+    static func find(id: UInt64, in db: SQLTransaction) throws -> User? {
+        try db.queryOne("SELECT \(User.columns) FROM users WHERE id = ?", Int64(bitPattern: id)).map(User.init(row:))
+    }
+
+    /// Case-insensitive lookup by email (the stored `email_key` is lower-cased ASCII).
+    static func find(email: String, in db: SQLTransaction) throws -> User? {
+        try db.queryOne("SELECT \(User.columns) FROM users WHERE email_key = ?", emailKey(email)).map(User.init(row:))
+    }
+
+    static func emailKey(_ email: String) -> String {
+        String(decoding: email.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+    }
+
+    struct NewUser {
+        var id: UInt64
+        var username: String
+        var globalName: String?
+        var email: String?
+        var verified = false
+        var passwordHash: String?
+        var dateOfBirth: String?
+        var isBot = false
+        var createdAt: Int64
+    }
+
+    enum InsertError: Error {
+        case emailTaken
+        case usernameExhausted
+    }
+
+    /// Inserts a user with a free random discriminator for the username (1–9999).
+    static func insert(_ user: NewUser, in db: SQLTransaction) throws -> User {
+        if let email = user.email, try find(email: email, in: db) != nil { throw InsertError.emailTaken }
+        guard let discriminator = try freeDiscriminator(for: user.username, in: db) else { throw InsertError.usernameExhausted }
+        try db.run("""
+            INSERT INTO users (id, username, discriminator, global_name, email, email_key, verified, password_hash,
+                               password_changed_at, bot, date_of_birth, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            Int64(bitPattern: user.id), user.username, discriminator, user.globalName, user.email,
+            user.email.map(emailKey), user.verified, user.passwordHash, user.passwordHash == nil ? nil : user.createdAt,
+            user.isBot, user.dateOfBirth, user.createdAt)
+        return try find(id: user.id, in: db)!
+    }
+
+    /// A random unused discriminator for `username` (tags are unique case-insensitively), or nil when all
+    /// 9999 are taken.
+    static func freeDiscriminator(for username: String, in db: SQLTransaction) throws -> Int? {
+        for _ in 0..<16 {
+            let candidate = Int(SecureRandom.uniform(9999)) + 1
+            let taken = try db.queryOne("SELECT 1 FROM users WHERE lower(username) = lower(?) AND discriminator = ?", username, candidate)
+            if taken == nil { return candidate }
+        }
+        let used = Set(try db.query("SELECT discriminator FROM users WHERE lower(username) = lower(?)", username)
+            .compactMap { $0.int("discriminator") }.map(Int.init))
+        return (1...9999).first { !used.contains($0) }
+    }
+
+    static func setPassword(userID: UInt64, hash: String, now: Int64, in db: SQLTransaction) throws {
+        try db.run("UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?", hash, now, Int64(bitPattern: userID))
+    }
+
+    /// Replaces the hash only (a rehash with new parameters is not a password change).
+    static func upgradeHash(userID: UInt64, hash: String, in db: SQLTransaction) throws {
+        try db.run("UPDATE users SET password_hash = ? WHERE id = ?", hash, Int64(bitPattern: userID))
+    }
+
+    static func markVerified(userID: UInt64, in db: SQLTransaction) throws {
+        try db.run("UPDATE users SET verified = TRUE WHERE id = ?", Int64(bitPattern: userID))
+    }
+
+    /// The user id registered under an email address (case-insensitive).
+    static func id(email: String, in db: SQLTransaction) throws -> UInt64? {
+        try db.queryOne("SELECT id FROM users WHERE email_key = ?", emailKey(email))?.int("id").map { UInt64(bitPattern: $0) }
+    }
+
+    // MARK: - Lockout (LG-01)
+
+    /// Mirrors the lockout bucket on the user row (`AccountLockout`): failures still counted, and the lock's end.
+    static func setLockout(userID: UInt64, failures: Int64, lockedUntil: Int64?, in db: SQLTransaction) throws {
+        try db.run("UPDATE users SET mfa_failures = ?, mfa_locked_until = ? WHERE id = ?", failures, lockedUntil, Int64(bitPattern: userID))
+    }
+
+    /// The end of the account's lock as stored (a cached `User` may predate it).
+    static func lockedUntil(userID: UInt64, in db: SQLTransaction) throws -> Int64? {
+        try db.queryOne("SELECT mfa_locked_until FROM users WHERE id = ?", Int64(bitPattern: userID))?.int("mfa_locked_until")
+    }
+
+    /// Clears the mirrored count and lock (only writes when there is something to clear).
+    static func clearLockout(userID: UInt64, in db: SQLTransaction) throws {
+        try db.run("UPDATE users SET mfa_failures = 0, mfa_locked_until = NULL WHERE id = ? AND (mfa_failures != 0 OR mfa_locked_until IS NOT NULL)",
+                   Int64(bitPattern: userID))
+    }
+
+    // MARK: - Claiming an unverified account
+
+    /// The tables holding ways into an account that its registrant could have set up, all keyed by `user_id`.
+    private static let registrantTables = [
+        "webauthn_credentials", "webauthn_challenges", "mfa_backup_codes", "mfa_pending_totp", "mfa_tickets", "sms_codes",
+        "phone_tokens", "email_tokens", "sso_identities", "oauth2_authorizations",
+    ]
+
+    /// Pre-account hijacking (`Accounts.claimUnverifiedAccount`): removes the second factors, the phone and
+    /// (unless `keepPassword`) the password, deletes every credential, challenge, code, link and consent keyed by
+    /// the user, and marks the address verified. Sessions, grants and application secrets are the caller's.
+    static func shutOutRegistrant(userID: UInt64, keepPassword: Bool, in db: SQLTransaction) throws {
+        let id = Int64(bitPattern: userID)
+        try db.run("""
+            UPDATE users SET totp_secret = NULL, totp_last_counter = NULL, sms_mfa_enabled = FALSE, phone = NULL, verified = TRUE
+            WHERE id = ?
+            """, id)
+        if !keepPassword { try db.run("UPDATE users SET password_hash = NULL WHERE id = ?", id) }
+        for table in registrantTables {
+            try db.run("DELETE FROM \(table) WHERE user_id = ?", id)
+        }
+    }
+}
+
+/// How a user row is read: the select list and the mapping, kept with the statements that use them.
+extension User {
+    fileprivate static let plainColumns = [
+        "id", "username", "discriminator", "global_name", "email", "verified", "password_hash", "password_changed_at", "avatar",
+        "flags", "bot", "system", "phone", "created_at", "sms_mfa_enabled", "mfa_failures", "mfa_locked_until",
+    ]
+
+    /// The select list for users, optionally through a table alias (joins), in `init(row:)`'s names.
+    static func columns(alias: String? = nil) -> String {
+        let p = alias.map { $0 + "." } ?? ""
+        let table = alias ?? "users"
+        return plainColumns.map { p + $0 }.joined(separator: ", ")
+            + ", (\(p)totp_secret IS NOT NULL) AS totp_enabled"
+            + ", (SELECT count(*) FROM webauthn_credentials w WHERE w.user_id = \(table).id) AS webauthn_count"
+    }
+
+    /// Columns selected by every user query.
+    static var columns: String { columns() }
+
+    init(row: SQLRow) {
+        id = UInt64(bitPattern: row.int("id") ?? 0)
+        username = row.string("username") ?? ""
+        discriminator = Int(row.int("discriminator") ?? 0)
+        globalName = row.string("global_name")
+        email = row.string("email")
+        verified = row.bool("verified") ?? false
+        passwordHash = row.string("password_hash")
+        passwordChangedAt = row.int("password_changed_at")
+        avatar = row.string("avatar")
+        flags = row.int("flags") ?? 0
+        isBot = row.bool("bot") ?? false
+        isSystem = row.bool("system") ?? false
+        phone = row.string("phone")
+        createdAt = row.int("created_at") ?? 0
+        totpEnabled = row.bool("totp_enabled") ?? false
+        smsMFAEnabled = row.bool("sms_mfa_enabled") ?? false
+        webauthnCount = Int(row.int("webauthn_count") ?? 0)
+        failedAttempts = Int(row.int("mfa_failures") ?? 0)
+        lockedUntil = row.int("mfa_locked_until")
+    }
+}
