@@ -79,8 +79,10 @@ enum TestBackend {
     }
 
     /// After a test's own configuration: the database for the SQLite path it chose (another app's, maybe).
+    /// A URL the test chose itself (not one of ours) is kept.
     static func adopt(_ config: inout Config) {
-        if isPostgres && config.databaseURL != nil { config.databaseURL = postgresURL(for: config.databasePath) }
+        guard isPostgres, let url = config.databaseURL, databases.withLock({ $0.values.contains(url) }) else { return }
+        config.databaseURL = postgresURL(for: config.databasePath)
     }
 
     /// Drops the databases under a directory (connections included) when the directory is removed.
