@@ -1,3 +1,4 @@
+import Dispatch
 import FluxerCrypto
 import FluxerPersistence
 import Logging
@@ -80,13 +81,18 @@ enum CacheInvalidationBus {
 final class CacheInvalidationListener: Sendable {
     private let listener: PostgresListener
 
-    /// Suspends the cache, then listens; the cache resumes once the listener listens.
-    init(configuration: PostgresConfiguration, cache: PrincipalCache, logger: Logger) throws {
+    /// Suspends the cache, then listens; the cache resumes once the listener listens. Waits up to
+    /// `startupWait` for that first `LISTEN`, so that a node starts serving with its cache live (a node that
+    /// cannot listen yet still serves, reading every credential from the database until it can).
+    init(configuration: PostgresConfiguration, cache: PrincipalCache, logger: Logger,
+         startupWait: Duration = .seconds(5)) throws {
         cache.suspend()
+        let firstListen = DispatchSemaphore(value: 0)
         listener = try PostgresListener(configuration: configuration, channels: [CacheInvalidationBus.channel]) { event in
             switch event {
             case .listening(let reconnected):
                 cache.resume()
+                if !reconnected { firstListen.signal() }
                 if reconnected { logger.notice("cache invalidation listener reconnected; cache resumed") }
             case .notification(let notification):
                 CacheInvalidationBus.apply(CacheInvalidationBus.parse(notification.payload), to: cache)
@@ -97,6 +103,11 @@ final class CacheInvalidationListener: Sendable {
                                    metadata: ["error": "\(error)"])
                 }
             }
+        }
+        let (seconds, attoseconds) = startupWait.components
+        let wait = Double(seconds) + Double(attoseconds) / 1e18
+        if firstListen.wait(timeout: .now() + wait) == .timedOut {
+            logger.warning("cache invalidation listener not listening yet; credentials are read from the database until it is")
         }
     }
 
