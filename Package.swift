@@ -31,16 +31,21 @@ let package = Package(
                 .linkedLibrary("pq"),
             ]
         ),
-        .target(name: "HTTPServer", dependencies: ["CFluxerShim"], swiftSettings: strict),
+        // JSON values, strict RFC 8259 checking and string quoting: shared by the server, the domain and the API.
+        .target(name: "FluxerJSON", swiftSettings: strict),
+        .target(name: "HTTPServer", dependencies: ["CFluxerShim", "FluxerJSON"], swiftSettings: strict),
         .target(name: "FluxerCrypto", dependencies: ["CFluxerShim"], swiftSettings: strict),
         .target(name: "SQLite", dependencies: ["CFluxerShim"], swiftSettings: strict),
         .target(name: "Postgres", dependencies: ["CFluxerShim"], swiftSettings: strict),
         // One transaction type over both backends; the stores speak only to it.
         .target(name: "FluxerPersistence", dependencies: ["SQLite", "Postgres"], swiftSettings: strict),
+        // Users, callers, sessions, applications, OAuth grants, MFA and WebAuthn, the outbox's messages: pure
+        // types and rules. The compiler keeps it so: it can import neither HTTPServer nor a database.
+        .target(name: "FluxerDomain", dependencies: ["FluxerCrypto", "FluxerJSON"], swiftSettings: strict),
         .target(
             name: "FluxerAuth",
             dependencies: [
-                "CFluxerShim", "HTTPServer", "FluxerCrypto", "SQLite", "Postgres", "FluxerPersistence",
+                "CFluxerShim", "HTTPServer", "FluxerCrypto", "FluxerJSON", "FluxerDomain", "SQLite", "Postgres", "FluxerPersistence",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Storage/README.md"],
@@ -59,7 +64,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "FluxerJSON"], swiftSettings: strict),
         .testTarget(name: "FluxerCryptoTests", dependencies: ["FluxerCrypto"], swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
         // The throwaway PostgreSQL cluster, shared by every test target that needs a real server.
@@ -74,6 +79,6 @@ let package = Package(
         .testTarget(
             name: "FluxerPersistenceTests", dependencies: ["FluxerPersistence", "Postgres", "PostgresTestSupport"],
             swiftSettings: strict),
-        .testTarget(name: "FluxerAuthTests", dependencies: ["FluxerAuth", "HTTPServer", "FluxerPersistence", "SQLite", "Postgres", "PostgresTestSupport"], swiftSettings: strict),
+        .testTarget(name: "FluxerAuthTests", dependencies: ["FluxerAuth", "FluxerDomain", "FluxerJSON", "HTTPServer", "FluxerPersistence", "SQLite", "Postgres", "PostgresTestSupport"], swiftSettings: strict),
     ]
 )

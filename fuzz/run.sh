@@ -22,12 +22,12 @@ fi
 
 out=.build-fuzz
 mkdir -p "$out" fuzz/artifacts
-http=(Sources/HTTPServer/{RequestParser,HeadParser,ByteClasses,HTTPLimits,HTTPMethod,HTTPHeaders,HTTPRequest,RequestStorage,HTTPStatus,HTTPParseError,FormURLEncoding,HTTPResponse}.swift)
+http=(Sources/HTTPServer/{RequestParser,HeadParser,ByteClasses,HTTPLimits,HTTPMethod,HTTPHeaders,HTTPRequest,RequestStorage,HTTPStatus,HTTPParseError,FormURLEncoding}.swift)
 # A product file that imports a sibling module (compiled into the same module here) gets that line removed.
 strip_import() { # module file → path of the generated copy
   local copy="$out/gen/$(basename "$2")"
   mkdir -p "$out/gen"
-  sed -E "/^(public |internal )?import $1\$/d" "$2" > "$copy.new"
+  sed -E "/^(public |internal |package )?import ($1)\$/d" "$2" > "$copy.new"
   if cmp -s "$copy.new" "$copy"; then rm "$copy.new"; else mv "$copy.new" "$copy"; fi
   echo "$copy"
 }
@@ -38,6 +38,7 @@ shim() {
   echo -ISources/CFluxerShim/include "$out/shim.o" -lsqlite3 -lssl -lcrypto -lsodium -lqrencode
 }
 
+http+=(Sources/FluxerJSON/JSONText.swift "$(strip_import FluxerJSON Sources/HTTPServer/HTTPResponse.swift)")
 extra=()
 max_len=4096
 case $target in
@@ -52,15 +53,15 @@ case $target in
     sources=(Sources/FluxerCrypto/{CBORValue,CBORDecoder,CBOREncoder}.swift); dict=fuzz/cbor.dict ;;
   bottoken)
     sources=(Sources/FluxerCrypto/{HMAC,HMACKey,ConstantTime,CryptoRuntime,SHA256,SecureRandom,Base64URL,Base64Codec,UnsafeBytes}.swift
-             "$(strip_import FluxerCrypto Sources/FluxerAuth/Applications/BotToken.swift)")
+             "$(strip_import FluxerCrypto Sources/FluxerDomain/Applications/BotToken.swift)")
     read -ra extra <<< "$(shim)"; dict=fuzz/bottoken.dict; max_len=512 ;;
   json)
     sources=("${http[@]}"
-             "$(strip_import HTTPServer Sources/FluxerAuth/API/JSONBody.swift)"
-             Sources/FluxerAuth/API/StrictJSON.swift
-             "$(strip_import HTTPServer Sources/FluxerAuth/API/APIError.swift)"
-             "$(strip_import HTTPServer Sources/FluxerAuth/API/JSONValue.swift)"
-             Sources/FluxerAuth/OAuth2/OAuthScope.swift)
+             "$(strip_import 'HTTPServer|FluxerJSON|FluxerDomain' Sources/FluxerAuth/API/JSONBody.swift)"
+             Sources/FluxerJSON/{StrictJSON,JSONValue}.swift Sources/FluxerDomain/Support/FieldError.swift
+             "$(strip_import 'HTTPServer|FluxerJSON|FluxerDomain' Sources/FluxerAuth/API/APIError.swift)"
+             "$(strip_import 'HTTPServer|FluxerJSON' Sources/FluxerAuth/API/JSONResponse.swift)"
+             Sources/FluxerDomain/OAuth2/OAuthScope.swift)
     dict=fuzz/json.dict ;;
   *) echo "unknown target $target (one of: ${targets[*]} all smoke)" >&2; exit 2 ;;
 esac
@@ -76,7 +77,7 @@ if [[ -x $bin ]] && [[ -z $(find "$harness" "${sources[@]}" "$0" -newer "$bin" 2
   echo "== $target is up to date ($bin)"
 else
   echo "== building $target ($harness + ${#sources[@]} product files)"
-  swiftc -O -parse-as-library -sanitize=fuzzer,address -module-name "$(basename "$harness" .swift)" \
+  swiftc -O -parse-as-library -sanitize=fuzzer,address -package-name fluxer_fuzz -module-name "$(basename "$harness" .swift)" \
     "$harness" "${sources[@]}" "${extra[@]}" -o "$bin"
 fi
 echo "== fuzzing $target for ${seconds}s"

@@ -3,6 +3,7 @@ import FluxerAuth
 
 #if canImport(Glibc)
 import Glibc
+import FluxerDomain
 #endif
 
 /// The `fluxer-auth` command line: JSON on stdout for machine use, one-line errors on stderr.

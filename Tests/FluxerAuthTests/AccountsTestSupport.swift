@@ -7,6 +7,7 @@ import Testing
 @testable import FluxerAuth
 import HTTPServer
 import SQLite
+import FluxerDomain
 
 /// A clock the test moves by hand: frozen at its start (wall time) until `advance` is called.
 final class TestClock: Sendable {

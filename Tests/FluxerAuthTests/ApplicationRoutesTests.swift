@@ -5,6 +5,7 @@ import Testing
 @testable import FluxerAuth
 import FluxerCrypto
 import SQLite
+import FluxerDomain
 
 /// `/oauth2/applications*`: create with validation, owner-only access, public info, sudo-guarded delete and
 /// secret/token resets, the rotate limit, concurrent resets, and the `app create` command.

@@ -6,6 +6,7 @@ import Testing
 import FluxerCrypto
 import HTTPServer
 import SQLite
+import FluxerDomain
 
 /// Helpers for the application and bot-token tests (kept out of TestSupport.swift on purpose).
 

@@ -5,6 +5,7 @@ import Testing
 @testable import FluxerAuth
 import HTTPServer
 import SQLite
+import FluxerDomain
 
 /// LG-05: security events land in `audit_events` with user, client address, User-Agent and outcome, and never
 /// with a password, token, code or query string; `fluxer-auth audit` prints them as JSON lines, oldest first;

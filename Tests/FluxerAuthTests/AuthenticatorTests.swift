@@ -3,6 +3,7 @@ import Foundation
 import Testing
 @testable import FluxerAuth
 import HTTPServer
+import FluxerDomain
 
 /// Who is calling is decided once per request (DESIGN "identify once"): one header parse and one hash per
 /// request, one database lookup only when the cache cannot answer, a forged bot token refused before any

@@ -3,6 +3,7 @@ import Testing
 @testable import FluxerAuth
 import FluxerCrypto
 import SQLite
+import FluxerDomain
 
 /// Bot tokens over HTTP: `Authorization: Bot <token>` only, tampering, forged tokens never reaching the
 /// database, bots refused on user-only and auth routes, and key rotation across restarts.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import FluxerAuth
 import FluxerCrypto
+import FluxerDomain
 
 /// `BotToken` at the unit level: format, signature, tampering, malformed shapes and the key ring.
 @Suite struct BotTokenTests {

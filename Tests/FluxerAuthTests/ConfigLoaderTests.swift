@@ -213,3 +213,4 @@ enum FileManagerLite {
 }
 
 import Glibc
+import FluxerDomain

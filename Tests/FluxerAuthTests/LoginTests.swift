@@ -4,6 +4,7 @@ import Testing
 @testable import FluxerAuth
 import FluxerCrypto
 import HTTPServer
+import FluxerDomain
 
 @Suite struct LoginTests {
     @Test func login_success_createsSession_caseInsensitiveEmail() throws {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import FluxerAuth
 import HTTPServer
+import FluxerDomain
 
 /// `GET /oauth2/authorize`: error pages for untrusted clients and redirect URIs (AZ-01..AZ-05); other errors are
 /// redirected once the user has signed in or for prompt=none, and an error page before (AZ-06..AZ-09, PK-01,

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import FluxerAuth
 import HTTPServer
+import FluxerDomain
 
 /// The `bot` scope with `guild_id` and `permissions` (fluxer-api §9 "The bot scope with guild_id"): who may add
 /// a bot, with which permission bits, through the JSON consent API and the HTML page.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import FluxerAuth
 import HTTPServer
+import FluxerDomain
 
 /// The authorization page as a browser drives it over real HTTP with cookies: login form, consent, decision,
 /// CSRF (AZ-09, AZ-10, AZ-11, AZ-12, AZ-13, AZ-14, AZ-16), cancel, wrong password, and prompt=none.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import FluxerAuth
 import SQLite
+import FluxerDomain
 
 /// "Refresh families live forever (each rotation adds 30 days)": a grant now ends `oauth.grant_lifetime` after the
 /// code redemption that created it (checklist RT-06; default 180 days). No token of the family outlives that end

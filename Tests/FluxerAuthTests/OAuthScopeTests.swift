@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import FluxerAuth
 import HTTPServer
+import FluxerDomain
 
 /// Bearer tokens on the resource routes: opt-in scopes, userinfo and @me shapes, authorizations, expiry and the
 /// query-string ban (§1.6 AT-01..AT-03, fluxer-api §9–§10).

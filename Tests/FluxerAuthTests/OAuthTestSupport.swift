@@ -6,6 +6,7 @@ import Testing
 import FluxerCrypto
 import HTTPServer
 import SQLite
+import FluxerDomain
 
 /// Helpers for the OAuth2 provider tests (`OAuth*Tests.swift`): a running app with a hand-moved clock, form
 /// posts, client credentials, the JSON consent shortcut to get codes, token exchanges, and a small cookie jar

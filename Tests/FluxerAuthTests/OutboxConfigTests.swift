@@ -1,5 +1,6 @@
 import Testing
 @testable import FluxerAuth
+import FluxerDomain
 
 @Suite struct OutboxConfigTests {
     private func load(_ flags: [String: String]) throws(ConfigError) -> Config {

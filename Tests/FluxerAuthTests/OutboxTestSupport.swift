@@ -5,6 +5,7 @@ import Logging
 import SQLite
 import Synchronization
 @testable import FluxerAuth
+import FluxerDomain
 
 /// A log handler keeping every line (message + metadata) in memory.
 struct CapturingLogHandler: LogHandler {

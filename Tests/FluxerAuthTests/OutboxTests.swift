@@ -5,6 +5,7 @@ import SQLite
 import Synchronization
 import Testing
 @testable import FluxerAuth
+import FluxerDomain
 
 @Suite struct OutboxTests {
     @Test func enqueue_thenDeliver_noneDriver_marksDeliveredAndRedacts() throws {

@@ -2,6 +2,7 @@ import FluxerCrypto
 import Testing
 @testable import FluxerAuth
 import SQLite
+import FluxerDomain
 
 /// Passwordless passkey login (`POST /auth/webauthn/authentication-options`, `POST /auth/webauthn/authenticate`):
 /// WebAuthn §7.2 for a usernameless ceremony, over HTTP with a software authenticator. Every refusal is checked

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import FluxerAuth
+import FluxerDomain
 
 @Suite struct PasswordResetTests {
     // MARK: - POST /auth/forgot

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 @testable import FluxerAuth
 import SQLite
+import FluxerDomain
 
 /// Issue 12, must fix 4, "Pre-account hijack through password reset", and the should-fix "Unused authorization
 /// codes survive password reset and the SSO claim". Someone registers the victim's address first and sets up

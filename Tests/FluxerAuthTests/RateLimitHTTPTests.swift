@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import FluxerAuth
 import HTTPServer
+import FluxerDomain
 
 /// The route and global limits over HTTP (fluxer-api.md §12, LG-04): headers on limited routes, the exact 429,
 /// the global limit, exempt routes, keying by user / IP, `X-Forwarded-For` only from trusted proxies, config

@@ -1,5 +1,6 @@
 import Testing
 @testable import FluxerAuth
+import FluxerDomain
 
 /// Redirect URI registration rules and application name validation.
 @Suite struct RedirectURITests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FluxerAuth
+import FluxerDomain
 
 @Suite struct RegisterTests {
     @Test func register_createsUserSessionAndVerificationEmail() throws {

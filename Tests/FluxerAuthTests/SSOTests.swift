@@ -6,6 +6,7 @@ import Testing
 import SQLite
 @testable import HTTPServer
 import Synchronization
+import FluxerDomain
 
 /// OpenID Connect single sign-on (`/auth/sso/*`) against the built-in dev provider, in process and over real
 /// HTTP between two servers, plus the ID-token checks of OIDC Core §3.1.3.7 one by one.

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 @testable import FluxerAuth
 import SQLite
+import FluxerDomain
 
 /// Sessions end on the server (issue 12 must-fix #5; checklist SE-07, ASVS 7.3.1 idle / 7.3.2 absolute): in the
 /// principal cache, the database lookup, the sessions list, maintenance and the authorize pages' cookie, judged

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import FluxerAuth
+import FluxerDomain
 
 @Suite struct SessionTests {
     // MARK: - POST /auth/logout

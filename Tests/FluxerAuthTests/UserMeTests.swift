@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import FluxerAuth
 import SQLite
+import FluxerDomain
 
 @Suite struct UserMeTests {
     @Test func me_bareOrBearer_returnsThePrivateUserShape() throws {

@@ -1,6 +1,7 @@
 import FluxerCrypto
 import Testing
 @testable import FluxerAuth
+import FluxerDomain
 
 /// A software authenticator plus client: produces real clientDataJSON, attestation objects and
 /// assertions with a P-256 key made by OpenSSL, and lets a test bend any field it produces.

@@ -2,6 +2,7 @@ import FluxerCrypto
 import Testing
 @testable import FluxerAuth
 import SQLite
+import FluxerDomain
 
 /// Issue 12 should-fix "WebAuthn: store the backup-eligible flag and refuse a change across ceremonies (WA-06)".
 /// BE is fixed for a credential's life (WebAuthn L3 §6.1.3): it is stored at registration, an assertion whose BE

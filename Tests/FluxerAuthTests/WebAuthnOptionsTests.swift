@@ -1,6 +1,7 @@
 import FluxerCrypto
 import Testing
 @testable import FluxerAuth
+import FluxerDomain
 
 @Suite struct WebAuthnOptionsTests {
     let policy = WebAuthnPolicy(rpID: "example.org", origins: ["https://example.org"], requireUserVerification: true)

@@ -2,6 +2,7 @@ import FluxerCrypto
 import Foundation
 import Testing
 @testable import FluxerAuth
+import FluxerDomain
 
 /// WebAuthn over HTTP with a software authenticator (an ES256 key made with OpenSSL, `P256SoftKey`):
 /// registration options and registration (§7.1, WA-01..WA-09), the MFA login step and sudo assertions (§7.2,

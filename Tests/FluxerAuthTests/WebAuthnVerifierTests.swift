@@ -1,6 +1,7 @@
 import FluxerCrypto
 import Testing
 @testable import FluxerAuth
+import FluxerDomain
 
 private typealias Flag = SoftAuthenticator.Flag
 

@@ -1,5 +1,6 @@
 @testable import HTTPServer
 import Testing
+import FluxerJSON
 
 /// H32 / H33: what goes on the wire for a response.
 @Suite struct ResponseSerializerTests {

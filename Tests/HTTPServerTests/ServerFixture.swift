@@ -3,6 +3,7 @@ import Glibc
 #endif
 @testable import HTTPServer
 import Testing
+import FluxerJSON
 
 /// An error that does not render itself: must become a bare 500.
 struct SecretFailure: Error, CustomStringConvertible {

@@ -1,5 +1,7 @@
 import FoundationEssentials
 import HTTPServer
+import FluxerDomain
+import FluxerJSON
 
 /// Decodes request bodies into `Decodable` types, turning every failure into a 400 `INVALID_FORM_BODY`
 /// (never a 500, never a crash): not strict RFC 8259 JSON (`StrictJSON`), wrong top-level type, missing or

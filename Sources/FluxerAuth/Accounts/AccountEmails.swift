@@ -1,6 +1,7 @@
 import FluxerCrypto
 import FluxerPersistence
 import SQLite
+import FluxerDomain
 
 /// The emails accounts send: a single-use token (stored hashed) and a link to it, queued in the outbox inside
 /// the caller's transaction so the message exists exactly when the token does.

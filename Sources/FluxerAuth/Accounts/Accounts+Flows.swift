@@ -2,6 +2,7 @@ import FluxerCrypto
 import HTTPServer
 import FluxerPersistence
 import SQLite
+import FluxerDomain
 
 extension Accounts {
     /// Counts one attempt against each key; the first that is over its limit answers 429.

@@ -2,6 +2,7 @@ import FluxerCrypto
 import HTTPServer
 import FluxerPersistence
 import SQLite
+import FluxerDomain
 
 /// The accounts service: password hashing, who is calling (`Authenticator`: cache → one indexed lookup), and
 /// the write wrapper that keeps the session cache honest.

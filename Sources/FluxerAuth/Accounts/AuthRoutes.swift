@@ -1,6 +1,8 @@
 import FluxerCrypto
 import HTTPServer
 import SQLite
+import FluxerDomain
+import FluxerJSON
 
 /// `/auth/*`: register, login, logout, sessions, email verification and password reset. Each endpoint reads
 /// as: decode → ordered checks → act in one transaction → render. Password work runs on the hash pool

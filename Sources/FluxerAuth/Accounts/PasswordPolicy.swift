@@ -1,3 +1,5 @@
+import FluxerDomain
+
 /// PW-03: what a newly chosen password must not be (NIST SP 800-63B §3.1.1.2: "passwords obtained from previous
 /// breach corpuses, dictionary words, repetitive or sequential characters, context-specific words"; ASVS 6.2.4,
 /// 6.2.11, 6.2.12). Applied when a password is set (register, reset, CLI, seed), never at login, so an old

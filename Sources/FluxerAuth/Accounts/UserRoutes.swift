@@ -1,4 +1,5 @@
 import HTTPServer
+import FluxerDomain
 
 /// `GET /users/@me`: the hot path. A cached session is answered on the event loop; otherwise one indexed
 /// lookup on a worker.

@@ -3,6 +3,8 @@ import Glibc
 #endif
 import FluxerPersistence
 import SQLite
+import FluxerDomain
+import FluxerJSON
 
 /// `fluxer-auth audit [--user ID] [--since T] [--follow]`: audit events as JSON lines, oldest first.
 public enum AuditCommand {

@@ -1,5 +1,7 @@
 import FluxerCrypto
 import SQLite
+import FluxerDomain
+import FluxerJSON
 
 /// `fluxer-auth guild …`: seed the small guild model the bot scope uses.
 public enum GuildCommands {

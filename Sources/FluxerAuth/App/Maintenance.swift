@@ -2,6 +2,7 @@ import HTTPServer
 import FluxerPersistence
 import SQLite
 import Synchronization
+import FluxerDomain
 
 /// Deletes expired rows (codes, tokens, tickets, challenges, attempt counters) every ten minutes, in batches of
 /// at most 1,000 rows per transaction so the writer is never held long (checklist DB-10). Several nodes on one

@@ -1,4 +1,5 @@
 import FluxerCrypto
+import FluxerJSON
 
 /// `fluxer-auth hash-benchmark`: one thread hashing with the configured argon2id parameters. The login
 /// throughput ceiling of a machine is (hash threads ÷ this time).

@@ -3,6 +3,7 @@ import FluxerPersistence
 import Glibc
 #endif
 import FluxerCrypto
+import FluxerDomain
 
 /// Dev mode's generated server secret: 32 random bytes kept base64url-encoded in a 0600 file beside the
 /// database, so tokens survive restarts. Production takes the secret from configuration only.

@@ -5,6 +5,7 @@ import Glibc
 import FluxerCrypto
 import FoundationEssentials
 import SQLite
+import FluxerJSON
 
 /// `fluxer-auth seed F` and `serve --seed F`: creates users, applications and guilds from a JSON file, for the
 /// drop-in-mock use. Idempotent by natural key (user email, application or guild name per owner): what exists is

@@ -1,6 +1,8 @@
 import FluxerCrypto
 import FluxerPersistence
 import SQLite
+import FluxerDomain
+import FluxerJSON
 
 /// `fluxer-auth user …`: seed accounts and mint sessions for scripts, straight on the database (migrated
 /// first), printing JSON.

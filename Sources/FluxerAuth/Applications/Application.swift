@@ -1,6 +1,8 @@
 import FoundationEssentials
 import FluxerPersistence
 import SQLite
+import FluxerDomain
+import FluxerJSON
 
 /// An OAuth2 application with its bot.
 public struct Application: Sendable, Equatable {

@@ -2,6 +2,8 @@ import HTTPServer
 import FluxerPersistence
 import SQLite
 import Synchronization
+import FluxerDomain
+import FluxerJSON
 
 /// The audit log: security events queued in memory and written in batches by a background thread (so a
 /// login never waits on an extra transaction), pruned after the configured retention. Events carry ids, the

@@ -4,6 +4,7 @@ import FluxerPersistence
 import SQLite
 #if DEBUG
 import Synchronization
+import FluxerDomain
 #endif
 
 /// Decides who is calling, once per request (DESIGN "identify once"). `identify` runs on the event loop: it

@@ -1,4 +1,5 @@
 import HTTPServer
+import FluxerDomain
 
 /// The request storage key under which the router's filter leaves the caller it identified.
 enum CallerKey: RequestStorageKey {

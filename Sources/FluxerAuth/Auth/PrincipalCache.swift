@@ -1,5 +1,6 @@
 import FluxerCrypto
 import Synchronization
+import FluxerDomain
 
 /// Validated credentials (session tokens and bot tokens) kept in memory, keyed by SHA-256 of the token, so the
 /// hot path (`GET /users/@me`) is answered without a database read.

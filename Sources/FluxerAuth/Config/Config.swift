@@ -1,5 +1,6 @@
 import HTTPServer
 import Postgres
+import FluxerDomain
 
 /// Everything the server reads at start. Built by `ConfigLoader` from defaults, file, environment and flags.
 public struct Config: Sendable {

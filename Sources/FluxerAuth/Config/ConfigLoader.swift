@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import FluxerDomain
 #endif
 
 /// Builds a `Config` from four layers, later ones winning: defaults < file < environment < flags.

@@ -1,6 +1,7 @@
 import FluxerCrypto
 import HTTPServer
 import Postgres
+import FluxerDomain
 
 /// One documented configuration key: its dotted name, environment variable, help text and how it applies.
 struct ConfigKey: Sendable {

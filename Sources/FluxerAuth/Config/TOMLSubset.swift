@@ -1,3 +1,5 @@
+import FluxerDomain
+
 /// A value in the configuration file.
 public enum ConfigValue: Sendable, Equatable {
     case string(String)
@@ -213,20 +215,5 @@ public enum TOMLSubset {
             }
             throw fail("unterminated string")
         }
-    }
-}
-
-extension StringProtocol {
-    func trimmingASCIIWhitespace() -> String {
-        let u = Array(utf8)
-        var a = 0
-        var b = u.count
-        while a < b && (u[a] == 0x20 || u[a] == 0x09 || u[a] == 0x0D) { a += 1 }
-        while b > a && (u[b - 1] == 0x20 || u[b - 1] == 0x09 || u[b - 1] == 0x0D) { b -= 1 }
-        return String(decoding: u[a..<b], as: UTF8.self)
-    }
-
-    func replacingUnderscores() -> String {
-        String(decoding: utf8.filter { $0 != UInt8(ascii: "_") }, as: UTF8.self)
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import FluxerDomain
 
 /// A swift-log handler writing logfmt lines to a `LogSink`. Metadata values are the caller's responsibility:
 /// never put a token, password, code or query string in them.

@@ -2,6 +2,7 @@ import FluxerCrypto
 import HTTPServer
 import FluxerPersistence
 import SQLite
+import FluxerDomain
 
 /// The second login step: `/auth/login/mfa/*` with the ticket from `POST /auth/login`. A success consumes the
 /// ticket and answers `{token, user_id}`; a wrong code burns one of the ticket's five attempts.

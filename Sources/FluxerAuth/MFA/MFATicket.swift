@@ -2,6 +2,8 @@ import FluxerCrypto
 import HTTPServer
 import FluxerPersistence
 import SQLite
+import FluxerDomain
+import FluxerJSON
 
 /// MFA login tickets: after a correct password, a user with MFA gets a ticket (64 base62 characters, only its
 /// SHA-256 stored) that is valid for 5 minutes, dies after 5 wrong codes, and is consumed by the first success.

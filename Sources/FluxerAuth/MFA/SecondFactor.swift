@@ -1,6 +1,8 @@
 import FluxerCrypto
 import FluxerPersistence
 import SQLite
+import FluxerDomain
+import FluxerJSON
 
 /// The second-factor methods, in the order the API lists them.
 enum MFAMethod: String, Sendable {

@@ -2,6 +2,7 @@ import FluxerCrypto
 import FoundationEssentials
 import HTTPServer
 import SQLite
+import FluxerDomain
 
 /// The proof fields a sudo-protected request may carry in its JSON body (the real server's
 /// `SudoVerificationSchema`).

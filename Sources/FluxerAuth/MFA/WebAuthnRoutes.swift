@@ -2,6 +2,8 @@ import FluxerCrypto
 import HTTPServer
 import FluxerPersistence
 import SQLite
+import FluxerDomain
+import FluxerJSON
 
 /// WebAuthn security keys: registration (§7.1) and listing/renaming/deleting under
 /// `/users/@me/mfa/webauthn/credentials`, authentication options for sudo and for the MFA login step, and the

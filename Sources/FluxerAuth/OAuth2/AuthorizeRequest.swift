@@ -1,6 +1,7 @@
 import HTTPServer
 import FluxerPersistence
 import SQLite
+import FluxerDomain
 
 /// A validated authorization request (RFC 6749 §4.1.1), shared by the HTML page, its form posts and the JSON
 /// consent API.

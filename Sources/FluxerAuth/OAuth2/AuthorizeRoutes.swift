@@ -2,6 +2,8 @@ import FluxerCrypto
 import FoundationEssentials
 import HTTPServer
 import SQLite
+import FluxerDomain
+import FluxerJSON
 
 /// The authorization endpoint as a browser sees it: `GET /oauth2/authorize` (login form or consent page),
 /// `POST /oauth2/authorize/login`, `POST /oauth2/authorize/decision`, and the JSON `POST /oauth2/authorize/consent`

@@ -2,6 +2,7 @@ import FluxerCrypto
 import HTTPServer
 import FluxerPersistence
 import SQLite
+import FluxerDomain
 
 /// Client authentication at the token, revocation and introspection endpoints (RFC 6749 §2.3):
 /// `client_secret_basic` or `client_secret_post`, never both (TE-04), never in the query (TE-03); a public

@@ -1,4 +1,6 @@
 import HTTPServer
+import FluxerDomain
+import FluxerJSON
 
 /// An RFC 6749 error: `{error, error_description}` with `Cache-Control: no-store` (§5.2). `invalid_client` is
 /// 401 and, when the client tried HTTP Basic, carries `WWW-Authenticate` (§5.2).

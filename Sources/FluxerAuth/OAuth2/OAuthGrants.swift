@@ -1,6 +1,8 @@
 import FluxerCrypto
 import HTTPServer
 import SQLite
+import FluxerDomain
+import FluxerJSON
 
 /// The grant logic of the OAuth2 provider: approving an authorization request, and the token endpoint's two
 /// grants. Each runs in one write transaction so single use holds under concurrency.

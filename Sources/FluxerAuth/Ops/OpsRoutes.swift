@@ -1,5 +1,6 @@
 import HTTPServer
 import SQLite
+import FluxerJSON
 
 /// `GET /healthz` (process up), `GET /readyz` (database reachable, migrations current), `GET /metrics`.
 enum OpsRoutes {

@@ -1,3 +1,5 @@
+import FluxerDomain
+
 /// A pure, bounded parser for an HTTP/1.1 response (RFC 9112 §4, §6): status line, header fields, and a body
 /// framed by `Transfer-Encoding: chunked`, `Content-Length` or the end of the connection. Interim 1xx
 /// responses are skipped.

@@ -1,4 +1,5 @@
 import Logging
+import FluxerDomain
 
 /// `outbox.driver = "log"` (dev default): one log line per message with its id, channel, kind and a masked
 /// recipient. Never the subject or body: they carry reset links and codes. Developers read those at

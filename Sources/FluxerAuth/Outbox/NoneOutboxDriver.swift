@@ -1,3 +1,5 @@
+import FluxerDomain
+
 /// `outbox.driver = "none"`: messages are stored and marked delivered, nothing is sent or logged.
 public struct NoneOutboxDriver: OutboxDriver {
     /// The driver.

@@ -7,6 +7,7 @@ import Logging
 import FluxerPersistence
 import SQLite
 import Synchronization
+import FluxerDomain
 
 /// Every email and SMS the server sends. `enqueue` stores a message inside the caller's write transaction (so
 /// a rolled-back sign-up sends nothing); one background thread hands pending rows to the configured driver,

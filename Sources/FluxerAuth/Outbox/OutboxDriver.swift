@@ -1,3 +1,5 @@
+import FluxerDomain
+
 /// Hands one stored message to the outside world. Called on the outbox thread only, one message at a time;
 /// may block (bounded by its own timeout).
 public protocol OutboxDriver: Sendable {

@@ -1,4 +1,5 @@
 import HTTPServer
+import FluxerJSON
 
 /// `GET /_dev/outbox?limit=N` (dev mode only): the newest messages, newest first, with the links and codes
 /// lifted from their bodies. Outside dev mode the route is not registered at all (404).

@@ -1,5 +1,7 @@
 import FluxerPersistence
 import SQLite
+import FluxerDomain
+import FluxerJSON
 
 /// One row of the `outbox` table.
 public struct StoredOutboxMessage: Sendable, Equatable {

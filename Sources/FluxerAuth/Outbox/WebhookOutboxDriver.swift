@@ -1,4 +1,6 @@
 import FluxerCrypto
+import FluxerDomain
+import FluxerJSON
 
 /// `outbox.driver = "webhook"`: POSTs each message as JSON `{id, channel, kind, to, subject, body, created_at}`
 /// to the configured URL, signed in `X-Fluxer-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret,

@@ -1,4 +1,5 @@
 import HTTPServer
+import FluxerDomain
 
 /// The rate limits: the global limit and the route's bucket (fluxer-api.md §12). Limited routes carry
 /// `X-RateLimit-*` headers; a refusal is 429 `RATE_LIMITED` with `Retry-After` and `X-RateLimit-Global`.

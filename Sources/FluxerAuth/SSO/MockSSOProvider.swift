@@ -2,6 +2,8 @@ import FluxerCrypto
 import FoundationEssentials
 import HTTPServer
 import Synchronization
+import FluxerDomain
+import FluxerJSON
 
 /// The built-in OpenID Connect provider of dev mode, under `/_dev/sso` (DESIGN: "a built-in mock SSO provider"):
 /// discovery, an authorize page that asks only for an email (or takes `login_hint`), a token endpoint that

@@ -2,6 +2,7 @@ import FoundationEssentials
 import FluxerCrypto
 import FluxerPersistence
 import SQLite
+import FluxerDomain
 
 /// SQL for applications and their bots; runs inside the caller's transaction.
 enum ApplicationStore {

@@ -1,5 +1,6 @@
 import FluxerPersistence
 import SQLite
+import FluxerDomain
 
 /// SQL for guilds and their members; runs inside the caller's transaction.
 enum GuildStore {

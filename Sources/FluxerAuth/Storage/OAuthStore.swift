@@ -1,6 +1,7 @@
 import FluxerCrypto
 import FluxerPersistence
 import SQLite
+import FluxerDomain
 
 /// SQL for the OAuth2 provider; every function runs inside the caller's transaction.
 enum OAuthStore {
@@ -150,30 +151,30 @@ enum OAuthStore {
 
 extension OAuthTokenRecord {
     init(row: SQLRow) {
-        hash = row.blob("token_hash") ?? []
-        kind = row.string("kind") ?? ""
-        familyID = row.int("family_id") ?? 0
-        applicationID = UInt64(bitPattern: row.int("application_id") ?? 0)
-        userID = UInt64(bitPattern: row.int("user_id") ?? 0)
-        scopes = OAuthScope.stored(row.string("scopes") ?? "")
-        createdAt = row.int("created_at") ?? 0
-        expiresAt = row.int("expires_at") ?? 0
-        usedAt = row.int("used_at")
-        familyRevoked = row.int("revoked_at") != nil
-        familyCreatedAt = row.int("family_created_at") ?? 0
+        self.init(hash: row.blob("token_hash") ?? [],
+                  kind: row.string("kind") ?? "",
+                  familyID: row.int("family_id") ?? 0,
+                  applicationID: UInt64(bitPattern: row.int("application_id") ?? 0),
+                  userID: UInt64(bitPattern: row.int("user_id") ?? 0),
+                  scopes: OAuthScope.stored(row.string("scopes") ?? ""),
+                  createdAt: row.int("created_at") ?? 0,
+                  expiresAt: row.int("expires_at") ?? 0,
+                  usedAt: row.int("used_at"),
+                  familyRevoked: row.int("revoked_at") != nil,
+                  familyCreatedAt: row.int("family_created_at") ?? 0)
     }
 }
 
 extension OAuthCodeRecord {
     init(row: SQLRow) {
-        applicationID = UInt64(bitPattern: row.int("application_id") ?? 0)
-        userID = UInt64(bitPattern: row.int("user_id") ?? 0)
-        redirectURI = row.string("redirect_uri") ?? ""
-        redirectGiven = row.bool("redirect_given") == true
-        scopes = OAuthScope.stored(row.string("scopes") ?? "")
-        codeChallenge = row.string("code_challenge")
-        expiresAt = row.int("expires_at") ?? 0
-        usedAt = row.int("used_at")
-        familyID = row.int("family_id")
+        self.init(applicationID: UInt64(bitPattern: row.int("application_id") ?? 0),
+                  userID: UInt64(bitPattern: row.int("user_id") ?? 0),
+                  redirectURI: row.string("redirect_uri") ?? "",
+                  redirectGiven: row.bool("redirect_given") == true,
+                  scopes: OAuthScope.stored(row.string("scopes") ?? ""),
+                  codeChallenge: row.string("code_challenge"),
+                  expiresAt: row.int("expires_at") ?? 0,
+                  usedAt: row.int("used_at"),
+                  familyID: row.int("family_id"))
     }
 }

@@ -1,5 +1,6 @@
 import FluxerPersistence
 import SQLite
+import FluxerDomain
 
 /// SQL for the outbox (`outbox`): messages waiting for delivery, their leases and attempts, and the read-only
 /// views the dev route and the CLI use. Every function runs inside the caller's transaction.

@@ -1,6 +1,7 @@
 import FluxerCrypto
 import FluxerPersistence
 import SQLite
+import FluxerDomain
 
 /// SQL for sessions; runs inside the caller's transaction. Revocations must be followed by the matching
 /// `SessionCache` invalidation after commit (see `Accounts.write`).
@@ -70,12 +71,12 @@ enum SessionStore {
 
 extension SessionRecord {
     init(row: SQLRow) {
-        hash = row.blob("id_hash") ?? []
-        userID = UInt64(bitPattern: row.int("user_id") ?? 0)
-        createdAt = row.int("created_at") ?? 0
-        lastUsedAt = row.int("last_used_at") ?? 0
-        clientIP = row.string("client_ip")
-        userAgent = row.string("user_agent")
-        isDesktop = row.bool("is_desktop") ?? false
+        self.init(hash: row.blob("id_hash") ?? [],
+                  userID: UInt64(bitPattern: row.int("user_id") ?? 0),
+                  createdAt: row.int("created_at") ?? 0,
+                  lastUsedAt: row.int("last_used_at") ?? 0,
+                  clientIP: row.string("client_ip"),
+                  userAgent: row.string("user_agent"),
+                  isDesktop: row.bool("is_desktop") ?? false)
     }
 }

@@ -1,6 +1,7 @@
 import FluxerCrypto
 import FluxerPersistence
 import SQLite
+import FluxerDomain
 
 /// SQL for users. Every function runs inside the caller's transaction (`Connection`).
 enum UserStore {
@@ -142,24 +143,24 @@ extension User {
     static var columns: String { columns() }
 
     init(row: SQLRow) {
-        id = UInt64(bitPattern: row.int("id") ?? 0)
-        username = row.string("username") ?? ""
-        discriminator = Int(row.int("discriminator") ?? 0)
-        globalName = row.string("global_name")
-        email = row.string("email")
-        verified = row.bool("verified") ?? false
-        passwordHash = row.string("password_hash")
-        passwordChangedAt = row.int("password_changed_at")
-        avatar = row.string("avatar")
-        flags = row.int("flags") ?? 0
-        isBot = row.bool("bot") ?? false
-        isSystem = row.bool("system") ?? false
-        phone = row.string("phone")
-        createdAt = row.int("created_at") ?? 0
-        totpEnabled = row.bool("totp_enabled") ?? false
-        smsMFAEnabled = row.bool("sms_mfa_enabled") ?? false
-        webauthnCount = Int(row.int("webauthn_count") ?? 0)
-        failedAttempts = Int(row.int("mfa_failures") ?? 0)
-        lockedUntil = row.int("mfa_locked_until")
+        self.init(id: UInt64(bitPattern: row.int("id") ?? 0),
+                  username: row.string("username") ?? "",
+                  discriminator: Int(row.int("discriminator") ?? 0),
+                  globalName: row.string("global_name"),
+                  email: row.string("email"),
+                  verified: row.bool("verified") ?? false,
+                  passwordHash: row.string("password_hash"),
+                  passwordChangedAt: row.int("password_changed_at"),
+                  avatar: row.string("avatar"),
+                  flags: row.int("flags") ?? 0,
+                  isBot: row.bool("bot") ?? false,
+                  isSystem: row.bool("system") ?? false,
+                  phone: row.string("phone"),
+                  createdAt: row.int("created_at") ?? 0,
+                  totpEnabled: row.bool("totp_enabled") ?? false,
+                  smsMFAEnabled: row.bool("sms_mfa_enabled") ?? false,
+                  webauthnCount: Int(row.int("webauthn_count") ?? 0),
+                  failedAttempts: Int(row.int("mfa_failures") ?? 0),
+                  lockedUntil: row.int("mfa_locked_until"))
     }
 }

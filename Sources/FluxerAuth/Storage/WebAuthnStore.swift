@@ -1,6 +1,7 @@
 import FluxerCrypto
 import FluxerPersistence
 import SQLite
+import FluxerDomain
 
 /// SQL for WebAuthn: registered credentials and outstanding challenges (stored as SHA-256 of the challenge).
 /// Every function runs inside the caller's transaction. A challenge is spent by the `DELETE … RETURNING` that

@@ -1,5 +1,6 @@
 import FluxerCrypto
 import HTTPServer
+import FluxerDomain
 
 /// The browser session of the authorize pages: a `flx_` session token in an HttpOnly, SameSite=Lax cookie
 /// (`__Host-` prefixed and Secure unless dev mode serves plain http), and CSRF tokens for its forms.

@@ -1,3 +1,5 @@
+import FluxerJSON
+
 /// What `fluxer-auth db copy` copied, as the target holds it after the commit.
 public struct DatabaseCopySummary: Sendable, Equatable {
     /// Rows per table, by table name.

@@ -1,16 +1,26 @@
+import FluxerJSON
+
 /// The small guild model the `bot` scope needs: guilds with an owner and members holding permission bits.
-struct Guild: Sendable, Equatable {
-    var id: UInt64
-    var name: String
-    var icon: String?
-    var ownerID: UInt64
-    var createdAt: Int64
+package struct Guild: Sendable, Equatable {
+    package var id: UInt64
+    package var name: String
+    package var icon: String?
+    package var ownerID: UInt64
+    package var createdAt: Int64
+    /// The memberwise initializer, visible to the other targets of the package.
+    package init(id: UInt64, name: String, icon: String?, ownerID: UInt64, createdAt: Int64) {
+        self.id = id
+        self.name = name
+        self.icon = icon
+        self.ownerID = ownerID
+        self.createdAt = createdAt
+    }
 }
 
 extension Guild {
     /// The guild shape of `GET /users/@me/guilds`: the issue's `{id, name, icon, owner, permissions}` plus the real
     /// server's fields with their defaults.
-    func json(permissions: Int64, userID: UInt64) -> JSONValue {
+    package func json(permissions: Int64, userID: UInt64) -> JSONValue {
         .object([
             ("id", .string(String(id))), ("name", .string(name)), ("icon", icon.map(JSONValue.string) ?? .null),
             ("owner", .bool(ownerID == userID)), ("owner_id", .string(String(ownerID))),

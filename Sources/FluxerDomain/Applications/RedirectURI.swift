@@ -1,11 +1,11 @@
 /// Redirect URI rules (RFC 6749 §3.1.2, RFC 9700 §2.1): absolute, no fragment, https, or http only on a
 /// loopback host (RFC 8252 §7.3); compared by exact string match at authorization time.
-enum RedirectURI {
-    static let maxBytes = 2048
+package enum RedirectURI {
+    package static let maxBytes = 2048
 
     /// The registered URI that `requested` designates: exact string match (AZ-01), except that a registered
     /// `http://127.0.0.1/…` or `http://[::1]/…` also matches the same URI with any port (RFC 8252 §7.3, AZ-02).
-    static func match(_ requested: String, registered: [String]) -> String? {
+    package static func match(_ requested: String, registered: [String]) -> String? {
         if registered.contains(requested) { return requested }
         for uri in registered {
             for host in ["http://127.0.0.1", "http://[::1]"] where uri.hasPrefix(host) && requested.hasPrefix(host + ":") {
@@ -20,7 +20,7 @@ enum RedirectURI {
         return nil
     }
 
-    static func isAllowedForRegistration(_ uri: String) -> Bool {
+    package static func isAllowedForRegistration(_ uri: String) -> Bool {
         guard !uri.isEmpty, uri.utf8.count <= maxBytes,
               uri.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), !uri.contains("#")
         else { return false }

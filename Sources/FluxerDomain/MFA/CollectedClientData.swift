@@ -4,18 +4,18 @@ import FoundationEssentials
 /// The fields of clientDataJSON the relying party checks (WebAuthn §5.8.1 `CollectedClientData`).
 ///
 /// Unknown members (`tokenBinding`, future additions) are ignored, as §5.8.1.2 requires.
-struct CollectedClientData: Decodable {
-    let type: String
-    let challenge: String
-    let origin: String
-    let crossOrigin: Bool?
-    let topOrigin: String?
+package struct CollectedClientData: Decodable {
+    package let type: String
+    package let challenge: String
+    package let origin: String
+    package let crossOrigin: Bool?
+    package let topOrigin: String?
 
     /// Parses clientDataJSON and runs the checks shared by both ceremonies.
     ///
     /// WebAuthn L2 §7.1 steps 5–9 / §7.2 steps 9–13: JSON, `type` (WA-01), `challenge` (WA-02),
     /// `origin` (WA-03, plus `crossOrigin`/`topOrigin`, which we do not support).
-    static func verify(_ json: [UInt8], type expectedType: String, challenge expectedChallenge: [UInt8],
+    package static func verify(_ json: [UInt8], type expectedType: String, challenge expectedChallenge: [UInt8],
                        policy: WebAuthnPolicy) throws(WebAuthnError) {
         guard json.count <= WebAuthnVerifier.maxClientDataBytes else { throw .clientDataTooLarge }
         let clientData: CollectedClientData

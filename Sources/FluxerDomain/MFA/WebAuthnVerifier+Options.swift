@@ -1,4 +1,5 @@
 import FluxerCrypto
+import FluxerJSON
 
 extension WebAuthnVerifier {
     /// Ceremony timeout sent to the client, and the lifetime a stored challenge should have (WA-02).

@@ -85,4 +85,9 @@ public struct Principal: Sendable {
         if case .session(let hash) = kind { return hash }
         return nil
     }
+    /// The memberwise initializer, visible to the other targets of the package.
+    package init(user: User, kind: Kind) {
+        self.user = user
+        self.kind = kind
+    }
 }

@@ -1,22 +1,22 @@
 import FluxerCrypto
 
 /// Lifetimes (DESIGN): code 10 min, access 7 days, refresh 30 days, each capped by the grant's own lifetime.
-enum OAuthLifetime {
-    static let code: Int64 = 10 * 60_000
-    static let access: Int64 = 604_800_000
-    static let refresh: Int64 = 30 * 86_400_000
+package enum OAuthLifetime {
+    package static let code: Int64 = 10 * 60_000
+    package static let access: Int64 = 604_800_000
+    package static let refresh: Int64 = 30 * 86_400_000
     /// A grant (refresh-token family) ends 180 days after the code redemption that created it, however often it
     /// is refreshed (RT-06, `oauth.grant_lifetime`): the cadence at which a browser session must sign in again
     /// (`security.session_lifetime`), so an application's access never outlasts the sign-in it needs.
-    static let defaultGrant: Int64 = 180 * 86_400_000
+    package static let defaultGrant: Int64 = 180 * 86_400_000
 }
 
 /// Codes, access and refresh tokens: 256 random bits, unpadded base64url (43 characters); only SHA-256 stored.
-enum OAuthSecret {
-    static func generate() -> String { Base64URL.encode(SecureRandom.bytes(32)) }
-    static func hash(_ value: some StringProtocol) -> [UInt8] { SHA256.hash(utf8: value) }
+package enum OAuthSecret {
+    package static func generate() -> String { Base64URL.encode(SecureRandom.bytes(32)) }
+    package static func hash(_ value: some StringProtocol) -> [UInt8] { SHA256.hash(utf8: value) }
     /// Whether a value could be one of ours (shape check before hashing).
-    static func isWellFormed(_ value: some StringProtocol) -> Bool {
+    package static func isWellFormed(_ value: some StringProtocol) -> Bool {
         value.utf8.count == 43 && value.utf8.allSatisfy {
             ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F
         }

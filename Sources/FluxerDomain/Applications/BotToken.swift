@@ -8,7 +8,7 @@ public struct BotTokenKeyRing: Sendable {
     /// The key new tokens are signed with.
     public let activeKeyID: UInt8
     /// The same keys with their HMAC states precomputed (every bot request checks a tag).
-    let prepared: [UInt8: HMACKey]
+    package let prepared: [UInt8: HMACKey]
 
     /// A key ring; `activeKeyID` must be one of `keys`.
     public init(keys: [UInt8: [UInt8]], activeKeyID: UInt8) {
@@ -30,11 +30,11 @@ public struct BotTokenKeyRing: Sendable {
 /// before any database read; the database holds only SHA-256 of the current token, so a reset kills the old
 /// one at once.
 public enum BotToken {
-    static let version: UInt8 = 1
-    static let randomCount = 24
-    static let signedCount = 1 + 1 + 8 + randomCount
-    static let payloadCount = signedCount + 32
-    static let maxIDDigits = 20
+    package static let version: UInt8 = 1
+    package static let randomCount = 24
+    package static let signedCount = 1 + 1 + 8 + randomCount
+    package static let payloadCount = signedCount + 32
+    package static let maxIDDigits = 20
 
     /// What a token says about itself once its signature checks out.
     public struct Verified: Sendable, Equatable {
@@ -44,6 +44,12 @@ public enum BotToken {
         public let createdAt: Int64
         /// The key that signed it.
         public let keyID: UInt8
+        /// The memberwise initializer, visible to the other targets of the package.
+        package init(botID: UInt64, createdAt: Int64, keyID: UInt8) {
+            self.botID = botID
+            self.createdAt = createdAt
+            self.keyID = keyID
+        }
     }
 
     /// Mints a token for `botID` with the ring's active key.
@@ -66,7 +72,7 @@ public enum BotToken {
     }
 
     /// `verify` over the token's UTF-8 bytes.
-    static func verify(bytes t: UnsafeBufferPointer<UInt8>, keys: BotTokenKeyRing) -> Verified? {
+    package static func verify(bytes t: UnsafeBufferPointer<UInt8>, keys: BotTokenKeyRing) -> Verified? {
         // "<id>." then exactly the base64url of `payloadCount` bytes (no padding, so no partial group).
         let encodedCount = payloadCount / 3 * 4
         guard payloadCount % 3 == 0, t.count >= 2 + encodedCount, t.count <= maxIDDigits + 1 + encodedCount else { return nil }

@@ -1,15 +1,15 @@
 /// Field rules of the real server's schemas (`UserValidators`, `AuthSchemas`), each returning a `FieldError`.
-enum AccountValidation {
-    static let passwordLength = 8...256
-    static let emailLength = 1...254
-    static let usernameLength = 1...32
-    static let globalNameLength = 1...32
-    static let minimumAgeYears = 13
+package enum AccountValidation {
+    package static let passwordLength = 8...256
+    package static let emailLength = 1...254
+    package static let usernameLength = 1...32
+    package static let globalNameLength = 1...32
+    package static let minimumAgeYears = 13
 
     /// Length in UTF-16 code units, as the real server's zod `min`/`max` count.
-    static func jsLength(_ s: String) -> Int { s.utf16.count }
+    package static func jsLength(_ s: String) -> Int { s.utf16.count }
 
-    static func password(_ value: String?, path: String = "password") -> FieldError? {
+    package static func password(_ value: String?, path: String = "password") -> FieldError? {
         guard let value else { return FieldError(path: path, message: "This field is required.", code: "BASE_TYPE_REQUIRED") }
         guard passwordLength.contains(jsLength(value)) else {
             return FieldError(path: path, message: "Password must be between 8 and 256 characters.", code: "PASSWORD_LENGTH_INVALID")
@@ -19,7 +19,7 @@ enum AccountValidation {
 
     /// A practical RFC 5321/5322 subset: one "@", a non-empty local part of printable ASCII without spaces,
     /// a dotted domain of letters, digits and hyphens (or an IDN in punycode).
-    static func email(_ value: String?, path: String = "email") -> FieldError? {
+    package static func email(_ value: String?, path: String = "email") -> FieldError? {
         guard let value else { return FieldError(path: path, message: "This field is required.", code: "BASE_TYPE_REQUIRED") }
         guard emailLength.contains(jsLength(value)) else {
             return FieldError(path: path, message: "Email must be between 1 and 254 characters.", code: "EMAIL_LENGTH_INVALID")
@@ -37,7 +37,7 @@ enum AccountValidation {
     }
 
     /// `^[a-zA-Z0-9_]+$`, 1–32, not "everyone"/"here", nothing containing "fluxer".
-    static func username(_ value: String, path: String = "username") -> FieldError? {
+    package static func username(_ value: String, path: String = "username") -> FieldError? {
         guard usernameLength.contains(value.utf8.count) else {
             return FieldError(path: path, message: "Username must be between 1 and 32 characters.", code: "USERNAME_LENGTH_INVALID")
         }
@@ -54,7 +54,7 @@ enum AccountValidation {
         return nil
     }
 
-    static func globalName(_ value: String, path: String = "global_name") -> FieldError? {
+    package static func globalName(_ value: String, path: String = "global_name") -> FieldError? {
         let trimmed = value.trimmingASCIIWhitespace()
         guard globalNameLength.contains(jsLength(trimmed)) else {
             return FieldError(path: path, message: "Display name must be between 1 and 32 characters.", code: "GLOBAL_NAME_LENGTH_INVALID")
@@ -69,7 +69,7 @@ enum AccountValidation {
     }
 
     /// `YYYY-MM-DD`, a real date, not in the future, and at least the minimum age today.
-    static func dateOfBirth(_ value: String?, now: Int64, path: String = "date_of_birth") -> FieldError? {
+    package static func dateOfBirth(_ value: String?, now: Int64, path: String = "date_of_birth") -> FieldError? {
         guard let value else { return FieldError(path: path, message: "This field is required.", code: "BASE_TYPE_REQUIRED") }
         guard let days = ISO8601.daysFromCivil(value) else {
             return FieldError(path: path, message: "Date of birth must be a valid YYYY-MM-DD date.", code: "INVALID_DATE_OF_BIRTH_FORMAT")
@@ -86,14 +86,14 @@ enum AccountValidation {
     }
 
     /// A username derived from a display name or email when none was given: letters, digits and underscores.
-    static func derivedUsername(globalName: String?, email: String?) -> String {
+    package static func derivedUsername(globalName: String?, email: String?) -> String {
         let source = globalName ?? email.map { String($0.split(separator: "@").first ?? "") } ?? ""
         var out = String(String.UnicodeScalarView(source.unicodeScalars.compactMap { s in
             if s.isASCII, s.properties.isAlphabetic || ("0"..."9").contains(s) || s == "_" { return s }
             if s == " " || s == "." || s == "-" { return "_" }
             return nil
         }).prefix(32))
-        if out.lowercased().contains("fluxer") { out = out.lowercased().replacingOccurrences(of: "fluxer", with: "") }
+        if out.lowercased().contains("fluxer") { out = out.lowercased().replacing("fluxer", with: "") }
         if out.isEmpty || out.lowercased() == "everyone" || out.lowercased() == "here" { out = "user" }
         return out
     }

@@ -5,7 +5,7 @@
 ///
 /// Small on purpose (a reference or a hash and a few bytes): it is stored in the request's typed storage on
 /// every request, inline rather than boxed.
-enum Caller: Sendable {
+package enum Caller: Sendable {
     /// No `Authorization` header, or one the real server ignores (whitespace around or inside the token).
     case anonymous
     /// A credential was presented and refused: malformed or forged (a bot token whose HMAC fails), decided on the
@@ -17,14 +17,14 @@ enum Caller: Sendable {
     case unresolved(PresentedCredential)
 
     /// The principal, when authenticated.
-    var principal: Principal? {
+    package var principal: Principal? {
         if case .authenticated(let identity) = self { return identity.principal }
         return nil
     }
 
     /// The SHA-256 of a session token the request carries, bare or `Bearer`, whether or not it is still valid
     /// (logout ends it either way).
-    var presentedSessionHash: [UInt8]? {
+    package var presentedSessionHash: [UInt8]? {
         switch self {
         case .authenticated(let identity): identity.principal.sessionHash
         case .refused(let presented?), .unresolved(let presented): presented.kind == .session ? presented.hash : nil
@@ -35,9 +35,9 @@ enum Caller: Sendable {
 
 /// A well-formed credential as `identify` derived it, with no I/O: what it claims to be and its SHA-256 (the
 /// storage and cache key; computed once per request).
-struct PresentedCredential: Sendable {
+package struct PresentedCredential: Sendable {
     /// What the credential claims to be.
-    enum Kind: UInt8, Sendable, Equatable {
+    package enum Kind: UInt8, Sendable, Equatable {
         /// A session token (bare, or under `Bearer`).
         case session
         /// An OAuth2 access token (under `Bearer`).
@@ -49,14 +49,14 @@ struct PresentedCredential: Sendable {
     // Declared widest first, `kind` last: with no padding, `Caller` stays within three words (stored inline).
 
     /// SHA-256 of the token: the database's key and the principal cache's.
-    let hash: [UInt8]
+    package let hash: [UInt8]
     /// A bot token's bot (= application) id, from its verified signature; 0 for other kinds. (A flat field
     /// rather than a payload of `Kind`, for the same reason.)
-    let botID: UInt64
+    package let botID: UInt64
     /// What it claims to be.
-    let kind: Kind
+    package let kind: Kind
 
-    init(kind: Kind, hash: [UInt8], botID: UInt64 = 0) {
+    package init(kind: Kind, hash: [UInt8], botID: UInt64 = 0) {
         self.hash = hash
         self.botID = botID
         self.kind = kind
@@ -64,14 +64,14 @@ struct PresentedCredential: Sendable {
 }
 
 /// An authenticated caller. A class, so a cache hit hands out one reference and the request carries one word.
-final class Identity: Sendable {
+package final class Identity: Sendable {
     /// The user (or bot user) and how they authenticated.
-    let principal: Principal
+    package let principal: Principal
     /// `GET /users/@me`'s body for this caller, serialized once: an OAuth2 caller sees `email` only with the
     /// email scope.
-    let userJSON: [UInt8]
+    package let userJSON: [UInt8]
 
-    init(_ principal: Principal) {
+    package init(_ principal: Principal) {
         self.principal = principal
         var includeEmail = true
         if case .oauth(_, let scopes, _) = principal.kind { includeEmail = scopes.contains(OAuthScope.email.rawValue) }

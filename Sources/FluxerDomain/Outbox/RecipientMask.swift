@@ -1,6 +1,6 @@
 /// Masks a recipient for logs: `alice@example.com` → `a***@example.com`, `+15551234567` → `****4567`.
-enum RecipientMask {
-    static func mask(_ recipient: String, channel: OutboxMessage.Channel) -> String {
+package enum RecipientMask {
+    package static func mask(_ recipient: String, channel: OutboxMessage.Channel) -> String {
         switch channel {
         case .email:
             guard let at = recipient.lastIndex(of: "@") else { return "***" }

@@ -36,7 +36,7 @@ public struct OutboxMessage: Sendable, Equatable {
     public static let maxBodyBytes = 64 * 1024
 
     /// Checks every bound; throws the first one broken.
-    func validate() throws(OutboxError) {
+    package func validate() throws(OutboxError) {
         if recipient.isEmpty || recipient.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) { throw .invalidRecipient }
         if recipient.utf8.count > Self.maxRecipientBytes { throw .recipientTooLong(limit: Self.maxRecipientBytes) }
         if kind.isEmpty || kind.utf8.count > Self.maxKindBytes

@@ -1,12 +1,12 @@
 /// OAuth2 scopes (real server's allow-list), in the canonical order responses use.
-enum OAuthScope: String, CaseIterable, Sendable {
+package enum OAuthScope: String, CaseIterable, Sendable {
     case identify, email, guilds, connections, bot, admin
 
     /// Scopes a third-party application may request (`admin` is first-party only and refused).
-    static let offered: [OAuthScope] = [.identify, .email, .guilds, .connections, .bot]
+    package static let offered: [OAuthScope] = [.identify, .email, .guilds, .connections, .bot]
 
     /// Plain words for the consent page.
-    var consentText: String {
+    package var consentText: String {
         switch self {
         case .identify: "Know your username, avatar and account ID"
         case .email: "Know your email address and whether it is verified"
@@ -18,7 +18,7 @@ enum OAuthScope: String, CaseIterable, Sendable {
     }
 
     /// Parses a space-separated scope string (RFC 6749 §3.3). Unknown, `admin`, empty or duplicated → nil.
-    static func parse(_ text: String) -> [OAuthScope]? {
+    package static func parse(_ text: String) -> [OAuthScope]? {
         let parts = text.split(separator: " ", omittingEmptySubsequences: true)
         guard !parts.isEmpty, parts.count <= 10 else { return nil }
         var result: [OAuthScope] = []
@@ -30,25 +30,25 @@ enum OAuthScope: String, CaseIterable, Sendable {
     }
 
     /// The scopes in canonical order.
-    static func canonical(_ scopes: [OAuthScope]) -> [OAuthScope] {
+    package static func canonical(_ scopes: [OAuthScope]) -> [OAuthScope] {
         allCases.filter(scopes.contains)
     }
 
     /// The space-separated form.
-    static func string(_ scopes: [OAuthScope]) -> String {
+    package static func string(_ scopes: [OAuthScope]) -> String {
         canonical(scopes).map(\.rawValue).joined(separator: " ")
     }
 
     /// Parses a stored (trusted, canonical) scope string.
-    static func stored(_ text: String) -> [OAuthScope] {
+    package static func stored(_ text: String) -> [OAuthScope] {
         text.split(separator: " ").compactMap { OAuthScope(rawValue: String($0)) }
     }
 }
 
 /// Guild permission bits used by the bot scope.
-enum GuildPermission {
-    static let administrator: Int64 = 1 << 3
-    static let manageGuild: Int64 = 1 << 5
+package enum GuildPermission {
+    package static let administrator: Int64 = 1 << 3
+    package static let manageGuild: Int64 = 1 << 5
     /// Every defined bit (the real server masks requested permissions with ALL_PERMISSIONS).
-    static let all: Int64 = (1 << 53) - 1
+    package static let all: Int64 = (1 << 53) - 1
 }

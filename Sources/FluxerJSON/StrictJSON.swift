@@ -4,18 +4,23 @@
 /// RFC 8259 §2–§8, plus the I-JSON rule of unique member names (RFC 7493 §2.3), and nothing else: no trailing
 /// commas, comments, single quotes, `NaN`/`Infinity`, leading zeros, unescaped control characters, lone
 /// surrogate escapes or invalid UTF-8. Pure and bounded: one pass, depth-limited, no recursion.
-enum StrictJSON {
+package enum StrictJSON {
     /// The deepest nesting of arrays and objects accepted (request bodies here are two levels deep).
-    static let maxDepth = 32
+    package static let maxDepth = 32
 
     /// Why a text is refused: a short reason and the byte offset where the grammar failed.
-    struct Violation: Error, Equatable {
-        var reason: String
-        var offset: Int
+    package struct Violation: Error, Equatable {
+        package var reason: String
+        package var offset: Int
+        /// The memberwise initializer, visible to the other targets of the package.
+        package init(reason: String, offset: Int) {
+            self.reason = reason
+            self.offset = offset
+        }
     }
 
     /// Nil when `bytes` is one JSON text as RFC 8259 defines it, with unique member names in every object.
-    static func violation(in bytes: [UInt8]) -> Violation? {
+    package static func violation(in bytes: [UInt8]) -> Violation? {
         var scanner = Scanner(bytes: bytes)
         do {
             try scanner.document()

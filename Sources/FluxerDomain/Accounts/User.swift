@@ -1,6 +1,5 @@
 import FluxerCrypto
-import FluxerPersistence
-import SQLite
+import FluxerJSON
 
 /// A user row.
 public struct User: Sendable, Equatable {
@@ -98,6 +97,28 @@ public struct User: Sendable, Equatable {
             ("pending_bulk_message_deletion", .null),
         ]
         return .object(members)
+    }
+    /// The memberwise initializer, visible to the other targets of the package.
+    package init(id: UInt64, username: String, discriminator: Int, globalName: String?, email: String?, verified: Bool, passwordHash: String?, passwordChangedAt: Int64?, avatar: String?, flags: Int64, isBot: Bool, isSystem: Bool, phone: String?, createdAt: Int64, totpEnabled: Bool, smsMFAEnabled: Bool, webauthnCount: Int, failedAttempts: Int, lockedUntil: Int64?) {
+        self.id = id
+        self.username = username
+        self.discriminator = discriminator
+        self.globalName = globalName
+        self.email = email
+        self.verified = verified
+        self.passwordHash = passwordHash
+        self.passwordChangedAt = passwordChangedAt
+        self.avatar = avatar
+        self.flags = flags
+        self.isBot = isBot
+        self.isSystem = isSystem
+        self.phone = phone
+        self.createdAt = createdAt
+        self.totpEnabled = totpEnabled
+        self.smsMFAEnabled = smsMFAEnabled
+        self.webauthnCount = webauthnCount
+        self.failedAttempts = failedAttempts
+        self.lockedUntil = lockedUntil
     }
 }
 
