@@ -1,8 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers point down only: CFluxerShim → HTTPServer / FluxerCrypto / SQLite / Postgres → FluxerAuth → fluxer-auth.
-// (FluxerAuth depends on Postgres for its embedded PostgreSQL migrations; the backend switch comes later.)
+// Layers point down only (DESIGN.md "Architecture"):
+//   CFluxerShim → FluxerJSON, HTTPServer, FluxerCrypto, SQLite, Postgres → FluxerDomain → FluxerPersistence → FluxerAuth
+//   (routes, services, app) → fluxer-auth. The domain imports no driver and no HTTP module; all SQL is in FluxerPersistence.
 // (FluxerCrypto, not Crypto: swift-crypto's module is named Crypto.)
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
@@ -38,19 +39,25 @@ let package = Package(
         .target(name: "SQLite", dependencies: ["CFluxerShim"], swiftSettings: strict),
         .target(name: "Postgres", dependencies: ["CFluxerShim"], swiftSettings: strict),
         // One transaction type over both backends; the stores speak only to it.
-        .target(name: "FluxerPersistence", dependencies: ["SQLite", "Postgres"], swiftSettings: strict),
+        // Every SQL statement: the transaction type over both backends (DataStore, SQLTransaction), the
+        // schema migrations, and one store per feature under Stores/ (see Stores/README.md).
+        .target(
+            name: "FluxerPersistence",
+            dependencies: ["SQLite", "Postgres", "FluxerCrypto", "FluxerDomain"],
+            exclude: ["Stores/README.md"],
+            swiftSettings: strict,
+            plugins: ["FluxerEmbed"]
+        ),
         // Users, callers, sessions, applications, OAuth grants, MFA and WebAuthn, the outbox's messages: pure
         // types and rules. The compiler keeps it so: it can import neither HTTPServer nor a database.
-        .target(name: "FluxerDomain", dependencies: ["FluxerCrypto", "FluxerJSON"], swiftSettings: strict),
+        .target(name: "FluxerDomain", dependencies: ["FluxerCrypto", "FluxerJSON"], swiftSettings: strict, plugins: ["FluxerEmbed"]),
         .target(
             name: "FluxerAuth",
             dependencies: [
                 "CFluxerShim", "HTTPServer", "FluxerCrypto", "FluxerJSON", "FluxerDomain", "SQLite", "Postgres", "FluxerPersistence",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["Storage/README.md"],
-            swiftSettings: strict,
-            plugins: ["FluxerEmbed"]
+            swiftSettings: strict
         ),
         // Generated sources are build products: migrations/*.sql, migrations/postgres/*.sql and the password
         // blocklist become Swift at build time.

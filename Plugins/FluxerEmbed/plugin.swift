@@ -4,6 +4,7 @@ import PackagePlugin
 /// Generates `EmbeddedMigrations.swift` (from `migrations/*.sql`), `EmbeddedPostgresMigrations.swift` (from
 /// `migrations/postgres/*.sql`) and `CommonPasswords.swift` (from `resources/common-passwords.txt`) into the build
 /// directory of the target that uses it, so generated code never sits in git and can never drift from its data.
+/// FluxerDomain gets the blocklist (the password policy is a domain rule); FluxerPersistence gets the migrations.
 /// Every `.sql` file is an input: adding, editing or removing a migration regenerates the source on the next build.
 @main
 struct FluxerEmbed: BuildToolPlugin {
@@ -19,6 +20,12 @@ struct FluxerEmbed: BuildToolPlugin {
         let migrationsSwift = out.appending(path: "EmbeddedMigrations.swift")
         let postgresMigrationsSwift = out.appending(path: "EmbeddedPostgresMigrations.swift")
         let passwordsSwift = out.appending(path: "CommonPasswords.swift")
+        let blocklist: [Command] = [
+            .buildCommand(displayName: "Embedding the password blocklist", executable: tool.url,
+                          arguments: ["passwords", passwords.path(percentEncoded: false), passwordsSwift.path(percentEncoded: false)],
+                          inputFiles: [passwords], outputFiles: [passwordsSwift]),
+        ]
+        if target.name == "FluxerDomain" { return blocklist }
         return [
             .buildCommand(displayName: "Embedding \(sqlFiles.count) migrations", executable: tool.url,
                           arguments: ["migrations", migrations.path(percentEncoded: false), migrationsSwift.path(percentEncoded: false)],
@@ -27,9 +34,6 @@ struct FluxerEmbed: BuildToolPlugin {
                           arguments: ["postgres-migrations", postgresMigrations.path(percentEncoded: false),
                                       postgresMigrationsSwift.path(percentEncoded: false)],
                           inputFiles: postgresSQLFiles + [postgresMigrations], outputFiles: [postgresMigrationsSwift]),
-            .buildCommand(displayName: "Embedding the password blocklist", executable: tool.url,
-                          arguments: ["passwords", passwords.path(percentEncoded: false), passwordsSwift.path(percentEncoded: false)],
-                          inputFiles: [passwords], outputFiles: [passwordsSwift]),
         ]
     }
 

@@ -56,8 +56,8 @@ func embedMigrations(_ flavour: MigrationFlavour, from directory: String, to out
         "// Generated at build time by fluxer-embed (the FluxerEmbed plugin) from \(flavour.sources).",
         flavour.importLine,
         "",
-        "enum \(flavour.enumName) {",
-        "    static let all: [\(flavour.type)] = [",
+        "package enum \(flavour.enumName) {",
+        "    package static let all: [\(flavour.type)] = [",
     ]
     for file in files.filter({ $0.hasSuffix(".sql") }).sorted() {
         guard let (version, name) = migrationName(file) else { fail("bad migration file name: \(file)") }
@@ -84,9 +84,9 @@ func embedPasswords(from source: String, to output: String) {
         "// Generated at build time by fluxer-embed (the FluxerEmbed plugin) from resources/common-passwords.txt.",
         "",
         "/// The password blocklist, one entry per line (see resources/common-passwords.txt for its source and licence).",
-        "enum CommonPasswords {",
-        "    static let count = \(entries.count)",
-        "    static let text = #\"\"\"",
+        "package enum CommonPasswords {",
+        "    package static let count = \(entries.count)",
+        "    package static let text = #\"\"\"",
     ] + entries + ["\"\"\"#", "}", ""]
     write(lines.joined(separator: "\n"), to: output)
 }

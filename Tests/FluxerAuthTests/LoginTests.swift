@@ -5,6 +5,7 @@ import Testing
 import FluxerCrypto
 import HTTPServer
 import FluxerDomain
+import FluxerPersistence
 
 @Suite struct LoginTests {
     @Test func login_success_createsSession_caseInsensitiveEmail() throws {

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 @testable import FluxerAuth
 import FluxerDomain
+import FluxerPersistence
 
 @Suite struct SessionTests {
     // MARK: - POST /auth/logout

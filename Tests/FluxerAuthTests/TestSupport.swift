@@ -6,6 +6,7 @@ import Testing
 import HTTPServer
 import Postgres
 import PostgresTestSupport
+import FluxerPersistence
 
 /// A unique temporary directory, removed by `remove()`.
 struct TempDir {

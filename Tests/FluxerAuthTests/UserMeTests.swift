@@ -3,6 +3,7 @@ import Testing
 @testable import FluxerAuth
 import SQLite
 import FluxerDomain
+import FluxerPersistence
 
 @Suite struct UserMeTests {
     @Test func me_bareOrBearer_returnsThePrivateUserShape() throws {

@@ -4,6 +4,7 @@ import PostgresTestSupport
 import SQLite
 import Testing
 @testable import FluxerAuth
+import FluxerPersistence
 
 /// `fluxer-auth db copy --from sqlite:FILE --to postgresql://…` (issue 13): a SQLite install moved to PostgreSQL
 /// in one transaction, value by value; refused, with nothing changed, when the source or the target is not fit.

@@ -4,6 +4,7 @@ import Postgres
 import PostgresTestSupport
 import Synchronization
 import Testing
+import FluxerPersistence
 
 /// The PostgreSQL migrations the binary carries (`EmbeddedPostgresMigrations.all`, from migrations/postgres/).
 @Suite struct EmbeddedPostgresMigrationsTests {

@@ -3,6 +3,7 @@ import Postgres
 import PostgresTestSupport
 import Testing
 @testable import FluxerAuth
+import FluxerPersistence
 
 /// `fluxer-auth migrate` on PostgreSQL (issue 13, "`fluxer-auth migrate` works on both"): `database.url` /
 /// `FLUXER_AUTH_DATABASE_URL` / `--database-url` select it; a bad URL or an unreachable server is exit 2 with one

@@ -3,6 +3,7 @@ import HTTPServer
 import SQLite
 import FluxerDomain
 import FluxerJSON
+import FluxerPersistence
 
 /// `/auth/*`: register, login, logout, sessions, email verification and password reset. Each endpoint reads
 /// as: decode → ordered checks → act in one transaction → render. Password work runs on the hash pool
@@ -40,7 +41,7 @@ enum AuthRoutes {
             var errors: [FieldError] = []
             if let email = body.email, let e = AccountValidation.email(email) { errors.append(e) }
             if let password = body.password,
-               let e = AccountValidation.newPassword(password, username: body.username, email: body.email, config: accounts.context.config) {
+               let e = AccountValidation.newPassword(password, username: body.username, email: body.email, blocklist: accounts.context.config.passwordBlocklist) {
                 errors.append(e)
             }
             if let username = body.username, let e = AccountValidation.username(username) { errors.append(e) }
@@ -278,7 +279,7 @@ enum AuthRoutes {
                   })
             else { throw invalid }
             // PW-03 with the account's own context words; checked before any hashing, and the token stays unused.
-            if let e = AccountValidation.newPassword(body.password, username: owner.username, email: owner.email, config: accounts.context.config) {
+            if let e = AccountValidation.newPassword(body.password, username: owner.username, email: owner.email, blocklist: accounts.context.config.passwordBlocklist) {
                 throw APIError.invalidFormBody([e])
             }
             try accounts.hashOnPool(body.password, reply: finish) { hash in

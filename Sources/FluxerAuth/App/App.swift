@@ -2,6 +2,7 @@ import FluxerCrypto
 import HTTPServer
 import Logging
 import SQLite
+import FluxerPersistence
 
 /// The composition root: opens the database, applies migrations, builds the routes and runs the server.
 public final class App: Sendable {
@@ -35,7 +36,7 @@ public final class App: Sendable {
         }
         let migrator: SchemaMigrator
         do {
-            migrator = try SchemaMigrator(config: config)
+            migrator = try SchemaMigrator(postgres: config.databaseURL != nil, migrationsDirectory: config.migrationsDirectory)
             let applied = try migrator.migrate(database)
             if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
             try database.write { db in

@@ -2,6 +2,7 @@ import FluxerCrypto
 import SQLite
 import FluxerDomain
 import FluxerJSON
+import FluxerPersistence
 
 /// `fluxer-auth app create`: an application with its bot, straight on the database, printing the one-time
 /// secrets as JSON.

@@ -2,6 +2,7 @@ import FluxerCrypto
 import SQLite
 import FluxerDomain
 import FluxerJSON
+import FluxerPersistence
 
 /// `fluxer-auth guild …`: seed the small guild model the bot scope uses.
 public enum GuildCommands {

@@ -5,6 +5,7 @@ import FluxerCrypto
 import HTTPServer
 import Logging
 import Synchronization
+import FluxerPersistence
 
 /// Anything that mints snowflake ids: the leased generator in the server and CLI, a bare generator in tests.
 public protocol SnowflakeSource: Sendable {

@@ -1,5 +1,6 @@
 import Postgres
 import SQLite
+import FluxerPersistence
 
 /// `fluxer-auth migrate`: applies pending migrations without serving, to the SQLite file or, with
 /// `database.url`, to PostgreSQL (its own numbered migrations, under an advisory lock so nodes starting together
@@ -11,8 +12,8 @@ public enum MigrateCommand {
         let store = try config.openDatabase()
         defer { store.close() }
         let database = store.sqlite!
-        let migrator = Migrator(migrations: try Migrations.load(config))
         do {
+            let migrator = Migrator(migrations: try Migrations.load(directory: config.migrationsDirectory))
             let applied = try migrator.migrate(database)
             return (applied, try migrator.status(database).currentVersion)
         } catch {

@@ -33,7 +33,7 @@ public enum UserCommands {
         var errors: [FieldError] = []
         if let e = AccountValidation.email(email) { errors.append(e) }
         if let e = AccountValidation.username(username) { errors.append(e) }
-        if let e = AccountValidation.newPassword(password, username: username, email: email, config: config) { errors.append(e) }
+        if let e = AccountValidation.newPassword(password, username: username, email: email, blocklist: config.passwordBlocklist) { errors.append(e) }
         if !errors.isEmpty { throw .invalid(errors.map { "\($0.path): \($0.message)" }.joined(separator: "; ")) }
         CryptoRuntime.initialize()
         let hasher = PasswordHasher(opsLimit: UInt64(config.argon2OpsLimit), memLimitBytes: config.argon2MemoryKiB * 1024)

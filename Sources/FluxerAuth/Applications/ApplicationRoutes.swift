@@ -2,6 +2,7 @@ import HTTPServer
 import SQLite
 import FluxerDomain
 import FluxerJSON
+import FluxerPersistence
 
 /// `/oauth2/applications*` (owner's session; bots get 403 `ACCESS_DENIED`) and `/applications/@me` (bot token).
 enum ApplicationRoutes {

@@ -10,16 +10,7 @@ import FluxerJSON
 /// client address and User-Agent, an outcome and a fixed-vocabulary detail: never a token, code or password.
 public final class AuditLog: Sendable {
     /// One event.
-    public struct Event: Sendable {
-        public var at: Int64
-        public var event: String
-        public var outcome: String
-        public var userID: UInt64?
-        public var applicationID: UInt64?
-        public var ip: String?
-        public var userAgent: String?
-        public var detail: String?
-    }
+    public typealias Event = AuditEvent
 
     private let database: DataStore
     private let pending = Mutex<[Event]>([])

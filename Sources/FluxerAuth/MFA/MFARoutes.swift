@@ -3,6 +3,7 @@ import HTTPServer
 import SQLite
 import FluxerDomain
 import FluxerJSON
+import FluxerPersistence
 
 /// MFA management under `/users/@me`: TOTP setup/enable/disable, backup codes, SMS MFA, phone numbers and the
 /// sudo helpers. User sessions only (bots and OAuth2 tokens get 403 `ACCESS_DENIED`); changes need sudo.

@@ -3,6 +3,7 @@ import FoundationEssentials
 import HTTPServer
 import SQLite
 import FluxerDomain
+import FluxerPersistence
 
 /// The proof fields a sudo-protected request may carry in its JSON body (the real server's
 /// `SudoVerificationSchema`).

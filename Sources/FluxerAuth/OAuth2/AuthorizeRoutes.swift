@@ -4,6 +4,7 @@ import HTTPServer
 import SQLite
 import FluxerDomain
 import FluxerJSON
+import FluxerPersistence
 
 /// The authorization endpoint as a browser sees it: `GET /oauth2/authorize` (login form or consent page),
 /// `POST /oauth2/authorize/login`, `POST /oauth2/authorize/decision`, and the JSON `POST /oauth2/authorize/consent`

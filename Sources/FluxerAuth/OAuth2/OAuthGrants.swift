@@ -3,6 +3,7 @@ import HTTPServer
 import SQLite
 import FluxerDomain
 import FluxerJSON
+import FluxerPersistence
 
 /// The grant logic of the OAuth2 provider: approving an authorization request, and the token endpoint's two
 /// grants. Each runs in one write transaction so single use holds under concurrency.

@@ -2,6 +2,7 @@ import HTTPServer
 import SQLite
 import FluxerDomain
 import FluxerJSON
+import FluxerPersistence
 
 /// Routes that accept OAuth2 bearer tokens (each names the scope it needs), the user's authorizations, and
 /// RFC 8414 discovery.

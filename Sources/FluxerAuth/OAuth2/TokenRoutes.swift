@@ -2,6 +2,7 @@ import HTTPServer
 import SQLite
 import FluxerDomain
 import FluxerJSON
+import FluxerPersistence
 
 /// `POST /oauth2/token` (RFC 6749 §3.2), `POST /oauth2/token/revoke` (RFC 7009), `POST /oauth2/introspect`
 /// (RFC 7662). Errors use the RFC shape.

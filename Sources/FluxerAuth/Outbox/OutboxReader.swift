@@ -1,5 +1,6 @@
 import FluxerPersistence
 import SQLite
+import FluxerDomain
 
 /// Read-only queries over the `outbox` table, shared by the dev route, `Outbox.recent` and the CLI (which
 /// opens the database itself, without a server).

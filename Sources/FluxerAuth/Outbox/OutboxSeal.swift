@@ -1,4 +1,5 @@
 import FluxerCrypto
+import FluxerDomain
 
 /// Seals outbox bodies at rest with a key derived from the server secret. A body holds what the mail or text
 /// is for (a password-reset link, an email-verification link, an SMS code) and waits in the database until it

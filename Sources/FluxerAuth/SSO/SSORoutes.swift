@@ -5,6 +5,7 @@ import SQLite
 import Synchronization
 import FluxerDomain
 import FluxerJSON
+import FluxerPersistence
 
 /// Instance-wide single sign-on with one OpenID Connect provider (DESIGN; real server `SsoService`):
 /// `GET /auth/sso/status`, `POST /auth/sso/start`, `POST /auth/sso/complete`. The browser goes to the provider

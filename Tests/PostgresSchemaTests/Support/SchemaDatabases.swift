@@ -3,6 +3,7 @@ import Glibc
 import Postgres
 import PostgresTestSupport
 import SQLite
+import FluxerPersistence
 
 /// A SQLite database in a temporary directory, migrated with the binary's embedded SQLite migrations.
 /// `close()` it (in a `defer`) when done.

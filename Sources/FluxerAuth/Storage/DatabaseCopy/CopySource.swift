@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SQLite
+import FluxerPersistence
 
 /// What the copy needs to know about the SQLite source, read inside the snapshot the rows are copied from.
 struct CopySource {

@@ -1,42 +1,54 @@
 import FluxerCrypto
-import FluxerPersistence
 import SQLite
 import FluxerDomain
 
 /// SQL for users. Every function runs inside the caller's transaction (`Connection`).
-enum UserStore {
-    static func find(id: UInt64, in db: SQLTransaction) throws -> User? {
+package enum UserStore {
+    package static func find(id: UInt64, in db: SQLTransaction) throws -> User? {
         try db.queryOne("SELECT \(User.columns) FROM users WHERE id = ?", Int64(bitPattern: id)).map(User.init(row:))
     }
 
     /// Case-insensitive lookup by email (the stored `email_key` is lower-cased ASCII).
-    static func find(email: String, in db: SQLTransaction) throws -> User? {
+    package static func find(email: String, in db: SQLTransaction) throws -> User? {
         try db.queryOne("SELECT \(User.columns) FROM users WHERE email_key = ?", emailKey(email)).map(User.init(row:))
     }
 
-    static func emailKey(_ email: String) -> String {
+    package static func emailKey(_ email: String) -> String {
         String(decoding: email.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 
-    struct NewUser {
-        var id: UInt64
-        var username: String
-        var globalName: String?
-        var email: String?
-        var verified = false
-        var passwordHash: String?
-        var dateOfBirth: String?
-        var isBot = false
-        var createdAt: Int64
+    package struct NewUser {
+        package var id: UInt64
+        package var username: String
+        package var globalName: String?
+        package var email: String?
+        package var verified = false
+        package var passwordHash: String?
+        package var dateOfBirth: String?
+        package var isBot = false
+        package var createdAt: Int64
+        /// The memberwise initializer, visible to the other targets of the package.
+        package init(id: UInt64, username: String, globalName: String? = nil, email: String? = nil, verified: Bool = false,
+                     passwordHash: String? = nil, dateOfBirth: String? = nil, isBot: Bool = false, createdAt: Int64) {
+            self.id = id
+            self.username = username
+            self.globalName = globalName
+            self.email = email
+            self.verified = verified
+            self.passwordHash = passwordHash
+            self.dateOfBirth = dateOfBirth
+            self.isBot = isBot
+            self.createdAt = createdAt
+        }
     }
 
-    enum InsertError: Error {
+    package enum InsertError: Error {
         case emailTaken
         case usernameExhausted
     }
 
     /// Inserts a user with a free random discriminator for the username (1–9999).
-    static func insert(_ user: NewUser, in db: SQLTransaction) throws -> User {
+    package static func insert(_ user: NewUser, in db: SQLTransaction) throws -> User {
         if let email = user.email, try find(email: email, in: db) != nil { throw InsertError.emailTaken }
         guard let discriminator = try freeDiscriminator(for: user.username, in: db) else { throw InsertError.usernameExhausted }
         try db.run("""
@@ -52,7 +64,7 @@ enum UserStore {
 
     /// A random unused discriminator for `username` (tags are unique case-insensitively), or nil when all
     /// 9999 are taken.
-    static func freeDiscriminator(for username: String, in db: SQLTransaction) throws -> Int? {
+    package static func freeDiscriminator(for username: String, in db: SQLTransaction) throws -> Int? {
         for _ in 0..<16 {
             let candidate = Int(SecureRandom.uniform(9999)) + 1
             let taken = try db.queryOne("SELECT 1 FROM users WHERE lower(username) = lower(?) AND discriminator = ?", username, candidate)
@@ -63,38 +75,38 @@ enum UserStore {
         return (1...9999).first { !used.contains($0) }
     }
 
-    static func setPassword(userID: UInt64, hash: String, now: Int64, in db: SQLTransaction) throws {
+    package static func setPassword(userID: UInt64, hash: String, now: Int64, in db: SQLTransaction) throws {
         try db.run("UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?", hash, now, Int64(bitPattern: userID))
     }
 
     /// Replaces the hash only (a rehash with new parameters is not a password change).
-    static func upgradeHash(userID: UInt64, hash: String, in db: SQLTransaction) throws {
+    package static func upgradeHash(userID: UInt64, hash: String, in db: SQLTransaction) throws {
         try db.run("UPDATE users SET password_hash = ? WHERE id = ?", hash, Int64(bitPattern: userID))
     }
 
-    static func markVerified(userID: UInt64, in db: SQLTransaction) throws {
+    package static func markVerified(userID: UInt64, in db: SQLTransaction) throws {
         try db.run("UPDATE users SET verified = TRUE WHERE id = ?", Int64(bitPattern: userID))
     }
 
     /// The user id registered under an email address (case-insensitive).
-    static func id(email: String, in db: SQLTransaction) throws -> UInt64? {
+    package static func id(email: String, in db: SQLTransaction) throws -> UInt64? {
         try db.queryOne("SELECT id FROM users WHERE email_key = ?", emailKey(email))?.int("id").map { UInt64(bitPattern: $0) }
     }
 
     // MARK: - Lockout (LG-01)
 
     /// Mirrors the lockout bucket on the user row (`AccountLockout`): failures still counted, and the lock's end.
-    static func setLockout(userID: UInt64, failures: Int64, lockedUntil: Int64?, in db: SQLTransaction) throws {
+    package static func setLockout(userID: UInt64, failures: Int64, lockedUntil: Int64?, in db: SQLTransaction) throws {
         try db.run("UPDATE users SET mfa_failures = ?, mfa_locked_until = ? WHERE id = ?", failures, lockedUntil, Int64(bitPattern: userID))
     }
 
     /// The end of the account's lock as stored (a cached `User` may predate it).
-    static func lockedUntil(userID: UInt64, in db: SQLTransaction) throws -> Int64? {
+    package static func lockedUntil(userID: UInt64, in db: SQLTransaction) throws -> Int64? {
         try db.queryOne("SELECT mfa_locked_until FROM users WHERE id = ?", Int64(bitPattern: userID))?.int("mfa_locked_until")
     }
 
     /// Clears the mirrored count and lock (only writes when there is something to clear).
-    static func clearLockout(userID: UInt64, in db: SQLTransaction) throws {
+    package static func clearLockout(userID: UInt64, in db: SQLTransaction) throws {
         try db.run("UPDATE users SET mfa_failures = 0, mfa_locked_until = NULL WHERE id = ? AND (mfa_failures != 0 OR mfa_locked_until IS NOT NULL)",
                    Int64(bitPattern: userID))
     }
@@ -110,7 +122,7 @@ enum UserStore {
     /// Pre-account hijacking (`Accounts.claimUnverifiedAccount`): removes the second factors, the phone and
     /// (unless `keepPassword`) the password, deletes every credential, challenge, code, link and consent keyed by
     /// the user, and marks the address verified. Sessions, grants and application secrets are the caller's.
-    static func shutOutRegistrant(userID: UInt64, keepPassword: Bool, in db: SQLTransaction) throws {
+    package static func shutOutRegistrant(userID: UInt64, keepPassword: Bool, in db: SQLTransaction) throws {
         let id = Int64(bitPattern: userID)
         try db.run("""
             UPDATE users SET totp_secret = NULL, totp_last_counter = NULL, sms_mfa_enabled = FALSE, phone = NULL, verified = TRUE
@@ -131,7 +143,7 @@ extension User {
     ]
 
     /// The select list for users, optionally through a table alias (joins), in `init(row:)`'s names.
-    static func columns(alias: String? = nil) -> String {
+    package static func columns(alias: String? = nil) -> String {
         let p = alias.map { $0 + "." } ?? ""
         let table = alias ?? "users"
         return plainColumns.map { p + $0 }.joined(separator: ", ")
@@ -140,9 +152,9 @@ extension User {
     }
 
     /// Columns selected by every user query.
-    static var columns: String { columns() }
+    package static var columns: String { columns() }
 
-    init(row: SQLRow) {
+    package init(row: SQLRow) {
         self.init(id: UInt64(bitPattern: row.int("id") ?? 0),
                   username: row.string("username") ?? "",
                   discriminator: Int(row.int("discriminator") ?? 0),

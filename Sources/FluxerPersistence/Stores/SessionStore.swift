@@ -1,13 +1,12 @@
 import FluxerCrypto
-import FluxerPersistence
 import SQLite
 import FluxerDomain
 
 /// SQL for sessions; runs inside the caller's transaction. Revocations must be followed by the matching
 /// `SessionCache` invalidation after commit (see `Accounts.write`).
-enum SessionStore {
+package enum SessionStore {
     /// Creates a session and returns its token (shown once; only its hash is stored).
-    static func create(userID: UInt64, ip: String?, userAgent: String?, isDesktop: Bool, now: Int64, in db: SQLTransaction) throws -> String {
+    package static func create(userID: UInt64, ip: String?, userAgent: String?, isDesktop: Bool, now: Int64, in db: SQLTransaction) throws -> String {
         let token = SessionToken.generate()
         try db.run("""
             INSERT INTO sessions (id_hash, user_id, created_at, last_used_at, client_ip, user_agent, is_desktop)
@@ -17,7 +16,7 @@ enum SessionStore {
     }
 
     /// The session and its user for a token hash: one indexed lookup.
-    static func lookup(hash: [UInt8], in db: SQLTransaction) throws -> (SessionRecord, User)? {
+    package static func lookup(hash: [UInt8], in db: SQLTransaction) throws -> (SessionRecord, User)? {
         let sql = """
             SELECT s.id_hash, s.user_id, s.created_at, s.last_used_at, s.client_ip, s.user_agent, s.is_desktop,
                    \(User.columns(alias: "u"))
@@ -28,12 +27,12 @@ enum SessionStore {
     }
 
     /// When the session was created; nil when it no longer exists.
-    static func createdAt(hash: [UInt8], in db: SQLTransaction) throws -> Int64? {
+    package static func createdAt(hash: [UInt8], in db: SQLTransaction) throws -> Int64? {
         try db.queryOne("SELECT created_at FROM sessions WHERE id_hash = ?", hash)?.int("created_at")
     }
 
     /// A user's sessions, most recently used first.
-    static func list(userID: UInt64, in db: SQLTransaction) throws -> [SessionRecord] {
+    package static func list(userID: UInt64, in db: SQLTransaction) throws -> [SessionRecord] {
         try db.query("""
             SELECT id_hash, user_id, created_at, last_used_at, client_ip, user_agent, is_desktop
             FROM sessions WHERE user_id = ? ORDER BY last_used_at DESC, created_at DESC
@@ -42,12 +41,12 @@ enum SessionStore {
 
     /// Deletes one session; returns whether it existed.
     @discardableResult
-    static func revoke(hash: [UInt8], in db: SQLTransaction) throws -> Bool {
+    package static func revoke(hash: [UInt8], in db: SQLTransaction) throws -> Bool {
         try db.run("DELETE FROM sessions WHERE id_hash = ?", hash) > 0
     }
 
     /// Deletes those of `hashes` that belong to `userID` (others' sessions are never touched).
-    static func revoke(hashes: [[UInt8]], ofUser userID: UInt64, in db: SQLTransaction) throws -> Int {
+    package static func revoke(hashes: [[UInt8]], ofUser userID: UInt64, in db: SQLTransaction) throws -> Int {
         var removed = 0
         for hash in hashes {
             removed += try db.run("DELETE FROM sessions WHERE id_hash = ? AND user_id = ?", hash, Int64(bitPattern: userID))
@@ -57,12 +56,12 @@ enum SessionStore {
 
     /// Deletes every session of a user.
     @discardableResult
-    static func revokeAll(userID: UInt64, in db: SQLTransaction) throws -> Int {
+    package static func revokeAll(userID: UInt64, in db: SQLTransaction) throws -> Int {
         try db.run("DELETE FROM sessions WHERE user_id = ?", Int64(bitPattern: userID))
     }
 
     /// Records use times (batched by `SessionTouchQueue`); never moves a time backwards.
-    static func touch(_ touches: [([UInt8], Int64)], in db: SQLTransaction) throws {
+    package static func touch(_ touches: [([UInt8], Int64)], in db: SQLTransaction) throws {
         for (hash, time) in touches {
             try db.run("UPDATE sessions SET last_used_at = ? WHERE id_hash = ? AND last_used_at < ?", time, hash, time)
         }
@@ -70,7 +69,7 @@ enum SessionStore {
 }
 
 extension SessionRecord {
-    init(row: SQLRow) {
+    package init(row: SQLRow) {
         self.init(hash: row.blob("id_hash") ?? [],
                   userID: UInt64(bitPattern: row.int("user_id") ?? 0),
                   createdAt: row.int("created_at") ?? 0,

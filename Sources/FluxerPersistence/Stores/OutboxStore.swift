@@ -1,12 +1,11 @@
-import FluxerPersistence
 import SQLite
 import FluxerDomain
 
 /// SQL for the outbox (`outbox`): messages waiting for delivery, their leases and attempts, and the read-only
 /// views the dev route and the CLI use. Every function runs inside the caller's transaction.
-enum OutboxStore {
+package enum OutboxStore {
     /// Stores a message (its body already sealed), due at once.
-    static func insert(id: Int64, _ message: OutboxMessage, sealedBody: String, now: Int64, in db: SQLTransaction) throws {
+    package static func insert(id: Int64, _ message: OutboxMessage, sealedBody: String, now: Int64, in db: SQLTransaction) throws {
         try db.run("""
             INSERT INTO outbox (id, channel, recipient, kind, subject, body, created_at, next_attempt_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -14,7 +13,7 @@ enum OutboxStore {
     }
 
     /// Up to `limit` messages due at `now` and neither delivered nor given up, oldest first.
-    static func due(now: Int64, limit: Int, in db: SQLTransaction) throws -> [StoredOutboxMessage] {
+    package static func due(now: Int64, limit: Int, in db: SQLTransaction) throws -> [StoredOutboxMessage] {
         try db.query("""
             SELECT \(StoredOutboxMessage.columns) FROM outbox
             WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
@@ -23,13 +22,13 @@ enum OutboxStore {
     }
 
     /// When the next pending message is due; nil when nothing is pending.
-    static func nextAttemptAt(in db: SQLTransaction) throws -> Int64? {
+    package static func nextAttemptAt(in db: SQLTransaction) throws -> Int64? {
         try db.queryOne("SELECT MIN(next_attempt_at) AS next FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL")?.int("next")
     }
 
     /// Leases a due message until `leaseUntil` and counts the attempt, recording `interruptedError` until the
     /// attempt reports back. Returns the attempt's number; nil when the message is not due (another node took it).
-    static func claim(id: Int64, now: Int64, leaseUntil: Int64, interruptedError: String, in db: SQLTransaction) throws -> Int? {
+    package static func claim(id: Int64, now: Int64, leaseUntil: Int64, interruptedError: String, in db: SQLTransaction) throws -> Int? {
         try db.queryOne("""
             UPDATE outbox SET next_attempt_at = ?, attempts = attempts + 1, last_error = ?
             WHERE id = ? AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
@@ -38,19 +37,19 @@ enum OutboxStore {
     }
 
     /// Gives a message up with the error already recorded, replacing the body with `redactedBody` when `redact`.
-    static func giveUp(id: Int64, now: Int64, attempts: Int, redact: Bool, redactedBody: String, in db: SQLTransaction) throws {
+    package static func giveUp(id: Int64, now: Int64, attempts: Int, redact: Bool, redactedBody: String, in db: SQLTransaction) throws {
         try db.run("UPDATE outbox SET failed_at = ?, attempts = ?, body = CASE WHEN ? THEN ? ELSE body END WHERE id = ?",
                    now, attempts, redact, redactedBody, id)
     }
 
     /// Gives a message up after a failed attempt, replacing the body with `redactedBody` when `redact`.
-    static func giveUp(id: Int64, now: Int64, attempts: Int, error: String, redact: Bool, redactedBody: String, in db: SQLTransaction) throws {
+    package static func giveUp(id: Int64, now: Int64, attempts: Int, error: String, redact: Bool, redactedBody: String, in db: SQLTransaction) throws {
         try db.run("UPDATE outbox SET failed_at = ?, attempts = ?, last_error = ?, body = CASE WHEN ? THEN ? ELSE body END WHERE id = ?",
                    now, attempts, error, redact, redactedBody, id)
     }
 
     /// Marks a message delivered, replacing its body with `redactedBody` when given.
-    static func markDelivered(id: Int64, now: Int64, attempts: Int, redactedBody: String?, in db: SQLTransaction) throws {
+    package static func markDelivered(id: Int64, now: Int64, attempts: Int, redactedBody: String?, in db: SQLTransaction) throws {
         if let redactedBody {
             try db.run("UPDATE outbox SET delivered_at = ?, attempts = ?, last_error = NULL, body = ? WHERE id = ?",
                        now, attempts, redactedBody, id)
@@ -60,24 +59,24 @@ enum OutboxStore {
     }
 
     /// Records a failed attempt and when to try again.
-    static func reschedule(id: Int64, attempts: Int, error: String, nextAttemptAt: Int64, in db: SQLTransaction) throws {
+    package static func reschedule(id: Int64, attempts: Int, error: String, nextAttemptAt: Int64, in db: SQLTransaction) throws {
         try db.run("UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ?", attempts, error, nextAttemptAt, id)
     }
 
     /// The newest `limit` messages, newest first, bodies as stored.
-    static func recent(limit: Int, in db: SQLTransaction) throws -> [StoredOutboxMessage] {
+    package static func recent(limit: Int, in db: SQLTransaction) throws -> [StoredOutboxMessage] {
         try db.query("SELECT \(StoredOutboxMessage.columns) FROM outbox ORDER BY id DESC LIMIT ?", max(0, limit))
             .compactMap(StoredOutboxMessage.init(row:))
     }
 
     /// Messages with an id above `id`, oldest first, at most `limit`, bodies as stored.
-    static func after(id: Int64, limit: Int, in db: SQLTransaction) throws -> [StoredOutboxMessage] {
+    package static func after(id: Int64, limit: Int, in db: SQLTransaction) throws -> [StoredOutboxMessage] {
         try db.query("SELECT \(StoredOutboxMessage.columns) FROM outbox WHERE id > ? ORDER BY id ASC LIMIT ?", id, max(0, limit))
             .compactMap(StoredOutboxMessage.init(row:))
     }
 
     /// Whether the `outbox` table exists (the database has been migrated).
-    static func tableExists(in db: SQLTransaction) throws -> Bool {
+    package static func tableExists(in db: SQLTransaction) throws -> Bool {
         switch db.dialect {
         case .sqlite: try db.queryOne("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'") != nil
         case .postgres: try db.queryOne("SELECT to_regclass('outbox') IS NOT NULL AS present")?.bool("present") == true
@@ -88,23 +87,15 @@ enum OutboxStore {
 /// How an outbox row is read: the select list and the mapping.
 extension StoredOutboxMessage {
     /// The columns `init(row:)` reads, in order.
-    static let columns = "id, channel, recipient, kind, subject, body, created_at, attempts, delivered_at, failed_at, last_error"
+    package static let columns = "id, channel, recipient, kind, subject, body, created_at, attempts, delivered_at, failed_at, last_error"
 
-    init?(row: SQLRow) {
+    package init?(row: SQLRow) {
         guard let id = row.int("id"), let channelText = row.string("channel"),
               let channel = OutboxMessage.Channel(rawValue: channelText),
               let recipient = row.string("recipient"), let kind = row.string("kind"),
               let body = row.string("body"), let createdAt = row.int("created_at") else { return nil }
-        self.id = id
-        self.channel = channel
-        self.recipient = recipient
-        self.kind = kind
-        self.subject = row.string("subject")
-        self.body = body
-        self.createdAt = createdAt
-        self.attempts = Int(row.int("attempts") ?? 0)
-        self.deliveredAt = row.int("delivered_at")
-        self.failedAt = row.int("failed_at")
-        self.lastError = row.string("last_error")
+        self.init(id: id, channel: channel, recipient: recipient, kind: kind, subject: row.string("subject"), body: body,
+                  createdAt: createdAt, attempts: Int(row.int("attempts") ?? 0), deliveredAt: row.int("delivered_at"),
+                  failedAt: row.int("failed_at"), lastError: row.string("last_error"))
     }
 }

@@ -1,10 +1,9 @@
-import FluxerPersistence
 import SQLite
 
 /// SQL for the single-use tokens emailed links carry (`email_tokens`: address verification and password
 /// reset), stored as SHA-256 of the token. Every function runs inside the caller's transaction.
-enum EmailTokenStore {
-    static func insert(hash: [UInt8], userID: UInt64, purpose: String, email: String, now: Int64, expiresAt: Int64,
+package enum EmailTokenStore {
+    package static func insert(hash: [UInt8], userID: UInt64, purpose: String, email: String, now: Int64, expiresAt: Int64,
                        in db: SQLTransaction) throws {
         try db.run("""
             INSERT INTO email_tokens (token_hash, user_id, purpose, email, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -12,14 +11,14 @@ enum EmailTokenStore {
     }
 
     /// What a spent token was issued for.
-    struct Redeemed {
-        var userID: UInt64
-        var email: String
+    package struct Redeemed {
+        package var userID: UInt64
+        package var email: String
     }
 
     /// Spends a token of `purpose`: nil when unknown or expired (an expired one is spent all the same). Single
     /// use even under concurrency: the DELETE decides.
-    static func consume(hash: [UInt8], purpose: String, now: Int64, in db: SQLTransaction) throws -> Redeemed? {
+    package static func consume(hash: [UInt8], purpose: String, now: Int64, in db: SQLTransaction) throws -> Redeemed? {
         guard let row = try db.queryOne("""
             DELETE FROM email_tokens WHERE token_hash = ? AND purpose = ? RETURNING user_id, email, expires_at
             """, hash, purpose) else { return nil }
@@ -28,19 +27,19 @@ enum EmailTokenStore {
     }
 
     /// The user a live password-reset token belongs to, without spending it.
-    static func passwordResetOwner(hash: [UInt8], now: Int64, in db: SQLTransaction) throws -> UInt64? {
+    package static func passwordResetOwner(hash: [UInt8], now: Int64, in db: SQLTransaction) throws -> UInt64? {
         try db.queryOne("""
             SELECT user_id FROM email_tokens WHERE token_hash = ? AND purpose = 'password_reset' AND expires_at > ?
             """, hash, now)?.int("user_id").map { UInt64(bitPattern: $0) }
     }
 
     /// Deletes the user's verification links still out.
-    static func deleteVerificationTokens(userID: UInt64, in db: SQLTransaction) throws {
+    package static func deleteVerificationTokens(userID: UInt64, in db: SQLTransaction) throws {
         try db.run("DELETE FROM email_tokens WHERE user_id = ? AND purpose = 'verify_email'", Int64(bitPattern: userID))
     }
 
     /// Deletes the user's password-reset links still out.
-    static func deletePasswordResetTokens(userID: UInt64, in db: SQLTransaction) throws {
+    package static func deletePasswordResetTokens(userID: UInt64, in db: SQLTransaction) throws {
         try db.run("DELETE FROM email_tokens WHERE user_id = ? AND purpose = 'password_reset'", Int64(bitPattern: userID))
     }
 }

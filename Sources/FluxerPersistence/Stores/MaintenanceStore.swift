@@ -1,19 +1,18 @@
-import FluxerPersistence
 import SQLite
 
 /// SQL for the expiry sweep (`Maintenance`): which rows of which table are dead at a given time, and the
 /// batched delete that removes them.
-enum MaintenanceStore {
+package enum MaintenanceStore {
     /// Rows of `table` matching `condition` (where `?` is now in Unix ms) are dead; `key` names them for the
     /// batched delete.
-    struct Rule: Sendable {
-        var table: String
-        var key: String
-        var condition: String
+    package struct Rule: Sendable {
+        package var table: String
+        package var key: String
+        package var condition: String
     }
 
     /// Every table with rows that expire, except sessions (`sessionRule`: their lifetimes are configured).
-    static let rules: [Rule] = [
+    package static let rules: [Rule] = [
         // Codes stay a day past expiry so a late replay still finds them and revokes what they issued.
         Rule(table: "oauth2_codes", key: "code_hash", condition: "expires_at < ? - 86400000"),
         Rule(table: "oauth2_tokens", key: "token_hash", condition: "expires_at < ?"),
@@ -30,13 +29,13 @@ enum MaintenanceStore {
     ]
 
     /// Sessions past their absolute lifetime, or idle for longer than `idleMilliseconds` (SE-07). `?1` is now.
-    static func sessionRule(absoluteMilliseconds: Int64, idleMilliseconds: Int64) -> Rule {
+    package static func sessionRule(absoluteMilliseconds: Int64, idleMilliseconds: Int64) -> Rule {
         Rule(table: "sessions", key: "id_hash",
              condition: "created_at <= ?1 - \(absoluteMilliseconds) OR last_used_at <= ?1 - \(idleMilliseconds)")
     }
 
     /// Deletes up to `limit` rows that `rule` finds dead at `now`; returns how many went.
-    static func deleteExpired(_ rule: Rule, now: Int64, limit: Int, in db: SQLTransaction) throws -> Int {
+    package static func deleteExpired(_ rule: Rule, now: Int64, limit: Int, in db: SQLTransaction) throws -> Int {
         try db.run("DELETE FROM \(rule.table) WHERE \(rule.key) IN (SELECT \(rule.key) FROM \(rule.table) WHERE \(rule.condition) LIMIT \(limit))", now)
     }
 }

@@ -1,6 +1,3 @@
-import FluxerPersistence
-import SQLite
-import FluxerDomain
 import FluxerJSON
 
 /// One row of the `outbox` table.
@@ -49,5 +46,19 @@ public struct StoredOutboxMessage: Sendable, Equatable {
             ("links", .array(scan.links.map(JSONValue.string))),
             ("codes", .array(scan.codes.map(JSONValue.string))),
         ])
+    }
+    /// The memberwise initializer, visible to the other targets of the package.
+    package init(id: Int64, channel: OutboxMessage.Channel, recipient: String, kind: String, subject: String?, body: String, createdAt: Int64, attempts: Int, deliveredAt: Int64?, failedAt: Int64?, lastError: String?) {
+        self.id = id
+        self.channel = channel
+        self.recipient = recipient
+        self.kind = kind
+        self.subject = subject
+        self.body = body
+        self.createdAt = createdAt
+        self.attempts = attempts
+        self.deliveredAt = deliveredAt
+        self.failedAt = failedAt
+        self.lastError = lastError
     }
 }

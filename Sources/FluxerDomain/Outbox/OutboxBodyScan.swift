@@ -1,10 +1,10 @@
 /// Lifts what a developer or a test wants out of a message body: every http/https URL, every standalone
 /// 6–8 digit number (SMS and email codes) and every value after `token=`. Bounded by the body size limit.
-struct OutboxBodyScan {
-    private(set) var links: [String] = []
-    private(set) var codes: [String] = []
+package struct OutboxBodyScan {
+    package private(set) var links: [String] = []
+    package private(set) var codes: [String] = []
 
-    init(_ body: String) {
+    package init(_ body: String) {
         let bytes = Array(body.utf8)
         var i = 0
         while i < bytes.count {

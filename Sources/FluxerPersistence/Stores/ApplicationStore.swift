@@ -1,45 +1,44 @@
 import FoundationEssentials
 import FluxerCrypto
-import FluxerPersistence
 import SQLite
 import FluxerDomain
 
 /// SQL for applications and their bots; runs inside the caller's transaction.
-enum ApplicationStore {
-    static func find(id: UInt64, in db: SQLTransaction) throws -> Application? {
+package enum ApplicationStore {
+    package static func find(id: UInt64, in db: SQLTransaction) throws -> Application? {
         try db.queryOne("SELECT \(Application.columns) FROM applications WHERE id = ?", Int64(bitPattern: id)).map(Application.init(row:))
     }
 
-    static func list(ownerID: UInt64, in db: SQLTransaction) throws -> [Application] {
+    package static func list(ownerID: UInt64, in db: SQLTransaction) throws -> [Application] {
         try db.query("SELECT \(Application.columns) FROM applications WHERE owner_id = ? ORDER BY id", Int64(bitPattern: ownerID))
             .map(Application.init(row:))
     }
 
     /// How many applications a user owns.
-    static func count(ownerID: UInt64, in db: SQLTransaction) throws -> Int64 {
+    package static func count(ownerID: UInt64, in db: SQLTransaction) throws -> Int64 {
         try db.queryOne("SELECT count(*) AS n FROM applications WHERE owner_id = ?", Int64(bitPattern: ownerID))?.int("n") ?? 0
     }
 
     /// The id of the user's application called `name` (the seed command's idempotence).
-    static func id(ownerID: UInt64, name: String, in db: SQLTransaction) throws -> UInt64? {
+    package static func id(ownerID: UInt64, name: String, in db: SQLTransaction) throws -> UInt64? {
         try db.queryOne("SELECT id FROM applications WHERE owner_id = ? AND name = ?", Int64(bitPattern: ownerID), name)?
             .int("id").map { UInt64(bitPattern: $0) }
     }
 
     /// Makes the application a public client: no usable secret, PKCE required (RFC 7636, RFC 9700 §2.1.1).
-    static func markPublicClient(id: UInt64, in db: SQLTransaction) throws {
+    package static func markPublicClient(id: UInt64, in db: SQLTransaction) throws {
         try db.run("UPDATE applications SET public_client = TRUE WHERE id = ?", Int64(bitPattern: id))
     }
 
-    struct Created {
-        var application: Application
-        var bot: User
-        var clientSecret: String
-        var botToken: String
+    package struct Created {
+        package var application: Application
+        package var bot: User
+        package var clientSecret: String
+        package var botToken: String
     }
 
     /// Creates the bot user (same id) and the application, with a fresh client secret and bot token.
-    static func create(id: UInt64, ownerID: UInt64, name: String, redirectURIs: [String], botPublic: Bool,
+    package static func create(id: UInt64, ownerID: UInt64, name: String, redirectURIs: [String], botPublic: Bool,
                        botRequireCodeGrant: Bool, keys: BotTokenKeyRing, now: Int64, in db: SQLTransaction) throws -> Created {
         let bot = try UserStore.insert(.init(
             id: id, username: botUsername(from: name), globalName: nil, email: nil, isBot: true, createdAt: now), in: db)
@@ -54,19 +53,19 @@ enum ApplicationStore {
         return Created(application: try find(id: id, in: db)!, bot: bot, clientSecret: secret, botToken: token)
     }
 
-    static func update(_ app: Application, in db: SQLTransaction) throws {
+    package static func update(_ app: Application, in db: SQLTransaction) throws {
         try db.run("""
             UPDATE applications SET name = ?, redirect_uris = ?, bot_public = ?, bot_require_code_grant = ? WHERE id = ?
             """, app.name, Application.encodeRedirectURIs(app.redirectURIs), app.botPublic, app.botRequireCodeGrant, Int64(bitPattern: app.id))
     }
 
     /// Deletes the bot user; the application row (and everything hanging off it) goes with it by cascade.
-    static func delete(id: UInt64, in db: SQLTransaction) throws {
+    package static func delete(id: UInt64, in db: SQLTransaction) throws {
         try db.run("DELETE FROM users WHERE id = ? AND bot = TRUE", Int64(bitPattern: id))
     }
 
     /// Replaces the client secret; returns the new one.
-    static func resetClientSecret(id: UInt64, now: Int64, in db: SQLTransaction) throws -> String {
+    package static func resetClientSecret(id: UInt64, now: Int64, in db: SQLTransaction) throws -> String {
         let secret = ClientSecret.generate()
         try db.run("UPDATE applications SET client_secret_hash = ?, client_secret_created_at = ? WHERE id = ?",
                    ClientSecret.hash(secret), now, Int64(bitPattern: id))
@@ -74,7 +73,7 @@ enum ApplicationStore {
     }
 
     /// Replaces the bot token (the old one stops matching the stored hash at commit); returns the new one.
-    static func resetBotToken(id: UInt64, keys: BotTokenKeyRing, now: Int64, in db: SQLTransaction) throws -> String {
+    package static func resetBotToken(id: UInt64, keys: BotTokenKeyRing, now: Int64, in db: SQLTransaction) throws -> String {
         let token = BotToken.mint(botID: id, createdAt: now, keys: keys)
         try db.run("UPDATE applications SET bot_token_hash = ?, bot_token_preview = ?, bot_token_created_at = ? WHERE id = ?",
                    BotToken.storageHash(token), BotToken.preview(token), now, Int64(bitPattern: id))
@@ -83,7 +82,7 @@ enum ApplicationStore {
 
     /// The bot behind a verified token (`botID` from its signature): the stored hash must equal the token's
     /// SHA-256 (constant time).
-    static func botForToken(hash: [UInt8], botID: UInt64, in db: SQLTransaction) throws -> (Application, User)? {
+    package static func botForToken(hash: [UInt8], botID: UInt64, in db: SQLTransaction) throws -> (Application, User)? {
         guard let app = try find(id: botID, in: db), let stored = app.botTokenHash,
               ConstantTime.equals(stored, hash),
               let bot = try UserStore.find(id: botID, in: db), bot.isBot
@@ -92,7 +91,7 @@ enum ApplicationStore {
     }
 
     /// A bot username from an application name: letters, digits and underscores, at most 32.
-    static func botUsername(from name: String) -> String {
+    package static func botUsername(from name: String) -> String {
         let derived = AccountValidation.derivedUsername(globalName: name, email: nil)
         return derived == "user" ? "bot" : derived
     }
@@ -100,21 +99,21 @@ enum ApplicationStore {
 
 /// How an application row is read: the select list and the mapping.
 extension Application {
-    static let columns = "id, owner_id, name, description, icon, redirect_uris, bot_public, bot_require_code_grant, flags, client_secret_hash, bot_token_hash, created_at, public_client"
+    package static let columns = "id, owner_id, name, description, icon, redirect_uris, bot_public, bot_require_code_grant, flags, client_secret_hash, bot_token_hash, created_at, public_client"
 
-    init(row: SQLRow) {
-        id = UInt64(bitPattern: row.int("id") ?? 0)
-        ownerID = UInt64(bitPattern: row.int("owner_id") ?? 0)
-        name = row.string("name") ?? ""
-        description = row.string("description")
-        icon = row.string("icon")
-        redirectURIs = (try? JSONDecoder().decode([String].self, from: Data((row.string("redirect_uris") ?? "[]").utf8))) ?? []
-        botPublic = row.bool("bot_public") ?? true
-        botRequireCodeGrant = row.bool("bot_require_code_grant") ?? false
-        flags = row.int("flags") ?? 0
-        clientSecretHash = row.blob("client_secret_hash") ?? []
-        botTokenHash = row.blob("bot_token_hash")
-        createdAt = row.int("created_at") ?? 0
-        isPublicClient = row.bool("public_client") ?? false
+    package init(row: SQLRow) {
+        self.init(id: UInt64(bitPattern: row.int("id") ?? 0),
+                  ownerID: UInt64(bitPattern: row.int("owner_id") ?? 0),
+                  name: row.string("name") ?? "",
+                  description: row.string("description"),
+                  icon: row.string("icon"),
+                  redirectURIs: (try? JSONDecoder().decode([String].self, from: Data((row.string("redirect_uris") ?? "[]").utf8))) ?? [],
+                  botPublic: row.bool("bot_public") ?? true,
+                  botRequireCodeGrant: row.bool("bot_require_code_grant") ?? false,
+                  flags: row.int("flags") ?? 0,
+                  clientSecretHash: row.blob("client_secret_hash") ?? [],
+                  botTokenHash: row.blob("bot_token_hash"),
+                  createdAt: row.int("created_at") ?? 0,
+                  isPublicClient: row.bool("public_client") ?? false)
     }
 }

@@ -1,7 +1,4 @@
 import FoundationEssentials
-import FluxerPersistence
-import SQLite
-import FluxerDomain
 import FluxerJSON
 
 /// An OAuth2 application with its bot.
@@ -21,12 +18,12 @@ public struct Application: Sendable, Equatable {
     /// A public client has no usable secret and must use PKCE (RFC 7636, RFC 9700 §2.1.1).
     public var isPublicClient: Bool
 
-    static func encodeRedirectURIs(_ uris: [String]) -> String {
+    package static func encodeRedirectURIs(_ uris: [String]) -> String {
         JSONValue.array(uris.map(JSONValue.string)).serialized
     }
 
     /// `ApplicationBotResponse` (the real server's `mapBotUserToResponse`), with the token when just minted.
-    static func botJSON(_ bot: User, token: String? = nil) -> JSONValue {
+    package static func botJSON(_ bot: User, token: String? = nil) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("id", .string(String(bot.id))), ("username", .string(bot.username)), ("discriminator", .string(bot.discriminatorText)),
             ("avatar", bot.avatar.map(JSONValue.string) ?? .null), ("banner", .null), ("bio", .null),
@@ -37,7 +34,7 @@ public struct Application: Sendable, Equatable {
     }
 
     /// `ApplicationResponse`; `clientSecret` and `botToken` only right after they were generated.
-    func json(bot: User, clientSecret: String? = nil, botToken: String? = nil) -> JSONValue {
+    package func json(bot: User, clientSecret: String? = nil, botToken: String? = nil) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("id", .string(String(id))), ("name", .string(name)),
             ("redirect_uris", .array(redirectURIs.map(JSONValue.string))),
@@ -49,7 +46,7 @@ public struct Application: Sendable, Equatable {
     }
 
     /// `ApplicationsMeResponse` (`GET /applications/@me`).
-    func meJSON(bot: User) -> JSONValue {
+    package func meJSON(bot: User) -> JSONValue {
         .object([
             ("id", .string(String(id))), ("name", .string(name)), ("icon", icon.map(JSONValue.string) ?? .null),
             ("description", description.map(JSONValue.string) ?? .null), ("bot_public", .bool(botPublic)),
@@ -58,12 +55,28 @@ public struct Application: Sendable, Equatable {
     }
 
     /// `ApplicationPublicResponse` (for the authorize page).
-    func publicJSON(bot: User?, scopes: [String]) -> JSONValue {
+    package func publicJSON(bot: User?, scopes: [String]) -> JSONValue {
         .object([
             ("id", .string(String(id))), ("name", .string(name)), ("icon", icon.map(JSONValue.string) ?? .null),
             ("description", description.map(JSONValue.string) ?? .null),
             ("redirect_uris", .array(redirectURIs.map(JSONValue.string))), ("scopes", .array(scopes.map(JSONValue.string))),
             ("bot_public", .bool(botPublic)), ("bot", bot.map { Self.botJSON($0) } ?? .null),
         ])
+    }
+    /// The memberwise initializer, visible to the other targets of the package.
+    package init(id: UInt64, ownerID: UInt64, name: String, description: String?, icon: String?, redirectURIs: [String], botPublic: Bool, botRequireCodeGrant: Bool, flags: Int64, clientSecretHash: [UInt8], botTokenHash: [UInt8]?, createdAt: Int64, isPublicClient: Bool) {
+        self.id = id
+        self.ownerID = ownerID
+        self.name = name
+        self.description = description
+        self.icon = icon
+        self.redirectURIs = redirectURIs
+        self.botPublic = botPublic
+        self.botRequireCodeGrant = botRequireCodeGrant
+        self.flags = flags
+        self.clientSecretHash = clientSecretHash
+        self.botTokenHash = botTokenHash
+        self.createdAt = createdAt
+        self.isPublicClient = isPublicClient
     }
 }

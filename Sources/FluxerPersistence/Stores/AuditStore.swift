@@ -1,9 +1,9 @@
-import FluxerPersistence
 import SQLite
+import FluxerDomain
 
 /// SQL for the audit log (`audit_events`). Every function runs inside the caller's transaction.
-enum AuditStore {
-    static func insert(_ e: AuditLog.Event, in db: SQLTransaction) throws {
+package enum AuditStore {
+    package static func insert(_ e: AuditEvent, in db: SQLTransaction) throws {
         try db.run("""
             INSERT INTO audit_events (at, event, outcome, user_id, application_id, ip, user_agent, detail)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -12,26 +12,26 @@ enum AuditStore {
     }
 
     /// The most events `deleteBatch` removes at once.
-    static let pruneBatch = 1000
+    package static let pruneBatch = 1000
 
     /// Deletes up to `pruneBatch` events older than `before`; returns how many went.
-    static func deleteBatch(before: Int64, in db: SQLTransaction) throws -> Int {
+    package static func deleteBatch(before: Int64, in db: SQLTransaction) throws -> Int {
         try db.run("DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? LIMIT \(pruneBatch))", before)
     }
 
     /// A stored event and its id.
-    struct StoredEvent {
-        var id: Int64
-        var event: AuditLog.Event
+    package struct StoredEvent {
+        package var id: Int64
+        package var event: AuditEvent
     }
 
     /// Events with an id above `afterID`, at or after `since`, of one user when given; oldest first.
-    static func events(userID: UInt64?, since: Int64, afterID: Int64, limit: Int, in db: SQLTransaction) throws -> [StoredEvent] {
+    package static func events(userID: UInt64?, since: Int64, afterID: Int64, limit: Int, in db: SQLTransaction) throws -> [StoredEvent] {
         try db.query("""
             SELECT id, at, event, outcome, user_id, application_id, ip, user_agent, detail FROM audit_events
             WHERE id > ? AND at >= ? AND (CAST(? AS BIGINT) IS NULL OR user_id = ?) ORDER BY id LIMIT ?
             """, afterID, since, userID.map { Int64(bitPattern: $0) }, userID.map { Int64(bitPattern: $0) }, limit).map { row in
-            StoredEvent(id: row.int("id") ?? 0, event: AuditLog.Event(
+            StoredEvent(id: row.int("id") ?? 0, event: AuditEvent(
                 at: row.int("at") ?? 0, event: row.string("event") ?? "", outcome: row.string("outcome") ?? "",
                 userID: row.int("user_id").map { UInt64(bitPattern: $0) }, applicationID: row.int("application_id").map { UInt64(bitPattern: $0) },
                 ip: row.string("ip"), userAgent: row.string("user_agent"), detail: row.string("detail")))

@@ -1,21 +1,26 @@
-import FluxerPersistence
 import SQLite
 
 /// The process asking for a worker id: the token proves ownership on renew and release; pid and hostname are
 /// there for the operator reading `worker_leases`.
-struct WorkerLeaseHolder: Sendable, Equatable {
+package struct WorkerLeaseHolder: Sendable, Equatable {
     /// Random, unique per process (and per lease): a restarted process with the same pid is not the old holder.
-    var token: String
-    var pid: Int32
-    var hostname: String
+    package var token: String
+    package var pid: Int32
+    package var hostname: String
+    /// The memberwise initializer, visible to the other targets of the package.
+    package init(token: String, pid: Int32, hostname: String) {
+        self.token = token
+        self.pid = pid
+        self.hostname = hostname
+    }
 }
 
 /// A worker id granted to one holder.
-struct GrantedWorkerLease: Sendable, Equatable {
+package struct GrantedWorkerLease: Sendable, Equatable {
     /// 0…1023.
-    var workerID: UInt16
+    package var workerID: UInt16
     /// Every id minted under this worker id before has a timestamp at or below this (Unix ms); mint above it.
-    var floor: Int64
+    package var floor: Int64
 }
 
 /// Storage of the 1024 snowflake worker-id leases. Each call is one write transaction, so two processes can never
@@ -25,7 +30,7 @@ struct GrantedWorkerLease: Sendable, Equatable {
 /// - taking a row raises its floor to the old `expires_at` (the old holder never minted past its lease end);
 /// - renewing never shortens a lease, and only the holder named by its token can renew or release;
 /// - releasing records the holder's high-water mark as the floor.
-protocol WorkerLeaseStore: Sendable {
+package protocol WorkerLeaseStore: Sendable {
     /// Takes a free worker id, else an expired one, for `holder` until `expiresAt`; nil when all 1024 are live.
     func acquire(_ holder: WorkerLeaseHolder, now: Int64, expiresAt: Int64) throws -> GrantedWorkerLease?
     /// Extends `holder`'s lease on `workerID` to at least `expiresAt`; false when `holder` no longer holds it.
@@ -39,10 +44,10 @@ protocol WorkerLeaseStore: Sendable {
 /// claimed with `FOR UPDATE SKIP LOCKED` at READ COMMITTED, so processes starting together each take a different
 /// row without waiting on or failing against each other; renew and release are conditional updates on the
 /// holder's token.
-struct SQLWorkerLeaseStore: WorkerLeaseStore {
-    let database: DataStore
+package struct SQLWorkerLeaseStore: WorkerLeaseStore {
+    package let database: DataStore
 
-    func acquire(_ holder: WorkerLeaseHolder, now: Int64, expiresAt: Int64) throws -> GrantedWorkerLease? {
+    package func acquire(_ holder: WorkerLeaseHolder, now: Int64, expiresAt: Int64) throws -> GrantedWorkerLease? {
         // SET expressions read the row as it was: the new floor covers the old holder's lease end.
         let row = try database.write(lockingRows: true) { db in
             let postgres = db.dialect == .postgres
@@ -59,7 +64,7 @@ struct SQLWorkerLeaseStore: WorkerLeaseStore {
         return GrantedWorkerLease(workerID: UInt16(id), floor: floor)
     }
 
-    func renew(workerID: UInt16, token: String, now: Int64, expiresAt: Int64) throws -> Bool {
+    package func renew(workerID: UInt16, token: String, now: Int64, expiresAt: Int64) throws -> Bool {
         try database.write(lockingRows: true) { db in
             try db.run("""
                 UPDATE worker_leases SET renewed_at = ?3, expires_at = \(db.dialect == .postgres ? "GREATEST" : "MAX")(expires_at, ?4)
@@ -68,7 +73,7 @@ struct SQLWorkerLeaseStore: WorkerLeaseStore {
         } == 1
     }
 
-    func release(workerID: UInt16, token: String, highWaterMark: Int64) throws {
+    package func release(workerID: UInt16, token: String, highWaterMark: Int64) throws {
         try database.write(lockingRows: true) { db in
             _ = try db.run("""
                 UPDATE worker_leases
@@ -77,5 +82,9 @@ struct SQLWorkerLeaseStore: WorkerLeaseStore {
                 WHERE worker_id = ?1 AND holder = ?2
                 """, Int64(workerID), token, highWaterMark)
         }
+    }
+    /// The memberwise initializer, visible to the other targets of the package.
+    package init(database: DataStore) {
+        self.database = database
     }
 }
