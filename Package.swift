@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers point down only (DESIGN.md "Architecture"):
 //   CFluxerShim → FluxerJSON, HTTPServer, FluxerCrypto, SQLite, Postgres → FluxerDomain → FluxerPersistence → FluxerAuth
-//   (routes, services, app) → fluxer-auth. The domain imports no driver and no HTTP module; all SQL is in FluxerPersistence.
+//   (routes, services) → FluxerApp (composition, background jobs, CLI) → fluxer-auth (main.swift). The domain imports no driver and no HTTP module; all SQL is in FluxerPersistence.
 // (FluxerCrypto, not Crypto: swift-crypto's module is named Crypto.)
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
@@ -63,14 +63,18 @@ let package = Package(
         // blocklist become Swift at build time.
         .executableTarget(name: "fluxer-embed", swiftSettings: strict),
         .plugin(name: "FluxerEmbed", capability: .buildTool(), dependencies: ["fluxer-embed"]),
-        .executableTarget(
-            name: "fluxer-auth",
+        // Composition root, background services, database copy and every CLI command's implementation.
+        .target(
+            name: "FluxerApp",
             dependencies: [
-                "FluxerAuth",
+                "FluxerAuth", "HTTPServer", "FluxerCrypto", "FluxerJSON", "FluxerDomain", "SQLite", "Postgres", "FluxerPersistence",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
+        // main.swift only.
+        .executableTarget(name: "fluxer-auth", dependencies: ["FluxerApp"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "FluxerJSON"], swiftSettings: strict),
         .testTarget(name: "FluxerCryptoTests", dependencies: ["FluxerCrypto"], swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
@@ -80,12 +84,12 @@ let package = Package(
         // The embedded PostgreSQL migrations against the SQLite ones: apply, schema parity, per-table round trips.
         .testTarget(
             name: "PostgresSchemaTests",
-            dependencies: ["FluxerAuth", "SQLite", "Postgres", "PostgresTestSupport"],
+            dependencies: ["FluxerAuth", "FluxerApp", "FluxerPersistence", "SQLite", "Postgres", "PostgresTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "FluxerPersistenceTests", dependencies: ["FluxerPersistence", "Postgres", "PostgresTestSupport"],
             swiftSettings: strict),
-        .testTarget(name: "FluxerAuthTests", dependencies: ["FluxerAuth", "FluxerDomain", "FluxerJSON", "HTTPServer", "FluxerPersistence", "SQLite", "Postgres", "PostgresTestSupport"], swiftSettings: strict),
+        .testTarget(name: "FluxerAuthTests", dependencies: ["FluxerAuth", "FluxerApp", "FluxerDomain", "FluxerJSON", "HTTPServer", "FluxerPersistence", "SQLite", "Postgres", "PostgresTestSupport"], swiftSettings: strict),
     ]
 )

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 @testable import FluxerAuth
+@testable import FluxerApp
 @testable import HTTPServer
 import Testing
 

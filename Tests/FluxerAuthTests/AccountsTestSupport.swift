@@ -5,6 +5,7 @@ import Glibc
 import Synchronization
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import HTTPServer
 import SQLite
 import FluxerDomain

@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import FluxerCrypto
 import SQLite
 import FluxerDomain

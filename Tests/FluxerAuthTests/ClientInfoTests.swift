@@ -1,5 +1,6 @@
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import FluxerDomain
 
 /// One User-Agent and what it should parse to (with `isDesktopApp == false`).

@@ -1,5 +1,6 @@
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import HTTPServer
 
 @Suite struct ConfigLoaderTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 
 @Suite struct EmailVerificationTests {
     @Test func verify_marksUserVerified_tokenSingleUse() throws {

@@ -4,6 +4,7 @@ import Glibc
 import Synchronization
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 @testable import HTTPServer
 
 /// Webhook name resolution is bounded by the request's deadline, and a resolver that never answers cannot

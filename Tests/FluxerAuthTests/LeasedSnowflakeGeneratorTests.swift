@@ -5,6 +5,7 @@ import FluxerCrypto
 import Synchronization
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import SQLite
 
 /// A migrated SQLite file; each `open()` is a separate connection pool on it, standing for another process.

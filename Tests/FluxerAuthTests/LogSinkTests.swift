@@ -5,6 +5,7 @@ import Foundation
 @testable import HTTPServer
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 
 /// The sharded log buffer: lines from many threads, flushed while they write, arrive whole and exactly once.
 @Suite struct LogSinkTests {

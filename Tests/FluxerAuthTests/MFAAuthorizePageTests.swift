@@ -2,6 +2,7 @@ import FluxerCrypto
 import Foundation
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 
 /// The OAuth2 authorize page's MFA step: a user with TOTP signs in on the page, gets the code form, a wrong
 /// code re-shows it with 400, the right code sets the session cookie and leads to the consent page.

@@ -2,6 +2,7 @@ import FluxerCrypto
 import Foundation
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 
 /// The MFA login step over HTTP: the ticket answer, `/auth/login/mfa/totp`, ticket expiry, reuse, the
 /// five-failure limit, and parallel submissions of one code (AC-02 style, TO-03).

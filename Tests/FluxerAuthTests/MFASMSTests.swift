@@ -2,6 +2,7 @@ import FluxerCrypto
 import Foundation
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 
 /// Phone numbers and SMS MFA over HTTP: E.164 validation, phone verification, SMS enable preconditions, SMS
 /// login, code expiry and attempt limits, binding to the login ticket, resend, send throttling, and TOTP

@@ -2,6 +2,7 @@ import FluxerCrypto
 import Foundation
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 
 /// TOTP over HTTP: setup, enable (server and client secrets), the ±1 step window, replay, the sealed secret,
 /// backup codes (TO-01, TO-02, TO-03, TO-05, TO-06, RC-01). RFC 6238 Appendix B vectors are in FluxerCryptoTests.

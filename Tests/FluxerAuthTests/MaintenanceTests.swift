@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import SQLite
 
 /// Expired rows go; live ones stay (DB-10: batches of at most 1,000 rows per transaction).

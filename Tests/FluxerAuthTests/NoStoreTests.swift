@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 
 /// Issue 12 should-fix: "Responses that carry secrets ({token, user_id}, new client secrets, bot tokens,
 /// /users/@me) lack Cache-Control: no-store" (AT-06, TE-07). Every kind, over a real socket.

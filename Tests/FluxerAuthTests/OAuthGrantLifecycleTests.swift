@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import HTTPServer
 
 /// What happens to outstanding codes and tokens when the user withdraws consent or the application goes away

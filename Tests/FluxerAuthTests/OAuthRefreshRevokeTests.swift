@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import HTTPServer
 
 /// Refresh tokens (§1.5 RT-01..RT-05), revocation and introspection (§1.7 RV-01..RV-06).

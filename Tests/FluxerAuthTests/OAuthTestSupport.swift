@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import FluxerCrypto
 import HTTPServer
 import SQLite

@@ -1,5 +1,6 @@
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 
 @Suite struct OutboxHTTPClientTests {
     private func parse(_ text: String, atEOF: Bool = false) -> HTTPClientResponseParser.Outcome {

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 
 @Suite struct OutboxRouteTests {
     @Test func devOutbox_listsNewestFirst_withLinksAndCodes() throws {

@@ -5,6 +5,7 @@ import Logging
 import SQLite
 import Synchronization
 @testable import FluxerAuth
+@testable import FluxerApp
 import FluxerDomain
 
 /// A log handler keeping every line (message + metadata) in memory.

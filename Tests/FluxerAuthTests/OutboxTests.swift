@@ -5,6 +5,7 @@ import SQLite
 import Synchronization
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import FluxerDomain
 
 @Suite struct OutboxTests {

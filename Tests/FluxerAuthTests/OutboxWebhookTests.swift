@@ -7,6 +7,7 @@ import HTTPServer
 import Synchronization
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import FluxerDomain
 
 /// A webhook receiver on 127.0.0.1: records every request and answers with scripted statuses (then 200).

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import FluxerDomain
 
 /// PW-03: the built-in blocklist, repetitive and sequential runs, and context words.

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import FluxerDomain
 
 @Suite struct PasswordResetTests {

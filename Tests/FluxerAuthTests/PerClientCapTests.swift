@@ -1,5 +1,6 @@
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import HTTPServer
 
 /// Issue 12 should-fix "Passkey challenges have no per-client cap; the SSO pending-state cap can be filled by one

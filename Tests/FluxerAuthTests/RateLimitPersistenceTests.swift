@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import HTTPServer
 
 /// LG-04: the persistent login limit (per email) is in SQLite, so a restart does not hand an attacker a fresh

@@ -1,5 +1,6 @@
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import HTTPServer
 
 /// The in-memory GCRA behind the route limits (fluxer-api.md §12): burst = limit, one token back per emission

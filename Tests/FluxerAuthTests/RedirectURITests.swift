@@ -1,5 +1,6 @@
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import FluxerDomain
 
 /// Redirect URI registration rules and application name validation.

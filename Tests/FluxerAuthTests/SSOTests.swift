@@ -3,6 +3,7 @@ import Glibc
 import Foundation
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import SQLite
 @testable import HTTPServer
 import Synchronization

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import FluxerDomain
 
 /// `fluxer-auth seed F`: creates what the file lists, reports what exists instead of duplicating it, and refuses a

@@ -2,6 +2,7 @@ import FluxerPersistence
 import Foundation
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import SQLite
 import FluxerDomain
 

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import FluxerDomain
 import FluxerPersistence
 

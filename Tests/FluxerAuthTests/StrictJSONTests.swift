@@ -1,5 +1,6 @@
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import FluxerJSON
 
 /// Issue 12: request bodies are RFC 8259 JSON, strictly (with unique member names, RFC 7493 §2.3).

@@ -2,6 +2,7 @@ import FluxerCrypto
 import Foundation
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 
 /// Every sudo route refusing each missing or wrong proof and changing nothing, then accepting the right one;
 /// the sudo token (`X-Fluxer-Sudo-Mode-JWT`): issued to MFA users only, five minutes, bound to the user.

@@ -1,5 +1,6 @@
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 
 @Suite struct TOMLSubsetTests {
     @Test func parsesTablesValuesAndComments() throws {

@@ -3,6 +3,7 @@ import Glibc
 import Synchronization
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import HTTPServer
 import Postgres
 import PostgresTestSupport

@@ -1,6 +1,7 @@
 import FluxerCrypto
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import FluxerDomain
 
 /// A software authenticator plus client: produces real clientDataJSON, attestation objects and

@@ -1,6 +1,7 @@
 import FluxerCrypto
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import FluxerDomain
 
 @Suite struct WebAuthnOptionsTests {

@@ -2,6 +2,7 @@ import FluxerCrypto
 import Foundation
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import FluxerDomain
 
 /// WebAuthn over HTTP with a software authenticator (an ES256 key made with OpenSSL, `P256SoftKey`):

@@ -3,6 +3,7 @@ import Postgres
 import PostgresTestSupport
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import FluxerPersistence
 
 /// `fluxer-auth db copy` through the built binary: JSON on stdout when it copies, one line on stderr and exit 2

@@ -4,6 +4,7 @@ import PostgresTestSupport
 import SQLite
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import FluxerPersistence
 
 /// `fluxer-auth db copy --from sqlite:FILE --to postgresql://…` (issue 13): a SQLite install moved to PostgreSQL

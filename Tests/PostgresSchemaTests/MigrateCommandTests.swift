@@ -3,6 +3,7 @@ import Postgres
 import PostgresTestSupport
 import Testing
 @testable import FluxerAuth
+@testable import FluxerApp
 import FluxerPersistence
 
 /// `fluxer-auth migrate` on PostgreSQL (issue 13, "`fluxer-auth migrate` works on both"): `database.url` /

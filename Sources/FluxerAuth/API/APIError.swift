@@ -49,11 +49,11 @@ public struct APIError: HTTPResponseError, Sendable {
     /// 401 `UNAUTHORIZED`.
     public static let unauthorized = APIError(.unauthorized, code: "UNAUTHORIZED", message: "Unauthorized.")
     /// Its response, rendered once (refusing a forged token must cost as little as possible).
-    static let unauthorizedResponse = unauthorized.response
+    package static let unauthorizedResponse = unauthorized.response
     /// 403 `ACCESS_DENIED`.
     public static let accessDenied = APIError(.forbidden, code: "ACCESS_DENIED", message: "Access denied.")
     /// 403 `MISSING_OAUTH_SCOPE` with `required_scope`.
-    static func missingScope(_ scope: OAuthScope) -> APIError {
+    package static func missingScope(_ scope: OAuthScope) -> APIError {
         APIError(.forbidden, code: "MISSING_OAUTH_SCOPE", message: "Missing OAuth2 scope.", extra: [("required_scope", .string(scope.rawValue))])
     }
 
@@ -69,7 +69,7 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     /// The session answer of every sign-in (`{token, user_id}`).
-    static func sessionResponse(userID: UInt64, token: String) -> HTTPResponse {
+    package static func sessionResponse(userID: UInt64, token: String) -> HTTPResponse {
         .json(.ok, JSONValue.object([("token", .string(token)), ("user_id", .string(String(userID)))]))
     }
 }

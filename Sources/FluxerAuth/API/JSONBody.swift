@@ -28,12 +28,12 @@ public enum JSONBody {
         }
     }
 
-    static func isJSON(_ contentType: String) -> Bool {
+    package static func isJSON(_ contentType: String) -> Bool {
         let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingASCIIWhitespace().lowercased() } ?? ""
         return mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
     }
 
-    static func fieldError(_ error: DecodingError) -> FieldError {
+    package static func fieldError(_ error: DecodingError) -> FieldError {
         func path(_ keys: [any CodingKey], _ last: (any CodingKey)? = nil) -> String {
             let all = keys + (last.map { [$0] } ?? [])
             let joined = all.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")

@@ -9,12 +9,12 @@ import HTTPServer
 ///
 /// Routes that run on the event loop never reach the worker filter, so they must be exempt from the limits
 /// (`RateLimitBuckets.exempt`; a test checks it).
-struct RequestFilters: Sendable {
-    let authenticator: Authenticator
-    let limits: RateLimitFilter
-    let trustedProxies: Set<String>
+package struct RequestFilters: Sendable {
+    package let authenticator: Authenticator
+    package let limits: RateLimitFilter
+    package let trustedProxies: Set<String>
 
-    func onEventLoop(_ request: inout HTTPRequest) -> HTTPResponse? {
+    package func onEventLoop(_ request: inout HTTPRequest) -> HTTPResponse? {
         request.remoteAddress = ClientAddress.resolve(request, trustedProxies: trustedProxies)
         let caller = authenticator.identify(request)
         request.caller = caller
@@ -22,7 +22,7 @@ struct RequestFilters: Sendable {
         return limits.applies(to: request) ? limits.apply(&request, caller: caller) : nil
     }
 
-    func onWorker(_ request: inout HTTPRequest) -> HTTPResponse? {
+    package func onWorker(_ request: inout HTTPRequest) -> HTTPResponse? {
         guard let pending = request.caller, case .unresolved = pending else { return nil }
         // If the database cannot answer, the caller stays unresolved: the route meets the same failure when it
         // asks and reports it its own way, and the limit meanwhile counts the request by address.

@@ -2,8 +2,8 @@ import HTTPServer
 import SQLite
 
 /// The route table. Every feature registers here; every route answers under `/api/v1`, `/v1` and unversioned.
-enum Routes {
-    static func make(_ context: AppContext, accounts: Accounts, sso: SSOService) -> Router {
+package enum Routes {
+    package static func make(_ context: AppContext, accounts: Accounts, sso: SSOService) -> Router {
         var router = Router()
         let filters = RequestFilters(authenticator: accounts.authenticator, limits: RateLimitFilter(config: context.config, accounts: accounts),
                                      trustedProxies: context.config.trustedProxies)
@@ -28,7 +28,7 @@ enum Routes {
 extension Router {
     /// Registers a product route whose storage failures become 503 `SERVICE_UNAVAILABLE` (a full disk, an I/O
     /// error or a write lock held past the busy timeout), never a 500 or a crash.
-    mutating func api(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping HTTPHandler) {
+    package mutating func api(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping HTTPHandler) {
         add(method, pattern) { request in
             do {
                 return try handler(request)

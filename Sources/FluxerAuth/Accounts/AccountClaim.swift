@@ -15,7 +15,7 @@ extension Accounts {
     ///   account's; the owner resets them again to see new ones).
     /// The address is then marked verified. Runs inside the caller's transaction; audited as
     /// `account.claimed_unverified` with `reason`.
-    func claimUnverifiedAccount(_ userID: UInt64, reason: String, keepPassword: Bool, request: HTTPRequest?, in db: SQLTransaction, invalidations: inout Invalidations) throws {
+    package func claimUnverifiedAccount(_ userID: UInt64, reason: String, keepPassword: Bool, request: HTTPRequest?, in db: SQLTransaction, invalidations: inout Invalidations) throws {
         let now = self.now
         try UserStore.shutOutRegistrant(userID: userID, keepPassword: keepPassword, in: db)
         for app in try ApplicationStore.list(ownerID: userID, in: db) {

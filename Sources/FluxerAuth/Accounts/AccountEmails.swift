@@ -6,11 +6,11 @@ import FluxerDomain
 /// The emails accounts send: a single-use token (stored hashed) and a link to it, queued in the outbox inside
 /// the caller's transaction so the message exists exactly when the token does.
 extension Accounts {
-    static let verificationLifetime: Int64 = 24 * 3_600_000
-    static let resetLifetime: Int64 = 3_600_000
+    package static let verificationLifetime: Int64 = 24 * 3_600_000
+    package static let resetLifetime: Int64 = 3_600_000
 
     /// Creates an email-verification token for `email` and queues the message.
-    func sendVerification(to user: User, email: String, in db: SQLTransaction) throws {
+    package func sendVerification(to user: User, email: String, in db: SQLTransaction) throws {
         let token = try issueEmailToken(userID: user.id, purpose: "verify_email", email: email, lifetime: Self.verificationLifetime, in: db)
         let link = "\(context.config.effectivePublicURL)/verify#token=\(token)"
         try enqueueEmail(to: email, kind: "verify_email", subject: "Verify your email address", body: """
@@ -25,7 +25,7 @@ extension Accounts {
     }
 
     /// Creates a password-reset token and queues the message.
-    func sendPasswordReset(to user: User, email: String, in db: SQLTransaction) throws {
+    package func sendPasswordReset(to user: User, email: String, in db: SQLTransaction) throws {
         let token = try issueEmailToken(userID: user.id, purpose: "password_reset", email: email, lifetime: Self.resetLifetime, in: db)
         let link = "\(context.config.effectivePublicURL)/reset#token=\(token)"
         try enqueueEmail(to: email, kind: "password_reset", subject: "Reset your password", body: """
@@ -50,7 +50,7 @@ extension Accounts {
 
     /// Consumes a token: deletes it and returns (user id, email) when it was valid, unexpired and of `purpose`.
     /// Single use even under concurrency: the store spends it in the statement that reads it.
-    func consumeEmailToken(_ token: String, purpose: String, in db: SQLTransaction) throws -> (userID: UInt64, email: String)? {
+    package func consumeEmailToken(_ token: String, purpose: String, in db: SQLTransaction) throws -> (userID: UInt64, email: String)? {
         guard EmailToken.isWellFormed(token) else { return nil }
         guard let redeemed = try EmailTokenStore.consume(hash: SHA256.hash(Array(token.utf8)), purpose: purpose, now: now, in: db)
         else { return nil }

@@ -10,31 +10,31 @@ import SQLite
 /// A new SMS code does not reset the count; a successful proof does. A locked account answers exactly like a
 /// wrong password (LG-03), after the same hashing work. `users.mfa_failures` and `users.mfa_locked_until`
 /// mirror the bucket after each change (the count then, and the end of the lock) for the cached `User`.
-enum AccountLockout {
+package enum AccountLockout {
     /// The per-account failure budget: `threshold` failures per `window`.
-    struct Policy: Sendable, Equatable {
-        var threshold: Int
-        var window: Int64
+    package struct Policy: Sendable, Equatable {
+        package var threshold: Int
+        package var window: Int64
 
-        init(threshold: Int, window: Int64) {
+        package init(threshold: Int, window: Int64) {
             self.threshold = threshold
             self.window = window
         }
 
-        init(_ config: Config) {
+        package init(_ config: Config) {
             self.init(threshold: config.lockoutThreshold, window: config.lockoutWindowMilliseconds)
         }
 
         /// How long one failure counts for, and a lock lasts.
-        var interval: Int64 { max(1, window / Int64(max(1, threshold))) }
+        package var interval: Int64 { max(1, window / Int64(max(1, threshold))) }
     }
 
-    static func key(_ userID: UInt64) -> String { "lockout:user:\(userID)" }
+    package static func key(_ userID: UInt64) -> String { "lockout:user:\(userID)" }
 
     /// Counts a failure unless the account is locked right now (decided on the stored state, not on a possibly
     /// cached `User`); false when it was locked and nothing changed.
     @discardableResult
-    static func recordFailure(userID: UInt64, now: Int64, policy: Policy, in db: SQLTransaction) throws -> Bool {
+    package static func recordFailure(userID: UInt64, now: Int64, policy: Policy, in db: SQLTransaction) throws -> Bool {
         guard policy.threshold > 0 else { return true }
         let limit = RateLimit(policy.threshold, per: policy.interval * Int64(policy.threshold))
         guard case .allowed = try AttemptLimiter.hit(key(userID), limit: limit, now: now, in: db) else { return false }
@@ -49,12 +49,12 @@ enum AccountLockout {
     }
 
     /// Whether the account is locked now, from the database (a session's cached `User` may predate the lock).
-    static func isLocked(userID: UInt64, now: Int64, in db: SQLTransaction) throws -> Bool {
+    package static func isLocked(userID: UInt64, now: Int64, in db: SQLTransaction) throws -> Bool {
         (try UserStore.lockedUntil(userID: userID, in: db) ?? 0) > now
     }
 
     /// A successful sign-in or proof: the count starts over.
-    static func recordSuccess(userID: UInt64, in db: SQLTransaction) throws {
+    package static func recordSuccess(userID: UInt64, in db: SQLTransaction) throws {
         try RateLimitStore.delete(key: key(userID), in: db)
         try UserStore.clearLockout(userID: userID, in: db)
     }

@@ -6,7 +6,7 @@ import FluxerDomain
 
 extension Accounts {
     /// Counts one attempt against each key; the first that is over its limit answers 429.
-    func throttle(_ keys: [(String, RateLimit)], in db: SQLTransaction) throws {
+    package func throttle(_ keys: [(String, RateLimit)], in db: SQLTransaction) throws {
         let now = self.now
         for (key, limit) in keys {
             if case .limited(let retry) = try AttemptLimiter.hit(key, limit: limit, now: now, in: db) {
@@ -17,7 +17,7 @@ extension Accounts {
 
     /// The throttle keys of one email from one client: the email's hash alone (the account-wide budget), and
     /// with the client's limit key (IPv6 by /64).
-    static func emailKeys(_ prefix: String, email: String, request: HTTPRequest) -> (email: String, emailIP: String, ip: String) {
+    package static func emailKeys(_ prefix: String, email: String, request: HTTPRequest) -> (email: String, emailIP: String, ip: String) {
         let hashed = Base64URL.encode(SHA256.hash(UserStore.emailKey(email)))
         let client = ClientKey.of(request.remoteAddress)
         return (prefix + ":email:" + hashed, prefix + ":email_ip:" + hashed + ":" + client, prefix + ":ip:" + client)
@@ -27,7 +27,7 @@ extension Accounts {
     /// email, here per email and client so an attacker spends only their own attempts, LG-02), the email from
     /// every client (a budget one client cannot fill) and the client; checked before the password so every
     /// attempt counts. Then finds the account.
-    func loginAttempt(email: String, request: HTTPRequest) throws -> User? {
+    package func loginAttempt(email: String, request: HTTPRequest) throws -> User? {
         let keys = Self.emailKeys("login", email: email, request: request)
         let config = context.config
         return try write { db, _ in
@@ -37,10 +37,10 @@ extension Accounts {
     }
 
     /// The lockout policy in force.
-    var lockoutPolicy: AccountLockout.Policy { AccountLockout.Policy(context.config) }
+    package var lockoutPolicy: AccountLockout.Policy { AccountLockout.Policy(context.config) }
 
     /// Verifies a password on the hash pool; `then` runs there. A full pool answers 503.
-    func verifyOnPool(_ password: String, against hash: String?, reply: Reply, then: @escaping @Sendable (Bool) throws -> Void) throws {
+    package func verifyOnPool(_ password: String, against hash: String?, reply: Reply, then: @escaping @Sendable (Bool) throws -> Void) throws {
         let ok = hashPool.verify(password, against: hash) { result in
             reply.run { try then(result) }
         }
@@ -48,7 +48,7 @@ extension Accounts {
     }
 
     /// Hashes a password on the hash pool; `then` runs there with the PHC string.
-    func hashOnPool(_ password: String, reply: Reply, then: @escaping @Sendable (String) throws -> Void) throws {
+    package func hashOnPool(_ password: String, reply: Reply, then: @escaping @Sendable (String) throws -> Void) throws {
         let ok = hashPool.hash(password) { hash in
             reply.run {
                 guard let hash else { throw APIError.internalError }
@@ -59,7 +59,7 @@ extension Accounts {
     }
 
     /// What a correct password leads to.
-    enum PasswordOutcome {
+    package enum PasswordOutcome {
         /// The account has MFA: the ticket for the second step.
         case ticket(String)
         /// A new session.
@@ -70,7 +70,7 @@ extension Accounts {
     /// get a ticket for the second step (their failure count stays until that step succeeds); others a new
     /// session, and the failure count starts over. The stored hash is upgraded when the configured argon2id
     /// parameters changed.
-    func passwordAccepted(_ user: User, password: String, request: HTTPRequest) throws -> PasswordOutcome {
+    package func passwordAccepted(_ user: User, password: String, request: HTTPRequest) throws -> PasswordOutcome {
         let upgraded = user.passwordHash.map(hashPool.hasher.needsRehash) == true ? try? hashPool.hasher.hash(password) : nil
         if user.hasMFA {
             let ticket = try write { db, _ in
@@ -90,7 +90,7 @@ extension Accounts {
     }
 
     /// `passwordAccepted` as the API answers it.
-    func completeLogin(_ user: User, password: String, request: HTTPRequest) throws -> HTTPResponse {
+    package func completeLogin(_ user: User, password: String, request: HTTPRequest) throws -> HTTPResponse {
         switch try passwordAccepted(user, password: password, request: request) {
         case .ticket(let ticket): return MFATicket.response(ticket: ticket, user: user)
         case .session(let token): return APIError.sessionResponse(userID: user.id, token: token)
@@ -98,7 +98,7 @@ extension Accounts {
     }
 
     /// Creates the account (and its first session) in one transaction.
-    func createAccount(_ body: AuthRoutes.RegisterBody, passwordHash: String?, request: HTTPRequest) throws -> HTTPResponse {
+    package func createAccount(_ body: AuthRoutes.RegisterBody, passwordHash: String?, request: HTTPRequest) throws -> HTTPResponse {
         let now = self.now
         let username = body.username ?? AccountValidation.derivedUsername(globalName: body.global_name, email: body.email)
         let globalName = body.global_name.map { $0.trimmingASCIIWhitespace() }
@@ -123,7 +123,7 @@ extension Accounts {
     /// A failed proof (password or second factor) for an existing account: counts towards the lock unless the
     /// account is already locked (counting then would let an attacker keep a victim locked forever), and is
     /// audited.
-    func proofFailed(_ user: User, ok: Bool = false, request: HTTPRequest?, event: String) throws {
+    package func proofFailed(_ user: User, ok: Bool = false, request: HTTPRequest?, event: String) throws {
         let now = self.now
         let counted = try write { db, _ in
             try AccountLockout.recordFailure(userID: user.id, now: now, policy: lockoutPolicy, in: db)
@@ -133,12 +133,12 @@ extension Accounts {
 
     /// Whether `user` is locked now, read from the database: sudo checks run on the cached principal's `User`,
     /// which does not see a lock set by failures elsewhere.
-    func isLocked(_ user: User) throws -> Bool {
+    package func isLocked(_ user: User) throws -> Bool {
         let now = self.now
         return try context.database.read { try AccountLockout.isLocked(userID: user.id, now: now, in: $0) }
     }
 
     /// Tells the outbox a message is waiting.
-    func deliveryNudge() { context.outbox.wake() }
+    package func deliveryNudge() { context.outbox.wake() }
 }
 

@@ -7,18 +7,18 @@ import FluxerDomain
 /// The accounts service: password hashing, who is calling (`Authenticator`: cache → one indexed lookup), and
 /// the write wrapper that keeps the session cache honest.
 public final class Accounts: Sendable {
-    let context: AppContext
-    let hashPool: PasswordHashPool
-    let cache: PrincipalCache
-    let botKeys: BotTokenKeyRing
-    let mfaKeys: MFAKeys
-    let touches: SessionTouchQueue
+    package let context: AppContext
+    package let hashPool: PasswordHashPool
+    package let cache: PrincipalCache
+    package let botKeys: BotTokenKeyRing
+    package let mfaKeys: MFAKeys
+    package let touches: SessionTouchQueue
     /// Who is calling, decided once per request.
-    let authenticator: Authenticator
+    package let authenticator: Authenticator
     /// PostgreSQL: hears other nodes' revocations (nil on SQLite, where this process is the only writer).
-    let invalidationListener: CacheInvalidationListener?
+    package let invalidationListener: CacheInvalidationListener?
 
-    init(context: AppContext) throws {
+    package init(context: AppContext) throws {
         self.context = context
         let config = context.config
         let hasher = PasswordHasher(opsLimit: UInt64(config.argon2OpsLimit), memLimitBytes: config.argon2MemoryKiB * 1024)
@@ -37,22 +37,22 @@ public final class Accounts: Sendable {
                                       sessionExpiry: config.sessionExpiry, clock: context.clock)
     }
 
-    func start() { touches.start() }
+    package func start() { touches.start() }
 
-    func stop() {
+    package func stop() {
         invalidationListener?.stop()
         touches.stop()
         hashPool.stop()
     }
 
-    var now: Int64 { context.clock() }
+    package var now: Int64 { context.clock() }
 
     /// The audit log.
-    var audit: AuditLog { context.audit }
+    package var audit: AuditLog { context.audit }
 
     /// A write transaction whose cache invalidations are applied after commit, here and (PostgreSQL) on every
     /// other node: they are announced from inside the transaction, see `CacheInvalidationBus`.
-    func write<T>(_ body: (SQLTransaction, inout Invalidations) throws -> T) throws -> T {
+    package func write<T>(_ body: (SQLTransaction, inout Invalidations) throws -> T) throws -> T {
         var invalidations = Invalidations()
         let result = try context.database.write { db in
             // A PostgreSQL retry runs the body again: only the attempt that commits counts.
@@ -69,19 +69,19 @@ public final class Accounts: Sendable {
 
     /// Who is calling: as the request's filters identified it (`HTTPRequest.caller`), resolved if the worker
     /// filter has not done so yet (a route on the event loop, a request built in code).
-    func caller(_ request: HTTPRequest) throws -> Caller {
+    package func caller(_ request: HTTPRequest) throws -> Caller {
         try authenticator.resolve(request.caller ?? authenticator.identify(request))
     }
 
     /// The caller's principal; nil when unauthenticated.
-    func principal(_ request: HTTPRequest) throws -> Principal? {
+    package func principal(_ request: HTTPRequest) throws -> Principal? {
         try caller(request).principal
     }
 
     /// The caller, or 401 `UNAUTHORIZED`. Bots on user-only routes get 403 `ACCESS_DENIED`. OAuth2 bearer
     /// tokens are denied by default (403 `ACCESS_DENIED`): a route opts in by naming the scope it needs, and a
     /// token without it gets 403 `MISSING_OAUTH_SCOPE` with `required_scope`.
-    func requireUser(_ request: HTTPRequest, allowBots: Bool = true, scope: OAuthScope? = nil) throws -> Principal {
+    package func requireUser(_ request: HTTPRequest, allowBots: Bool = true, scope: OAuthScope? = nil) throws -> Principal {
         guard let principal = try principal(request) else { throw APIError.unauthorized }
         if !allowBots && principal.isBot { throw APIError.accessDenied }
         if principal.isOAuth {
@@ -92,7 +92,7 @@ public final class Accounts: Sendable {
     }
 
     /// Auth endpoints refuse bot tokens with 403 `BOT_USER_AUTH_ENDPOINT_ACCESS_DENIED`.
-    func refuseBots(_ request: HTTPRequest) throws {
+    package func refuseBots(_ request: HTTPRequest) throws {
         if try principal(request)?.isBot == true {
             throw APIError(.forbidden, code: "BOT_USER_AUTH_ENDPOINT_ACCESS_DENIED", message: "Bot users cannot use this endpoint.")
         }
@@ -101,23 +101,23 @@ public final class Accounts: Sendable {
     // MARK: - Sessions
 
     /// A session's last recorded use: the written one, or a newer one still in the touch queue.
-    func lastRecordedUse(_ session: SessionRecord) -> Int64 {
+    package func lastRecordedUse(_ session: SessionRecord) -> Int64 {
         max(session.lastUsedAt, touches.pendingUse(session.hash) ?? .min)
     }
 
     /// Whether a stored session is over (idle or absolute timeout, SE-07), judged as the cache judges it.
-    func isExpired(_ session: SessionRecord, now: Int64) -> Bool {
+    package func isExpired(_ session: SessionRecord, now: Int64) -> Bool {
         context.config.sessionExpiry.isExpired(createdAt: session.createdAt, lastUsedAt: lastRecordedUse(session), now: now)
     }
 
     /// Creates a session for the request's client.
-    func createSession(for userID: UInt64, request: HTTPRequest, in db: SQLTransaction) throws -> String {
+    package func createSession(for userID: UInt64, request: HTTPRequest, in db: SQLTransaction) throws -> String {
         try SessionStore.create(
             userID: userID, ip: request.remoteAddress.isEmpty ? nil : request.remoteAddress,
             userAgent: request.headers["User-Agent"], isDesktop: Self.isDesktopApp(request), now: now, in: db)
     }
 
-    static func isDesktopApp(_ request: HTTPRequest) -> Bool {
+    package static func isDesktopApp(_ request: HTTPRequest) -> Bool {
         request.headers["X-Fluxer-Platform"].map { HTTPHeaders.equalsIgnoringASCIICase($0, "desktop") } ?? false
     }
 }

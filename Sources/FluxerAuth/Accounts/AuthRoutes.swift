@@ -8,8 +8,8 @@ import FluxerPersistence
 /// `/auth/*`: register, login, logout, sessions, email verification and password reset. Each endpoint reads
 /// as: decode → ordered checks → act in one transaction → render. Password work runs on the hash pool
 /// (deferred handlers), so no HTTP worker waits on argon2id.
-enum AuthRoutes {
-    static func register(on router: inout Router, accounts: Accounts) {
+package enum AuthRoutes {
+    package static func register(on router: inout Router, accounts: Accounts) {
         router.addDeferred(.POST, "/auth/register") { request, writer in registerUser(request, writer, accounts) }
         router.addDeferred(.POST, "/auth/login") { request, writer in login(request, writer, accounts) }
         router.api(.POST, "/auth/logout") { request in logout(request, accounts) }
@@ -23,17 +23,17 @@ enum AuthRoutes {
 
     // MARK: - Register
 
-    struct RegisterBody: Decodable {
-        var email: String?
-        var username: String?
-        var global_name: String?
-        var password: String?
-        var date_of_birth: String?
-        var consent: Bool?
-        var invite_code: String?
+    package struct RegisterBody: Decodable {
+        package var email: String?
+        package var username: String?
+        package var global_name: String?
+        package var password: String?
+        package var date_of_birth: String?
+        package var consent: Bool?
+        package var invite_code: String?
     }
 
-    static func registerUser(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func registerUser(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { finish in
             try accounts.refuseBots(request)
             try accounts.refuseLocalAuthWhenSSOEnforced()
@@ -64,22 +64,22 @@ enum AuthRoutes {
         }
     }
 
-    static let emailInUse = APIError.invalidField("email", "Email is already in use.", code: "EMAIL_ALREADY_IN_USE")
+    package static let emailInUse = APIError.invalidField("email", "Email is already in use.", code: "EMAIL_ALREADY_IN_USE")
 
     // MARK: - Login
 
-    struct LoginBody: Decodable {
-        var email: String
-        var password: String
-        var invite_code: String?
+    package struct LoginBody: Decodable {
+        package var email: String
+        package var password: String
+        package var invite_code: String?
     }
 
-    static let invalidCredentials = APIError.invalidFormBody([
+    package static let invalidCredentials = APIError.invalidFormBody([
         FieldError(path: "email", message: "Invalid email or password.", code: "INVALID_EMAIL_OR_PASSWORD"),
         FieldError(path: "password", message: "Invalid email or password.", code: "INVALID_EMAIL_OR_PASSWORD"),
     ])
 
-    static func login(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func login(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { finish in
             try accounts.refuseBots(request)
             try accounts.refuseLocalAuthWhenSSOEnforced()
@@ -116,7 +116,7 @@ enum AuthRoutes {
     // MARK: - Logout and sessions
 
     /// Ends the calling session whatever the header prefix; always 204.
-    static func logout(_ request: HTTPRequest, _ accounts: Accounts) -> HTTPResponse {
+    package static func logout(_ request: HTTPRequest, _ accounts: Accounts) -> HTTPResponse {
         if let hash = try? accounts.caller(request).presentedSessionHash {
             _ = try? accounts.write { db, invalidations in
                 try SessionStore.revoke(hash: hash, in: db)
@@ -126,7 +126,7 @@ enum AuthRoutes {
         return .noContent
     }
 
-    static func listSessions(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func listSessions(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         let principal = try accounts.requireUser(request, allowBots: false)
         let now = accounts.now
         let sessions = try accounts.context.database.read { try SessionStore.list(userID: principal.user.id, in: $0) }
@@ -152,13 +152,13 @@ enum AuthRoutes {
         return .json(.ok, JSONValue.array(items))
     }
 
-    struct LogoutSessionsBody: Decodable {
-        var session_id_hashes: [String]
+    package struct LogoutSessionsBody: Decodable {
+        package var session_id_hashes: [String]
     }
 
     /// Sudo-protected: password proof for now (the MFA issue adds MFA proofs). Unknown hashes are ignored;
     /// only the caller's own sessions can be ended.
-    static func logoutSessions(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func logoutSessions(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { finish in
             let principal = try accounts.requireUser(request, allowBots: false)
             let body = try JSONBody.decode(LogoutSessionsBody.self, from: request)
@@ -180,11 +180,11 @@ enum AuthRoutes {
 
     // MARK: - Email verification
 
-    struct TokenBody: Decodable {
-        var token: String
+    package struct TokenBody: Decodable {
+        package var token: String
     }
 
-    static func verifyEmail(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func verifyEmail(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         try accounts.refuseBots(request)
         let body = try JSONBody.decode(TokenBody.self, from: request)
         let invalid = APIError.invalidField("token", "Invalid or expired verification token.", code: "INVALID_OR_EXPIRED_VERIFICATION_TOKEN")
@@ -212,7 +212,7 @@ enum AuthRoutes {
         return .noContent
     }
 
-    static func resendVerification(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func resendVerification(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         try accounts.refuseBots(request)
         let principal = try accounts.requireUser(request)
         guard let email = principal.user.email else {
@@ -228,13 +228,13 @@ enum AuthRoutes {
 
     // MARK: - Password reset
 
-    struct ForgotBody: Decodable {
-        var email: String
+    package struct ForgotBody: Decodable {
+        package var email: String
     }
 
     /// Always 204 for a well-formed request, answered before the lookup so timing reveals nothing; throttled
     /// per email and client, per email and per client (429 carries no information about the account either).
-    static func forgotPassword(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func forgotPassword(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { finish in
             try accounts.refuseBots(request)
             try accounts.refuseLocalAuthWhenSSOEnforced()
@@ -258,12 +258,12 @@ enum AuthRoutes {
         }
     }
 
-    struct ResetBody: Decodable {
-        var token: String
-        var password: String
+    package struct ResetBody: Decodable {
+        package var token: String
+        package var password: String
     }
 
-    static func resetPassword(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func resetPassword(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { finish in
             try accounts.refuseBots(request)
             try accounts.refuseLocalAuthWhenSSOEnforced()

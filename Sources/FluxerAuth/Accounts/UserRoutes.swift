@@ -3,8 +3,8 @@ import FluxerDomain
 
 /// `GET /users/@me`: the hot path. A cached session is answered on the event loop; otherwise one indexed
 /// lookup on a worker.
-enum UserRoutes {
-    static func register(on router: inout Router, accounts: Accounts) {
+package enum UserRoutes {
+    package static func register(on router: inout Router, accounts: Accounts) {
         router.add(.GET, "/users/@me", fastPath: { request in
             // The filter identified the caller: from the cache, or refused without I/O, or left to the worker.
             switch request.caller {
@@ -24,7 +24,7 @@ enum UserRoutes {
     }
 
     /// The private user shape; an OAuth2 caller sees `email` only with the email scope.
-    static func me(_ principal: Principal) -> HTTPResponse {
+    package static func me(_ principal: Principal) -> HTTPResponse {
         let includeEmail = !principal.isOAuth || principal.oauthScopes.contains(OAuthScope.email.rawValue)
         return .json(.ok, principal.user.privateJSON(includeEmail: includeEmail))
     }

@@ -5,13 +5,13 @@ import FluxerJSON
 import FluxerPersistence
 
 /// `/oauth2/applications*` (owner's session; bots get 403 `ACCESS_DENIED`) and `/applications/@me` (bot token).
-enum ApplicationRoutes {
-    static let maxApplicationsPerOwner = 100
-    static let nameLength = 1...100
-    static let maxRedirectURIs = 10
-    static let maxRedirectURIBytes = 2048
+package enum ApplicationRoutes {
+    package static let maxApplicationsPerOwner = 100
+    package static let nameLength = 1...100
+    package static let maxRedirectURIs = 10
+    package static let maxRedirectURIBytes = 2048
 
-    static func register(on router: inout Router, accounts: Accounts, keys: BotTokenKeyRing) {
+    package static func register(on router: inout Router, accounts: Accounts, keys: BotTokenKeyRing) {
         // Before `/oauth2/applications/:id`: the router takes the first match, so registered later this
         // literal path would be captured as id "@me".
         for path in ["/applications/@me", "/oauth2/applications/@me"] {
@@ -34,10 +34,10 @@ enum ApplicationRoutes {
         }
     }
 
-    static let unknownApplication = APIError(.notFound, code: "UNKNOWN_APPLICATION", message: "Unknown application.")
+    package static let unknownApplication = APIError(.notFound, code: "UNKNOWN_APPLICATION", message: "Unknown application.")
 
     /// The application named by `:id`, its bot and the caller, when the caller owns it (404 unknown, 403 not owner).
-    static func owned(_ request: HTTPRequest, _ accounts: Accounts) throws -> (Application, User, Principal) {
+    package static func owned(_ request: HTTPRequest, _ accounts: Accounts) throws -> (Application, User, Principal) {
         let principal = try accounts.requireUser(request, allowBots: false)
         guard let id = request.parameters["id"].flatMap(Snowflake.parse) else { throw unknownApplication }
         let found = try accounts.context.database.read { db -> (Application, User)? in
@@ -51,14 +51,14 @@ enum ApplicationRoutes {
 
     // MARK: - Create, list, update
 
-    struct CreateBody: Decodable {
-        var name: String
-        var redirect_uris: [String]?
-        var bot_public: Bool?
-        var bot_require_code_grant: Bool?
+    package struct CreateBody: Decodable {
+        package var name: String
+        package var redirect_uris: [String]?
+        package var bot_public: Bool?
+        package var bot_require_code_grant: Bool?
     }
 
-    static func create(_ request: HTTPRequest, _ accounts: Accounts, _ keys: BotTokenKeyRing) throws -> HTTPResponse {
+    package static func create(_ request: HTTPRequest, _ accounts: Accounts, _ keys: BotTokenKeyRing) throws -> HTTPResponse {
         let principal = try accounts.requireUser(request, allowBots: false)
         let body = try JSONBody.decode(CreateBody.self, from: request)
         let name = body.name.trimmingASCIIWhitespace()
@@ -83,7 +83,7 @@ enum ApplicationRoutes {
         return .json(.ok, created.application.json(bot: created.bot, clientSecret: created.clientSecret, botToken: created.botToken))
     }
 
-    static func list(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func list(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         let principal = try accounts.requireUser(request, allowBots: false)
         let items = try accounts.context.database.read { db -> [JSONValue] in
             try ApplicationStore.list(ownerID: principal.user.id, in: db).compactMap { app in
@@ -93,17 +93,17 @@ enum ApplicationRoutes {
         return .json(.ok, JSONValue.array(items))
     }
 
-    struct UpdateBody: Decodable {
-        var name: String?
-        var redirect_uris: [String]?
-        var bot_public: Bool?
-        var bot_require_code_grant: Bool?
+    package struct UpdateBody: Decodable {
+        package var name: String?
+        package var redirect_uris: [String]?
+        package var bot_public: Bool?
+        package var bot_require_code_grant: Bool?
     }
 
     /// Changing where codes are sent is as sensitive as resetting the secret that redeems them: a PATCH whose
     /// `redirect_uris` differ from the registered ones needs sudo (the proof in the same body), and without it
     /// nothing of the PATCH is applied. The other fields change without sudo.
-    static func update(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func update(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { reply in
             let (app, bot, principal) = try owned(request, accounts)
             let body = try JSONBody.decode(UpdateBody.self, from: request)
@@ -137,7 +137,7 @@ enum ApplicationRoutes {
         }
     }
 
-    static func publicInfo(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func publicInfo(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         guard let id = request.parameters["id"].flatMap(Snowflake.parse) else { throw unknownApplication }
         let found = try accounts.context.database.read { db -> (Application, User?)? in
             guard let app = try ApplicationStore.find(id: id, in: db) else { return nil }
@@ -149,7 +149,7 @@ enum ApplicationRoutes {
 
     // MARK: - Sudo operations
 
-    static func delete(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func delete(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { reply in
             let (app, _, principal) = try owned(request, accounts)
             try accounts.requireSudo(principal, request: request, reply: reply) {
@@ -163,7 +163,7 @@ enum ApplicationRoutes {
         }
     }
 
-    static func resetClientSecret(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func resetClientSecret(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { reply in
             let (app, bot, principal) = try owned(request, accounts)
             _ = try SudoProof.from(request)
@@ -178,7 +178,7 @@ enum ApplicationRoutes {
         }
     }
 
-    static func resetBotToken(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts, _ keys: BotTokenKeyRing) {
+    package static func resetBotToken(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts, _ keys: BotTokenKeyRing) {
         writer.respondAsync { reply in
             let (app, bot, principal) = try owned(request, accounts)
             _ = try SudoProof.from(request)
@@ -196,7 +196,7 @@ enum ApplicationRoutes {
     }
 
     /// Secret and token rotation: 10 per hour per user, as the real server's rotate routes.
-    static func rotateLimit(_ principal: Principal, _ accounts: Accounts) throws {
+    package static func rotateLimit(_ principal: Principal, _ accounts: Accounts) throws {
         try accounts.write { db, _ in
             try accounts.throttle([("rotate:user:\(principal.user.id)", accounts.context.config.rotateLimit)], in: db)
         }
@@ -206,7 +206,7 @@ enum ApplicationRoutes {
 
     /// `GET /applications/@me`: bot tokens only (the `Bot` prefix case-insensitive here, as the real server);
     /// anything else is 401 `INVALID_TOKEN`.
-    static func applicationMe(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func applicationMe(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         let invalid = APIError(.unauthorized, code: "INVALID_TOKEN", message: "Invalid token.")
         var caller = try accounts.caller(request)
         // The one place a `bot`/`BOT` prefix counts: the filters, like every other route, saw no credential.
@@ -222,7 +222,7 @@ enum ApplicationRoutes {
 
     // MARK: - Validation
 
-    static func validateName(_ name: String) -> FieldError? {
+    package static func validateName(_ name: String) -> FieldError? {
         guard nameLength.contains(AccountValidation.jsLength(name)) else {
             return FieldError(path: "name", message: "Name must be between 1 and 100 characters.", code: "STRING_LENGTH_INVALID")
         }
@@ -232,7 +232,7 @@ enum ApplicationRoutes {
         return nil
     }
 
-    static func validateRedirectURIs(_ uris: [String]) -> [FieldError] {
+    package static func validateRedirectURIs(_ uris: [String]) -> [FieldError] {
         guard uris.count <= maxRedirectURIs else {
             return [FieldError(path: "redirect_uris", message: "At most \(maxRedirectURIs) redirect URIs.", code: "INVALID_FORMAT")]
         }
@@ -245,8 +245,8 @@ enum ApplicationRoutes {
 }
 
 /// Snowflake ids as they appear in paths and JSON: decimal, no sign, no leading zero.
-enum Snowflake {
-    static func parse(_ text: String) -> UInt64? {
+package enum Snowflake {
+    package static func parse(_ text: String) -> UInt64? {
         guard !text.isEmpty, text.utf8.count <= 20, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
               text.first != "0" || text == "0" else { return nil }
         return UInt64(text)

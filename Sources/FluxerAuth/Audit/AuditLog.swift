@@ -21,21 +21,21 @@ public final class AuditLog: Sendable {
     private let clock: @Sendable () -> Int64
     private static let maxPending = 100_000
 
-    init(database: DataStore, retentionDays: Int, clock: @escaping @Sendable () -> Int64) {
+    package init(database: DataStore, retentionDays: Int, clock: @escaping @Sendable () -> Int64) {
         self.database = database
         self.retentionMilliseconds = Int64(retentionDays) * 86_400_000
         self.clock = clock
     }
 
     /// Queues an event; `request` supplies the client address and User-Agent.
-    func record(_ event: String, outcome: String, userID: UInt64? = nil, applicationID: UInt64? = nil,
+    package func record(_ event: String, outcome: String, userID: UInt64? = nil, applicationID: UInt64? = nil,
                 request: HTTPRequest? = nil, detail: String? = nil) {
         let e = Event(at: clock(), event: event, outcome: outcome, userID: userID, applicationID: applicationID,
                       ip: request?.remoteAddress, userAgent: request?.headers["User-Agent"].map { String($0.prefix(256)) }, detail: detail)
         pending.withLock { list in if list.count < Self.maxPending { list.append(e) } }
     }
 
-    func start() {
+    package func start() {
         let worker = OSThread(name: "fx-audit") { [self] in
             var lastPrune: Int64 = 0
             while !stopped.load(ordering: .relaxed) {
@@ -52,7 +52,7 @@ public final class AuditLog: Sendable {
     }
 
     /// Writes queued events now.
-    func flush() {
+    package func flush() {
         let batch = pending.withLock { list -> [Event] in
             defer { list.removeAll(keepingCapacity: true) }
             return list
@@ -64,9 +64,9 @@ public final class AuditLog: Sendable {
     }
 
     /// Several nodes on one database prune once an hour between them.
-    static let pruneLease = JobLease(name: "audit_prune", durationMilliseconds: 3_600_000 - 60_000)
+    package static let pruneLease = JobLease(name: "audit_prune", durationMilliseconds: 3_600_000 - 60_000)
 
-    func prune(now: Int64, lease: JobLease = AuditLog.pruneLease) {
+    package func prune(now: Int64, lease: JobLease = AuditLog.pruneLease) {
         guard retentionMilliseconds > 0, lease.take(now: now, on: database) else { return }
         for _ in 0..<100 {
             let removed = (try? database.write { db in try AuditStore.deleteBatch(before: now - retentionMilliseconds, in: db) }) ?? 0
@@ -74,7 +74,7 @@ public final class AuditLog: Sendable {
         }
     }
 
-    func stop() {
+    package func stop() {
         guard !stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
         lock.withLock { lock.signal() }
         thread.withLock { $0 }?.join()

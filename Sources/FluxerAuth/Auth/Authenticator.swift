@@ -11,27 +11,27 @@ import FluxerDomain
 /// parses the `Authorization` header once, checks a bot token's HMAC (a forged token is refused here, before
 /// any database read), hashes the token once and probes the principal cache once. What it cannot decide from
 /// memory, `resolve` decides on a worker with one database lookup, and caches.
-struct Authenticator: Sendable {
-    let cache: PrincipalCache
-    let botKeys: BotTokenKeyRing
-    let touches: SessionTouchQueue
-    let database: DataStore
-    let sessionExpiry: SessionExpiry
-    let clock: @Sendable () -> Int64
+package struct Authenticator: Sendable {
+    package let cache: PrincipalCache
+    package let botKeys: BotTokenKeyRing
+    package let touches: SessionTouchQueue
+    package let database: DataStore
+    package let sessionExpiry: SessionExpiry
+    package let clock: @Sendable () -> Int64
     #if DEBUG
     /// How often each step ran, so tests can prove a request is identified once.
-    let counters = Counters()
+    package let counters = Counters()
     #endif
 
     /// The caller named by the request's `Authorization` header, from memory alone: never `unresolved` for a
     /// missing, malformed or forged credential, or for one the cache holds.
-    func identify(_ request: HTTPRequest) -> Caller {
+    package func identify(_ request: HTTPRequest) -> Caller {
         guard let credential = Credential.parse(request.headers["Authorization"]) else { return .anonymous }
         return identify(credential)
     }
 
     /// The caller a parsed credential names, from memory alone (the authorize pages pass their cookie's).
-    func identify(_ credential: Credential) -> Caller {
+    package func identify(_ credential: Credential) -> Caller {
         #if DEBUG
         counters.identified.add(1, ordering: .relaxed)
         #endif
@@ -70,7 +70,7 @@ struct Authenticator: Sendable {
 
     /// Completes an `unresolved` caller with one database read (and caches what it found); any other caller
     /// is returned as is.
-    func resolve(_ caller: Caller) throws -> Caller {
+    package func resolve(_ caller: Caller) throws -> Caller {
         guard case .unresolved(let presented) = caller else { return caller }
         #if DEBUG
         counters.databaseLookups.add(1, ordering: .relaxed)
@@ -118,13 +118,13 @@ struct Authenticator: Sendable {
 
     #if DEBUG
     /// Step counts, for tests (debug builds only: a shared counter would cost the hot path a contended line).
-    final class Counters: Sendable {
+    package final class Counters: Sendable {
         /// Credentials identified (each parsed header, or a cookie's token).
-        let identified = Atomic<Int>(0)
+        package let identified = Atomic<Int>(0)
         /// Tokens hashed.
-        let hashed = Atomic<Int>(0)
+        package let hashed = Atomic<Int>(0)
         /// Database lookups made to identify a caller.
-        let databaseLookups = Atomic<Int>(0)
+        package let databaseLookups = Atomic<Int>(0)
     }
     #endif
 }

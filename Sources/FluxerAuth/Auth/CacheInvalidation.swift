@@ -6,11 +6,11 @@ import Postgres
 
 /// Cache invalidations collected during a write and applied after it commits; on PostgreSQL also announced to
 /// every other node on the database (`CacheInvalidationBus`).
-struct Invalidations {
-    var sessions: [[UInt8]] = []
-    var users: [UInt64] = []
+package struct Invalidations {
+    package var sessions: [[UInt8]] = []
+    package var users: [UInt64] = []
 
-    var isEmpty: Bool { sessions.isEmpty && users.isEmpty }
+    package var isEmpty: Bool { sessions.isEmpty && users.isEmpty }
 }
 
 /// Revocations reach every node's principal cache through PostgreSQL `LISTEN`/`NOTIFY` (issue 13: "a revoke on
@@ -26,19 +26,19 @@ struct Invalidations {
 ///
 /// Payload: comma-separated items, `s<64 hex>` for a session hash and `u<decimal id>` for a user or bot, at most
 /// `maxPayloadBytes` per notification (PostgreSQL's limit is 8000 bytes); longer lists are split.
-enum CacheInvalidationBus {
-    static let channel = "fluxer_auth_cache"
-    static let maxPayloadBytes = 7_000
+package enum CacheInvalidationBus {
+    package static let channel = "fluxer_auth_cache"
+    package static let maxPayloadBytes = 7_000
 
     /// Announces `invalidations` from inside the transaction that makes them (a no-op on SQLite).
-    static func publish(_ invalidations: Invalidations, in db: SQLTransaction) throws {
+    package static func publish(_ invalidations: Invalidations, in db: SQLTransaction) throws {
         guard db.dialect == .postgres, !invalidations.isEmpty else { return }
         for payload in payloads(invalidations) {
             try db.notify(channel: channel, payload: payload)
         }
     }
 
-    static func payloads(_ invalidations: Invalidations) -> [String] {
+    package static func payloads(_ invalidations: Invalidations) -> [String] {
         let items = invalidations.sessions.map { "s" + Hex.encode($0) } + invalidations.users.map { "u" + String($0) }
         var payloads: [String] = []
         var current = ""
@@ -54,7 +54,7 @@ enum CacheInvalidationBus {
     }
 
     /// Parses a payload; unknown or malformed items are skipped (a newer node may announce more kinds).
-    static func parse(_ payload: String) -> Invalidations {
+    package static func parse(_ payload: String) -> Invalidations {
         var result = Invalidations()
         for item in payload.split(separator: ",") {
             guard let kind = item.first else { continue }
@@ -71,20 +71,20 @@ enum CacheInvalidationBus {
         return result
     }
 
-    static func apply(_ invalidations: Invalidations, to cache: PrincipalCache) {
+    package static func apply(_ invalidations: Invalidations, to cache: PrincipalCache) {
         for hash in invalidations.sessions { cache.invalidate(session: hash) }
         for user in invalidations.users { cache.invalidate(user: user) }
     }
 }
 
 /// The node's ear on `CacheInvalidationBus`: a PostgreSQL listener whose events keep the principal cache honest.
-final class CacheInvalidationListener: Sendable {
+package final class CacheInvalidationListener: Sendable {
     private let listener: PostgresListener
 
     /// Suspends the cache, then listens; the cache resumes once the listener listens. Waits up to
     /// `startupWait` for that first `LISTEN`, so that a node starts serving with its cache live (a node that
     /// cannot listen yet still serves, reading every credential from the database until it can).
-    init(configuration: PostgresConfiguration, cache: PrincipalCache, logger: Logger,
+    package init(configuration: PostgresConfiguration, cache: PrincipalCache, logger: Logger,
          startupWait: Duration = .seconds(5)) throws {
         cache.suspend()
         let firstListen = DispatchSemaphore(value: 0)
@@ -111,8 +111,8 @@ final class CacheInvalidationListener: Sendable {
         }
     }
 
-    func stop() { listener.stop() }
+    package func stop() { listener.stop() }
 
     /// The listening backend (for tests that cut it off).
-    var backendProcessID: Int32? { listener.backendProcessID }
+    package var backendProcessID: Int32? { listener.backendProcessID }
 }

@@ -12,27 +12,27 @@ import FluxerDomain
 /// outlives the session itself: a hit is judged by the same `SessionExpiry` as the database lookup (SE-07).
 public final class PrincipalCache: Sendable {
     /// One cached credential. A class, so a hit hands out one reference rather than copying the user's fields.
-    final class Entry: Sendable {
+    package final class Entry: Sendable {
         /// Who the credential identifies (with `GET /users/@me`'s body, serialized once).
-        let identity: Identity
-        let cachedAt: Int64
+        package let identity: Identity
+        package let cachedAt: Int64
         /// Sessions: when the session was created (its absolute lifetime counts from here); nil for other credentials.
-        let sessionCreatedAt: Int64?
+        package let sessionCreatedAt: Int64?
         /// Sessions: the last use time written (or queued) to the database; `Int64.min` for other credentials.
         private let lastUse: Atomic<Int64>
 
-        init(identity: Identity, cachedAt: Int64, sessionCreatedAt: Int64?, lastPersistedUse: Int64?) {
+        package init(identity: Identity, cachedAt: Int64, sessionCreatedAt: Int64?, lastPersistedUse: Int64?) {
             self.identity = identity
             self.cachedAt = cachedAt
             self.sessionCreatedAt = sessionCreatedAt
             self.lastUse = Atomic(lastPersistedUse ?? .min)
         }
 
-        var user: User { identity.principal.user }
-        var kind: Principal.Kind { identity.principal.kind }
+        package var user: User { identity.principal.user }
+        package var kind: Principal.Kind { identity.principal.kind }
 
         /// Sessions: the last use time written (or queued) to the database; nil for other credentials.
-        var lastPersistedUse: Int64? {
+        package var lastPersistedUse: Int64? {
             let value = lastUse.load(ordering: .relaxed)
             return value == .min ? nil : value
         }
@@ -44,10 +44,10 @@ public final class PrincipalCache: Sendable {
 
     /// A SHA-256 digest as four words: hashing it for the dictionary is four combines instead of 33, and
     /// equality is four compares.
-    struct Key: Hashable, Sendable {
-        let a: UInt64, b: UInt64, c: UInt64, d: UInt64
+    package struct Key: Hashable, Sendable {
+        package let a: UInt64, b: UInt64, c: UInt64, d: UInt64
 
-        init(_ digest: [UInt8]) {
+        package init(_ digest: [UInt8]) {
             // Keys are SHA-256 digests; anything else (never expected) is digested so it still maps to one key.
             let digest = digest.count == 32 ? digest : SHA256.hash(digest)
             var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
@@ -56,15 +56,15 @@ public final class PrincipalCache: Sendable {
         }
     }
 
-    struct State {
-        var entries: [Key: Entry] = [:]
-        var byUser: [UInt64: Set<Key>] = [:]
+    package struct State {
+        package var entries: [Key: Entry] = [:]
+        package var byUser: [UInt64: Set<Key>] = [:]
         /// OAuth2 access tokens by the application they were issued to (whose bot user id is the application id).
-        var byApplication: [UInt64: Set<Key>] = [:]
-        var epoch: UInt64 = 0
+        package var byApplication: [UInt64: Set<Key>] = [:]
+        package var epoch: UInt64 = 0
         /// False while revocations made by other nodes could go unseen (the invalidation listener is not
         /// listening): nothing is answered from memory or cached until it listens again.
-        var live = true
+        package var live = true
     }
 
     private let state = Mutex(State())
@@ -81,10 +81,10 @@ public final class PrincipalCache: Sendable {
     }
 
     /// The epoch to pass to `insert` after a database read.
-    var epoch: UInt64 { state.withLock { $0.epoch } }
+    package var epoch: UInt64 { state.withLock { $0.epoch } }
 
     /// A fresh entry for the token hash, if cached.
-    func lookup(_ hash: [UInt8], now: Int64) -> Entry? {
+    package func lookup(_ hash: [UInt8], now: Int64) -> Entry? {
         guard ttl > 0 else { return nil }
         let hash = Key(hash)
         return state.withLock { s in
@@ -105,14 +105,14 @@ public final class PrincipalCache: Sendable {
 
     /// Caches a credential read at `epoch`, unless a revoke happened since. Sessions pass their creation and last
     /// recorded use, which decide their expiry.
-    func insert(_ hash: [UInt8], user: User, kind: Principal.Kind, createdAt: Int64? = nil, lastUsedAt: Int64?, readAt epoch: UInt64,
+    package func insert(_ hash: [UInt8], user: User, kind: Principal.Kind, createdAt: Int64? = nil, lastUsedAt: Int64?, readAt epoch: UInt64,
                 now: Int64) {
         guard ttl > 0 else { return }
         insert(hash, identity: Identity(Principal(user: user, kind: kind)), createdAt: createdAt, lastUsedAt: lastUsedAt, readAt: epoch, now: now)
     }
 
     /// Caches an identity read at `epoch`, unless a revoke happened since.
-    func insert(_ hash: [UInt8], identity: Identity, createdAt: Int64? = nil, lastUsedAt: Int64?, readAt epoch: UInt64, now: Int64) {
+    package func insert(_ hash: [UInt8], identity: Identity, createdAt: Int64? = nil, lastUsedAt: Int64?, readAt epoch: UInt64, now: Int64) {
         guard ttl > 0 else { return }
         let hash = Key(hash)
         let user = identity.principal.user
@@ -130,7 +130,7 @@ public final class PrincipalCache: Sendable {
     }
 
     /// Notes that a use at `time` was queued for the database.
-    func markPersisted(_ hash: [UInt8], time: Int64) {
+    package func markPersisted(_ hash: [UInt8], time: Int64) {
         let hash = Key(hash)
         state.withLock { s in s.entries[hash]?.markPersisted(time) }
     }

@@ -50,7 +50,7 @@ public enum ConfigLoader {
     }
 
     /// Text from the environment or a flag, typed by the key's kind.
-    static func textValue(_ raw: String, for key: ConfigKey, source: String) throws(ConfigError) -> ConfigValue {
+    package static func textValue(_ raw: String, for key: ConfigKey, source: String) throws(ConfigError) -> ConfigValue {
         switch key.kind {
         case .string:
             return .string(raw)

@@ -4,19 +4,19 @@ import Postgres
 import FluxerDomain
 
 /// One documented configuration key: its dotted name, environment variable, help text and how it applies.
-struct ConfigKey: Sendable {
-    let name: String
-    let environment: String
-    let help: String
-    let kind: Kind
-    let apply: @Sendable (inout Config, ConfigValue) throws(ConfigError) -> Void
+package struct ConfigKey: Sendable {
+    package let name: String
+    package let environment: String
+    package let help: String
+    package let kind: Kind
+    package let apply: @Sendable (inout Config, ConfigValue) throws(ConfigError) -> Void
 
-    enum Kind: Sendable { case string, integer, bool, list }
+    package enum Kind: Sendable { case string, integer, bool, list }
 }
 
 /// The configuration schema: every key the server understands. Unknown keys are errors (typos must not pass).
-enum ConfigSchema {
-    static let keys: [ConfigKey] = [
+package enum ConfigSchema {
+    package static let keys: [ConfigKey] = [
         string("server.host", env: "FLUXER_AUTH_HOST", "IPv4 or IPv6 literal to listen on") { c, v throws(ConfigError) in
             guard v.contains(".") || v.contains(":") else { throw ConfigError(key: "server.host", reason: "must be an IP literal such as 127.0.0.1 or ::1") }
             c.host = v
@@ -231,7 +231,7 @@ enum ConfigSchema {
     ]
 
     /// Rules that involve more than one key, checked once every layer is applied.
-    static func validateCombinations(_ c: Config) throws(ConfigError) {
+    package static func validateCombinations(_ c: Config) throws(ConfigError) {
         if let active = c.botTokenActiveKey, !c.botTokenKeys.isEmpty, c.botTokenKeys[active] == nil {
             throw ConfigError(key: "security.bot_token_active_key", reason: "must be one of the IDs in security.bot_token_keys")
         }
@@ -259,23 +259,23 @@ enum ConfigSchema {
         }
     }
 
-    static func key(named name: String) -> ConfigKey? { keys.first { $0.name == name } }
+    package static func key(named name: String) -> ConfigKey? { keys.first { $0.name == name } }
 
     /// Keys that no longer exist, with what to do instead: naming one (file, environment or flag) is refused with
     /// that advice rather than a bare "unknown key", and never silently ignored.
-    static let removedKeys: [(name: String, reason: String)] = [
+    package static let removedKeys: [(name: String, reason: String)] = [
         // Issue 13: a configured worker id let two processes (a node and a CLI command beside it) mint the same id.
         ("security.snowflake_worker_id",
          "removed: every process now leases its snowflake worker id from the database (table worker_leases); delete this setting"),
     ]
 
     /// Why `name` was removed, if it was.
-    static func removalReason(_ name: String) -> String? { removedKeys.first { $0.name == name }?.reason }
+    package static func removalReason(_ name: String) -> String? { removedKeys.first { $0.name == name }?.reason }
 
     /// The environment variable of a removed key.
-    static func removedKeyEnvironment(_ name: String) -> String { defaultEnv(name) }
+    package static func removedKeyEnvironment(_ name: String) -> String { defaultEnv(name) }
 
-    static func parseListenAddress(_ s: String) -> ListenAddress? {
+    package static func parseListenAddress(_ s: String) -> ListenAddress? {
         let host: Substring
         let portText: Substring
         if s.hasPrefix("[") {
@@ -331,7 +331,7 @@ enum ConfigSchema {
     }
 
     /// `N` ASCII digits (at most 7) followed by one unit, in milliseconds.
-    static func parseDuration(_ text: String) -> Int64? {
+    package static func parseDuration(_ text: String) -> Int64? {
         guard let unit = text.last, (2...8).contains(text.utf8.count) else { return nil }
         let digits = text.dropLast()
         guard digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let amount = Int64(digits) else { return nil }

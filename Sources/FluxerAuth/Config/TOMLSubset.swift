@@ -125,24 +125,24 @@ public enum TOMLSubset {
     }
 
     private struct Scanner {
-        let bytes: [UInt8]
-        var i = 0
-        let line: Int
+        package let bytes: [UInt8]
+        package var i = 0
+        package let line: Int
 
-        init(_ bytes: [UInt8], line: Int) {
+        package init(_ bytes: [UInt8], line: Int) {
             self.bytes = bytes
             self.line = line
         }
 
-        var atEnd: Bool { i >= bytes.count }
+        package var atEnd: Bool { i >= bytes.count }
 
-        mutating func skipSpaces() {
+        package mutating func skipSpaces() {
             while i < bytes.count && (bytes[i] == 0x20 || bytes[i] == 0x09) { i += 1 }
         }
 
-        func fail(_ message: String) -> TOMLSyntaxError { TOMLSyntaxError(line: line, message: message) }
+        package func fail(_ message: String) -> TOMLSyntaxError { TOMLSyntaxError(line: line, message: message) }
 
-        mutating func value() throws(TOMLSyntaxError) -> ConfigValue {
+        package mutating func value() throws(TOMLSyntaxError) -> ConfigValue {
             skipSpaces()
             guard i < bytes.count else { throw fail("missing value") }
             switch bytes[i] {
@@ -167,13 +167,13 @@ public enum TOMLSubset {
             }
         }
 
-        mutating func bareWord() -> String {
+        package mutating func bareWord() -> String {
             let start = i
             while i < bytes.count, bytes[i] != 0x20, bytes[i] != 0x09, bytes[i] != UInt8(ascii: ","), bytes[i] != UInt8(ascii: "]") { i += 1 }
             return String(decoding: bytes[start..<i], as: UTF8.self)
         }
 
-        mutating func array() throws(TOMLSyntaxError) -> [ConfigValue] {
+        package mutating func array() throws(TOMLSyntaxError) -> [ConfigValue] {
             i += 1
             var items: [ConfigValue] = []
             while true {
@@ -187,7 +187,7 @@ public enum TOMLSubset {
             }
         }
 
-        mutating func string() throws(TOMLSyntaxError) -> String {
+        package mutating func string() throws(TOMLSyntaxError) -> String {
             i += 1
             var out: [UInt8] = []
             while i < bytes.count {

@@ -6,8 +6,8 @@ import HTTPServer
 /// Formats one access-log line per request: method, route pattern, status, duration, request id, peer.
 /// Never the raw path, query string, headers or body (tokens and codes travel there). Built byte by byte into
 /// one buffer, with no intermediate strings: this runs on the event loop for every request.
-enum AccessLog {
-    static func line(_ record: RequestLogRecord) -> [UInt8] {
+package enum AccessLog {
+    package static func line(_ record: RequestLogRecord) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(192)
         append(record, to: &out)
@@ -15,7 +15,7 @@ enum AccessLog {
     }
 
     /// Appends the line for `record` (without the newline) to `out`.
-    static func append(_ record: RequestLogRecord, to out: inout [UInt8]) {
+    package static func append(_ record: RequestLogRecord, to out: inout [UInt8]) {
         append(&out, "time=")
         appendTimestamp(&out)
         append(&out, " level=info msg=request method=")
@@ -60,7 +60,7 @@ enum AccessLog {
     }
 
     /// `value` in decimal, zero-padded to `width` digits, with no temporary array.
-    static func appendDigits(_ out: inout [UInt8], _ value: UInt64, width: Int) {
+    package static func appendDigits(_ out: inout [UInt8], _ value: UInt64, width: Int) {
         var count = 1
         var n = value / 10
         while n > 0 { count += 1; n /= 10 }
@@ -99,7 +99,7 @@ enum AccessLog {
     }
 
     /// UTC calendar fields of a Unix time (seconds ≥ 0), by the civil-from-days algorithm over 400-year eras.
-    static func civil(seconds: Int64) -> (year: Int64, month: Int64, day: Int64, hour: Int64, minute: Int64, second: Int64) {
+    package static func civil(seconds: Int64) -> (year: Int64, month: Int64, day: Int64, hour: Int64, minute: Int64, second: Int64) {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let z = days + 719_468                       // days since 0000-03-01

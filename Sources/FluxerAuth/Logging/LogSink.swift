@@ -11,7 +11,7 @@ import Synchronization
 /// out of time order, never interleaved within a line.
 public final class LogSink: Sendable {
     private final class Shard: Sendable {
-        let buffer = Mutex<[UInt8]>([])
+        package let buffer = Mutex<[UInt8]>([])
     }
 
     private let fd: Int32
@@ -111,8 +111,8 @@ public final class LogSink: Sendable {
 }
 
 /// logfmt encoding (`key=value`, quoted when needed) for log lines.
-enum Logfmt {
-    static func value(_ s: String) -> String {
+package enum Logfmt {
+    package static func value(_ s: String) -> String {
         let needsQuotes = s.isEmpty || s.utf8.contains { $0 <= 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "=") || $0 == 0x7F }
         guard needsQuotes else { return s }
         var out = "\""

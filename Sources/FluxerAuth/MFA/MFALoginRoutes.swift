@@ -6,28 +6,28 @@ import FluxerDomain
 
 /// The second login step: `/auth/login/mfa/*` with the ticket from `POST /auth/login`. A success consumes the
 /// ticket and answers `{token, user_id}`; a wrong code burns one of the ticket's five attempts.
-enum MFALoginRoutes {
-    static func register(on router: inout Router, accounts: Accounts) {
+package enum MFALoginRoutes {
+    package static func register(on router: inout Router, accounts: Accounts) {
         router.api(.POST, "/auth/login/mfa/totp") { request in try completeWithCode(request, accounts, method: .totp) }
         router.api(.POST, "/auth/login/mfa/sms") { request in try completeWithCode(request, accounts, method: .sms) }
         router.api(.POST, "/auth/login/mfa/sms/send") { request in try sendSMS(request, accounts) }
     }
 
-    struct CodeBody: Decodable {
-        var code: String
-        var ticket: String
+    package struct CodeBody: Decodable {
+        package var code: String
+        package var ticket: String
     }
 
-    struct TicketBody: Decodable {
-        var ticket: String
+    package struct TicketBody: Decodable {
+        package var ticket: String
     }
 
-    enum Outcome {
+    package enum Outcome {
         case session(userID: UInt64, token: String)
         case refused(APIError)
     }
 
-    static func completeWithCode(_ request: HTTPRequest, _ accounts: Accounts, method: MFAMethod) throws -> HTTPResponse {
+    package static func completeWithCode(_ request: HTTPRequest, _ accounts: Accounts, method: MFAMethod) throws -> HTTPResponse {
         try accounts.refuseBots(request)
         let body = try JSONBody.decode(CodeBody.self, from: request)
         guard body.code.utf8.count <= 32 else { throw MFATicket.invalidCode }
@@ -73,7 +73,7 @@ enum MFALoginRoutes {
     }
 
     /// Sends a login code to the account's phone (SMS MFA must be on); throttled per user.
-    static func sendSMS(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func sendSMS(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         try accounts.refuseBots(request)
         let body = try JSONBody.decode(TicketBody.self, from: request)
         try accounts.write { db, _ in
@@ -97,7 +97,7 @@ extension Accounts {
     /// Queues a text message with a code. Every send, whatever the route, counts against the sending client
     /// (IPv6 by /64) and the whole instance besides the callers' per-user and per-number limits (SM-03: toll
     /// fraud and cost); over either, 429 and the transaction (with the code it issued) rolls back.
-    func sendSMS(to phone: String, kind: String, code: String, request: HTTPRequest, in db: SQLTransaction) throws {
+    package func sendSMS(to phone: String, kind: String, code: String, request: HTTPRequest, in db: SQLTransaction) throws {
         try throttle([("sms:ip:" + ClientKey.of(request.remoteAddress), context.config.smsSendIPLimit),
                       ("sms:global", context.config.smsSendGlobalLimit)], in: db)
         try context.outbox.enqueue(OutboxMessage(channel: .sms, recipient: phone, kind: kind,

@@ -7,21 +7,21 @@ import FluxerJSON
 
 /// MFA login tickets: after a correct password, a user with MFA gets a ticket (64 base62 characters, only its
 /// SHA-256 stored) that is valid for 5 minutes, dies after 5 wrong codes, and is consumed by the first success.
-enum MFATicket {
-    static let lifetime: Int64 = 5 * 60_000
-    static let maxFailures: Int64 = 5
-    static let length = 64
+package enum MFATicket {
+    package static let lifetime: Int64 = 5 * 60_000
+    package static let maxFailures: Int64 = 5
+    package static let length = 64
 
-    static func hash(_ ticket: String) -> [UInt8] { SHA256.hash(Array(ticket.utf8)) }
+    package static func hash(_ ticket: String) -> [UInt8] { SHA256.hash(Array(ticket.utf8)) }
 
-    static func issue(userID: UInt64, now: Int64, in db: SQLTransaction) throws -> String {
+    package static func issue(userID: UInt64, now: Int64, in db: SQLTransaction) throws -> String {
         let ticket = Base62.encode(randomCount: length)
         try MFAStore.insertTicket(hash: hash(ticket), userID: userID, now: now, expiresAt: now + lifetime, in: db)
         return ticket
     }
 
     /// The user of a live ticket.
-    static func user(of ticket: String, now: Int64, in db: SQLTransaction) throws -> UInt64? {
+    package static func user(of ticket: String, now: Int64, in db: SQLTransaction) throws -> UInt64? {
         guard ticket.utf8.count == length, Base62.isValid(ticket),
               let stored = try MFAStore.ticket(hash: hash(ticket), in: db),
               stored.expiresAt > now, (stored.failedAttempts ?? maxFailures) < maxFailures
@@ -29,18 +29,18 @@ enum MFATicket {
         return stored.userID
     }
 
-    static func recordFailure(_ ticket: String, in db: SQLTransaction) throws {
+    package static func recordFailure(_ ticket: String, in db: SQLTransaction) throws {
         try MFAStore.recordTicketFailure(hash: hash(ticket), in: db)
     }
 
     /// Consumes the ticket; false when another request already did (single use under concurrency).
-    static func consume(_ ticket: String, in db: SQLTransaction) throws -> Bool {
+    package static func consume(_ ticket: String, in db: SQLTransaction) throws -> Bool {
         try MFAStore.deleteTicket(hash: hash(ticket), in: db)
     }
 
     /// The login answer for a user with MFA (real server's `createMfaTicketResponse`): methods in the order
     /// totp, sms, webauthn. `extra` members follow (SSO adds `redirect_to`).
-    static func response(ticket: String, user: User, extra: [(String, JSONValue)] = []) -> HTTPResponse {
+    package static func response(ticket: String, user: User, extra: [(String, JSONValue)] = []) -> HTTPResponse {
         let sms = user.smsMFAEnabled && user.totpEnabled && user.phone != nil
         let webauthn = user.webauthnCount > 0
         let methods = (user.totpEnabled ? ["totp"] : []) + (sms ? ["sms"] : []) + (webauthn ? ["webauthn"] : [])
@@ -52,10 +52,10 @@ enum MFATicket {
     }
 
     /// The real server's answer for an unknown, expired or exhausted ticket (no `code` key in the item).
-    static func timeout(path: String = "code") -> APIError {
+    package static func timeout(path: String = "code") -> APIError {
         APIError.invalidFormBody([FieldError(path: path, message: "Session timeout. Please refresh the page and log in again.")])
     }
 
     /// The real server's answer for a wrong code.
-    static let invalidCode = APIError.invalidFormBody([FieldError(path: "code", message: "Invalid code")])
+    package static let invalidCode = APIError.invalidFormBody([FieldError(path: "code", message: "Invalid code")])
 }

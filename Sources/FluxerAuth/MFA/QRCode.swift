@@ -3,14 +3,14 @@ import FluxerCrypto
 
 /// QR codes (ISO/IEC 18004) rendered as SVG, via libqrencode: error correction level M, 8-bit byte
 /// mode, the smallest version that fits. Used for `otpauth://` provisioning URIs.
-enum QRCode {
+package enum QRCode {
     /// The longest input in UTF-8 bytes; longer input returns nil. Version 40-M holds 2331 bytes.
-    static let maxInputBytes = 2048
+    package static let maxInputBytes = 2048
 
     /// The dark (true) and light (false) modules, row by row, without the quiet zone; nil when
     /// `text` is empty, longer than `maxInputBytes`, contains NUL (a C string would be cut short)
     /// or libqrencode fails.
-    static func modules(_ text: String) -> [[Bool]]? {
+    package static func modules(_ text: String) -> [[Bool]]? {
         let bytes = Array(text.utf8)
         guard !bytes.isEmpty, bytes.count <= maxInputBytes, !bytes.contains(0) else { return nil }
         guard let symbol = text.withCString({ QRcode_encodeString($0, 0, QR_ECLEVEL_M, QR_MODE_8, 1) }) else {
@@ -28,7 +28,7 @@ enum QRCode {
     ///
     /// Each module is `moduleSize` pixels (at least 1); the quiet zone is `border` modules (at least 0;
     /// ISO/IEC 18004 §7.3.7 asks for 4). Returns nil whenever `modules(_:)` does.
-    static func svg(_ text: String, moduleSize: Int = 4, border: Int = 4) -> String? {
+    package static func svg(_ text: String, moduleSize: Int = 4, border: Int = 4) -> String? {
         precondition(moduleSize >= 1, "QR module size must be positive")
         precondition(border >= 0, "QR border must not be negative")
         guard let matrix = modules(text) else { return nil }
@@ -55,7 +55,7 @@ enum QRCode {
     }
 
     /// `svg(text)` as a `data:image/svg+xml;base64,…` URI (RFC 2397), for an `<img src>`.
-    static func svgDataURI(_ text: String) -> String? {
+    package static func svgDataURI(_ text: String) -> String? {
         svg(text).map { "data:image/svg+xml;base64," + Base64.encode(Array($0.utf8)) }
     }
 }

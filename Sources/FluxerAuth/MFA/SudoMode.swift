@@ -7,33 +7,33 @@ import FluxerPersistence
 
 /// The proof fields a sudo-protected request may carry in its JSON body (the real server's
 /// `SudoVerificationSchema`).
-struct SudoProof: Decodable, Sendable {
-    var password: String?
-    var mfa_method: String?
-    var mfa_code: String?
-    var webauthn_response: WebAuthnCredentialJSON?
-    var webauthn_challenge: String?
+package struct SudoProof: Decodable, Sendable {
+    package var password: String?
+    package var mfa_method: String?
+    package var mfa_code: String?
+    package var webauthn_response: WebAuthnCredentialJSON?
+    package var webauthn_challenge: String?
 
     /// The proof in a request's body; an empty body is an empty proof.
-    static func from(_ request: HTTPRequest) throws -> SudoProof {
+    package static func from(_ request: HTTPRequest) throws -> SudoProof {
         request.body.isEmpty ? SudoProof() : try JSONBody.decode(SudoProof.self, from: request)
     }
 }
 
 /// Sudo tokens: HS256 JWT `{type: "sudo", sub, iat, exp: iat + 300}` keyed by a key derived from the server
 /// secret, sent back in `X-Fluxer-Sudo-Mode-JWT` and accepted instead of a proof for five minutes.
-enum SudoToken {
-    static let header = "X-Fluxer-Sudo-Mode-JWT"
-    static let lifetimeSeconds: Int64 = 300
+package enum SudoToken {
+    package static let header = "X-Fluxer-Sudo-Mode-JWT"
+    package static let lifetimeSeconds: Int64 = 300
 
-    struct Claims: Codable {
-        var type: String
-        var sub: String
-        var iat: Int64
-        var exp: Int64
+    package struct Claims: Codable {
+        package var type: String
+        package var sub: String
+        package var iat: Int64
+        package var exp: Int64
     }
 
-    static func mint(userID: UInt64, now: Int64, key: [UInt8]) -> String {
+    package static func mint(userID: UInt64, now: Int64, key: [UInt8]) -> String {
         let iat = now / 1000
         let payload = #"{"type":"sudo","sub":"\#(userID)","iat":\#(iat),"exp":\#(iat + lifetimeSeconds)}"#
         return HS256JWT.sign(payload: Array(payload.utf8), key: key)
@@ -43,18 +43,18 @@ enum SudoToken {
     /// header still has it for five minutes. Host-only (no Domain), HttpOnly, SameSite=Lax. Accepting it adds
     /// no CSRF exposure: every sudo route also needs the `Authorization` header, which a browser never adds
     /// on its own.
-    static func cookieName(userID: UInt64) -> String { "__flx_sudo_\(userID)" }
+    package static func cookieName(userID: UInt64) -> String { "__flx_sudo_\(userID)" }
 
-    static func cookie(_ token: String, userID: UInt64, secure: Bool) -> String {
+    package static func cookie(_ token: String, userID: UInt64, secure: Bool) -> String {
         "\(cookieName(userID: userID))=\(token); Path=/; HttpOnly; SameSite=Lax; Max-Age=\(lifetimeSeconds)" + (secure ? "; Secure" : "")
     }
 
     /// The token a request presents: the header first, else this user's cookie.
-    static func presented(_ request: HTTPRequest, userID: UInt64) -> String? {
+    package static func presented(_ request: HTTPRequest, userID: UInt64) -> String? {
         request.headers[header] ?? WebSession.cookies(request)[cookieName(userID: userID)]
     }
 
-    static func isValid(_ token: String, userID: UInt64, now: Int64, key: [UInt8]) -> Bool {
+    package static func isValid(_ token: String, userID: UInt64, now: Int64, key: [UInt8]) -> Bool {
         guard let payload = HS256JWT.verify(token, key: key),
               let claims = try? JSONDecoder().decode(Claims.self, from: Data(payload))
         else { return false }
@@ -68,7 +68,7 @@ extension Accounts {
     /// refused with `has_mfa: true`) and get a sudo token back; users without MFA prove their password (an
     /// unclaimed account has none and passes). No proof → 403 `SUDO_MODE_REQUIRED`; a wrong one → 400 and
     /// nothing changes. `then` runs only after the proof, and its response is sent.
-    func requireSudo(_ principal: Principal, request: HTTPRequest, reply: Reply, issueToken: Bool = true,
+    package func requireSudo(_ principal: Principal, request: HTTPRequest, reply: Reply, issueToken: Bool = true,
                      then: @escaping @Sendable () throws -> HTTPResponse) throws {
         let user = principal.user
         if principal.isBot { return reply(try then()) }
@@ -123,19 +123,19 @@ extension Accounts {
         }
     }
 
-    static let invalidPassword = APIError.invalidField("password", "Invalid password.", code: "INVALID_PASSWORD")
+    package static let invalidPassword = APIError.invalidField("password", "Invalid password.", code: "INVALID_PASSWORD")
     /// How long a session opened by SSO counts as a sudo proof for an account without a password.
-    static let ssoSudoWindow: Int64 = 10 * 60_000
-    static let invalidMFACode = APIError.invalidField("mfa_code", "Invalid MFA code.", code: "INVALID_MFA_CODE")
+    package static let ssoSudoWindow: Int64 = 10 * 60_000
+    package static let invalidMFACode = APIError.invalidField("mfa_code", "Invalid MFA code.", code: "INVALID_MFA_CODE")
 
     /// Where a second factor is being used; decides which SMS codes and WebAuthn challenges count.
-    enum FactorPurpose: String {
+    package enum FactorPurpose: String {
         case sudo, login
     }
 
     /// Verifies one second factor for `user`, then runs `then` and sends its response. A wrong proof answers
     /// 400 `INVALID_MFA_CODE` and changes nothing but the code's own attempt counter.
-    func verifySecondFactor(_ user: User, method: MFAMethod, code: String?, webauthn: WebAuthnCredentialJSON?, challenge: String?,
+    package func verifySecondFactor(_ user: User, method: MFAMethod, code: String?, webauthn: WebAuthnCredentialJSON?, challenge: String?,
                             purpose: FactorPurpose, scope: String = "sudo", request: HTTPRequest?, reply: Reply,
                             then: @escaping @Sendable () throws -> HTTPResponse) throws {
         let factor = SecondFactor(keys: mfaKeys, now: now)

@@ -9,12 +9,12 @@ import FluxerJSON
 /// `/users/@me/mfa/webauthn/credentials`, authentication options for sudo and for the MFA login step, and the
 /// assertion check (§7.2) those use. Challenges live in the database for 5 minutes and are consumed by the
 /// first attempt, whatever its outcome (WA-02).
-enum WebAuthnRoutes {
-    static let challengeLifetime: Int64 = 5 * 60_000
-    static let nameLength = 1...100
-    static let maxCredentialsPerUser = 20
+package enum WebAuthnRoutes {
+    package static let challengeLifetime: Int64 = 5 * 60_000
+    package static let nameLength = 1...100
+    package static let maxCredentialsPerUser = 20
 
-    static func register(on router: inout Router, accounts: Accounts) {
+    package static func register(on router: inout Router, accounts: Accounts) {
         router.api(.GET, "/users/@me/mfa/webauthn/credentials") { request in try list(request, accounts) }
         router.addDeferred(.POST, "/users/@me/mfa/webauthn/credentials/registration-options") { request, writer in
             registrationOptions(request, writer, accounts)
@@ -43,17 +43,17 @@ enum WebAuthnRoutes {
 
     // MARK: - Shared
 
-    static func policy(_ config: Config) -> WebAuthnPolicy {
+    package static func policy(_ config: Config) -> WebAuthnPolicy {
         WebAuthnPolicy(rpID: config.effectiveWebAuthnRPID, origins: config.effectiveWebAuthnOrigins,
                        requireUserVerification: config.webauthnUserVerification == "required")
     }
 
     /// The opaque user handle: the 8-byte big-endian user id (no personal data, WebAuthn §14.6.1).
-    static func userHandle(_ userID: UInt64) -> [UInt8] {
+    package static func userHandle(_ userID: UInt64) -> [UInt8] {
         withUnsafeBytes(of: userID.bigEndian) { Array($0) }
     }
 
-    static func issueChallenge(userID: UInt64, purpose: String, ticketHash: [UInt8]?, now: Int64, in db: SQLTransaction) throws -> [UInt8] {
+    package static func issueChallenge(userID: UInt64, purpose: String, ticketHash: [UInt8]?, now: Int64, in db: SQLTransaction) throws -> [UInt8] {
         let challenge = WebAuthnVerifier.makeChallenge()
         try WebAuthnStore.deleteExpiredChallenges(now: now, in: db)
         try WebAuthnStore.insertChallenge(hash: SHA256.hash(challenge), userID: userID, purpose: purpose, ticketHash: ticketHash,
@@ -62,7 +62,7 @@ enum WebAuthnRoutes {
     }
 
     /// Consumes a challenge bound to this user, purpose (and ticket); nil when unknown, foreign or expired.
-    static func consumeChallenge(_ text: String, userID: UInt64, purpose: String, ticketHash: [UInt8]?, now: Int64,
+    package static func consumeChallenge(_ text: String, userID: UInt64, purpose: String, ticketHash: [UInt8]?, now: Int64,
                                  in db: SQLTransaction) throws -> [UInt8]? {
         guard let challenge = Base64URL.decode(text), challenge.count == WebAuthnVerifier.challengeBytes,
               let spent = try WebAuthnStore.consumeChallenge(hash: SHA256.hash(challenge), purpose: purpose, userID: userID, now: now, in: db)
@@ -71,7 +71,7 @@ enum WebAuthnRoutes {
         return challenge
     }
 
-    static func authenticationOptions(for user: User, purpose: String, ticketHash: [UInt8]?, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func authenticationOptions(for user: User, purpose: String, ticketHash: [UInt8]?, _ accounts: Accounts) throws -> HTTPResponse {
         guard user.webauthnCount > 0 else {
             throw APIError(.badRequest, code: "NO_WEBAUTHN_CREDENTIALS", message: "No security key is registered.")
         }
@@ -85,7 +85,7 @@ enum WebAuthnRoutes {
 
     // MARK: - Registration
 
-    static func registrationOptions(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func registrationOptions(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { reply in
             let principal = try accounts.requireUser(request, allowBots: false)
             let user = principal.user
@@ -105,15 +105,15 @@ enum WebAuthnRoutes {
         }
     }
 
-    struct RegisterBody: Decodable {
-        var response: WebAuthnCredentialJSON
-        var challenge: String
-        var name: String
+    package struct RegisterBody: Decodable {
+        package var response: WebAuthnCredentialJSON
+        package var challenge: String
+        package var name: String
     }
 
-    static let invalidCredential = APIError.invalidField("response", "The security key response could not be verified.", code: "INVALID_WEBAUTHN_CREDENTIAL")
+    package static let invalidCredential = APIError.invalidField("response", "The security key response could not be verified.", code: "INVALID_WEBAUTHN_CREDENTIAL")
 
-    static func registerCredential(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func registerCredential(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { reply in
             let principal = try accounts.requireUser(request, allowBots: false)
             let body = try JSONBody.decode(RegisterBody.self, from: request)
@@ -157,7 +157,7 @@ enum WebAuthnRoutes {
 
     // MARK: - Management
 
-    static func list(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func list(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         let user = try accounts.requireUser(request, allowBots: false).user
         let credentials = try accounts.context.database.read { db in try WebAuthnStore.credentials(userID: user.id, in: db) }
         return .json(.ok, JSONValue.array(credentials.map { credential in
@@ -169,13 +169,13 @@ enum WebAuthnRoutes {
         }))
     }
 
-    struct RenameBody: Decodable {
-        var name: String
+    package struct RenameBody: Decodable {
+        package var name: String
     }
 
-    static let unknownCredential = APIError(.notFound, code: "UNKNOWN_WEBAUTHN_CREDENTIAL", message: "Unknown security key.")
+    package static let unknownCredential = APIError(.notFound, code: "UNKNOWN_WEBAUTHN_CREDENTIAL", message: "Unknown security key.")
 
-    static func rename(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func rename(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { reply in
             let principal = try accounts.requireUser(request, allowBots: false)
             let body = try JSONBody.decode(RenameBody.self, from: request)
@@ -194,7 +194,7 @@ enum WebAuthnRoutes {
         }
     }
 
-    static func remove(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func remove(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
         writer.respondAsync { reply in
             let principal = try accounts.requireUser(request, allowBots: false)
             guard let id = request.parameters["credential_id"].flatMap(Base64URL.decode) else { throw unknownCredential }
@@ -211,13 +211,13 @@ enum WebAuthnRoutes {
 
     // MARK: - Authentication
 
-    struct LoginBody: Decodable {
-        var response: WebAuthnCredentialJSON
-        var challenge: String
-        var ticket: String
+    package struct LoginBody: Decodable {
+        package var response: WebAuthnCredentialJSON
+        package var challenge: String
+        package var ticket: String
     }
 
-    static func login(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func login(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         try accounts.refuseBots(request)
         let body = try JSONBody.decode(LoginBody.self, from: request)
         let ticketHash = MFATicket.hash(body.ticket)
@@ -247,7 +247,7 @@ enum WebAuthnRoutes {
     /// WebAuthn §7.2 against a stored credential, inside the caller's transaction: consumes the challenge,
     /// checks the credential was offered and is the user's, verifies the signature, and stores the new sign
     /// count — or records a possible clone and refuses.
-    static func assertion(_ user: User, _ response: WebAuthnCredentialJSON, challenge: String, purpose: String, ticketHash: [UInt8]?,
+    package static func assertion(_ user: User, _ response: WebAuthnCredentialJSON, challenge: String, purpose: String, ticketHash: [UInt8]?,
                           _ accounts: Accounts, in db: SQLTransaction) throws -> Bool {
         guard let expected = try consumeChallenge(challenge, userID: user.id, purpose: purpose, ticketHash: ticketHash, now: accounts.now, in: db)
         else { return false }
@@ -259,7 +259,7 @@ enum WebAuthnRoutes {
     /// §7.2 once the challenge is known good: the credential is `user`'s (offered in `allowCredentials`, or, for
     /// a usernameless ceremony with nothing offered, named by the user handle), the signature verifies, and the
     /// sign count moves forward; a count that does not is flagged as a possible clone and refused (WA-12).
-    static func verifyStoredCredential(_ user: User, _ response: WebAuthnCredentialJSON, expected: [UInt8], offered: [[UInt8]],
+    package static func verifyStoredCredential(_ user: User, _ response: WebAuthnCredentialJSON, expected: [UInt8], offered: [[UInt8]],
                                        policy: WebAuthnPolicy, _ accounts: Accounts, in db: SQLTransaction) throws -> Bool {
         guard let credentialID = Base64URL.decode(response.rawId ?? response.id),
               let clientData = Base64URL.decode(response.response.clientDataJSON),
@@ -297,19 +297,19 @@ enum WebAuthnRoutes {
 
     /// Outstanding passkey challenges allowed at once: they are issued without authentication, so this bounds
     /// the table whatever the per-client rate limits let through.
-    static let maxPendingPasskeyChallenges: Int64 = 10_000
+    package static let maxPendingPasskeyChallenges: Int64 = 10_000
     /// Outstanding passkey challenges one client (IPv4 address, IPv6 /64) may hold: the global cap above must not
     /// be fillable by one client and so shut everyone else out.
-    static let maxPendingPasskeyChallengesPerClient: Int64 = 20
+    package static let maxPendingPasskeyChallengesPerClient: Int64 = 20
 
-    static let passkeyFailed = APIError.invalidField("response", "Passkey authentication failed.", code: "PASSKEY_AUTHENTICATION_FAILED")
-    static let unknownChallenge = APIError.invalidField("challenge", "Unknown or expired challenge.", code: "INVALID_WEBAUTHN_CHALLENGE")
+    package static let passkeyFailed = APIError.invalidField("response", "Passkey authentication failed.", code: "PASSKEY_AUTHENTICATION_FAILED")
+    package static let unknownChallenge = APIError.invalidField("challenge", "Unknown or expired challenge.", code: "INVALID_WEBAUTHN_CHALLENGE")
 
     /// `POST /auth/webauthn/authentication-options`: request options for a discoverable credential (empty
     /// `allowCredentials`, so the authenticator picks the account), with user verification required: a passkey
     /// is the whole login, so it must be two factors in one (possession and PIN or biometric; NIST SP 800-63B
     /// §5.1.9 multi-factor cryptographic authenticator).
-    static func passkeyOptions(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func passkeyOptions(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         try accounts.refuseBots(request)
         try accounts.refuseLocalAuthWhenSSOEnforced()
         let client = ClientKey.of(request.remoteAddress)
@@ -338,9 +338,9 @@ enum WebAuthnRoutes {
                      headers: ["Cache-Control": "no-store"])
     }
 
-    struct PasskeyBody: Decodable {
-        var response: WebAuthnCredentialJSON
-        var challenge: String
+    package struct PasskeyBody: Decodable {
+        package var response: WebAuthnCredentialJSON
+        package var challenge: String
     }
 
     /// `POST /auth/webauthn/authenticate {response, challenge}`: WebAuthn §7.2 for a usernameless ceremony. The
@@ -348,7 +348,7 @@ enum WebAuthnRoutes {
     /// and the user handle must match that owner. Success is a session (`{token, user_id}`) with no MFA
     /// ticket: user verification is required, so the passkey is already multi-factor. Every refusal has one
     /// answer, so the response tells nothing about which credentials exist.
-    static func passkeyLogin(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func passkeyLogin(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         try accounts.refuseBots(request)
         try accounts.refuseLocalAuthWhenSSOEnforced()
         let body = try JSONBody.decode(PasskeyBody.self, from: request)
@@ -394,7 +394,7 @@ enum WebAuthnRoutes {
 
 extension Accounts {
     /// A WebAuthn second factor for sudo or login; the challenge is consumed even when the proof fails.
-    func verifyWebAuthnAssertion(_ user: User, credential: WebAuthnCredentialJSON, challenge: String, purpose: FactorPurpose, scope: String) throws {
+    package func verifyWebAuthnAssertion(_ user: User, credential: WebAuthnCredentialJSON, challenge: String, purpose: FactorPurpose, scope: String) throws {
         let ok = try write { db, _ in
             try WebAuthnRoutes.assertion(user, credential, challenge: challenge, purpose: purpose.rawValue, ticketHash: nil, self, in: db)
         }

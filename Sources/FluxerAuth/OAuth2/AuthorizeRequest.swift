@@ -5,37 +5,37 @@ import FluxerDomain
 
 /// A validated authorization request (RFC 6749 §4.1.1), shared by the HTML page, its form posts and the JSON
 /// consent API.
-struct AuthorizeRequest: Sendable {
-    var application: Application
-    var bot: User?
+package struct AuthorizeRequest: Sendable {
+    package var application: Application
+    package var bot: User?
     /// Where the answer goes; nil only for a bot-only request without redirect (the page shows the result).
-    var redirectURI: String?
+    package var redirectURI: String?
     /// Whether the client named the redirect URI (then the token request must repeat it, RFC 6749 §4.1.3).
-    var redirectGiven: Bool
-    var state: String?
-    var scopes: [OAuthScope]
-    var codeChallenge: String?
-    var guildID: UInt64?
-    var permissions: Int64
-    var prompt: String?
+    package var redirectGiven: Bool
+    package var state: String?
+    package var scopes: [OAuthScope]
+    package var codeChallenge: String?
+    package var guildID: UInt64?
+    package var permissions: Int64
+    package var prompt: String?
     /// The parameters as received, for the hidden fields of the forms.
-    var parameters: [(String, String)]
+    package var parameters: [(String, String)]
 
     /// The authorize page for this request (where a sign-in on the pages returns to).
-    var pagePath: String {
+    package var pagePath: String {
         "/oauth2/authorize?" + parameters.map { "\($0.0)=\(FormURLEncoding.encode($0.1))" }.joined(separator: "&")
     }
 
     /// Why a request cannot proceed: before the client and redirect are trusted, an error page and never a
     /// redirect (AZ-05); after, a redirect carrying `error` and `state` (RFC 6749 §4.1.2.1, AZ-06).
-    enum Failure: Error {
+    package enum Failure: Error {
         case page(String)
         case redirect(to: String, error: String, description: String, state: String?)
 
         /// The failure as shown to a browser whose user has not signed in: an error page even once the client and
         /// redirect are trusted, since redirecting unauthenticated users to a client's URI on demand makes this
         /// server an open redirector for every registered application (RFC 9700 §4.11.2, AZ-06, AZ-09).
-        var beforeSignIn: Failure {
+        package var beforeSignIn: Failure {
             guard case .redirect(_, _, let description, _) = self else { return self }
             return .page(description)
         }
@@ -43,17 +43,17 @@ struct AuthorizeRequest: Sendable {
 
     /// Whether the request says `prompt=none` (the last value, as `parse` reads it): the client asked for an
     /// answer without any page, so even before sign-in its errors are redirected (OpenID Connect Core §3.1.2.6).
-    static func asksNoPrompt(_ pairs: [(name: String, value: String)]) -> Bool {
+    package static func asksNoPrompt(_ pairs: [(name: String, value: String)]) -> Bool {
         pairs.last { $0.name == "prompt" }?.value == "none"
     }
 
-    static let parameterNames: Set<String> = [
+    package static let parameterNames: Set<String> = [
         "client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method",
         "guild_id", "permissions", "prompt", "integration_type", "disable_guild_select",
     ]
 
     /// Parses and validates `pairs` (query or form fields).
-    static func parse(_ pairs: [(name: String, value: String)], config: Config, in db: SQLTransaction) throws -> Result<AuthorizeRequest, Failure> {
+    package static func parse(_ pairs: [(name: String, value: String)], config: Config, in db: SQLTransaction) throws -> Result<AuthorizeRequest, Failure> {
         var values: [String: String] = [:]
         var repeated: String?
         var kept: [(String, String)] = []
@@ -149,7 +149,7 @@ struct AuthorizeRequest: Sendable {
 
     /// `redirect_uri` with response parameters appended (keeping its own query), RFC 6749 §4.1.2; `iss` per
     /// RFC 9207.
-    static func redirectURL(_ base: String, _ parameters: [(String, String?)]) -> String {
+    package static func redirectURL(_ base: String, _ parameters: [(String, String?)]) -> String {
         let query = parameters.compactMap { name, value in value.map { "\(name)=\(FormURLEncoding.encode($0))" } }.joined(separator: "&")
         return base + (base.contains("?") ? "&" : "?") + query
     }

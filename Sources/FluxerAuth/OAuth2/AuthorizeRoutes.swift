@@ -9,8 +9,8 @@ import FluxerPersistence
 /// The authorization endpoint as a browser sees it: `GET /oauth2/authorize` (login form or consent page),
 /// `POST /oauth2/authorize/login`, `POST /oauth2/authorize/decision`, and the JSON `POST /oauth2/authorize/consent`
 /// the real web app uses.
-enum AuthorizeRoutes {
-    static func register(on router: inout Router, accounts: Accounts, sso: SSOService) {
+package enum AuthorizeRoutes {
+    package static func register(on router: inout Router, accounts: Accounts, sso: SSOService) {
         let web = WebSession(config: accounts.context.config, secret: accounts.context.secretKey, sso: sso.isEnabled ? sso : nil)
         let grants = OAuthGrants(accounts: accounts)
         router.api(.GET, "/oauth2/authorize") { request in
@@ -51,7 +51,7 @@ enum AuthorizeRoutes {
     // MARK: - The page
 
     /// Validates the request, then shows the login form, the consent page, or (prompt=none) answers at once.
-    static func show(pairs: [(name: String, value: String)], request: HTTPRequest, accounts: Accounts, web: WebSession,
+    package static func show(pairs: [(name: String, value: String)], request: HTTPRequest, accounts: Accounts, web: WebSession,
                      grants: OAuthGrants, loginError: String? = nil) throws -> HTTPResponse {
         let parsed = try accounts.context.database.read { try AuthorizeRequest.parse(pairs, config: accounts.context.config, in: $0) }
         let principal = try webPrincipal(request, accounts, web)
@@ -77,7 +77,7 @@ enum AuthorizeRoutes {
     }
 
     /// The signed-in user from the session cookie (only real user sessions count).
-    static func webPrincipal(_ request: HTTPRequest, _ accounts: Accounts, _ web: WebSession) throws -> Principal? {
+    package static func webPrincipal(_ request: HTTPRequest, _ accounts: Accounts, _ web: WebSession) throws -> Principal? {
         guard let token = web.sessionToken(request) else { return nil }
         // The pages' credential is the cookie, not the `Authorization` header the filters identified.
         let caller = try accounts.authenticator.resolve(accounts.authenticator.identify(.bare(token[...])))
@@ -85,7 +85,7 @@ enum AuthorizeRoutes {
         return principal
     }
 
-    static func loginPage(_ authorize: AuthorizeRequest, web: WebSession, error: String?) -> HTTPResponse {
+    package static func loginPage(_ authorize: AuthorizeRequest, web: WebSession, error: String?) -> HTTPResponse {
         let csrf = Base64URL.encode(SecureRandom.bytes(24))
         let app = authorize.application
         // With SSO on, a "Continue with …" form; its POST is answered with a redirect to the provider, which
@@ -473,7 +473,7 @@ enum AuthorizeRoutes {
 }
 
 extension Result {
-    var failure: Failure? {
+    package var failure: Failure? {
         if case .failure(let f) = self { return f }
         return nil
     }

@@ -7,8 +7,8 @@ import FluxerDomain
 /// Client authentication at the token, revocation and introspection endpoints (RFC 6749 §2.3):
 /// `client_secret_basic` or `client_secret_post`, never both (TE-04), never in the query (TE-03); a public
 /// client sends only `client_id` and must use PKCE.
-enum ClientAuthentication {
-    static func authenticate(_ request: HTTPRequest, form: OAuthForm, in database: DataStore) throws -> Application {
+package enum ClientAuthentication {
+    package static func authenticate(_ request: HTTPRequest, form: OAuthForm, in database: DataStore) throws -> Application {
         if let query = request.query, FormURLEncoding.decode(query).contains(where: { ["client_secret", "client_id", "code", "refresh_token"].contains($0.name) }) {
             throw OAuthError.invalidRequest("Credentials must not be sent in the query string.")
         }

@@ -4,43 +4,43 @@ import FluxerJSON
 
 /// An RFC 6749 error: `{error, error_description}` with `Cache-Control: no-store` (§5.2). `invalid_client` is
 /// 401 and, when the client tried HTTP Basic, carries `WWW-Authenticate` (§5.2).
-struct OAuthError: HTTPResponseError {
-    var error: String
-    var description: String
-    var status: HTTPStatus = .badRequest
-    var basicChallenge = false
+package struct OAuthError: HTTPResponseError {
+    package var error: String
+    package var description: String
+    package var status: HTTPStatus = .badRequest
+    package var basicChallenge = false
 
-    var response: HTTPResponse {
+    package var response: HTTPResponse {
         var headers: HTTPHeaders = ["Cache-Control": "no-store", "Pragma": "no-cache"]
         if basicChallenge { headers.add("WWW-Authenticate", "Basic realm=\"fluxer-auth\", charset=\"UTF-8\"") }
         return .json(status, JSONValue.object([("error", .string(error)), ("error_description", .string(description))]), headers: headers)
     }
 
-    static func invalidRequest(_ d: String) -> OAuthError { OAuthError(error: "invalid_request", description: d) }
-    static func invalidGrant(_ d: String = "The provided authorization grant is invalid, expired, or revoked.") -> OAuthError {
+    package static func invalidRequest(_ d: String) -> OAuthError { OAuthError(error: "invalid_request", description: d) }
+    package static func invalidGrant(_ d: String = "The provided authorization grant is invalid, expired, or revoked.") -> OAuthError {
         OAuthError(error: "invalid_grant", description: d)
     }
-    static func invalidScope(_ d: String) -> OAuthError { OAuthError(error: "invalid_scope", description: d) }
-    static func unsupportedGrantType(_ d: String) -> OAuthError { OAuthError(error: "unsupported_grant_type", description: d) }
-    static func unauthorizedClient(_ d: String) -> OAuthError { OAuthError(error: "unauthorized_client", description: d) }
-    static func invalidClient(_ d: String, basic: Bool) -> OAuthError {
+    package static func invalidScope(_ d: String) -> OAuthError { OAuthError(error: "invalid_scope", description: d) }
+    package static func unsupportedGrantType(_ d: String) -> OAuthError { OAuthError(error: "unsupported_grant_type", description: d) }
+    package static func unauthorizedClient(_ d: String) -> OAuthError { OAuthError(error: "unauthorized_client", description: d) }
+    package static func invalidClient(_ d: String, basic: Bool) -> OAuthError {
         OAuthError(error: "invalid_client", description: d, status: .unauthorized, basicChallenge: basic)
     }
 }
 
 /// Form bodies of the OAuth endpoints (`application/x-www-form-urlencoded`, RFC 6749 §3.2): every parameter at
 /// most once (§3.1, AZ-07); an empty value counts as absent.
-struct OAuthForm {
-    let values: [String: String]
+package struct OAuthForm {
+    package let values: [String: String]
 
-    init(_ request: HTTPRequest) throws {
+    package init(_ request: HTTPRequest) throws {
         guard let type = request.headers["Content-Type"],
               type.split(separator: ";").first.map({ $0.trimmingASCIIWhitespace().lowercased() }) == "application/x-www-form-urlencoded"
         else { throw OAuthError.invalidRequest("The request body must be application/x-www-form-urlencoded.") }
         try self.init(pairs: FormURLEncoding.decode(String(decoding: request.body, as: UTF8.self)))
     }
 
-    init(pairs: [(name: String, value: String)]) throws {
+    package init(pairs: [(name: String, value: String)]) throws {
         var values: [String: String] = [:]
         for (name, value) in pairs {
             guard values[name] == nil else { throw OAuthError.invalidRequest("Parameter \(name.prefix(40)) is repeated.") }
@@ -50,5 +50,5 @@ struct OAuthForm {
         self.values = values.filter { !$0.value.isEmpty }
     }
 
-    subscript(_ name: String) -> String? { values[name] }
+    package subscript(_ name: String) -> String? { values[name] }
 }

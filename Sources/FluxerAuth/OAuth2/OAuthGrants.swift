@@ -7,11 +7,11 @@ import FluxerPersistence
 
 /// The grant logic of the OAuth2 provider: approving an authorization request, and the token endpoint's two
 /// grants. Each runs in one write transaction so single use holds under concurrency.
-struct OAuthGrants {
-    let accounts: Accounts
-    var context: AppContext { accounts.context }
+package struct OAuthGrants {
+    package let accounts: Accounts
+    package var context: AppContext { accounts.context }
 
-    enum Approval {
+    package enum Approval {
         /// Send the browser here (code or error).
         case redirect(String)
         /// A bot-only request without redirect: the bot was added.
@@ -22,7 +22,7 @@ struct OAuthGrants {
 
     /// The user approved: bot rules, guild join, consent record, code. Throws `APIError` for the user-facing
     /// refusals (private bot, missing permissions, bot already in guild).
-    func approve(_ request: AuthorizeRequest, user: User, request http: HTTPRequest? = nil) throws -> Approval {
+    package func approve(_ request: AuthorizeRequest, user: User, request http: HTTPRequest? = nil) throws -> Approval {
         let app = request.application
         var guildName: String?
         let code = OAuthSecret.generate()
@@ -58,7 +58,7 @@ struct OAuthGrants {
     }
 
     /// Whether an earlier consent covers the request (for `prompt=none`); bot joins always need the page.
-    func priorConsentCovers(_ request: AuthorizeRequest, user: User) throws -> Bool {
+    package func priorConsentCovers(_ request: AuthorizeRequest, user: User) throws -> Bool {
         guard !request.scopes.contains(.bot) else { return false }
         let granted = try context.database.read { try OAuthStore.authorization(applicationID: request.application.id, userID: user.id, in: $0) }
         guard let granted else { return false }
@@ -68,7 +68,7 @@ struct OAuthGrants {
     // MARK: - Token endpoint
 
     /// RFC 6749 §4.1.3 with RFC 7636 §4.6 and RFC 9700 §4.8.2 (PKCE downgrade).
-    func redeemCode(_ form: OAuthForm, client: Application, request: HTTPRequest? = nil) throws -> IssuedTokens {
+    package func redeemCode(_ form: OAuthForm, client: Application, request: HTTPRequest? = nil) throws -> IssuedTokens {
         guard let code = form["code"] else { throw OAuthError.invalidRequest("code is required.") }
         let verifier = form["code_verifier"]
         if let verifier, !Self.isValidVerifier(verifier) {
@@ -120,7 +120,7 @@ struct OAuthGrants {
     }
 
     /// RFC 6749 §6 with single-use rotation and reuse detection (RFC 9700 §4.14.2).
-    func refresh(_ form: OAuthForm, client: Application, request: HTTPRequest? = nil) throws -> IssuedTokens {
+    package func refresh(_ form: OAuthForm, client: Application, request: HTTPRequest? = nil) throws -> IssuedTokens {
         guard let token = form["refresh_token"] else { throw OAuthError.invalidRequest("refresh_token is required.") }
         var narrowed: [OAuthScope]?
         if let scopeText = form["scope"] {
@@ -165,7 +165,7 @@ struct OAuthGrants {
     }
 
     /// RFC 7636 §4.1: 43–128 characters of unreserved.
-    static func isValidVerifier(_ v: String) -> Bool {
+    package static func isValidVerifier(_ v: String) -> Bool {
         (43...128).contains(v.utf8.count) && v.utf8.allSatisfy {
             ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A)
                 || $0 == 0x2D || $0 == 0x2E || $0 == 0x5F || $0 == 0x7E
@@ -173,7 +173,7 @@ struct OAuthGrants {
     }
 
     /// The token response (RFC 6749 §5.1), `no-store`.
-    static func tokenResponse(_ tokens: IssuedTokens) -> HTTPResponse {
+    package static func tokenResponse(_ tokens: IssuedTokens) -> HTTPResponse {
         .json(.ok, JSONValue.object([
             ("access_token", .string(tokens.accessToken)), ("token_type", "Bearer"), ("expires_in", .int(tokens.accessExpiresIn)),
             ("refresh_token", .string(tokens.refreshToken)), ("scope", .string(OAuthScope.string(tokens.scopes))),

@@ -6,8 +6,8 @@ import FluxerPersistence
 
 /// Routes that accept OAuth2 bearer tokens (each names the scope it needs), the user's authorizations, and
 /// RFC 8414 discovery.
-enum OAuthResourceRoutes {
-    static func register(on router: inout Router, accounts: Accounts) {
+package enum OAuthResourceRoutes {
+    package static func register(on router: inout Router, accounts: Accounts) {
         router.api(.GET, "/users/@me/guilds") { request in try guilds(request, accounts) }
         router.api(.GET, "/users/@me/connections") { request in
             _ = try accounts.requireUser(request, scope: .connections)
@@ -26,7 +26,7 @@ enum OAuthResourceRoutes {
     }
 
     /// Bearer tokens only (a session or bot token gets 401 `INVALID_TOKEN`, as the real server's userinfo).
-    static func bearerOnly(_ request: HTTPRequest, _ accounts: Accounts, scope: OAuthScope?) throws -> Principal {
+    package static func bearerOnly(_ request: HTTPRequest, _ accounts: Accounts, scope: OAuthScope?) throws -> Principal {
         let invalid = APIError(.unauthorized, code: "INVALID_TOKEN", message: "Invalid token.", headers: ["WWW-Authenticate": "Bearer error=\"invalid_token\""])
         // Only a `Bearer` credential can identify an OAuth2 caller.
         guard let principal = try accounts.principal(request), principal.isOAuth else { throw invalid }
@@ -35,7 +35,7 @@ enum OAuthResourceRoutes {
     }
 
     /// The real server's `mapUserToOAuthResponse`: `email` only with the email scope, `verified` with it.
-    static func userInfo(_ user: User, scopes: [String]) -> JSONValue {
+    package static func userInfo(_ user: User, scopes: [String]) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("sub", .string(String(user.id))), ("id", .string(String(user.id))), ("username", .string(user.username)),
             ("discriminator", .string(user.discriminatorText)), ("avatar", user.avatar.map(JSONValue.string) ?? .null),
@@ -50,7 +50,7 @@ enum OAuthResourceRoutes {
         return .object(members)
     }
 
-    static func guilds(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func guilds(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         let principal = try accounts.requireUser(request, scope: .guilds)
         var limit = 200
         if let text = request.queryValue("limit") {
@@ -70,7 +70,7 @@ enum OAuthResourceRoutes {
         return .json(.ok, JSONValue.array(Array(items)))
     }
 
-    static func oauthMe(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func oauthMe(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         let principal = try bearerOnly(request, accounts, scope: nil)
         guard case .oauth(let appID, let scopes, let expiresAt) = principal.kind,
               let app = try accounts.context.database.read({ try ApplicationStore.find(id: appID, in: $0) })
@@ -88,7 +88,7 @@ enum OAuthResourceRoutes {
         return .json(.ok, JSONValue.object(members), headers: ["Cache-Control": "no-store"])
     }
 
-    static func authorizations(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func authorizations(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         let principal = try accounts.requireUser(request, allowBots: false)
         let items = try accounts.context.database.read { db -> [JSONValue] in
             try OAuthStore.authorizations(userID: principal.user.id, in: db).compactMap { authorization in
@@ -107,7 +107,7 @@ enum OAuthResourceRoutes {
     }
 
     /// Revokes every token the application holds for the user and forgets the consent.
-    static func deauthorize(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func deauthorize(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         let principal = try accounts.requireUser(request, allowBots: false)
         guard let appID = request.parameters["applicationId"].flatMap(Snowflake.parse) else { throw ApplicationRoutes.unknownApplication }
         try accounts.write { db, invalidations in
@@ -121,7 +121,7 @@ enum OAuthResourceRoutes {
     }
 
     /// RFC 8414 authorization server metadata.
-    static func metadata(_ config: Config) -> HTTPResponse {
+    package static func metadata(_ config: Config) -> HTTPResponse {
         let base = config.effectivePublicURL
         return .json(.ok, JSONValue.object([
             ("issuer", .string(base)),

@@ -6,8 +6,8 @@ import FluxerPersistence
 
 /// `POST /oauth2/token` (RFC 6749 §3.2), `POST /oauth2/token/revoke` (RFC 7009), `POST /oauth2/introspect`
 /// (RFC 7662). Errors use the RFC shape.
-enum TokenRoutes {
-    static func register(on router: inout Router, accounts: Accounts) {
+package enum TokenRoutes {
+    package static func register(on router: inout Router, accounts: Accounts) {
         let grants = OAuthGrants(accounts: accounts)
         router.api(.POST, "/oauth2/token") { request in
             try oauthErrors { try token(request, grants) }
@@ -21,7 +21,7 @@ enum TokenRoutes {
     }
 
     /// Storage failures stay 503; a Fluxer `APIError` from shared code is re-expressed in the RFC shape.
-    static func oauthErrors(_ body: () throws -> HTTPResponse) throws -> HTTPResponse {
+    package static func oauthErrors(_ body: () throws -> HTTPResponse) throws -> HTTPResponse {
         do {
             return try body()
         } catch let error as APIError where error.status.code == 400 {
@@ -29,7 +29,7 @@ enum TokenRoutes {
         }
     }
 
-    static func token(_ request: HTTPRequest, _ grants: OAuthGrants) throws -> HTTPResponse {
+    package static func token(_ request: HTTPRequest, _ grants: OAuthGrants) throws -> HTTPResponse {
         let form = try OAuthForm(request)
         let client = try ClientAuthentication.authenticate(request, form: form, in: grants.context.database)
         switch form["grant_type"] {
@@ -46,7 +46,7 @@ enum TokenRoutes {
 
     /// RFC 7009 §2: 200 for unknown tokens (no oracle); a refresh token takes its whole grant with it; another
     /// client's token is refused and stays valid (RV-02).
-    static func revoke(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func revoke(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         let form = try OAuthForm(request)
         let client = try ClientAuthentication.authenticate(request, form: form, in: accounts.context.database)
         guard let token = form["token"] else { throw OAuthError.invalidRequest("token is required.") }
@@ -69,7 +69,7 @@ enum TokenRoutes {
     }
 
     /// RFC 7662 §2.2: `{active: false}` for anything not a live access token.
-    static func introspect(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func introspect(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
         let form = try OAuthForm(request)
         let client = try ClientAuthentication.authenticate(request, form: form, in: accounts.context.database)
         // RFC 7662 §2.1, §4: the caller must be authorized; a public client proves nothing, and a client learns

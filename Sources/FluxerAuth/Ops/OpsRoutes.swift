@@ -3,8 +3,8 @@ import SQLite
 import FluxerJSON
 
 /// `GET /healthz` (process up), `GET /readyz` (database reachable, migrations current), `GET /metrics`.
-enum OpsRoutes {
-    static func register(on router: inout Router, context: AppContext) {
+package enum OpsRoutes {
+    package static func register(on router: inout Router, context: AppContext) {
         router.add(.GET, "/healthz", runsOnEventLoop: true) { _ in
             .json(.ok, #"{"status":"ok"}"#)
         }

@@ -4,8 +4,8 @@ import Glibc
 
 /// A non-blocking TCP client socket whose every wait is a `poll` bounded by one absolute deadline
 /// (monotonic milliseconds), so a request as a whole, name resolution included, can never outlast its timeout.
-final class ClientSocket {
-    let fd: Int32
+package final class ClientSocket {
+    package let fd: Int32
 
     private init(fd: Int32) { self.fd = fd }
 
@@ -13,7 +13,7 @@ final class ClientSocket {
 
     /// Resolves `host` (bounded by the deadline, see `HostResolver`) and connects to the first address that
     /// accepts before `deadline`.
-    static func connect(host: String, port: UInt16, deadline: Int64) throws(HTTPClientError) -> ClientSocket {
+    package static func connect(host: String, port: UInt16, deadline: Int64) throws(HTTPClientError) -> ClientSocket {
         let addresses = try HostResolver.resolve(host, port: port, deadline: deadline)
         var lastError: HTTPClientError = .connect(errno: ECONNREFUSED)
         for address in addresses {
@@ -42,7 +42,7 @@ final class ClientSocket {
     }
 
     /// Waits until `events` are ready or the deadline passes.
-    func wait(for events: Int16, deadline: Int64) throws(HTTPClientError) {
+    package func wait(for events: Int16, deadline: Int64) throws(HTTPClientError) {
         while true {
             let left = deadline - Self.now()
             guard left > 0 else { throw .timeout }
@@ -57,7 +57,7 @@ final class ClientSocket {
     }
 
     /// Sends every byte before the deadline.
-    func sendAll(_ bytes: [UInt8], deadline: Int64) throws(HTTPClientError) {
+    package func sendAll(_ bytes: [UInt8], deadline: Int64) throws(HTTPClientError) {
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
@@ -69,7 +69,7 @@ final class ClientSocket {
     }
 
     /// Reads up to `count` bytes; 0 means the peer closed.
-    func receive(into buffer: inout [UInt8], count: Int, deadline: Int64) throws(HTTPClientError) -> Int {
+    package func receive(into buffer: inout [UInt8], count: Int, deadline: Int64) throws(HTTPClientError) -> Int {
         var chunk = [UInt8](repeating: 0, count: count)
         while true {
             let n = recv(fd, &chunk, count, 0)
@@ -84,7 +84,7 @@ final class ClientSocket {
     }
 
     /// Monotonic milliseconds, the clock of every deadline.
-    static func now() -> Int64 {
+    package static func now() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000

@@ -31,7 +31,7 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
         }
     }
 
-    static func errnoName(_ code: Int32) -> String {
+    package static func errnoName(_ code: Int32) -> String {
         switch code {
         case 111: "connection refused"
         case 110: "timed out"

@@ -3,8 +3,8 @@ import FluxerDomain
 /// A pure, bounded parser for an HTTP/1.1 response (RFC 9112 §4, §6): status line, header fields, and a body
 /// framed by `Transfer-Encoding: chunked`, `Content-Length` or the end of the connection. Interim 1xx
 /// responses are skipped.
-enum HTTPClientResponseParser {
-    enum Outcome: Equatable {
+package enum HTTPClientResponseParser {
+    package enum Outcome: Equatable {
         /// More bytes are needed.
         case incomplete
         case complete(HTTPClientResponse)
@@ -12,11 +12,11 @@ enum HTTPClientResponseParser {
     }
 
     /// The most response bytes read (head + body).
-    static let maxBytes = 64 * 1024
+    package static let maxBytes = 64 * 1024
     private static let crlf: [UInt8] = [0x0D, 0x0A]
 
     /// Parses `bytes`; `atEOF` says the peer closed, which completes a body framed by the connection.
-    static func parse(_ bytes: [UInt8], atEOF: Bool) -> Outcome {
+    package static func parse(_ bytes: [UInt8], atEOF: Bool) -> Outcome {
         var start = 0
         while true {
             guard let headEnd = find([0x0D, 0x0A, 0x0D, 0x0A], in: bytes, from: start) else {
@@ -90,12 +90,12 @@ enum HTTPClientResponseParser {
     }
 
     /// The most hex digits in a chunk size: 8 digits (4 GiB) already exceed `maxBytes`, and cannot overflow `Int`.
-    static let maxChunkSizeDigits = 8
+    package static let maxChunkSizeDigits = 8
 
     /// `chunk-size [ chunk-ext ]` (RFC 9112 §7.1): 1*HEXDIG, then nothing, whitespace (BWS) or `;` and an
     /// extension, which is ignored. Digits are read byte by byte: never `Int(_:radix:)`, which accepts a sign
     /// ("-2", "+5"), so a hostile upstream could make the size negative and trap on a slice.
-    static func chunkSize(_ line: ArraySlice<UInt8>) -> Int? {
+    package static func chunkSize(_ line: ArraySlice<UInt8>) -> Int? {
         var size = 0
         var digits = 0
         var i = line.startIndex

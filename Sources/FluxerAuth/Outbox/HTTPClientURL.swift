@@ -70,7 +70,7 @@ public struct HTTPClientURL: Sendable, Equatable {
     }
 
     /// Whether the host is an IPv4 or IPv6 literal (no SNI; the certificate must name the IP).
-    var isIPLiteral: Bool {
+    package var isIPLiteral: Bool {
         host.contains(":") || (host.split(separator: ".").count == 4 && host.allSatisfy { $0.isNumber || $0 == "." })
     }
 }

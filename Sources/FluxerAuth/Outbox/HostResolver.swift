@@ -5,35 +5,35 @@ import HTTPServer
 import Synchronization
 
 /// One address `getaddrinfo` gave, copied out of its list.
-struct ResolvedAddress: Sendable {
-    let family: Int32
-    let storage: [UInt8]  // the sockaddr, `ai_addrlen` bytes
+package struct ResolvedAddress: Sendable {
+    package let family: Int32
+    package let storage: [UInt8]  // the sockaddr, `ai_addrlen` bytes
 }
 
 /// Name resolution bounded by a deadline. `getaddrinfo` has no timeout of its own (a dead resolver can hold it
 /// for the resolver's retries, tens of seconds), so it runs on a short-lived detached thread while the caller
 /// waits at most until its deadline; a late answer is dropped. At most `maxInFlight` lookups run at once, so a
 /// resolver that never answers cannot make threads pile up: beyond that, a lookup fails at once.
-enum HostResolver {
-    static let maxInFlight = 4
+package enum HostResolver {
+    package static let maxInFlight = 4
 
     /// What performs a lookup; tests give a host of their own a slow one to prove the deadline holds.
-    typealias Lookup = @Sendable (String, UInt16) -> Result<[ResolvedAddress], HTTPClientError>
+    package typealias Lookup = @Sendable (String, UInt16) -> Result<[ResolvedAddress], HTTPClientError>
 
     private static let overrides = Mutex<[String: Lookup]>([:])
     private static let inFlight = Atomic<Int>(0)
 
     /// Makes lookups of exactly `host` use `lookup` (tests only; nil restores the system resolver).
-    static func override(_ host: String, with lookup: Lookup?) {
+    package static func override(_ host: String, with lookup: Lookup?) {
         overrides.withLock { $0[host] = lookup }
     }
 
     /// Lookups started and not yet finished.
-    static var lookupsInFlight: Int { inFlight.load(ordering: .relaxed) }
+    package static var lookupsInFlight: Int { inFlight.load(ordering: .relaxed) }
 
     /// The addresses of `host`, or `.timeout` once `deadline` (monotonic ms) passes. A numeric address is
     /// answered on the calling thread: `AI_NUMERICHOST` never touches the network.
-    static func resolve(_ host: String, port: UInt16, deadline: Int64) throws(HTTPClientError) -> [ResolvedAddress] {
+    package static func resolve(_ host: String, port: UInt16, deadline: Int64) throws(HTTPClientError) -> [ResolvedAddress] {
         if case .success(let numeric) = getAddresses(host, port: port, flags: AI_NUMERICHOST) { return numeric }
         guard inFlight.wrappingAdd(1, ordering: .relaxed).newValue <= maxInFlight else {
             inFlight.subtract(1, ordering: .relaxed)
@@ -52,7 +52,7 @@ enum HostResolver {
     }
 
     /// The real lookup: `getaddrinfo` for TCP, any family.
-    static let systemLookup: Lookup = { host, port in getAddresses(host, port: port, flags: 0) }
+    package static let systemLookup: Lookup = { host, port in getAddresses(host, port: port, flags: 0) }
 
     private static func getAddresses(_ host: String, port: UInt16, flags: Int32) -> Result<[ResolvedAddress], HTTPClientError> {
         var hints = addrinfo()
@@ -83,7 +83,7 @@ enum HostResolver {
         private let lock = ConditionLock()
         private var result: Result<[ResolvedAddress], HTTPClientError>?
 
-        func finish(_ value: Result<[ResolvedAddress], HTTPClientError>) {
+        package func finish(_ value: Result<[ResolvedAddress], HTTPClientError>) {
             lock.withLock {
                 result = value
                 lock.broadcast()
@@ -91,7 +91,7 @@ enum HostResolver {
         }
 
         /// The result, or nil if `deadline` passed first.
-        func wait(until deadline: Int64) -> Result<[ResolvedAddress], HTTPClientError>? {
+        package func wait(until deadline: Int64) -> Result<[ResolvedAddress], HTTPClientError>? {
             lock.withLock {
                 while result == nil {
                     let left = deadline - ClientSocket.now()

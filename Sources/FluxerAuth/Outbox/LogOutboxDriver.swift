@@ -5,7 +5,7 @@ import FluxerDomain
 /// recipient. Never the subject or body: they carry reset links and codes. Developers read those at
 /// `GET /_dev/outbox` or with `fluxer-auth outbox`.
 public struct LogOutboxDriver: OutboxDriver {
-    let logger: Logger
+    package let logger: Logger
 
     /// A driver logging to `logger`.
     public init(logger: Logger) {

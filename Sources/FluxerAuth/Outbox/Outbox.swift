@@ -14,30 +14,30 @@ import FluxerDomain
 /// retrying failures with exponential backoff and giving up after `maxAttempts`. Outside dev mode a body is
 /// replaced by `OutboxSettings.redactedBody` once delivered or given up, so tokens do not sit in the database.
 public final class Outbox: Sendable {
-    let database: DataStore
-    let snowflakes: any SnowflakeSource
-    let driver: any OutboxDriver
+    package let database: DataStore
+    package let snowflakes: any SnowflakeSource
+    package let driver: any OutboxDriver
     /// The delivery settings in force.
     public let settings: OutboxSettings
-    let logger: Logger
+    package let logger: Logger
     /// Bodies are sealed at rest with the server key (`OutboxSeal`).
-    let seal: OutboxSeal
-    let clock: @Sendable () -> Int64
-    let random: @Sendable (ClosedRange<Int64>) -> Int64
+    package let seal: OutboxSeal
+    package let clock: @Sendable () -> Int64
+    package let random: @Sendable (ClosedRange<Int64>) -> Int64
     /// Guards `control` changes the delivery thread waits on; its condition is broadcast on wake and stop.
     private let lock = ConditionLock()
     private let control = Mutex(Control())
 
     private struct Control {
-        var thread: OSThread?
-        var started = false
-        var stopping = false
-        var wakePending = false
-        var finished = false
+        package var thread: OSThread?
+        package var started = false
+        package var stopping = false
+        package var wakePending = false
+        package var finished = false
     }
 
     /// The longest `last_error` kept.
-    static let maxErrorBytes = 200
+    package static let maxErrorBytes = 200
 
     /// An outbox over `database` delivering through `driver`. `clock` gives Unix milliseconds.
     public init(database: DataStore, snowflakes: any SnowflakeSource, driver: any OutboxDriver, settings: OutboxSettings,
@@ -179,7 +179,7 @@ public final class Outbox: Sendable {
 
     /// One round: delivers up to one batch of due messages, oldest first. Returns the milliseconds until the
     /// next pending message is due (0 when more are due now), or nil when nothing is pending.
-    func deliverDueMessages() throws -> Int64? {
+    package func deliverDueMessages() throws -> Int64? {
         let now = clock()
         let due = try database.read { db in try OutboxStore.due(now: now, limit: settings.batchSize, in: db) }
         for message in due {
@@ -202,7 +202,7 @@ public final class Outbox: Sendable {
     }
 
     /// The `last_error` of a message whose delivery began and never reported back (the process died in it).
-    static let interruptedError = "delivery interrupted"
+    package static let interruptedError = "delivery interrupted"
 
     /// Takes the lease on a due message and counts the attempt in the same write, before the driver runs: a
     /// message whose delivery kills the process (a hostile upstream) is then retried at most `maxAttempts` times
@@ -259,7 +259,7 @@ public final class Outbox: Sendable {
         }
     }
 
-    static func truncate(_ reason: String) -> String {
+    package static func truncate(_ reason: String) -> String {
         guard reason.utf8.count > maxErrorBytes else { return reason }
         var out = ""
         for character in reason {

@@ -3,12 +3,12 @@ import FluxerJSON
 
 /// `GET /_dev/outbox?limit=N` (dev mode only): the newest messages, newest first, with the links and codes
 /// lifted from their bodies. Outside dev mode the route is not registered at all (404).
-enum OutboxRoutes {
+package enum OutboxRoutes {
     /// Default and largest `limit`.
-    static let defaultLimit = 50
-    static let maxLimit = 500
+    package static let defaultLimit = 50
+    package static let maxLimit = 500
 
-    static func register(on router: inout Router, context: AppContext) {
+    package static func register(on router: inout Router, context: AppContext) {
         guard context.config.dev else { return }
         router.api(.GET, "/_dev/outbox") { request in
             var limit = defaultLimit

@@ -7,7 +7,7 @@ import FluxerDomain
 /// The sealed form is `sealed:v1:` + base64url(nonce ‖ XSalsa20-Poly1305 box); bodies written before sealing
 /// existed, and the constant redaction text, are read back unchanged.
 public struct OutboxSeal: Sendable {
-    static let prefix = "sealed:v1:"
+    package static let prefix = "sealed:v1:"
     /// What a reader shows for a body it cannot open (another server key).
     public static let unreadable = "[sealed with another server key]"
     private let box: SecretBox
@@ -18,7 +18,7 @@ public struct OutboxSeal: Sendable {
     }
 
     /// The stored form of `body`.
-    func seal(_ body: String) -> String {
+    package func seal(_ body: String) -> String {
         Self.prefix + Base64URL.encode(box.seal(Array(body.utf8)))
     }
 
@@ -35,7 +35,7 @@ public struct OutboxSeal: Sendable {
 extension StoredOutboxMessage {
     /// The message with its body opened by `seal` (`OutboxSeal.unreadable` when it cannot be; the body stays
     /// sealed when `seal` is nil: a reader without the server key).
-    func opened(with seal: OutboxSeal?) -> StoredOutboxMessage {
+    package func opened(with seal: OutboxSeal?) -> StoredOutboxMessage {
         var message = self
         if let seal {
             message.body = seal.open(body) ?? OutboxSeal.unreadable

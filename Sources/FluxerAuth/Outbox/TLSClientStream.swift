@@ -6,13 +6,13 @@ internal import CFluxerShim
 /// TLS over a `ClientSocket` with OpenSSL's libssl: TLS 1.2+, the peer verified against the system CA paths,
 /// SNI and host-name (or IP) verification (RFC 6125). Every `WANT_READ`/`WANT_WRITE` becomes a `poll`
 /// bounded by the request deadline.
-final class TLSClientStream {
+package final class TLSClientStream {
     private let socket: ClientSocket
     private let context: OpaquePointer
     private let ssl: OpaquePointer
 
     /// Performs the handshake with `host` (a name or an IP literal) before `deadline`.
-    init(socket: ClientSocket, host: String, isIPLiteral: Bool, deadline: Int64) throws(HTTPClientError) {
+    package init(socket: ClientSocket, host: String, isIPLiteral: Bool, deadline: Int64) throws(HTTPClientError) {
         self.socket = socket
         guard let context = SSL_CTX_new(TLS_client_method()) else { throw .tls("cannot create context") }
         guard let ssl = SSL_new(context) else {
@@ -41,7 +41,7 @@ final class TLSClientStream {
     }
 
     /// Writes every byte before the deadline.
-    func sendAll(_ bytes: [UInt8], deadline: Int64) throws(HTTPClientError) {
+    package func sendAll(_ bytes: [UInt8], deadline: Int64) throws(HTTPClientError) {
         var offset = 0
         while offset < bytes.count {
             let n = try perform(deadline: deadline) {
@@ -52,7 +52,7 @@ final class TLSClientStream {
     }
 
     /// Reads up to `count` bytes; 0 means the peer closed.
-    func receive(into buffer: inout [UInt8], count: Int, deadline: Int64) throws(HTTPClientError) -> Int {
+    package func receive(into buffer: inout [UInt8], count: Int, deadline: Int64) throws(HTTPClientError) -> Int {
         var chunk = [UInt8](repeating: 0, count: count)
         let n: Int32
         do {

@@ -7,10 +7,10 @@ import FluxerJSON
 /// "<t>.<raw body>")>` (the receiver recomputes it and rejects old `t` to stop replays). Any 2xx is
 /// delivered; any other status, a network error or the 10 s timeout is a failure the outbox retries.
 public struct WebhookOutboxDriver: OutboxDriver {
-    let url: HTTPClientURL?
-    let secret: [UInt8]
-    let timeoutMilliseconds: Int
-    let clock: @Sendable () -> Int64
+    package let url: HTTPClientURL?
+    package let secret: [UInt8]
+    package let timeoutMilliseconds: Int
+    package let clock: @Sendable () -> Int64
 
     /// The signature header.
     public static let signatureHeader = "X-Fluxer-Signature"
@@ -45,7 +45,7 @@ public struct WebhookOutboxDriver: OutboxDriver {
     }
 
     /// The JSON posted for `message`.
-    static func payload(_ message: StoredOutboxMessage) -> JSONValue {
+    package static func payload(_ message: StoredOutboxMessage) -> JSONValue {
         .object([
             ("id", .string(String(message.id))),
             ("channel", .string(message.channel.rawValue)),

@@ -3,17 +3,17 @@ import HTTPServer
 /// The route buckets of the real server (fluxer-api.md §12), keyed by method and route pattern. Every API
 /// route also counts against the global limit (50 requests per second per client); health, readiness,
 /// metrics and static assets are exempt.
-enum RateLimitBuckets {
-    struct Bucket: Sendable {
-        var name: String
-        var limit: RateLimit
+package enum RateLimitBuckets {
+    package struct Bucket: Sendable {
+        package var name: String
+        package var limit: RateLimit
     }
 
-    static let second: Int64 = 1_000
-    static let minute: Int64 = 60_000
-    static let hour: Int64 = 3_600_000
+    package static let second: Int64 = 1_000
+    package static let minute: Int64 = 60_000
+    package static let hour: Int64 = 3_600_000
 
-    static let defaults: [String: RateLimit] = [
+    package static let defaults: [String: RateLimit] = [
         "auth:register": RateLimit(10, per: 10 * second),
         "auth:login": RateLimit(10, per: 10 * second),
         "auth:login:mfa": RateLimit(5, per: minute),
@@ -43,10 +43,10 @@ enum RateLimitBuckets {
     ]
 
     /// Routes that are never limited (operations and static assets).
-    static let exempt: Set<String> = ["/healthz", "/readyz", "/metrics", "/oauth2/assets/authorize.css", "/oauth2/assets/webauthn.js", "/.well-known/oauth-authorization-server"]
+    package static let exempt: Set<String> = ["/healthz", "/readyz", "/metrics", "/oauth2/assets/authorize.css", "/oauth2/assets/webauthn.js", "/.well-known/oauth-authorization-server"]
 
     /// The bucket name for a route, if it has one.
-    static func name(method: HTTPMethod, pattern: String) -> String? {
+    package static func name(method: HTTPMethod, pattern: String) -> String? {
         switch (method, pattern) {
         case (.POST, "/auth/register"): "auth:register"
         case (.POST, "/auth/login"): "auth:login"

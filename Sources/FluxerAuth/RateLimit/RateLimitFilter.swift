@@ -8,26 +8,26 @@ import FluxerDomain
 /// session, a bot or an OAuth2 bearer, whether the cache knew it or the database), `ip:<addr>` otherwise (no
 /// credential, or a refused one). A credential the event loop cannot decide from memory is counted on the
 /// worker, after its one lookup (`RequestFilters`), so a token's first request counts where its later ones do.
-struct RateLimitFilter: Sendable {
-    let limiter = RateLimiter()
-    let config: Config
-    let buckets: [String: RateLimit]
-    let accounts: Accounts
+package struct RateLimitFilter: Sendable {
+    package let limiter = RateLimiter()
+    package let config: Config
+    package let buckets: [String: RateLimit]
+    package let accounts: Accounts
 
-    init(config: Config, accounts: Accounts) {
+    package init(config: Config, accounts: Accounts) {
         self.config = config
         self.accounts = accounts
         buckets = RateLimitBuckets.defaults.merging(config.rateLimitOverrides) { $1 }
     }
 
     /// Whether the request is limited at all (limits on, its route not exempt).
-    func applies(to request: HTTPRequest) -> Bool {
+    package func applies(to request: HTTPRequest) -> Bool {
         config.rateLimitsEnabled && !RateLimitBuckets.exempt.contains(request.routePattern)
     }
 
     /// Counts the request, keyed by its caller; a response when it is refused. The client address must be
     /// resolved already (`ClientAddress`).
-    func apply(_ request: inout HTTPRequest, caller: Caller) -> HTTPResponse? {
+    package func apply(_ request: inout HTTPRequest, caller: Caller) -> HTTPResponse? {
         let now = accounts.now
         let userID = caller.principal?.user.id
         let client = userID.map { "user:\($0)" } ?? "ip:\(ClientKey.of(request.remoteAddress))"
@@ -63,7 +63,7 @@ struct RateLimitFilter: Sendable {
         return error.response
     }
 
-    static func seconds(_ ms: Int64) -> String {
+    package static func seconds(_ ms: Int64) -> String {
         let s = String(ms % 1000)
         return "\(ms / 1000).\(String(repeating: "0", count: 3 - s.count))\(s)"
     }
@@ -71,8 +71,8 @@ struct RateLimitFilter: Sendable {
 
 /// The client's address: the socket peer, or — when the peer is a trusted proxy — the right-most address in
 /// `X-Forwarded-For` that is not itself a trusted proxy.
-enum ClientAddress {
-    static func resolve(_ request: HTTPRequest, trustedProxies: Set<String>) -> String {
+package enum ClientAddress {
+    package static func resolve(_ request: HTTPRequest, trustedProxies: Set<String>) -> String {
         let peer = request.remoteAddress
         guard !trustedProxies.isEmpty, trustedProxies.contains(peer) else { return peer }
         let hops = request.headers.values("X-Forwarded-For")

@@ -3,21 +3,21 @@ import Synchronization
 /// In-memory GCRA (the real server's algorithm): emission interval T = window / limit, burst = limit. A hit at
 /// `now` moves the theoretical arrival time to TAT' = max(TAT, now) + T and is allowed when TAT' − now ≤ window.
 /// State is sharded by key so event loops rarely contend; stale keys are pruned as shards grow.
-final class RateLimiter: Sendable {
+package final class RateLimiter: Sendable {
     /// What one hit decided, with everything the headers need.
-    struct Decision: Equatable {
-        var allowed: Bool
-        var limit: Int
-        var remaining: Int
+    package struct Decision: Equatable {
+        package var allowed: Bool
+        package var limit: Int
+        package var remaining: Int
         /// When the bucket is full again (unix ms).
-        var resetAt: Int64
+        package var resetAt: Int64
         /// How long to wait before a retry would pass (ms; 0 when allowed).
-        var retryAfter: Int64
+        package var retryAfter: Int64
     }
 
     /// TAT per key, in microseconds (so limits above 1,000 per second still have a non-zero interval).
     private final class Shard: Sendable {
-        let table = Mutex<[String: Int64]>([:])
+        package let table = Mutex<[String: Int64]>([:])
     }
 
     private let shards: [Shard]
@@ -28,7 +28,7 @@ final class RateLimiter: Sendable {
         shards = (0..<Self.shardCount).map { _ in Shard() }
     }
 
-    func hit(_ key: String, limit: RateLimit, now nowMilliseconds: Int64) -> Decision {
+    package func hit(_ key: String, limit: RateLimit, now nowMilliseconds: Int64) -> Decision {
         let window = limit.windowMilliseconds * 1000
         let interval = max(1, window / Int64(limit.count))
         let now = nowMilliseconds * 1000

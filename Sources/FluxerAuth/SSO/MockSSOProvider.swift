@@ -9,44 +9,44 @@ import FluxerJSON
 /// discovery, an authorize page that asks only for an email (or takes `login_hint`), a token endpoint that
 /// checks the code, redirect URI, client id and PKCE verifier, ES256 ID tokens signed with a key made at start-up,
 /// the JWKS, and userinfo. Every email is "verified": it is for development, never mounted outside dev mode.
-final class MockSSOProvider: Sendable {
-    static let clientID = "fluxer-auth-dev"
-    static let codeLifetime: Int64 = 60_000
-    static let tokenLifetimeSeconds: Int64 = 300
+package final class MockSSOProvider: Sendable {
+    package static let clientID = "fluxer-auth-dev"
+    package static let codeLifetime: Int64 = 60_000
+    package static let tokenLifetimeSeconds: Int64 = 300
 
     private let key = P256SoftKey()
-    let kid = "mock-" + Base64URL.encode(SecureRandom.bytes(6))
+    package let kid = "mock-" + Base64URL.encode(SecureRandom.bytes(6))
     /// This server's base URL (known once it listens).
     private let base: @Sendable () -> String
     private let clock: @Sendable () -> Int64
 
     private struct Grant {
-        var email: String
-        var nonce: String?
-        var challenge: String
-        var redirectURI: String
-        var clientID: String
-        var expiresAt: Int64
+        package var email: String
+        package var nonce: String?
+        package var challenge: String
+        package var redirectURI: String
+        package var clientID: String
+        package var expiresAt: Int64
         /// The ID token's `amr` (RFC 8176), from the authorize request's `amr` (comma-separated), to try how the
         /// relying party treats MFA done at the provider.
-        var amr: [String] = []
+        package var amr: [String] = []
     }
 
     private let codes = Mutex<[String: Grant]>([:])
     private let accessTokens = Mutex<[String: (email: String, expiresAt: Int64)]>([:])
 
-    init(base: @escaping @Sendable () -> String, clock: @escaping @Sendable () -> Int64) {
+    package init(base: @escaping @Sendable () -> String, clock: @escaping @Sendable () -> Int64) {
         self.base = base
         self.clock = clock
     }
 
-    var issuer: String { base() + "/_dev/sso" }
+    package var issuer: String { base() + "/_dev/sso" }
 
-    static func subject(of email: String) -> String {
+    package static func subject(of email: String) -> String {
         "mock-" + Base64URL.encode(Array(SHA256.hash(utf8: email.lowercased()).prefix(16)))
     }
 
-    func register(on router: inout Router) {
+    package func register(on router: inout Router) {
         router.add(.GET, "/_dev/sso/.well-known/openid-configuration") { [self] _ in discovery() }
         router.add(.GET, "/_dev/sso/jwks") { [self] _ in jwks() }
         router.add(.GET, "/_dev/sso/authorize") { [self] request in authorize(pairs: request.queryItems) }
@@ -65,7 +65,7 @@ final class MockSSOProvider: Sendable {
 
     // MARK: - Endpoints
 
-    func discovery() -> HTTPResponse {
+    package func discovery() -> HTTPResponse {
         let i = issuer
         return .json(.ok, JSONValue.object([
             ("issuer", .string(i)), ("authorization_endpoint", .string(i + "/authorize")), ("token_endpoint", .string(i + "/token")),
@@ -76,7 +76,7 @@ final class MockSSOProvider: Sendable {
         ]))
     }
 
-    func jwks() -> HTTPResponse {
+    package func jwks() -> HTTPResponse {
         guard case .ec2P256(let x, let y) = key.coseKey else { return .json(.ok, "{\"keys\":[]}") }
         return .json(.ok, JSONValue.object([("keys", .array([.object([
             ("kty", "EC"), ("crv", "P-256"), ("x", .string(Base64URL.encode(x))), ("y", .string(Base64URL.encode(y))),
@@ -86,7 +86,7 @@ final class MockSSOProvider: Sendable {
 
     /// The authorize step: checks the request, then either asks for an email or (with `login_hint`, or the form
     /// posted back) redirects to the client with a code.
-    func authorize(pairs: [(name: String, value: String)]) -> HTTPResponse {
+    package func authorize(pairs: [(name: String, value: String)]) -> HTTPResponse {
         var q: [String: String] = [:]
         for (name, value) in pairs where q[name] == nil { q[name] = value }
         guard q["response_type"] == "code", let clientID = q["client_id"], !clientID.isEmpty,
@@ -127,7 +127,7 @@ final class MockSSOProvider: Sendable {
     }
 
     /// The token endpoint: one use per code; redirect URI, client id and S256 verifier must match.
-    func token(form: String) -> (status: Int, body: [UInt8]) {
+    package func token(form: String) -> (status: Int, body: [UInt8]) {
         var f: [String: String] = [:]
         for (name, value) in FormURLEncoding.decode(form) where f[name] == nil { f[name] = value }
         func error(_ code: String) -> (Int, [UInt8]) { (400, Array("{\"error\":\"\(code)\"}".utf8)) }
@@ -156,7 +156,7 @@ final class MockSSOProvider: Sendable {
         return (200, Array(body.utf8))
     }
 
-    func userinfo(authorization: String?) -> (status: Int, body: [UInt8]) {
+    package func userinfo(authorization: String?) -> (status: Int, body: [UInt8]) {
         let now = clock() / 1000
         guard let authorization, authorization.hasPrefix("Bearer "),
               let entry = accessTokens.withLock({ $0[String(authorization.dropFirst(7))] }), entry.expiresAt > now
@@ -166,7 +166,7 @@ final class MockSSOProvider: Sendable {
     }
 
     /// A compact JWS, ES256 (RFC 7518 §3.4: R ‖ S).
-    func sign(_ claims: String) -> String {
+    package func sign(_ claims: String) -> String {
         let header = #"{"alg":"ES256","kid":"\#(kid)","typ":"JWT"}"#
         let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(claims.utf8))
         let raw = JOSE.ecdsaRaw(fromDER: key.sign(Array(input.utf8))) ?? []
@@ -175,10 +175,10 @@ final class MockSSOProvider: Sendable {
 }
 
 /// The relying party's way to the built-in provider: straight into it, whatever address the server has.
-struct InProcessOIDCTransport: OIDCTransport {
-    let mock: MockSSOProvider
+package struct InProcessOIDCTransport: OIDCTransport {
+    package let mock: MockSSOProvider
 
-    func get(_ url: String, headers: [(String, String)]) throws(APIError) -> (status: Int, body: [UInt8]) {
+    package func get(_ url: String, headers: [(String, String)]) throws(APIError) -> (status: Int, body: [UInt8]) {
         let path = url.hasPrefix(mock.issuer) ? String(url.dropFirst(mock.issuer.count)) : ""
         switch path {
         case "/.well-known/openid-configuration": return (200, mock.discovery().body)
@@ -188,7 +188,7 @@ struct InProcessOIDCTransport: OIDCTransport {
         }
     }
 
-    func post(_ url: String, headers: [(String, String)], body: [UInt8]) throws(APIError) -> (status: Int, body: [UInt8]) {
+    package func post(_ url: String, headers: [(String, String)], body: [UInt8]) throws(APIError) -> (status: Int, body: [UInt8]) {
         guard url == mock.issuer + "/token" else { return (404, []) }
         return mock.token(form: String(decoding: body, as: UTF8.self))
     }

@@ -5,17 +5,17 @@ import Synchronization
 
 /// How the relying party reaches the provider: real HTTP(S), or (for the built-in dev provider) a direct call
 /// into this process, so the mock works whatever address the server is reached at.
-protocol OIDCTransport: Sendable {
+package protocol OIDCTransport: Sendable {
     func get(_ url: String, headers: [(String, String)]) throws(APIError) -> (status: Int, body: [UInt8])
     func post(_ url: String, headers: [(String, String)], body: [UInt8]) throws(APIError) -> (status: Int, body: [UInt8])
 }
 
 /// HTTP(S) with the outbox's bounded client: every exchange, name resolution included, within 10 s; responses
 /// at most `HTTPClientResponseParser.maxBytes`.
-struct HTTPOIDCTransport: OIDCTransport {
-    let timeoutMilliseconds: Int
+package struct HTTPOIDCTransport: OIDCTransport {
+    package let timeoutMilliseconds: Int
 
-    func get(_ url: String, headers: [(String, String)]) throws(APIError) -> (status: Int, body: [UInt8]) {
+    package func get(_ url: String, headers: [(String, String)]) throws(APIError) -> (status: Int, body: [UInt8]) {
         guard let parsed = HTTPClientURL(url) else { throw OIDCClient.failure("the provider URL \(url.prefix(100)) is not http(s)") }
         do {
             let r = try BlockingHTTPClient.get(parsed, headers: headers, timeoutMilliseconds: timeoutMilliseconds)
@@ -25,7 +25,7 @@ struct HTTPOIDCTransport: OIDCTransport {
         }
     }
 
-    func post(_ url: String, headers: [(String, String)], body: [UInt8]) throws(APIError) -> (status: Int, body: [UInt8]) {
+    package func post(_ url: String, headers: [(String, String)], body: [UInt8]) throws(APIError) -> (status: Int, body: [UInt8]) {
         guard let parsed = HTTPClientURL(url) else { throw OIDCClient.failure("the provider URL \(url.prefix(100)) is not http(s)") }
         do {
             let r = try BlockingHTTPClient.post(parsed, headers: headers, body: body, timeoutMilliseconds: timeoutMilliseconds)
@@ -37,68 +37,68 @@ struct HTTPOIDCTransport: OIDCTransport {
 }
 
 /// The provider's endpoints, configured or discovered (OpenID Connect Discovery 1.0 §3).
-struct OIDCEndpoints: Sendable, Equatable {
-    var issuer: String
-    var authorization: String
-    var token: String
-    var jwks: String
-    var userinfo: String?
+package struct OIDCEndpoints: Sendable, Equatable {
+    package var issuer: String
+    package var authorization: String
+    package var token: String
+    package var jwks: String
+    package var userinfo: String?
 }
 
 /// What an ID token (and, when it lacks them, userinfo) says about the person.
-struct OIDCIdentity: Sendable, Equatable {
+package struct OIDCIdentity: Sendable, Equatable {
     /// The issuer that vouches for `subject` (a subject is unique only within its issuer).
-    var issuer: String
-    var subject: String
-    var email: String?
-    var emailVerified: Bool
-    var name: String?
+    package var issuer: String
+    package var subject: String
+    package var email: String?
+    package var emailVerified: Bool
+    package var name: String?
     /// The ID token's `amr` (RFC 8176 authentication methods); only the signed ID token is believed for it.
-    var amr: [String] = []
+    package var amr: [String] = []
 }
 
 /// An OpenID Connect relying party for the authorization code flow with PKCE (S256) and a nonce:
 /// OpenID Connect Core 1.0 §3.1.3.7 ID token validation, RFC 8725 algorithm rules (asymmetric only; the key's
 /// own algorithm), JWKS cached for 10 minutes and fetched again when a token names a key the cache lacks (provider
 /// key rotation) or a known key fails (at most every 30 s).
-final class OIDCClient: Sendable {
-    let settings: SSOSettings
-    let transport: any OIDCTransport
+package final class OIDCClient: Sendable {
+    package let settings: SSOSettings
+    package let transport: any OIDCTransport
     /// Dev mode: discovered endpoints may be plain http on any host. Otherwise https, or http on loopback only.
-    let allowHTTP: Bool
+    package let allowHTTP: Bool
     /// The issuer to expect when `settings.issuer` is "mock" (the built-in provider's URL is only known at run time).
     private let mockIssuer: (@Sendable () -> String)?
     private let discovered = Mutex<(endpoints: OIDCEndpoints, at: Int64)?>(nil)
     /// One discovery fetch at a time, and none for 30 s after a failure: the login page asks for the endpoints
     /// on every rendering, so a provider that is down must not hold a worker per request.
     private let discovering = Mutex<(fetching: Bool, failedAt: Int64)>((false, .min))
-    static let discoveryRetryGap: Int64 = 30_000
+    package static let discoveryRetryGap: Int64 = 30_000
     private let keys = Mutex<(keys: [(kid: String?, key: COSEKey)], at: Int64)?>(nil)
 
-    static let discoveryTTL: Int64 = 3_600_000
-    static let jwksTTL: Int64 = 600_000
-    static let jwksRefetchGap: Int64 = 30_000
-    static let jwksUnknownKidGap: Int64 = 0
+    package static let discoveryTTL: Int64 = 3_600_000
+    package static let jwksTTL: Int64 = 600_000
+    package static let jwksRefetchGap: Int64 = 30_000
+    package static let jwksUnknownKidGap: Int64 = 0
     /// Clock skew allowed on `exp` and `iat`.
-    static let skewSeconds: Int64 = 60
+    package static let skewSeconds: Int64 = 60
 
-    init(settings: SSOSettings, transport: any OIDCTransport, mockIssuer: (@Sendable () -> String)? = nil, allowHTTP: Bool = false) {
+    package init(settings: SSOSettings, transport: any OIDCTransport, mockIssuer: (@Sendable () -> String)? = nil, allowHTTP: Bool = false) {
         self.settings = settings
         self.transport = transport
         self.allowHTTP = allowHTTP
         self.mockIssuer = mockIssuer
     }
 
-    static func failure(_ reason: String) -> APIError {
+    package static func failure(_ reason: String) -> APIError {
         APIError(.badRequest, code: "SSO_AUTHENTICATION_FAILED", message: "Single sign-on failed: \(reason).")
     }
 
     /// The issuer ID tokens must carry.
-    var expectedIssuer: String { settings.isMock ? (mockIssuer?() ?? "") : settings.issuer }
+    package var expectedIssuer: String { settings.isMock ? (mockIssuer?() ?? "") : settings.issuer }
 
     // MARK: - Endpoints
 
-    func endpoints(now: Int64) throws(APIError) -> OIDCEndpoints {
+    package func endpoints(now: Int64) throws(APIError) -> OIDCEndpoints {
         let configured = OIDCEndpoints(issuer: expectedIssuer, authorization: settings.authorizationURL, token: settings.tokenURL,
                                        jwks: settings.jwksURL, userinfo: settings.userinfoURL.isEmpty ? nil : settings.userinfoURL)
         if !configured.authorization.isEmpty && !configured.token.isEmpty && !configured.jwks.isEmpty { return configured }
@@ -159,14 +159,14 @@ final class OIDCClient: Sendable {
 
     // MARK: - Token exchange
 
-    struct TokenResponse: Decodable {
-        var id_token: String?
-        var access_token: String?
-        var token_type: String?
+    package struct TokenResponse: Decodable {
+        package var id_token: String?
+        package var access_token: String?
+        package var token_type: String?
     }
 
     /// RFC 6749 §4.1.3 with the PKCE verifier (RFC 7636 §4.5); client_secret_basic when there is a secret.
-    func exchange(code: String, verifier: String, redirectURI: String, endpoints: OIDCEndpoints) throws(APIError) -> TokenResponse {
+    package func exchange(code: String, verifier: String, redirectURI: String, endpoints: OIDCEndpoints) throws(APIError) -> TokenResponse {
         var form: [(String, String)] = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI),
                                         ("code_verifier", verifier)]
         var headers: [(String, String)] = [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")]
@@ -187,57 +187,57 @@ final class OIDCClient: Sendable {
 
     // MARK: - ID token
 
-    struct Claims: Decodable {
-        var iss: String?
-        var sub: String?
-        var aud: Audience?
-        var azp: String?
-        var exp: Int64?
-        var iat: Int64?
-        var nonce: String?
-        var email: String?
-        var email_verified: Flag?
-        var name: String?
-        var amr: Methods?
+    package struct Claims: Decodable {
+        package var iss: String?
+        package var sub: String?
+        package var aud: Audience?
+        package var azp: String?
+        package var exp: Int64?
+        package var iat: Int64?
+        package var nonce: String?
+        package var email: String?
+        package var email_verified: Flag?
+        package var name: String?
+        package var amr: Methods?
     }
 
     /// `amr`: an array of strings (RFC 8176); anything else counts as no methods, never as a refusal.
-    struct Methods: Decodable {
-        var values: [String]
-        init(from decoder: any Decoder) throws {
+    package struct Methods: Decodable {
+        package var values: [String]
+        package init(from decoder: any Decoder) throws {
             values = (try? decoder.singleValueContainer().decode([String].self)) ?? []
         }
     }
 
     /// `aud` is a string or an array of strings (RFC 7519 §4.1.3).
-    struct Audience: Decodable {
-        var values: [String]
-        init(from decoder: any Decoder) throws {
+    package struct Audience: Decodable {
+        package var values: [String]
+        package init(from decoder: any Decoder) throws {
             let c = try decoder.singleValueContainer()
             if let one = try? c.decode(String.self) { values = [one] } else { values = try c.decode([String].self) }
         }
     }
 
     /// A boolean some providers send as a string.
-    struct Flag: Decodable {
-        var value: Bool
-        init(from decoder: any Decoder) throws {
+    package struct Flag: Decodable {
+        package var value: Bool
+        package init(from decoder: any Decoder) throws {
             let c = try decoder.singleValueContainer()
             if let b = try? c.decode(Bool.self) { value = b } else { value = (try? c.decode(String.self)) == "true" }
         }
     }
 
-    struct Header: Decodable {
-        var alg: String
-        var kid: String?
-        var typ: String?
-        var crit: [String]?
+    package struct Header: Decodable {
+        package var alg: String
+        package var kid: String?
+        package var typ: String?
+        package var crit: [String]?
     }
 
     /// OpenID Connect Core §3.1.3.7: signature by a provider key with the key's own algorithm, `iss` exactly the
     /// issuer, `aud` containing the client id (and `azp` equal to it when there are several audiences), `exp` in
     /// the future and `iat` not in it (±60 s), the nonce of this sign-in, and a non-empty `sub`.
-    func verifyIDToken(_ token: String, nonce: String, endpoints: OIDCEndpoints, now: Int64) throws(APIError) -> OIDCIdentity {
+    package func verifyIDToken(_ token: String, nonce: String, endpoints: OIDCEndpoints, now: Int64) throws(APIError) -> OIDCIdentity {
         guard let jws = JOSE.CompactJWS(token), let header = try? JSONDecoder().decode(Header.self, from: Data(jws.header)) else {
             throw Self.failure("the ID token is malformed")
         }
@@ -335,7 +335,7 @@ final class OIDCClient: Sendable {
     // MARK: - Userinfo
 
     /// OpenID Connect Core §5.3.2: the userinfo `sub` must equal the ID token's.
-    func userinfo(accessToken: String, subject: String, endpoints: OIDCEndpoints) throws(APIError) -> OIDCIdentity? {
+    package func userinfo(accessToken: String, subject: String, endpoints: OIDCEndpoints) throws(APIError) -> OIDCIdentity? {
         guard let url = endpoints.userinfo else { return nil }
         let (status, body) = try transport.get(url, headers: [("Authorization", "Bearer " + accessToken), ("Accept", "application/json")])
         guard status == 200, let claims = try? JSONDecoder().decode(Claims.self, from: Data(body)) else {

@@ -17,36 +17,36 @@ import FluxerPersistence
 /// it), and an unverified one is claimed with its registrant's factors wiped. An account with MFA still passes
 /// its second factor (the answer is the login's MFA ticket) unless the ID token's `amr` shows MFA at the provider.
 /// Errors reaching clients are generic; the provider's details go to the log only.
-final class SSOService: Sendable {
-    let accounts: Accounts
-    let settings: SSOSettings
-    let client: OIDCClient?
-    let mock: MockSSOProvider?
+package final class SSOService: Sendable {
+    package let accounts: Accounts
+    package let settings: SSOSettings
+    package let client: OIDCClient?
+    package let mock: MockSSOProvider?
     /// The port the server listens on, once it does (for URLs derived when no public URL is configured).
-    let boundPort = SharedInt()
+    package let boundPort = SharedInt()
 
     /// An integer shared across threads (the bound port; the exchanges in flight).
-    final class SharedInt: Sendable {
+    package final class SharedInt: Sendable {
         private let value = Atomic<Int>(0)
-        func load() -> Int { value.load(ordering: .relaxed) }
-        func store(_ port: Int) { value.store(port, ordering: .relaxed) }
-        func increment() -> Int { value.wrappingAdd(1, ordering: .relaxed).newValue }
-        func decrement() { value.subtract(1, ordering: .relaxed) }
+        package func load() -> Int { value.load(ordering: .relaxed) }
+        package func store(_ port: Int) { value.store(port, ordering: .relaxed) }
+        package func increment() -> Int { value.wrappingAdd(1, ordering: .relaxed).newValue }
+        package func decrement() { value.subtract(1, ordering: .relaxed) }
     }
     private let box: SecretBox
 
-    static let stateLifetime: Int64 = 10 * 60_000
+    package static let stateLifetime: Int64 = 10 * 60_000
     /// Sign-ins talking to the provider at once: half the worker threads, at most 4. Each holds a worker for up
     /// to the provider's timeouts (10 s per call), so a slow or dead provider may use these few, never every
     /// worker: the rest of the API keeps answering. Beyond it: 503 with Retry-After.
-    let maxConcurrentExchanges: Int
+    package let maxConcurrentExchanges: Int
     private let exchanges = SharedInt()
-    static let maxRedirectLength = 2048
-    static let maxPendingStates: Int64 = 100_000
+    package static let maxRedirectLength = 2048
+    package static let maxPendingStates: Int64 = 100_000
     /// Sign-ins one client address may have pending (they are started without authentication).
-    static let maxPendingStatesPerClient: Int64 = 20
+    package static let maxPendingStatesPerClient: Int64 = 20
 
-    init(accounts: Accounts) {
+    package init(accounts: Accounts) {
         self.accounts = accounts
         let config = accounts.context.config
         let workers = config.workers > 0 ? config.workers : max(8, accounts.context.cpuCount * 4)
@@ -74,7 +74,7 @@ final class SSOService: Sendable {
     }
 
     /// The public URL, or (when none is configured and the port was 0) the address actually bound.
-    static func baseURL(_ config: Config, port: Int) -> String {
+    package static func baseURL(_ config: Config, port: Int) -> String {
         if config.publicURL.isEmpty && config.port == 0 && port != 0 {
             let h = config.host.contains(":") ? "[\(config.host)]" : config.host
             return "http://\(h):\(port)"
@@ -82,23 +82,23 @@ final class SSOService: Sendable {
         return config.effectivePublicURL
     }
 
-    var isEnabled: Bool { settings.enabled && client != nil }
-    var isEnforced: Bool { isEnabled && settings.enforced }
+    package var isEnabled: Bool { settings.enabled && client != nil }
+    package var isEnforced: Bool { isEnabled && settings.enforced }
 
-    var redirectURI: String {
+    package var redirectURI: String {
         settings.redirectURI.isEmpty
             ? Self.baseURL(accounts.context.config, port: boundPort.load()) + "/auth/sso/callback"
             : settings.redirectURI
     }
 
-    static let required = APIError(.forbidden, code: "SSO_REQUIRED", message: "This instance signs in with single sign-on.")
+    package static let required = APIError(.forbidden, code: "SSO_REQUIRED", message: "This instance signs in with single sign-on.")
 
     /// Local sign-in routes call this first: with SSO enforced they answer 403 `SSO_REQUIRED`.
-    func refuseLocalAuthWhenEnforced() throws(APIError) {
+    package func refuseLocalAuthWhenEnforced() throws(APIError) {
         if isEnforced { throw Self.required }
     }
 
-    func register(on router: inout Router) {
+    package func register(on router: inout Router) {
         mock?.register(on: &router)
         router.api(.GET, "/auth/sso/status") { [self] _ in status() }
         router.api(.POST, "/auth/sso/start") { [self] request in try start(request) }
@@ -108,11 +108,11 @@ final class SSOService: Sendable {
 
     /// What a client is told when the provider could not be used: nothing about the provider, its transport or
     /// its answers (those go to the log).
-    static let failed = APIError(.badRequest, code: "SSO_AUTHENTICATION_FAILED",
+    package static let failed = APIError(.badRequest, code: "SSO_AUTHENTICATION_FAILED",
                                  message: "Single sign-on failed. Try again, or ask your administrator if it keeps failing.")
 
     /// Runs a step that talks to the provider; a failure is logged with its detail and answered generically.
-    func withProvider<T>(_ step: String, _ body: () throws(APIError) -> T) throws(APIError) -> T {
+    package func withProvider<T>(_ step: String, _ body: () throws(APIError) -> T) throws(APIError) -> T {
         do throws(APIError) {
             return try body()
         } catch {
@@ -123,7 +123,7 @@ final class SSOService: Sendable {
 
     // MARK: - Status and start
 
-    func status() -> HTTPResponse {
+    package func status() -> HTTPResponse {
         .json(.ok, JSONValue.object([
             ("enabled", .bool(isEnabled)), ("enforced", .bool(isEnforced)),
             ("display_name", isEnabled && !settings.displayName.isEmpty ? .string(settings.displayName) : .null),
@@ -131,21 +131,21 @@ final class SSOService: Sendable {
         ]))
     }
 
-    struct StartBody: Decodable {
-        var provider: String?
-        var redirect_to: String?
+    package struct StartBody: Decodable {
+        package var provider: String?
+        package var redirect_to: String?
     }
 
     /// Only a same-site relative path survives (`/channels/@me`); anything else, `//evil.example` and
     /// `/\evil.example` included, becomes "" (real server: relative paths only).
-    static func sanitizedRedirect(_ value: String?) -> String {
+    package static func sanitizedRedirect(_ value: String?) -> String {
         guard let value, (1...maxRedirectLength).contains(value.utf8.count), value.hasPrefix("/"), !value.hasPrefix("//"),
               value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\\") })
         else { return "" }
         return value
     }
 
-    func start(_ request: HTTPRequest) throws -> HTTPResponse {
+    package func start(_ request: HTTPRequest) throws -> HTTPResponse {
         try accounts.refuseBots(request)
         guard isEnabled else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
         let body = request.body.isEmpty ? StartBody() : try JSONBody.decode(StartBody.self, from: request)
@@ -160,21 +160,21 @@ final class SSOService: Sendable {
         return Self.startResponse(url: url, state: state, redirectURI: redirectURI)
     }
 
-    static func startResponse(url: String, state: String, redirectURI: String) -> HTTPResponse {
+    package static func startResponse(url: String, state: String, redirectURI: String) -> HTTPResponse {
         .json(.ok, JSONValue.object([
             ("authorization_url", .string(url)), ("session_url", .string(url)), ("state", .string(state)),
             ("redirect_uri", .string(redirectURI)),
         ]), headers: ["Cache-Control": "no-store"])
     }
 
-    static let linkingDisabled = APIError(.forbidden, code: "SSO_LINKING_DISABLED",
+    package static let linkingDisabled = APIError(.forbidden, code: "SSO_LINKING_DISABLED",
                                           message: "Linking single sign-on to an existing account is not enabled here.")
 
     /// `POST /users/@me/sso/link {redirect_to?, …sudo}`: a signed-in user (sudo: a fresh proof of the local
     /// account) starts a sign-in at the provider that links the provider account to theirs. The answer has the
     /// shape of `/auth/sso/start`; `/auth/sso/complete` finishes it only with this user's own session, and answers
     /// `{user_id, linked: true, redirect_to}`. This is how a first link to an existing account is made.
-    func link(_ request: HTTPRequest, _ writer: ResponseWriter) {
+    package func link(_ request: HTTPRequest, _ writer: ResponseWriter) {
         writer.respondAsync { [self] reply in
             let principal = try accounts.requireUser(request, allowBots: false)
             guard isEnabled else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
@@ -194,14 +194,14 @@ final class SSOService: Sendable {
     }
 
     /// The provider's display name.
-    var displayName: String { settings.displayName.isEmpty ? settings.provider : settings.displayName }
+    package var displayName: String { settings.displayName.isEmpty ? settings.provider : settings.displayName }
 
     /// This server's own callback, where a browser-started sign-in comes back.
-    var callbackURI: String { Self.baseURL(accounts.context.config, port: boundPort.load()) + "/auth/sso/callback" }
+    package var callbackURI: String { Self.baseURL(accounts.context.config, port: boundPort.load()) + "/auth/sso/callback" }
 
     /// The origin of the provider's authorization endpoint (for CSP form-action), or nil when it cannot be
     /// found (discovery failing): the login page then offers no SSO button.
-    func authorizationOrigin() -> String? {
+    package func authorizationOrigin() -> String? {
         guard let client, let endpoints = try? client.endpoints(now: accounts.now) else { return nil }
         return WebPage.origin(of: endpoints.authorization)
     }
@@ -210,7 +210,7 @@ final class SSOService: Sendable {
     /// where the person lands afterwards (a relative path); `browserBinding` is SHA-256 of a cookie value when
     /// the browser itself will come back (login-CSRF protection), nil when an API client completes it.
     /// `linkUserID`: the signed-in user (after sudo) this sign-in links the provider account to.
-    func beginSignIn(redirectTo: String, redirectURI: String, browserBinding: [UInt8]?, clientIP: String,
+    package func beginSignIn(redirectTo: String, redirectURI: String, browserBinding: [UInt8]?, clientIP: String,
                      linkUserID: UInt64? = nil) throws -> (url: String, state: String) {
         guard let client else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
         let now = accounts.now
@@ -252,12 +252,12 @@ final class SSOService: Sendable {
 
     // MARK: - Complete
 
-    struct CompleteBody: Decodable {
-        var code: String
-        var state: String
+    package struct CompleteBody: Decodable {
+        package var code: String
+        package var state: String
     }
 
-    func complete(_ request: HTTPRequest) throws -> HTTPResponse {
+    package func complete(_ request: HTTPRequest) throws -> HTTPResponse {
         try accounts.refuseBots(request)
         guard isEnabled else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
         let body = try JSONBody.decode(CompleteBody.self, from: request)
@@ -281,17 +281,17 @@ final class SSOService: Sendable {
 
     /// How a completed sign-in ends: a session; the account's second factor still to pass (an MFA ticket); or
     /// the provider account linked to the signed-in user who started it.
-    enum SignInResult {
+    package enum SignInResult {
         case session(UInt64, String)
         case mfa(User, String)
         case linked(UInt64)
     }
 
-    static let invalidState = APIError.invalidField("state", "Unknown or expired sign-in; start again.", code: "INVALID_SSO_STATE")
+    package static let invalidState = APIError.invalidField("state", "Unknown or expired sign-in; start again.", code: "INVALID_SSO_STATE")
 
     /// Spends the state, exchanges the code and signs in. A sign-in started by a browser completes only with
     /// that browser's binding cookie; one started through the API only through the API.
-    func finishSignIn(code: String, state: String, browserBinding: [UInt8]?, request: HTTPRequest) throws -> (SignInResult, String) {
+    package func finishSignIn(code: String, state: String, browserBinding: [UInt8]?, request: HTTPRequest) throws -> (SignInResult, String) {
         guard let client else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
         let invalidState = Self.invalidState
         guard state.utf8.count == 32, state.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
@@ -347,7 +347,7 @@ final class SSOService: Sendable {
     /// `GET /auth/sso/callback`: where the provider sends the browser. A sign-in this browser started from the
     /// authorize page completes here (binding cookie), sets the page's session cookie and returns to the page.
     /// Otherwise the web app owns the sign-in: in dev mode the code and state are shown for finishing with curl.
-    func callback(_ request: HTTPRequest, web: WebSession) throws -> HTTPResponse {
+    package func callback(_ request: HTTPRequest, web: WebSession) throws -> HTTPResponse {
         let code = request.queryValue("code") ?? "", state = request.queryValue("state") ?? ""
         if let error = request.queryValue("error") {
             return WebPage.error("The sign-in provider answered: \(String(error.prefix(100))).", title: "Sign-in cancelled")
@@ -398,7 +398,7 @@ final class SSOService: Sendable {
 
     /// The authorize page's MFA step for a browser that came back from the provider: the page the sign-in was
     /// started from, and the CSRF cookie its forms carry.
-    func mfaPage(user: User, ticket: String, authorizePath: String, request: HTTPRequest, web: WebSession) throws -> HTTPResponse {
+    package func mfaPage(user: User, ticket: String, authorizePath: String, request: HTTPRequest, web: WebSession) throws -> HTTPResponse {
         let query = authorizePath.hasPrefix("/oauth2/authorize?") ? String(authorizePath.dropFirst("/oauth2/authorize?".count)) : ""
         guard let csrf = WebSession.cookies(request)[web.csrfCookie], !query.isEmpty,
               case .success(let authorize) = try accounts.context.database.read({
@@ -408,17 +408,17 @@ final class SSOService: Sendable {
         return try AuthorizeRoutes.mfaPage(authorize, user: user, ticket: ticket, csrf: csrf, notice: nil, error: nil, accounts: accounts)
     }
 
-    static let linkRequired = APIError(.forbidden, code: "SSO_LINK_REQUIRED", message: """
+    package static let linkRequired = APIError(.forbidden, code: "SSO_LINK_REQUIRED", message: """
         An account already uses this email. Sign in to it, then link single sign-on from the account (POST /users/@me/sso/link).
         """)
-    static let emailTaken = APIError(.forbidden, code: "SSO_REQUIRED", message: "An account already uses this email; it cannot sign in with single sign-on.")
-    static let alreadyLinked = APIError(.badRequest, code: "SSO_IDENTITY_ALREADY_LINKED",
+    package static let emailTaken = APIError(.forbidden, code: "SSO_REQUIRED", message: "An account already uses this email; it cannot sign in with single sign-on.")
+    package static let alreadyLinked = APIError(.badRequest, code: "SSO_IDENTITY_ALREADY_LINKED",
                                         message: "This provider account is already linked to another account.")
 
     /// Signs in the linked account (MFA still applying), links the signed-in user who asked for it, claims an
     /// unverified account, or provisions one. An email is trusted for matching only when the provider says it is
     /// verified (OIDC Core §5.7: otherwise anyone could claim anyone's address there).
-    func signIn(_ identity: OIDCIdentity, linkUserID: UInt64?, request: HTTPRequest) throws -> SignInResult {
+    package func signIn(_ identity: OIDCIdentity, linkUserID: UInt64?, request: HTTPRequest) throws -> SignInResult {
         let email = identity.emailVerified ? identity.email.flatMap { AccountValidation.email($0) == nil ? $0 : nil } : nil
         if let email, !settings.allowedDomains.isEmpty {
             let domain = String(email.split(separator: "@").last ?? "").lowercased()
@@ -494,7 +494,7 @@ final class SSOService: Sendable {
 extension Accounts {
     /// Local sign-in (password login, registration, password reset, passkeys) answers 403 `SSO_REQUIRED` when
     /// `sso.enforced` is on (real server: `LocalAuthMiddleware`).
-    func refuseLocalAuthWhenSSOEnforced() throws(APIError) {
+    package func refuseLocalAuthWhenSSOEnforced() throws(APIError) {
         let sso = context.config.sso
         if sso.enabled && sso.enforced { throw SSOService.required }
     }

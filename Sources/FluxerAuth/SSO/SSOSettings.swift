@@ -34,15 +34,15 @@ public struct SSOSettings: Sendable, Equatable {
     public var isMock: Bool { issuer == "mock" }
 
     /// RFC 8176 methods that prove possession of a key or a one-time code.
-    static let possessionMethods: Set<String> = ["hwk", "swk", "otp", "sms", "sc"]
+    package static let possessionMethods: Set<String> = ["hwk", "swk", "otp", "sms", "sc"]
     /// RFC 8176 methods that are a knowledge or an inherence factor.
-    static let knowledgeOrInherenceMethods: Set<String> = ["pwd", "pin", "kba", "fpt", "face", "iris", "retina", "vbm"]
+    package static let knowledgeOrInherenceMethods: Set<String> = ["pwd", "pin", "kba", "fpt", "face", "iris", "retina", "vbm"]
 
     /// Whether an `amr` claim shows multi-factor authentication: `mfa` itself, or a possession method (`hwk`,
     /// `swk`, `otp`, `sms`, `sc`) together with a knowledge or inherence method (`pwd`, `pin`, `kba`, `fpt`, `face`,
     /// `iris`, `retina`, `vbm`). A possession method alone is not enough: providers also send `otp` or `hwk` for a
     /// single-factor sign-in (an emailed code, a security key without PIN).
-    static func amrShowsMFA(_ amr: [String]) -> Bool {
+    package static func amrShowsMFA(_ amr: [String]) -> Bool {
         let methods = Set(amr)
         if methods.contains("mfa") { return true }
         return !methods.isDisjoint(with: possessionMethods) && !methods.isDisjoint(with: knowledgeOrInherenceMethods)
@@ -50,7 +50,7 @@ public struct SSOSettings: Sendable, Equatable {
 
     /// Whether a provider URL may be used: https, or http only in dev mode or to a loopback host (127.0.0.0/8,
     /// `localhost`, `[::1]`): the code exchange carries the client secret and the ID-token keys come over it.
-    static func isAcceptableProviderURL(_ url: String, dev: Bool) -> Bool {
+    package static func isAcceptableProviderURL(_ url: String, dev: Bool) -> Bool {
         guard let parsed = HTTPClientURL(url) else { return false }
         if parsed.isTLS || dev { return true }
         let host = parsed.host.lowercased()

@@ -15,12 +15,12 @@ public final class SessionTouchQueue: Sendable {
     private let thread = Mutex<OSThread?>(nil)
     private let flushIntervalMilliseconds: Int
 
-    init(database: DataStore, flushIntervalMilliseconds: Int = 5_000) {
+    package init(database: DataStore, flushIntervalMilliseconds: Int = 5_000) {
         self.database = database
         self.flushIntervalMilliseconds = flushIntervalMilliseconds
     }
 
-    func start() {
+    package func start() {
         let worker = OSThread(name: "fx-touch") { [self] in
             while !stopped.load(ordering: .relaxed) {
                 lock.withLock { lock.wait(milliseconds: flushIntervalMilliseconds) }
@@ -31,18 +31,18 @@ public final class SessionTouchQueue: Sendable {
     }
 
     /// Queues a use (the newest time per session wins).
-    func enqueue(_ hash: [UInt8], time: Int64) {
+    package func enqueue(_ hash: [UInt8], time: Int64) {
         pending.withLock { p in p[hash] = max(p[hash] ?? 0, time) }
     }
 
     /// The newest use queued for a session and not yet written, if any: a lookup judging idle expiry counts it
     /// as the database will once it is written (SE-07).
-    func pendingUse(_ hash: [UInt8]) -> Int64? {
+    package func pendingUse(_ hash: [UInt8]) -> Int64? {
         pending.withLock { $0[hash] }
     }
 
     /// Writes everything queued now. A failed write drops the batch: these are approximate times.
-    func flush() {
+    package func flush() {
         let batch = pending.withLock { p -> [([UInt8], Int64)] in
             defer { p.removeAll(keepingCapacity: true) }
             return p.map { ($0.key, $0.value) }
@@ -52,7 +52,7 @@ public final class SessionTouchQueue: Sendable {
     }
 
     /// Flushes and stops the thread; call before the database closes.
-    func stop() {
+    package func stop() {
         guard !stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
         lock.withLock { lock.signal() }
         thread.withLock { $0 }?.join()

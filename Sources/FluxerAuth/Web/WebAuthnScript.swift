@@ -2,10 +2,10 @@
 /// the server put in the form's `data-options`, asks the browser for an assertion (WebAuthn §5.1.4,
 /// `navigator.credentials.get`), writes it into the form as JSON (the `toJSON()` shape, base64url) and submits.
 /// Served from this origin (`script-src 'self'`), never inline; without script the page says to use a code.
-enum WebAuthnScript {
-    static let path = "/oauth2/assets/webauthn.js"
+package enum WebAuthnScript {
+    package static let path = "/oauth2/assets/webauthn.js"
 
-    static let source = #"""
+    package static let source = #"""
         (function () {
           "use strict";
           var form = document.getElementById("webauthn-form");

@@ -3,9 +3,9 @@ import HTTPServer
 /// Server-rendered pages: plain HTML and one stylesheet; script only where a page names its own file (the
 /// security-key step, `script-src 'self'`, never inline). Every page is unframeable and leaks no
 /// referrer (RFC 9700 §4.16, §4.2.4; AZ-12, AZ-13).
-enum WebPage {
+package enum WebPage {
     /// Escapes text for HTML element content and double-quoted attributes.
-    static func escape(_ s: String) -> String {
+    package static func escape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
         for ch in s.unicodeScalars {
@@ -23,7 +23,7 @@ enum WebPage {
 
     /// A complete page. `formTargets` are extra origins a form on this page may end up at (a redirect after
     /// the POST counts for CSP `form-action`).
-    static func render(status: HTTPStatus = .ok, title: String, body: String, formTargets: [String] = [], scripts: [String] = []) -> HTTPResponse {
+    package static func render(status: HTTPStatus = .ok, title: String, body: String, formTargets: [String] = [], scripts: [String] = []) -> HTTPResponse {
         let html = """
             <!doctype html>
             <html lang="en">
@@ -49,7 +49,7 @@ enum WebPage {
     }
 
     /// Page headers; `allowScripts` adds `script-src 'self'` (files served from this origin only, never inline).
-    static func securityHeaders(formTargets: [String] = [], allowScripts: Bool = false) -> HTTPHeaders {
+    package static func securityHeaders(formTargets: [String] = [], allowScripts: Bool = false) -> HTTPHeaders {
         let formAction = (["'self'"] + formTargets).joined(separator: " ")
         let script = allowScripts ? " script-src 'self';" : ""
         return [
@@ -62,7 +62,7 @@ enum WebPage {
     }
 
     /// An error page (AZ-05: never a redirect when the client or redirect URI is not trusted).
-    static func error(_ message: String, status: HTTPStatus = .badRequest, title: String = "Something went wrong") -> HTTPResponse {
+    package static func error(_ message: String, status: HTTPStatus = .badRequest, title: String = "Something went wrong") -> HTTPResponse {
         render(status: status, title: title, body: """
             <h1>\(escape(title))</h1>
             <p class="error" role="alert">\(escape(message))</p>
@@ -71,7 +71,7 @@ enum WebPage {
     }
 
     /// `scheme://host[:port]` of a URL, for CSP.
-    static func origin(of url: String) -> String? {
+    package static func origin(of url: String) -> String? {
         let scheme: String
         if url.hasPrefix("https://") { scheme = "https://" } else if url.hasPrefix("http://") { scheme = "http://" } else { return nil }
         let authority = url.dropFirst(scheme.count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
@@ -80,11 +80,11 @@ enum WebPage {
     }
 
     /// Hidden inputs carrying parameters through a form.
-    static func hiddenFields(_ pairs: [(String, String)]) -> String {
+    package static func hiddenFields(_ pairs: [(String, String)]) -> String {
         pairs.map { "<input type=\"hidden\" name=\"\(escape($0.0))\" value=\"\(escape($0.1))\">" }.joined(separator: "\n")
     }
 
-    static let stylesheet = """
+    package static let stylesheet = """
         :root { color-scheme: light dark; --bg: #f2f3f5; --card: #ffffff; --text: #1e1f22; --muted: #5c5e66;
           --accent: #4641d9; --accent-fill: #4641d9; --accent-text: #ffffff; --border: #d6d8dd; --field-border: #7c7f87;
           --danger: #c4314b; }

@@ -1,4 +1,5 @@
 @testable import FluxerAuth
+@testable import FluxerApp
 import Glibc
 import Postgres
 import PostgresTestSupport
