@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers point down only (DESIGN.md "Architecture"):
-//   CFluxerShim → FluxerJSON, HTTPServer, FluxerCrypto, SQLite, Postgres → FluxerDomain → FluxerPersistence → FluxerAuth
+//   CFluxerShim → FluxerJSON, HTTPServer, FluxerCrypto, SQLite, Postgres → FluxerDomain → FluxerPersistence → FluxerAPI
 //   (routes, services) → FluxerApp (composition, background jobs, CLI) → fluxer-auth (main.swift). The domain imports no driver and no HTTP module; all SQL is in FluxerPersistence.
 // (FluxerCrypto, not Crypto: swift-crypto's module is named Crypto.)
 let strict: [SwiftSetting] = [
@@ -51,8 +51,9 @@ let package = Package(
         // Users, callers, sessions, applications, OAuth grants, MFA and WebAuthn, the outbox's messages: pure
         // types and rules. The compiler keeps it so: it can import neither HTTPServer nor a database.
         .target(name: "FluxerDomain", dependencies: ["FluxerCrypto", "FluxerJSON"], swiftSettings: strict, plugins: ["FluxerEmbed"]),
+        // The API: config, the route table and its handlers, services (accounts, OAuth2 grants, MFA, SSO), filters.
         .target(
-            name: "FluxerAuth",
+            name: "FluxerAPI",
             dependencies: [
                 "CFluxerShim", "HTTPServer", "FluxerCrypto", "FluxerJSON", "FluxerDomain", "SQLite", "Postgres", "FluxerPersistence",
                 .product(name: "Logging", package: "swift-log"),
@@ -67,7 +68,7 @@ let package = Package(
         .target(
             name: "FluxerApp",
             dependencies: [
-                "FluxerAuth", "HTTPServer", "FluxerCrypto", "FluxerJSON", "FluxerDomain", "SQLite", "Postgres", "FluxerPersistence",
+                "FluxerAPI", "HTTPServer", "FluxerCrypto", "FluxerJSON", "FluxerDomain", "SQLite", "Postgres", "FluxerPersistence",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -84,12 +85,12 @@ let package = Package(
         // The embedded PostgreSQL migrations against the SQLite ones: apply, schema parity, per-table round trips.
         .testTarget(
             name: "PostgresSchemaTests",
-            dependencies: ["FluxerAuth", "FluxerApp", "FluxerPersistence", "SQLite", "Postgres", "PostgresTestSupport"],
+            dependencies: ["FluxerAPI", "FluxerApp", "FluxerPersistence", "SQLite", "Postgres", "PostgresTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "FluxerPersistenceTests", dependencies: ["FluxerPersistence", "Postgres", "PostgresTestSupport"],
             swiftSettings: strict),
-        .testTarget(name: "FluxerAuthTests", dependencies: ["FluxerAuth", "FluxerApp", "FluxerDomain", "FluxerJSON", "HTTPServer", "FluxerPersistence", "SQLite", "Postgres", "PostgresTestSupport"], swiftSettings: strict),
+        .testTarget(name: "FluxerAuthTests", dependencies: ["FluxerAPI", "FluxerApp", "FluxerDomain", "FluxerJSON", "HTTPServer", "FluxerPersistence", "SQLite", "Postgres", "PostgresTestSupport"], swiftSettings: strict),
     ]
 )

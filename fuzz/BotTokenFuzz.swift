@@ -1,4 +1,4 @@
-// libFuzzer harness for bot tokens (Sources/FluxerAuth/Applications/BotToken.swift), compiled by
+// libFuzzer harness for bot tokens (Sources/FluxerAPI/Applications/BotToken.swift), compiled by
 // `fuzz/run.sh bottoken` with the FluxerCrypto files verify/mint need (HMAC, SHA-256, constant-time compare,
 // Base64URL, SecureRandom) and the product's own C shim (Sources/CFluxerShim/shim.c, linked with -lcrypto
 // -lsodium …), so the HMAC is OpenSSL's, exactly as in the server. BotToken.swift's `import FluxerCrypto` line is

@@ -1,6 +1,6 @@
-// libFuzzer harness for JSON request bodies: the product's JSONBody.decode (Sources/FluxerAuth/API/JSONBody.swift,
+// libFuzzer harness for JSON request bodies: the product's JSONBody.decode (Sources/FluxerAPI/API/JSONBody.swift,
 // FoundationEssentials' JSONDecoder underneath) with its error mapping (APIError.swift, JSONValue.swift) and the
-// pure HTTP sources, compiled by `fuzz/run.sh json`. The three FluxerAuth files lose their `import HTTPServer`
+// pure HTTP sources, compiled by `fuzz/run.sh json`. The three FluxerAPI files lose their `import HTTPServer`
 // line in generated copies (one module here). Two declarations from files that drag in the rest of the product
 // are restated below verbatim: `HTTPResponseError` (Router.swift, event loop) and
 // `StringProtocol.trimmingASCIIWhitespace()` (Config/TOMLSubset.swift).

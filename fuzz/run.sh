@@ -57,10 +57,10 @@ case $target in
     read -ra extra <<< "$(shim)"; dict=fuzz/bottoken.dict; max_len=512 ;;
   json)
     sources=("${http[@]}"
-             "$(strip_import 'HTTPServer|FluxerJSON|FluxerDomain' Sources/FluxerAuth/API/JSONBody.swift)"
+             "$(strip_import 'HTTPServer|FluxerJSON|FluxerDomain' Sources/FluxerAPI/API/JSONBody.swift)"
              Sources/FluxerJSON/{StrictJSON,JSONValue}.swift Sources/FluxerDomain/Support/FieldError.swift
-             "$(strip_import 'HTTPServer|FluxerJSON|FluxerDomain' Sources/FluxerAuth/API/APIError.swift)"
-             "$(strip_import 'HTTPServer|FluxerJSON' Sources/FluxerAuth/API/JSONResponse.swift)"
+             "$(strip_import 'HTTPServer|FluxerJSON|FluxerDomain' Sources/FluxerAPI/API/APIError.swift)"
+             "$(strip_import 'HTTPServer|FluxerJSON' Sources/FluxerAPI/API/JSONResponse.swift)"
              Sources/FluxerDomain/OAuth2/OAuthScope.swift)
     dict=fuzz/json.dict ;;
   *) echo "unknown target $target (one of: ${targets[*]} all smoke)" >&2; exit 2 ;;

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 @testable import HTTPServer
 import Testing

@@ -4,7 +4,7 @@ import Foundation
 import Glibc
 import Synchronization
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 import HTTPServer
 import SQLite

@@ -1,7 +1,7 @@
 #if DEBUG
 import Foundation
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 import HTTPServer
 import FluxerDomain

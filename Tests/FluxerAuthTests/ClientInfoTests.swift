@@ -1,5 +1,5 @@
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 import FluxerDomain
 

@@ -4,7 +4,7 @@ import Glibc
 import FluxerCrypto
 import Synchronization
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 import SQLite
 

@@ -4,7 +4,7 @@ import Glibc
 import Foundation
 @testable import HTTPServer
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 
 /// The sharded log buffer: lines from many threads, flushed while they write, arrive whole and exactly once.

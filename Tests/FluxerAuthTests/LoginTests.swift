@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 import FluxerCrypto
 import HTTPServer

@@ -1,7 +1,7 @@
 import FluxerCrypto
 import Foundation
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 
 /// The OAuth2 authorize page's MFA step: a user with TOTP signs in on the page, gets the code form, a wrong

@@ -1,7 +1,7 @@
 import FluxerCrypto
 import Foundation
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 
 /// The MFA login step over HTTP: the ticket answer, `/auth/login/mfa/totp`, ticket expiry, reuse, the

@@ -1,7 +1,7 @@
 import FluxerCrypto
 import Foundation
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 
 /// Phone numbers and SMS MFA over HTTP: E.164 validation, phone verification, SMS enable preconditions, SMS

@@ -1,7 +1,7 @@
 import FluxerCrypto
 import Foundation
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 
 /// TOTP over HTTP: setup, enable (server and client secrets), the ±1 step window, replay, the sealed secret,

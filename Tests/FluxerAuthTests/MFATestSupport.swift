@@ -3,7 +3,7 @@ import FluxerCrypto
 import Foundation
 import Glibc
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 import HTTPServer
 import SQLite

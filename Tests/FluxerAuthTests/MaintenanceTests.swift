@@ -2,7 +2,7 @@ import FluxerPersistence
 import Foundation
 import Synchronization
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 import SQLite
 

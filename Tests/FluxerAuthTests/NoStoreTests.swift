@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 
 /// Issue 12 should-fix: "Responses that carry secrets ({token, user_id}, new client secrets, bot tokens,

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 import HTTPServer
 

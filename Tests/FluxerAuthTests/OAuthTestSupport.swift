@@ -2,7 +2,7 @@ import FluxerPersistence
 import Foundation
 import Glibc
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 import FluxerCrypto
 import HTTPServer

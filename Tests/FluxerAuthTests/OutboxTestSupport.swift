@@ -4,7 +4,7 @@ import Glibc
 import Logging
 import SQLite
 import Synchronization
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 import FluxerDomain
 

@@ -4,7 +4,7 @@ import Logging
 import SQLite
 import Synchronization
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 import FluxerDomain
 

@@ -6,7 +6,7 @@ import Glibc
 import HTTPServer
 import Synchronization
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 import FluxerDomain
 

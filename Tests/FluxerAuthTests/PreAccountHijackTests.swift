@@ -1,7 +1,7 @@
 import FluxerCrypto
 import Foundation
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 import SQLite
 import FluxerDomain

@@ -2,7 +2,7 @@ import FluxerCrypto
 import Glibc
 import Foundation
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 import SQLite
 @testable import HTTPServer

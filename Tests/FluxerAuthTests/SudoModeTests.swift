@@ -1,7 +1,7 @@
 import FluxerCrypto
 import Foundation
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 
 /// Every sudo route refusing each missing or wrong proof and changing nothing, then accepting the right one;

@@ -1,6 +1,6 @@
 import FluxerCrypto
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 import FluxerDomain
 

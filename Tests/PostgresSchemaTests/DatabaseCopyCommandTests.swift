@@ -2,7 +2,7 @@ import Foundation
 import Postgres
 import PostgresTestSupport
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 import FluxerPersistence
 

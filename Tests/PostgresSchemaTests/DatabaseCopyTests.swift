@@ -3,7 +3,7 @@ import Postgres
 import PostgresTestSupport
 import SQLite
 import Testing
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 import FluxerPersistence
 

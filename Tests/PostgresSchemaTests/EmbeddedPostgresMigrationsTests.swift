@@ -1,4 +1,4 @@
-@testable import FluxerAuth
+@testable import FluxerAPI
 @testable import FluxerApp
 import Foundation
 import Postgres

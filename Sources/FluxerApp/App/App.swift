@@ -1,5 +1,5 @@
 import FluxerDomain
-import FluxerAuth
+import FluxerAPI
 import FluxerCrypto
 import HTTPServer
 import Logging

@@ -1,4 +1,4 @@
-import FluxerAuth
+import FluxerAPI
 #if canImport(Glibc)
 import Glibc
 #endif

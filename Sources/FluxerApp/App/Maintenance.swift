@@ -1,4 +1,4 @@
-import FluxerAuth
+import FluxerAPI
 import HTTPServer
 import FluxerPersistence
 import SQLite

@@ -1,5 +1,5 @@
 import FluxerDomain
-import FluxerAuth
+import FluxerAPI
 import Postgres
 import SQLite
 import FluxerPersistence

@@ -1,6 +1,6 @@
 import FluxerPersistence
 import FluxerDomain
-import FluxerAuth
+import FluxerAPI
 import FluxerCrypto
 import FluxerJSON
 

@@ -1,4 +1,4 @@
-import FluxerAuth
+import FluxerAPI
 import FluxerPersistence
 #if canImport(Glibc)
 import Glibc

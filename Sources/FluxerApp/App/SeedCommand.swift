@@ -1,5 +1,5 @@
 import FluxerDomain
-import FluxerAuth
+import FluxerAPI
 import FluxerPersistence
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,6 @@
 import FluxerPersistence
 import FluxerDomain
-import FluxerAuth
+import FluxerAPI
 internal import CFluxerShim
 
 /// Process signal handling for `serve`: SIGINT/SIGTERM are blocked in every thread and awaited by the main

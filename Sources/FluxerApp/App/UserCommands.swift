@@ -1,4 +1,4 @@
-import FluxerAuth
+import FluxerAPI
 import FluxerCrypto
 import FluxerPersistence
 import SQLite

@@ -1,6 +1,6 @@
 import FluxerPersistence
 import ArgumentParser
-import FluxerAuth
+import FluxerAPI
 import FluxerDomain
 #if canImport(Glibc)
 import Glibc

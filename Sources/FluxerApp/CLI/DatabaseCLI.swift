@@ -1,7 +1,7 @@
 import FluxerPersistence
 import FluxerDomain
 import ArgumentParser
-import FluxerAuth
+import FluxerAPI
 
 /// `fluxer-auth db …`: whole-database operations (issue 13: `copy`; `backup` and `check` join later).
 struct DatabaseCLI: ParsableCommand {

@@ -1,7 +1,7 @@
 import FluxerPersistence
 import FluxerDomain
 import ArgumentParser
-import FluxerAuth
+import FluxerAPI
 
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,6 @@
 import FluxerPersistence
 import FluxerDomain
-import FluxerAuth
+import FluxerAPI
 import SQLite
 
 /// A target column's type, as `information_schema.columns.data_type` names it, and how a SQLite value becomes

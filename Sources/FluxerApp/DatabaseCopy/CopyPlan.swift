@@ -1,6 +1,6 @@
 import FluxerPersistence
 import FluxerDomain
-import FluxerAuth
+import FluxerAPI
 import Postgres
 
 /// One table to copy: its columns in the target's order, with the target's types, and the two statements that

@@ -1,5 +1,5 @@
 import FluxerDomain
-import FluxerAuth
+import FluxerAPI
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,6 @@
 import FluxerPersistence
 import FluxerDomain
-import FluxerAuth
+import FluxerAPI
 import FluxerJSON
 
 /// What `fluxer-auth db copy` copied, as the target holds it after the commit.
