@@ -261,7 +261,14 @@ func setCookies(_ response: TestResponse) -> [String] {
 }
 
 /// Hidden input values of an HTML form, in order (`name` → `value`, HTML entities decoded).
+/// The hidden inputs of a page, leaving out the "Continue with …" SSO forms (one per provider: a browser submits
+/// one form, never the union of all of them).
 func hiddenInputs(_ html: String) -> [(String, String)] {
+    var html = html
+    let ssoForm = #"<form method="post" action="/oauth2/authorize/sso">"#
+    while let start = html.range(of: ssoForm), let end = html.range(of: "</form>", range: start.upperBound..<html.endIndex) {
+        html.removeSubrange(start.lowerBound..<end.upperBound)
+    }
     var out: [(String, String)] = []
     let pattern = try! NSRegularExpression(pattern: #"<input type="hidden" name="([^"]*)" value="([^"]*)">"#)
     let range = NSRange(html.startIndex..., in: html)

@@ -40,15 +40,32 @@ import FluxerDomain
         return (code, state, start)
     }
 
-    @Test func status_disabledByDefault() throws {
-        let h = try MFAHarness()
+    @Test func status_disabledByDefault_outsideDevMode() throws {
+        let h = try MFAHarness { config in config.dev = false }
         defer { h.stop() }
         let status = jsonObject(h.send("GET", "/auth/sso/status").body)
         #expect(status["enabled"] as? Bool == false && status["enforced"] as? Bool == false && status["display_name"] is NSNull)
+        #expect((status["providers"] as? [Any])?.isEmpty == true)
         let start = h.post("/auth/sso/start")
         #expect(start.status == 400 && jsonObject(start.body)["code"] as? String == "SSO_NOT_ENABLED")
-        // The provider's pages exist in dev mode only (MFAHarness is dev); production has none.
+        #expect(h.send("GET", "/_dev/sso/jwks").status == 404, "the built-in provider exists in dev mode only")
+    }
+
+    /// Issue 14: dev mode with no SSO configured offers the built-in provider, so the guide's snippet works offline.
+    @Test func devModeWithoutConfig_offersTheBuiltInMock() throws {
+        let h = try MFAHarness()
+        defer { h.stop() }
+        let status = jsonObject(h.send("GET", "/auth/sso/status").body)
+        #expect(status["enabled"] as? Bool == true && status["enforced"] as? Bool == false)
+        #expect(status["display_name"] as? String == "Mock SSO (dev)")
+        let providers = try #require(status["providers"] as? [[String: Any]])
+        #expect(providers.map { $0["name"] as? String } == ["mock"])
+        #expect(providers.first?["kind"] as? String == "oidc")
         #expect(h.send("GET", "/_dev/sso/jwks").status == 200)
+        let start = h.post("/auth/sso/start", ["provider": "mock"])
+        #expect(start.status == 200, "\(start.body)")
+        let unknown = h.post("/auth/sso/start", ["provider": "nope"])
+        #expect(unknown.status == 400 && unknown.body.contains("UNKNOWN_SSO_PROVIDER"))
     }
 
     @Test func mockProvider_signsInAndProvisions() throws {
@@ -372,6 +389,56 @@ import FluxerDomain
     }
 
     /// The relying party against a provider it reaches over HTTP: a second server (dev mode) is the provider;
+    /// Issue 14: named providers beside the flat one, each signing in through its own issuer; the sign-in finishes
+    /// with the provider that started it (the state remembers it), and identities of one provider never reach
+    /// an account through another.
+    @Test func namedProviders_eachSignsInThroughItsOwnIssuer() throws {
+        let upstream = try MFAHarness()
+        defer { upstream.stop() }
+        let issuer = "http://127.0.0.1:\(upstream.port)/_dev/sso"
+        let h = try MFAHarness { config in
+            var corp = SSOSettings()
+            corp.enabled = true
+            corp.provider = "corp"
+            corp.displayName = "Corp SSO"
+            corp.issuer = issuer
+            corp.clientID = "fluxer-test-client"
+            var mock = SSOSettings()
+            mock.enabled = true
+            mock.provider = "local"
+            mock.issuer = "mock"
+            config.ssoProviders = [.oidc(corp), .oidc(mock)]
+        }
+        defer { h.stop() }
+        let status = jsonObject(h.send("GET", "/auth/sso/status").body)
+        let listed = try #require(status["providers"] as? [[String: Any]])
+        #expect(listed.map { $0["name"] as? String } == ["corp", "local"])
+        #expect(listed.map { $0["display_name"] as? String } == ["Corp SSO", "Mock SSO (dev)"])
+        #expect(status["display_name"] is NSNull, "two named providers and no flat one: no default")
+
+        // No provider named and no default: refused, nothing stored.
+        let unnamed = h.post("/auth/sso/start")
+        #expect(unnamed.status == 400 && unnamed.body.contains("UNKNOWN_SSO_PROVIDER"))
+        let pending = try h.running.app.context.database.read { db in try db.queryOne("SELECT COUNT(*) AS n FROM sso_states")?.int("n") }
+        #expect(pending == 0)
+
+        let (code, state, start) = try Self.authorize(h, email: "erin@corp.example", port: upstream.port, body: ["provider": "corp"])
+        #expect((start["authorization_url"] as? String)?.hasPrefix(issuer + "/authorize?") == true)
+        let done = h.post("/auth/sso/complete", ["code": code, "state": state])
+        #expect(done.status == 200, "\(done.body)")
+        let viaCorp = try #require(jsonObject(done.body)["user_id"] as? String)
+
+        let (code2, state2, start2) = try Self.authorize(h, email: "erin@corp.example", body: ["provider": "local"])
+        #expect((start2["authorization_url"] as? String)?.contains("/_dev/sso/authorize?") == true)
+        let other = h.post("/auth/sso/complete", ["code": code2, "state": state2])
+        // The in-process mock is another issuer: its subject is not corp's, and the verified email is taken.
+        #expect(other.status == 403, "\(other.body)")
+        let identities = try h.running.app.context.database.read { db in
+            try db.query("SELECT provider, user_id FROM sso_identities").map { ($0.string("provider") ?? "", $0.int("user_id") ?? 0) }
+        }
+        #expect(identities.map(\.0) == ["corp"] && identities.map { String($0.1) } == [viaCorp])
+    }
+
     /// discovery, the token exchange and the JWKS all travel over sockets.
     @Test func externalProvider_overHTTP() throws {
         let provider = try MFAHarness()

@@ -101,6 +101,18 @@ public struct Config: Sendable {
     public var lockoutWindowMilliseconds: Int64 = 10 * 60_000
     /// Instance-wide OpenID Connect sign-in (`/auth/sso/*`); see `SSOSettings`.
     public var sso = SSOSettings()
+    /// Named providers (`[sso.providers.<name>]`), sorted by name; with the flat table's provider when it is
+    /// enabled, these are the instance's SSO providers.
+    public var ssoProviders: [SSOProviderConfig] = []
+    /// Where `GET /auth/sso/callback` sends the browser with the one-time completion code (`sso.app_url`;
+    /// empty: the public URL).
+    public var ssoAppURL = ""
+
+    /// Whether some enabled provider enforces SSO: local sign-in (password, registration, reset, passkeys) is then
+    /// refused with 403 `SSO_REQUIRED`.
+    public var isSSOEnforced: Bool {
+        (sso.enabled && sso.enforced) || ssoProviders.contains { if case .oidc(let s) = $0 { s.enabled && s.enforced } else { false } }
+    }
     /// Refuse common, repetitive, sequential and context-derived passwords when one is set (PW-03).
     public var passwordBlocklist = true
     /// Days audit events are kept (0 keeps them forever).

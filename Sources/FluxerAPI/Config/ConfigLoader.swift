@@ -10,6 +10,7 @@ public enum ConfigLoader {
         file: String?, environment: [String: String], flags: [String: String] = [:]
     ) throws(ConfigError) -> Config {
         var config = Config()
+        var providerValues: [String: ConfigValue] = [:]
         let path = file ?? environment["FLUXER_AUTH_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
         if let path {
             let text = try readFile(path)
@@ -20,6 +21,10 @@ public enum ConfigLoader {
                 throw ConfigError(key: "config", reason: "\(path) \(error.description)")
             }
             for name in values.keys.sorted() {
+                if name.hasPrefix(SSOProviderKeys.prefix) {
+                    providerValues[name] = values[name]!
+                    continue
+                }
                 if let reason = ConfigSchema.removalReason(name) { throw ConfigError(key: name, reason: reason) }
                 guard let key = ConfigSchema.key(named: name) else {
                     throw ConfigError(key: name, reason: "unknown key in \(path)")
@@ -40,6 +45,8 @@ public enum ConfigLoader {
             guard let key = ConfigSchema.key(named: name) else { throw ConfigError(key: name, reason: "unknown key") }
             try key.apply(&config, try textValue(flags[name]!, for: key, source: "flag"))
         }
+        // Named providers last: `dev` and the flat table's switches may come from any layer.
+        config.ssoProviders = try SSOProviderKeys.build(providerValues, environment: environment, flat: config.sso, dev: config.dev)
         try ConfigSchema.validateCombinations(config)
         return config
     }

@@ -220,6 +220,12 @@ package enum ConfigSchema {
             }
             c.sso.redirectURI = v
         },
+        string("sso.app_url", "the web app the SSO callback returns to with ?code= (default: the public URL)") { c, v throws(ConfigError) in
+            guard v.isEmpty || HTTPClientURL(v) != nil, !v.contains("?"), !v.contains("#") else {
+                throw ConfigError(key: "sso.app_url", reason: "must be an http(s) URL without query or fragment")
+            }
+            c.ssoAppURL = v.hasSuffix("/") ? String(v.dropLast()) : v
+        },
         list("sso.allowed_domains", "email domains that may sign in (empty: any)") { c, items in c.sso.allowedDomains = items.map { $0.lowercased() } },
         bool("sso.auto_provision", "create an account on first sign-in for an email no account has") { c, v in c.sso.autoProvision = v },
         bool("sso.link_existing_accounts", "let existing accounts link the provider: a signed-in user links from their account (sudo); an unverified account with the provider-verified email is claimed. Never by email alone for a verified account") { c, v in
@@ -248,6 +254,9 @@ package enum ConfigSchema {
             where !url.isEmpty && !SSOSettings.isAcceptableProviderURL(url, dev: c.dev) {
                 throw ConfigError(key: key, reason: "must be an https URL outside dev mode (http only for a loopback host)")
             }
+        }
+        if c.sso.enabled, c.ssoProviders.contains(where: { $0.name == c.sso.provider }) {
+            throw ConfigError(key: "sso.providers.\(c.sso.provider)", reason: "has the name of the [sso] table's provider (sso.provider)")
         }
         if c.outboxDriver == .webhook {
             guard !c.outboxWebhookURL.isEmpty else {

@@ -90,14 +90,16 @@ package enum AuthorizeRoutes {
         let app = authorize.application
         // With SSO on, a "Continue with …" form; its POST is answered with a redirect to the provider, which
         // CSP form-action must allow. With SSO enforced it is the only way in.
-        let provider = web.sso.flatMap { sso in sso.authorizationOrigin().map { (sso, $0) } }
-        let ssoForm = provider.map { sso, _ in """
+        // One form per provider whose authorization endpoint is known (discovery may be failing for one).
+        let offered = web.sso.map { sso in sso.providers.compactMap { p in sso.authorizationOrigin(p).map { (p, $0) } } } ?? []
+        let ssoForm = offered.map { provider, _ in """
             <form method="post" action="/oauth2/authorize/sso">
             \(WebPage.hiddenFields(authorize.parameters))
             <input type="hidden" name="csrf" value="\(csrf)">
-            <div class="actions"><button class="primary" type="submit">Continue with \(WebPage.escape(sso.displayName))</button></div>
+            <input type="hidden" name="sso_provider" value="\(WebPage.escape(provider.name))">
+            <div class="actions"><button class="primary" type="submit">Continue with \(WebPage.escape(provider.displayName))</button></div>
             </form>
-            """ } ?? ""
+            """ }.joined(separator: "\n")
         let passwordForm = web.sso?.isEnforced == true ? "" : """
             <form method="post" action="/oauth2/authorize/login">
             \(WebPage.hiddenFields(authorize.parameters))
@@ -115,7 +117,7 @@ package enum AuthorizeRoutes {
             \(error.map { "<p class=\"error\" role=\"alert\">\(WebPage.escape($0))</p>" } ?? "")
             \(ssoForm)
             \(passwordForm)
-            """, formTargets: provider.map { [$0.1] } ?? [])
+            """, formTargets: Array(Set(offered.map(\.1))).sorted())
         response.headers.add("Set-Cookie", web.setCookie(name: web.csrfCookie, value: csrf, maxAge: 3600))
         return response
     }
@@ -188,8 +190,11 @@ package enum AuthorizeRoutes {
         let parsed = try accounts.context.database.read { try AuthorizeRequest.parse(authorizePairs, config: accounts.context.config, in: $0) }
         guard case .success(let authorize) = parsed else { return respond(parsed.failure!.beforeSignIn, accounts, status: .seeOther) }
         let back = authorize.pagePath
+        guard let provider = fields["sso_provider"].flatMap(sso.provider(named:)) ?? (fields["sso_provider"] == nil ? sso.defaultProvider : nil) else {
+            return WebPage.error("Unknown sign-in provider. Go back and try again.", status: .badRequest)
+        }
         let binding = Base64URL.encode(SecureRandom.bytes(32))
-        let (url, _) = try sso.beginSignIn(redirectTo: back, redirectURI: sso.callbackURI, browserBinding: SHA256.hash(utf8: binding),
+        let (url, _) = try sso.beginSignIn(provider, redirectTo: back, redirectURI: sso.callbackURI, browserBinding: SHA256.hash(utf8: binding),
                                            clientIP: request.remoteAddress)
         var response = HTTPResponse(status: .seeOther, headers: WebPage.securityHeaders())
         response.headers.add("Location", url)
@@ -211,8 +216,7 @@ package enum AuthorizeRoutes {
             guard case .success(let authorize) = parsed else { return reply(respond(parsed.failure!.beforeSignIn, accounts, status: .seeOther)) }
             let email = fields["email"] ?? ""
             let password = fields["password"] ?? ""
-            let sso = accounts.context.config.sso
-            if sso.enabled && sso.enforced {
+            if accounts.context.config.isSSOEnforced {
                 return reply(WebPage.error("This instance signs in with single sign-on. Sign in through your organisation's provider, then come back.",
                                            status: .forbidden, title: "Single sign-on required"))
             }

@@ -19,8 +19,12 @@ import FluxerPersistence
 /// Errors reaching clients are generic; the provider's details go to the log only.
 package final class SSOService: Sendable {
     package let accounts: Accounts
+    /// The flat `[sso]` table: its provider (when enabled) and the instance-wide switches every provider shares
+    /// (linking existing accounts, trusting provider MFA, the redirect URI).
     package let settings: SSOSettings
-    package let client: OIDCClient?
+    /// Every enabled provider: the flat table's, then the named ones by name; in dev mode with none configured,
+    /// the built-in `mock`.
+    package let providers: [SSOProvider]
     package let mock: MockSSOProvider?
     /// The port the server listens on, once it does (for URLs derived when no public URL is configured).
     package let boundPort = SharedInt()
@@ -45,31 +49,43 @@ package final class SSOService: Sendable {
     package static let maxPendingStates: Int64 = 100_000
     /// Sign-ins one client address may have pending (they are started without authentication).
     package static let maxPendingStatesPerClient: Int64 = 20
+    /// The built-in dev provider's name when no SSO is configured.
+    package static let builtInMockName = "mock"
 
     package init(accounts: Accounts) {
         self.accounts = accounts
         let config = accounts.context.config
         let workers = config.workers > 0 ? config.workers : max(8, accounts.context.cpuCount * 4)
         maxConcurrentExchanges = max(1, min(4, workers / 2))
-        var settings = config.sso
+        settings = config.sso
         box = SecretBox(key: SecretBox.deriveKey(from: accounts.context.secretKey, context: "fluxer-auth/sso-verifier"))
         var mock: MockSSOProvider?
         if config.dev {
             let port = boundPort
             mock = MockSSOProvider(base: { Self.baseURL(config, port: port.load()) }, clock: accounts.context.clock)
         }
-        if settings.isMock {
-            if settings.clientID.isEmpty { settings.clientID = MockSSOProvider.clientID }
-            if settings.displayName.isEmpty { settings.displayName = "Mock SSO (dev)" }
-        }
-        self.settings = settings
         self.mock = mock
-        if settings.enabled, settings.isMock, let mock {
-            client = OIDCClient(settings: settings, transport: InProcessOIDCTransport(mock: mock), mockIssuer: { mock.issuer }, allowHTTP: true)
-        } else if settings.enabled {
-            client = OIDCClient(settings: settings, transport: HTTPOIDCTransport(timeoutMilliseconds: 10_000), allowHTTP: config.dev)
-        } else {
-            client = nil
+        var configured: [SSOSettings] = config.sso.enabled ? [config.sso] : []
+        for case .oidc(let named) in config.ssoProviders where named.enabled { configured.append(named) }
+        if config.dev && !config.sso.enabled && config.ssoProviders.isEmpty {
+            // Dev mode with no SSO configured: the built-in provider, so `make run` and the guide's snippet work offline.
+            var builtIn = config.sso
+            builtIn.enabled = true
+            builtIn.provider = Self.builtInMockName
+            builtIn.issuer = "mock"
+            configured.append(builtIn)
+        }
+        providers = configured.compactMap { settings in
+            var settings = settings
+            if settings.isMock {
+                guard let mock else { return nil }
+                if settings.clientID.isEmpty { settings.clientID = MockSSOProvider.clientID }
+                if settings.displayName.isEmpty { settings.displayName = "Mock SSO (dev)" }
+                let client = OIDCClient(settings: settings, transport: InProcessOIDCTransport(mock: mock), mockIssuer: { mock.issuer }, allowHTTP: true)
+                return SSOProvider(settings: settings, client: client)
+            }
+            return SSOProvider(settings: settings, client: OIDCClient(settings: settings, transport: HTTPOIDCTransport(timeoutMilliseconds: 10_000),
+                                                                      allowHTTP: config.dev))
         }
     }
 
@@ -82,8 +98,33 @@ package final class SSOService: Sendable {
         return config.effectivePublicURL
     }
 
-    package var isEnabled: Bool { settings.enabled && client != nil }
-    package var isEnforced: Bool { isEnabled && settings.enforced }
+    package var isEnabled: Bool { !providers.isEmpty }
+    package var isEnforced: Bool { providers.contains { $0.settings.enforced } }
+
+    /// The provider named `name`, if it is enabled.
+    package func provider(named name: String) -> SSOProvider? { providers.first { $0.name == name } }
+
+    /// The provider `/auth/sso/start` uses when none is named: the flat table's, else the only one, else the
+    /// built-in dev provider.
+    package var defaultProvider: SSOProvider? {
+        if settings.enabled, let flat = provider(named: settings.provider) { return flat }
+        if providers.count == 1 { return providers[0] }
+        return provider(named: Self.builtInMockName)
+    }
+
+    package static let unknownProvider = APIError.invalidField("provider", "Unknown SSO provider.", code: "UNKNOWN_SSO_PROVIDER")
+
+    /// The provider a request names, or the default one.
+    package func provider(for name: String?) throws(APIError) -> SSOProvider {
+        if let name {
+            guard let provider = provider(named: name) else { throw Self.unknownProvider }
+            return provider
+        }
+        guard let provider = defaultProvider else {
+            throw APIError.invalidField("provider", "Name one of the providers of GET /auth/sso/status.", code: "UNKNOWN_SSO_PROVIDER")
+        }
+        return provider
+    }
 
     package var redirectURI: String {
         settings.redirectURI.isEmpty
@@ -126,8 +167,12 @@ package final class SSOService: Sendable {
     package func status() -> HTTPResponse {
         .json(.ok, JSONValue.object([
             ("enabled", .bool(isEnabled)), ("enforced", .bool(isEnforced)),
-            ("display_name", isEnabled && !settings.displayName.isEmpty ? .string(settings.displayName) : .null),
+            ("display_name", defaultProvider.map { .string($0.displayName) } ?? .null),
             ("redirect_uri", .string(redirectURI)),
+            ("providers", .array(providers.map { provider in
+                JSONValue.object([("name", .string(provider.name)), ("display_name", .string(provider.displayName)),
+                                  ("kind", .string(provider.kind))])
+            })),
         ]))
     }
 
@@ -149,14 +194,12 @@ package final class SSOService: Sendable {
         try accounts.refuseBots(request)
         guard isEnabled else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
         let body = request.body.isEmpty ? StartBody() : try JSONBody.decode(StartBody.self, from: request)
-        if let provider = body.provider, provider != settings.provider {
-            throw APIError.invalidField("provider", "Unknown SSO provider.", code: "UNKNOWN_SSO_PROVIDER")
-        }
+        let provider = try provider(for: body.provider)
         if let r = body.redirect_to, r.utf8.count > Self.maxRedirectLength {
             throw APIError.invalidField("redirect_to", "redirect_to must be at most 2048 characters.", code: "STRING_LENGTH_INVALID")
         }
-        let (url, state) = try beginSignIn(redirectTo: Self.sanitizedRedirect(body.redirect_to), redirectURI: redirectURI, browserBinding: nil,
-                                           clientIP: request.remoteAddress)
+        let (url, state) = try beginSignIn(provider, redirectTo: Self.sanitizedRedirect(body.redirect_to), redirectURI: redirectURI,
+                                           browserBinding: nil, clientIP: request.remoteAddress)
         return Self.startResponse(url: url, state: state, redirectURI: redirectURI)
     }
 
@@ -179,13 +222,14 @@ package final class SSOService: Sendable {
             let principal = try accounts.requireUser(request, allowBots: false)
             guard isEnabled else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
             guard settings.linkExistingAccounts else { throw Self.linkingDisabled }
-            struct LinkBody: Decodable { var redirect_to: String? }
+            struct LinkBody: Decodable { var provider: String?; var redirect_to: String? }
             let body = request.body.isEmpty ? LinkBody() : try JSONBody.decode(LinkBody.self, from: request)
+            let provider = try provider(for: body.provider)
             if let r = body.redirect_to, r.utf8.count > Self.maxRedirectLength {
                 throw APIError.invalidField("redirect_to", "redirect_to must be at most 2048 characters.", code: "STRING_LENGTH_INVALID")
             }
             try accounts.requireSudo(principal, request: request, reply: reply) { [self] in
-                let (url, state) = try beginSignIn(redirectTo: Self.sanitizedRedirect(body.redirect_to), redirectURI: redirectURI,
+                let (url, state) = try beginSignIn(provider, redirectTo: Self.sanitizedRedirect(body.redirect_to), redirectURI: redirectURI,
                                                    browserBinding: nil, clientIP: request.remoteAddress, linkUserID: principal.user.id)
                 accounts.audit.record("sso.link_started", outcome: "success", userID: principal.user.id, request: request)
                 return Self.startResponse(url: url, state: state, redirectURI: redirectURI)
@@ -193,16 +237,14 @@ package final class SSOService: Sendable {
         }
     }
 
-    /// The provider's display name.
-    package var displayName: String { settings.displayName.isEmpty ? settings.provider : settings.displayName }
 
     /// This server's own callback, where a browser-started sign-in comes back.
     package var callbackURI: String { Self.baseURL(accounts.context.config, port: boundPort.load()) + "/auth/sso/callback" }
 
     /// The origin of the provider's authorization endpoint (for CSP form-action), or nil when it cannot be
     /// found (discovery failing): the login page then offers no SSO button.
-    package func authorizationOrigin() -> String? {
-        guard let client, let endpoints = try? client.endpoints(now: accounts.now) else { return nil }
+    package func authorizationOrigin(_ provider: SSOProvider) -> String? {
+        guard let endpoints = try? provider.client.endpoints(now: accounts.now) else { return nil }
         return WebPage.origin(of: endpoints.authorization)
     }
 
@@ -210,9 +252,9 @@ package final class SSOService: Sendable {
     /// where the person lands afterwards (a relative path); `browserBinding` is SHA-256 of a cookie value when
     /// the browser itself will come back (login-CSRF protection), nil when an API client completes it.
     /// `linkUserID`: the signed-in user (after sudo) this sign-in links the provider account to.
-    package func beginSignIn(redirectTo: String, redirectURI: String, browserBinding: [UInt8]?, clientIP: String,
+    package func beginSignIn(_ provider: SSOProvider, redirectTo: String, redirectURI: String, browserBinding: [UInt8]?, clientIP: String,
                      linkUserID: UInt64? = nil) throws -> (url: String, state: String) {
-        guard let client else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
+        let client = provider.client
         let now = accounts.now
         let endpoints = try withProvider("discovery") { () throws(APIError) in
             try client.endpoints(now: now)
@@ -230,7 +272,7 @@ package final class SSOService: Sendable {
             guard mine < Self.maxPendingStatesPerClient else { return .clientFull }
             let pending = try SSOStore.pendingStates(in: db)
             guard pending < Self.maxPendingStates else { return .full }
-            try SSOStore.insertState(.init(provider: settings.provider, nonce: nonce, verifierSealed: box.seal(Array(verifier.utf8)),
+            try SSOStore.insertState(.init(provider: provider.name, nonce: nonce, verifierSealed: box.seal(Array(verifier.utf8)),
                                            redirectTo: redirectTo, expiresAt: now + Self.stateLifetime, redirectURI: redirectURI,
                                            browserBinding: browserBinding, linkUserID: linkUserID),
                                      stateHash: SHA256.hash(utf8: state), clientKey: clientKey, in: db)
@@ -243,7 +285,7 @@ package final class SSOService: Sendable {
             throw APIError.serviceUnavailable(retryAfterSeconds: 5, message: "Too many sign-ins in progress; try again shortly.")
         }
         let url = AuthorizeRequest.redirectURL(endpoints.authorization, [
-            ("response_type", "code"), ("client_id", settings.clientID), ("redirect_uri", redirectURI), ("scope", settings.scope),
+            ("response_type", "code"), ("client_id", provider.settings.clientID), ("redirect_uri", redirectURI), ("scope", provider.settings.scope),
             ("state", state), ("nonce", nonce), ("code_challenge", Base64URL.encode(SHA256.hash(utf8: verifier))),
             ("code_challenge_method", "S256"),
         ])
@@ -292,7 +334,6 @@ package final class SSOService: Sendable {
     /// Spends the state, exchanges the code and signs in. A sign-in started by a browser completes only with
     /// that browser's binding cookie; one started through the API only through the API.
     package func finishSignIn(code: String, state: String, browserBinding: [UInt8]?, request: HTTPRequest) throws -> (SignInResult, String) {
-        guard let client else { throw APIError(.badRequest, code: "SSO_NOT_ENABLED", message: "Single sign-on is not enabled.") }
         let invalidState = Self.invalidState
         guard state.utf8.count == 32, state.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
             throw invalidState
@@ -309,8 +350,9 @@ package final class SSOService: Sendable {
         // so a leaked state cannot be burnt through the other one.
         guard let stored = try accounts.write({ db, _ in
             try SSOStore.spendState(stateHash: SHA256.hash(utf8: state), browserBinding: browserBinding, in: db)
-        }), stored.expiresAt > now, stored.provider == settings.provider, let verifierBytes = box.open(stored.verifierSealed)
+        }), stored.expiresAt > now, let provider = provider(named: stored.provider), let verifierBytes = box.open(stored.verifierSealed)
         else { throw invalidState }
+        let client = provider.client
         let nonce = stored.nonce
         let verifier = String(decoding: verifierBytes, as: UTF8.self)
         let redirectTo = stored.redirectTo
@@ -341,7 +383,7 @@ package final class SSOService: Sendable {
             accounts.audit.record("login.failure", outcome: "failure", request: request, detail: "sso")
             throw error.code == "SSO_AUTHENTICATION_FAILED" ? Self.failed : error
         }
-        return (try signIn(identity, linkUserID: linkUserID, request: request), redirectTo)
+        return (try signIn(identity, provider: provider, linkUserID: linkUserID, request: request), redirectTo)
     }
 
     /// `GET /auth/sso/callback`: where the provider sends the browser. A sign-in this browser started from the
@@ -418,15 +460,16 @@ package final class SSOService: Sendable {
     /// Signs in the linked account (MFA still applying), links the signed-in user who asked for it, claims an
     /// unverified account, or provisions one. An email is trusted for matching only when the provider says it is
     /// verified (OIDC Core §5.7: otherwise anyone could claim anyone's address there).
-    package func signIn(_ identity: OIDCIdentity, linkUserID: UInt64?, request: HTTPRequest) throws -> SignInResult {
+    package func signIn(_ identity: OIDCIdentity, provider: SSOProvider, linkUserID: UInt64?, request: HTTPRequest) throws -> SignInResult {
+        let providerSettings = provider.settings
         let email = identity.emailVerified ? identity.email.flatMap { AccountValidation.email($0) == nil ? $0 : nil } : nil
-        if let email, !settings.allowedDomains.isEmpty {
+        if let email, !providerSettings.allowedDomains.isEmpty {
             let domain = String(email.split(separator: "@").last ?? "").lowercased()
-            guard settings.allowedDomains.contains(domain) else {
+            guard providerSettings.allowedDomains.contains(domain) else {
                 accounts.audit.record("login.failure", outcome: "refused", request: request, detail: "sso_domain")
                 throw APIError(.forbidden, code: "SSO_REQUIRED", message: "This email domain may not sign in here.")
             }
-        } else if email == nil && !settings.allowedDomains.isEmpty {
+        } else if email == nil && !providerSettings.allowedDomains.isEmpty {
             throw APIError(.forbidden, code: "SSO_REQUIRED", message: "The provider gave no verified email.")
         }
         let now = accounts.now
@@ -439,7 +482,7 @@ package final class SSOService: Sendable {
                 guard settings.linkExistingAccounts else { return .refused(Self.linkingDisabled) }
                 if let linkedTo, linkedTo != linkUserID { return .refused(Self.alreadyLinked) }
                 guard let target = try UserStore.find(id: linkUserID, in: db), !target.isBot else { return .refused(Self.invalidState) }
-                try SSOStore.link(issuer: identity.issuer, subject: identity.subject, provider: settings.provider, userID: target.id,
+                try SSOStore.link(issuer: identity.issuer, subject: identity.subject, provider: provider.name, userID: target.id,
                                   email: email, now: now, in: db)
                 accounts.audit.record("sso.linked", outcome: "success", userID: target.id, request: request)
                 return .result(.linked(target.id))
@@ -460,7 +503,7 @@ package final class SSOService: Sendable {
                     existing = try UserStore.find(id: existing.id, in: db) ?? existing
                 }
                 user = existing
-            } else if let email, settings.autoProvision, try UserStore.find(email: email, in: db) == nil {
+            } else if let email, providerSettings.autoProvision, try UserStore.find(email: email, in: db) == nil {
                 let username = AccountValidation.derivedUsername(globalName: identity.name, email: email)
                 user = try UserStore.insert(.init(id: accounts.context.snowflakes.next(), username: username, globalName: nil, email: email,
                                                   verified: true, passwordHash: nil, createdAt: now), in: db)
@@ -476,7 +519,7 @@ package final class SSOService: Sendable {
                 accounts.audit.record("login.mfa_required", outcome: "success", userID: user.id, request: request, detail: "sso")
                 return .result(.mfa(user, try MFATicket.issue(userID: user.id, now: now, in: db)))
             }
-            try SSOStore.recordSignIn(issuer: identity.issuer, subject: identity.subject, provider: settings.provider, userID: user.id,
+            try SSOStore.recordSignIn(issuer: identity.issuer, subject: identity.subject, provider: provider.name, userID: user.id,
                                       email: email, now: now, in: db)
             if email != nil && !user.verified { try UserStore.markVerified(userID: user.id, in: db) }
             // Password and code failures never block SSO (LG-02); a sign-in here resets their count.
@@ -495,7 +538,6 @@ extension Accounts {
     /// Local sign-in (password login, registration, password reset, passkeys) answers 403 `SSO_REQUIRED` when
     /// `sso.enforced` is on (real server: `LocalAuthMiddleware`).
     package func refuseLocalAuthWhenSSOEnforced() throws(APIError) {
-        let sso = context.config.sso
-        if sso.enabled && sso.enforced { throw SSOService.required }
+        if context.config.isSSOEnforced { throw SSOService.required }
     }
 }
