@@ -181,6 +181,18 @@ import Testing
         #expect(f.mock.requestLog.filter { $0.hasPrefix("POST /oauth/token") } == ["POST /oauth/token 200"])
     }
 
+    @Test func staleNonceAtTheTokenEndpoint_isRetriedOnce() throws {
+        let f = Fixture()
+        let start = try f.client.start(identifier: "alice.test")
+        let callback = try f.authorize(start, as: "alice.test")
+        let p = start.pending
+        let stale = ATProtoPending(issuer: p.issuer, state: p.state, expectedDID: p.expectedDID, tokenEndpoint: p.tokenEndpoint,
+                                   codeVerifier: p.codeVerifier, dpopKeyDER: p.dpopKeyDER, dpopNonce: "stale",
+                                   redirectURI: p.redirectURI, createdAt: p.createdAt)
+        #expect(try f.client.complete(callback, pending: stale).handle?.string == "alice.test")
+        #expect(f.mock.requestLog.filter { $0.hasPrefix("POST /oauth/token") } == ["POST /oauth/token 400", "POST /oauth/token 200"])
+    }
+
     @Test func secondUseDPoPNonce_failsTheStep() throws {
         let f = Fixture()
         f.mock.updateFaults { $0.alwaysDemandNonce = true }

@@ -126,6 +126,17 @@ import Testing
         #expect(try parts(#require(transport.requests.last?.header("DPoP"))).claims["nonce"] as? String == "rs-1")
     }
 
+    @Test func asksForNonce_readsTheChallengeOrTheBody_only400And401() {
+        let body = Array(#"{"error":"use_dpop_nonce"}"#.utf8)
+        #expect(DPoPExchange.asksForNonce(ATProtoHTTPResponse(status: 400, body: body)))
+        #expect(DPoPExchange.asksForNonce(ATProtoHTTPResponse(status: 401, body: body)))
+        #expect(DPoPExchange.asksForNonce(ATProtoHTTPResponse(status: 401, headers: [("www-authenticate", #"DPoP error="use_dpop_nonce""#)])))
+        #expect(!DPoPExchange.asksForNonce(ATProtoHTTPResponse(status: 401, headers: [("WWW-Authenticate", #"Bearer error="use_dpop_nonce""#)])))
+        #expect(!DPoPExchange.asksForNonce(ATProtoHTTPResponse(status: 401, headers: [("WWW-Authenticate", #"DPoP error="invalid_token""#)])))
+        #expect(!DPoPExchange.asksForNonce(ATProtoHTTPResponse(status: 500, body: body)))
+        #expect(!DPoPExchange.asksForNonce(ATProtoHTTPResponse(status: 400, body: Array(#"{"error":"invalid_grant"}"#.utf8))))
+    }
+
     @Test func exchange_otherErrors_andBadNonces_areNotRetried() throws {
         let (exchange, transport) = exchange([
             ATProtoHTTPResponse(status: 400, headers: [("DPoP-Nonce", "bad nonce\"")], body: Array(#"{"error":"invalid_request"}"#.utf8)),

@@ -46,8 +46,10 @@ struct DPoPExchange: Sendable {
         case 400:
             return ATProtoJSON.oauthErrorCode(response.body) == "use_dpop_nonce"
         case 401:
-            guard let challenge = response.header("WWW-Authenticate") else { return false }
-            return challenge.hasPrefix("DPoP") && challenge.contains("error=\"use_dpop_nonce\"")
+            if let challenge = response.header("WWW-Authenticate"), challenge.hasPrefix("DPoP"),
+               challenge.contains("error=\"use_dpop_nonce\"") { return true }
+            // Some authorization servers answer the token endpoint's nonce demand with 401 and the §8 body.
+            return ATProtoJSON.oauthErrorCode(response.body) == "use_dpop_nonce"
         default:
             return false
         }

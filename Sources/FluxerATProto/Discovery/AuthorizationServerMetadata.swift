@@ -53,7 +53,8 @@ extension AuthorizationServerMetadataDocument {
         guard scopes_supported?.contains("atproto") == true else { throw .invalidMetadata(.atprotoScopeMissing) }
         guard response_types_supported?.contains("code") == true else { throw .invalidMetadata(.codeResponseMissing) }
         guard code_challenge_methods_supported?.contains("S256") == true else { throw .invalidMetadata(.pkceS256Missing) }
-        return ATProtoAuthorizationServer(issuer: issuer, issuerIdentifier: self.issuer, authorizationEndpoint: authorization, tokenEndpoint: token, parEndpoint: par)
+        return ATProtoAuthorizationServer(issuer: issuer, issuerIdentifier: self.issuer, authorizationEndpoint: authorization,
+                                          tokenEndpoint: token, parEndpoint: par)
     }
 
     private func endpoint(_ text: String, _ policy: ATProtoURLPolicy) -> ATProtoURL? {

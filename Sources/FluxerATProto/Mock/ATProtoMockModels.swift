@@ -26,15 +26,25 @@ public struct ATProtoMockAccount: Sendable, Equatable {
 
 /// The endpoints of the mock, for fault injection and the request log.
 public enum ATProtoMockEndpoint: String, Sendable, Hashable, CaseIterable {
+    /// `/.well-known/oauth-protected-resource` (both PDSes).
     case protectedResource = "protected_resource"
+    /// `/.well-known/oauth-authorization-server` (both).
     case authorizationServerMetadata = "authorization_server_metadata"
+    /// `POST /oauth/par`.
     case pushedAuthorization = "par"
+    /// `GET` and `POST /oauth/authorize`.
     case authorize
+    /// `POST /oauth/token`.
     case token
+    /// `GET /plc/<did>`.
     case plc
+    /// `com.atproto.identity.resolveHandle`.
     case resolveHandle = "resolve_handle"
+    /// `com.atproto.server.getSession`.
     case getSession = "get_session"
+    /// `https://<host>/.well-known/did.json` for `did:web` accounts.
     case didWeb = "did_web"
+    /// `https://<handle>/.well-known/atproto-did`.
     case atprotoDID = "atproto_did"
 }
 

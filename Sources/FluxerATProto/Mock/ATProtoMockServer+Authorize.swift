@@ -7,7 +7,10 @@ extension ATProtoMockServer {
     func authorizationPage(_ request: MockRequest) -> ATProtoHTTPResponse {
         guard let parameters = MockRequest.parameters(request.query), Set(parameters.keys) == ["client_id", "request_uri"],
               let requestURI = parameters["request_uri"], let clientID = parameters["client_id"]
-        else { return MockResponse.html(400, MockSignInPage.error("This server requires pushed authorization requests: the URL must carry only client_id and request_uri.")) }
+        else {
+            return MockResponse.html(400, MockSignInPage.error(
+                "This server requires pushed authorization requests: the URL must carry only client_id and request_uri."))
+        }
         guard let pushed = liveRequest(requestURI), pushed.clientID == clientID else {
             return MockResponse.html(400, MockSignInPage.error("The request_uri is unknown, expired or already used."))
         }

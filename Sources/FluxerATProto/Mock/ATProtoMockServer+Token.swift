@@ -8,18 +8,17 @@ extension ATProtoMockServer {
     /// verifier. A replayed code also revokes the tokens it bought (RFC 6749 §4.1.2).
     func token(_ request: MockRequest) -> ATProtoHTTPResponse {
         let nonce = [("DPoP-Nonce", currentNonce()), ("Cache-Control", "no-store")]
-        guard let form = request.form else { return MockResponse.oauthError(400, "invalid_request", "the body must be a form with unrepeated parameters", headers: nonce) }
+        let refuse = { (status: Int, code: String, reason: String) in MockResponse.oauthError(status, code, reason, headers: nonce) }
+        guard let form = request.form else { return refuse(400, "invalid_request", "the body must be a form with unrepeated parameters") }
         let dpop = verifyDPoP(request, htu: url("/oauth/token"))
         guard case let .valid(jkt) = dpop else { return dpopRefusal(dpop) }
-        guard let clientID = form["client_id"], let client = client(clientID) else {
-            return MockResponse.oauthError(401, "invalid_client", "unknown client", headers: nonce)
-        }
-        if let reason = clientAuthenticationFailure(form, client: client) { return MockResponse.oauthError(401, "invalid_client", reason, headers: nonce) }
+        guard let clientID = form["client_id"], let client = client(clientID) else { return refuse(401, "invalid_client", "unknown client") }
+        if let reason = clientAuthenticationFailure(form, client: client) { return refuse(401, "invalid_client", reason) }
         guard form["grant_type"] == "authorization_code" else {
-            return MockResponse.oauthError(400, "unsupported_grant_type", "only authorization_code is supported", headers: nonce)
+            return refuse(400, "unsupported_grant_type", "only authorization_code is supported")
         }
         guard let code = form["code"], let verifier = form["code_verifier"], let redirectURI = form["redirect_uri"] else {
-            return MockResponse.oauthError(400, "invalid_request", "code, code_verifier and redirect_uri are required", headers: nonce)
+            return refuse(400, "invalid_request", "code, code_verifier and redirect_uri are required")
         }
         let now = environment.now()
         let spent: Result<MockCode, MockGrantFailure> = state.withLock { state in
@@ -35,15 +34,16 @@ extension ATProtoMockServer {
         let issued: MockCode
         switch spent {
         case let .success(value): issued = value
-        case let .failure(.refused(reason)): return MockResponse.oauthError(400, "invalid_grant", reason, headers: nonce)
+        case let .failure(.refused(reason)): return refuse(400, "invalid_grant", reason)
         }
         if let reason = grantFailure(issued, clientID: clientID, redirectURI: redirectURI, verifier: verifier, jkt: jkt, now: now) {
-            return MockResponse.oauthError(400, "invalid_grant", reason, headers: nonce)
+            return refuse(400, "invalid_grant", reason)
         }
         let accessToken = "acc-" + Base64URL.encode(environment.randomBytes(32))
         let refreshToken = "ref-" + Base64URL.encode(environment.randomBytes(32))
         let faults = state.withLock { state in
-            state.tokens[accessToken] = MockToken(did: issued.did, dpopJKT: jkt, scope: issued.scope, expiresAt: now + Self.accessTokenLifetime)
+            state.tokens[accessToken] = MockToken(did: issued.did, dpopJKT: jkt, scope: issued.scope,
+                                                  expiresAt: now + Self.accessTokenLifetime)
             state.codes[code]?.accessTokens.append(accessToken)
             return state.faults
         }
@@ -57,7 +57,8 @@ extension ATProtoMockServer {
         ], headers: nonce)
     }
 
-    private func grantFailure(_ issued: MockCode, clientID: String, redirectURI: String, verifier: String, jkt: String, now: Int64) -> String? {
+    private func grantFailure(_ issued: MockCode, clientID: String, redirectURI: String, verifier: String, jkt: String,
+                              now: Int64) -> String? {
         guard issued.expiresAt >= now else { return "the code expired" }
         guard issued.clientID == clientID else { return "the code was issued to another client" }
         guard issued.redirectURI == redirectURI else { return "redirect_uri differs from the authorization request" }
@@ -88,7 +89,9 @@ extension ATProtoMockServer {
         case let .valid(jkt) where jkt != token.dpopJKT: return resourceRefusal("invalid_token", "the proof key is not the token's")
         case .valid: break
         }
-        guard let account = state.withLock({ $0.account(did: token.did) }) else { return resourceRefusal("invalid_token", "no such account") }
+        guard let account = state.withLock({ $0.account(did: token.did) }) else {
+            return resourceRefusal("invalid_token", "no such account")
+        }
         var members: [(String, JSONValue)] = [("did", .string(account.did)), ("handle", .string(account.handle))]
         if token.scope.split(separator: " ").contains("transition:email"), let email = account.email {
             members += [("email", .string(email)), ("emailConfirmed", .bool(account.emailConfirmed))]

@@ -72,9 +72,11 @@ public final class ATProtoMockServer: Sendable {
     private func route(_ request: MockRequest) -> (ATProtoMockEndpoint?, ATProtoHTTPResponse) {
         let table: [(String, String, ATProtoMockEndpoint, (MockRequest) -> ATProtoHTTPResponse)] = [
             ("GET", "/.well-known/oauth-protected-resource", .protectedResource, { _ in self.protectedResource(foreign: false) }),
-            ("GET", "/.well-known/oauth-authorization-server", .authorizationServerMetadata, { _ in self.authorizationServerMetadata(foreign: false) }),
+            ("GET", "/.well-known/oauth-authorization-server", .authorizationServerMetadata,
+             { _ in self.authorizationServerMetadata(foreign: false) }),
             ("GET", "/foreign/.well-known/oauth-protected-resource", .protectedResource, { _ in self.protectedResource(foreign: true) }),
-            ("GET", "/foreign/.well-known/oauth-authorization-server", .authorizationServerMetadata, { _ in self.authorizationServerMetadata(foreign: true) }),
+            ("GET", "/foreign/.well-known/oauth-authorization-server", .authorizationServerMetadata,
+             { _ in self.authorizationServerMetadata(foreign: true) }),
             ("POST", "/oauth/par", .pushedAuthorization, pushedAuthorization),
             ("GET", "/oauth/authorize", .authorize, authorizationPage),
             ("POST", "/oauth/authorize", .authorize, approve),

@@ -10,6 +10,7 @@ public struct ATProtoMockTransport: ATProtoTransport {
         self.server = server
     }
 
+    /// Dispatches `request` to the mock; `.unreachable` for hosts it does not serve.
     public func send(_ request: ATProtoHTTPRequest) throws(ATProtoTransportError) -> ATProtoHTTPResponse {
         guard let url = ATProtoURL(request.url) else { throw .unreachable("not an http(s) URL") }
         if url.origin == server.base.origin, url.path.hasPrefix(server.base.path) {

@@ -49,14 +49,18 @@ extension ATProtoMockServer {
     /// a public P-256 `jwk`; a valid signature by that key; `htm` and `htu` naming this request; `iat` within the
     /// skew; `ath` matching the access token when one is presented; the server nonce; a `jti` not seen before.
     func verifyDPoP(_ request: MockRequest, htu expected: String, accessToken: String? = nil) -> MockDPoPOutcome {
-        guard request.headerCount("DPoP") == 1, let proof = request.header("DPoP") else { return .invalid("exactly one DPoP header is required") }
+        guard request.headerCount("DPoP") == 1, let proof = request.header("DPoP") else {
+            return .invalid("exactly one DPoP header is required")
+        }
         guard let jws = JOSE.CompactJWS(proof, maxBytes: 8 * 1024),
               let header = MockJWT.decode(MockJWT.ProofHeader.self, jws.header),
               header.typ == DPoPProof.type, header.alg == "ES256", let jwk = header.jwk,
               let key = ATProtoJWK.p256Key(x: jwk.x, y: jwk.y, kty: jwk.kty, crv: jwk.crv, d: jwk.d)
         else { return .invalid("the DPoP proof header is not a dpop+jwt ES256 header with a public P-256 jwk") }
         guard JOSE.verify(jws, alg: "ES256", key: key) else { return .invalid("the DPoP proof signature does not verify") }
-        guard let claims = MockJWT.decode(MockJWT.ProofClaims.self, jws.payload) else { return .invalid("the DPoP proof claims are malformed") }
+        guard let claims = MockJWT.decode(MockJWT.ProofClaims.self, jws.payload) else {
+            return .invalid("the DPoP proof claims are malformed")
+        }
         guard claims.htm == request.method else { return .invalid("htm does not match the request method") }
         guard let htu = ATProtoURL(claims.htu), htu.fragment == nil, htu.query == nil, htu.withoutQuery == expected else {
             return .invalid("htu does not match the request URL")

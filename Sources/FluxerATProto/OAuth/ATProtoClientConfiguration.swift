@@ -53,6 +53,7 @@ public struct ATProtoConfigurationError: Error, Sendable, Equatable, CustomStrin
     /// `development_origins`.
     public let key: String
 
+    /// One line for the start-up error.
     public var description: String { "invalid atproto provider setting: \(key)" }
 }
 

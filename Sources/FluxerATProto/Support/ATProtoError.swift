@@ -19,20 +19,35 @@ public enum ATProtoStep: String, Sendable, Equatable {
 /// What is wrong with an authorization server's (or a protected resource's) metadata, per the atproto OAuth
 /// specification, "Authorization Server Metadata" and "Resource Server Metadata".
 public enum ATProtoMetadataProblem: String, Sendable, Equatable {
+    /// The metadata's `issuer` is not the issuer it was fetched for (RFC 8414 §3.3).
     case issuerMismatch = "issuer_mismatch"
+    /// An issuer that is not an https origin (a path, a query, plain http outside development).
     case issuerNotOrigin = "issuer_not_origin"
+    /// `authorization_response_iss_parameter_supported` is not true (RFC 9207).
     case issNotSupported = "iss_parameter_not_supported"
+    /// `require_pushed_authorization_requests` is not true (RFC 9126 §5).
     case parNotRequired = "par_not_required"
+    /// No usable `pushed_authorization_request_endpoint`.
     case parEndpointMissing = "par_endpoint_missing"
+    /// The authorization or token endpoint is not an allowed URL.
     case endpointInvalid = "endpoint_invalid"
+    /// `dpop_signing_alg_values_supported` lacks ES256 (RFC 9449 §5.1).
     case dpopES256Missing = "dpop_es256_missing"
+    /// `token_endpoint_auth_methods_supported` lacks `private_key_jwt`.
     case privateKeyJWTMissing = "private_key_jwt_missing"
+    /// `token_endpoint_auth_signing_alg_values_supported` lacks ES256.
     case assertionES256Missing = "assertion_es256_missing"
+    /// `client_id_metadata_document_supported` is not true.
     case clientIDMetadataUnsupported = "client_id_metadata_unsupported"
+    /// `scopes_supported` lacks `atproto`.
     case atprotoScopeMissing = "atproto_scope_missing"
+    /// `response_types_supported` lacks `code`.
     case codeResponseMissing = "code_response_missing"
+    /// `code_challenge_methods_supported` lacks S256 (RFC 7636).
     case pkceS256Missing = "pkce_s256_missing"
+    /// The protected resource names no authorization server (RFC 9728 §2).
     case authorizationServersMissing = "authorization_servers_missing"
+    /// The protected resource metadata is about another resource (RFC 9728 §3.3).
     case resourceMismatch = "resource_mismatch"
 }
 

@@ -65,7 +65,8 @@ struct ATProtoURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     private static func port(_ digits: Substring) -> Int? {
-        guard !digits.isEmpty, digits.count <= 5, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int(digits), value >= 1, value <= 65535
+        guard !digits.isEmpty, digits.count <= 5, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              let value = Int(digits), value >= 1, value <= 65535
         else { return nil }
         return value
     }

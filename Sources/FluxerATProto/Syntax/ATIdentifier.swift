@@ -1,7 +1,9 @@
 /// What a user types to sign in (atproto "AT Identifier"): a handle or a DID. Surrounding whitespace and one
 /// leading `@` (as handles are usually shown) are ignored.
 public enum ATIdentifier: Sendable, Hashable, CustomStringConvertible {
+    /// A handle (`alice.bsky.social`).
     case handle(ATProtoHandle)
+    /// A DID (`did:plc:…`, `did:web:…`).
     case did(ATProtoDID)
 
     /// The longest input considered, in bytes.
@@ -31,5 +33,6 @@ public enum ATIdentifier: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The normalized identifier.
     public var description: String { string }
 }

@@ -9,7 +9,9 @@ public struct ATProtoDID: Sendable, Hashable, CustomStringConvertible {
 
     /// The two methods atproto supports.
     public enum Method: String, Sendable {
+        /// `did:plc`, registered in a PLC directory.
         case plc
+        /// `did:web`, served by its host.
         case web
     }
 
@@ -27,7 +29,7 @@ public struct ATProtoDID: Sendable, Hashable, CustomStringConvertible {
         switch parts[1] {
         case "plc":
             guard identifier.utf8.count == Self.plcIdentifierLength,
-                  identifier.utf8.allSatisfy({ ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "2") && $0 <= UInt8(ascii: "7")) })
+                  identifier.utf8.allSatisfy({ (0x61...0x7A).contains($0) || (0x32...0x37).contains($0) })  // base32: a-z, 2-7
             else { return nil }
             method = .plc
         case "web":
@@ -65,5 +67,6 @@ public struct ATProtoDID: Sendable, Hashable, CustomStringConvertible {
         return (host, port)
     }
 
+    /// The DID.
     public var description: String { string }
 }

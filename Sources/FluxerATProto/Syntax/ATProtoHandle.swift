@@ -38,5 +38,6 @@ public struct ATProtoHandle: Sendable, Hashable, CustomStringConvertible {
     /// The DNS name whose TXT records carry `did=<DID>` ("DNS TXT Method").
     public var txtName: String { "_atproto." + string }
 
+    /// The normalized handle.
     public var description: String { string }
 }
