@@ -51,6 +51,9 @@ let package = Package(
         // Users, callers, sessions, applications, OAuth grants, MFA and WebAuthn, the outbox's messages: pure
         // types and rules. The compiler keeps it so: it can import neither HTTPServer nor a database.
         .target(name: "FluxerDomain", dependencies: ["FluxerCrypto", "FluxerJSON"], swiftSettings: strict, plugins: ["FluxerEmbed"]),
+        // Sign in with Bluesky: the AT Protocol OAuth client (identity, discovery, PAR, DPoP, private_key_jwt) and
+        // its strict mock. Outbound I/O goes through a transport protocol: no HTTP module, no database.
+        .target(name: "FluxerATProto", dependencies: ["FluxerCrypto", "FluxerJSON"], swiftSettings: strict),
         // The API: config, the route table and its handlers, services (accounts, OAuth2 grants, MFA, SSO), filters.
         .target(
             name: "FluxerAPI",
@@ -78,6 +81,7 @@ let package = Package(
         .executableTarget(name: "fluxer-auth", dependencies: ["FluxerApp"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "FluxerJSON"], swiftSettings: strict),
         .testTarget(name: "FluxerCryptoTests", dependencies: ["FluxerCrypto"], swiftSettings: strict),
+        .testTarget(name: "FluxerATProtoTests", dependencies: ["FluxerATProto", "FluxerCrypto", "FluxerJSON"], swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
         // The throwaway PostgreSQL cluster, shared by every test target that needs a real server.
         .target(name: "PostgresTestSupport", dependencies: ["Postgres"], path: "Tests/PostgresTestSupport", swiftSettings: strict),
