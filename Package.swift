@@ -59,6 +59,7 @@ let package = Package(
             name: "FluxerAPI",
             dependencies: [
                 "CFluxerShim", "HTTPServer", "FluxerCrypto", "FluxerJSON", "FluxerDomain", "SQLite", "Postgres", "FluxerPersistence",
+                "FluxerATProto",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -51,7 +51,8 @@ import FluxerDomain
         #expect(h.send("GET", "/_dev/sso/jwks").status == 404, "the built-in provider exists in dev mode only")
     }
 
-    /// Issue 14: dev mode with no SSO configured offers the built-in provider, so the guide's snippet works offline.
+    /// Issue 14: dev mode with no SSO configured offers the built-in providers (OIDC `mock`, atproto `bluesky`), so
+    /// the guide's snippet works offline.
     @Test func devModeWithoutConfig_offersTheBuiltInMock() throws {
         let h = try MFAHarness()
         defer { h.stop() }
@@ -59,8 +60,8 @@ import FluxerDomain
         #expect(status["enabled"] as? Bool == true && status["enforced"] as? Bool == false)
         #expect(status["display_name"] as? String == "Mock SSO (dev)")
         let providers = try #require(status["providers"] as? [[String: Any]])
-        #expect(providers.map { $0["name"] as? String } == ["mock"])
-        #expect(providers.first?["kind"] as? String == "oidc")
+        #expect(providers.map { $0["name"] as? String } == ["mock", "bluesky"])
+        #expect(providers.map { $0["kind"] as? String } == ["oidc", "atproto"])
         #expect(h.send("GET", "/_dev/sso/jwks").status == 200)
         let start = h.post("/auth/sso/start", ["provider": "mock"])
         #expect(start.status == 200, "\(start.body)")
@@ -500,8 +501,8 @@ import FluxerDomain
         let stolen = try signInThroughProvider()
         let victim = OAuthBrowserFlowTests.Browser(h: h)
         let refused = victim.get(stolen.callback)
-        // Dev mode shows the code for curl; nothing is signed in, and the API cannot finish a browser's sign-in.
-        #expect(refused.status == 200 && !setCookies(refused).contains { $0.hasPrefix("fluxer_session=") }, "\(refused.status) \(refused.body)")
+        // Refused (the sign-in is this other browser's); nothing is signed in, and the API cannot finish a browser's sign-in.
+        #expect(refused.status == 400 && !setCookies(refused).contains { $0.hasPrefix("fluxer_session=") }, "\(refused.status) \(refused.body)")
         let query = Dictionary(uniqueKeysWithValues: (URLComponents(string: stolen.callback)?.queryItems ?? []).map { ($0.name, $0.value ?? "") })
         let viaAPI = h.request("POST", "/auth/sso/complete", headers: [("Content-Type", "application/json")],
                                body: jsonText(["code": query["code"] ?? "", "state": query["state"] ?? ""]))
@@ -510,7 +511,7 @@ import FluxerDomain
         let another = try signInThroughProvider()
         victim.jar.store(TestResponse(status: 200, headers: [("Set-Cookie", "fluxer_sso=" + Base64URL.encode(SecureRandom.bytes(32)))], body: ""))
         let wrongBinding = victim.get(another.callback)
-        #expect(wrongBinding.status == 403 && !setCookies(wrongBinding).contains { $0.hasPrefix("fluxer_session=") && !$0.hasPrefix("fluxer_session=;") })
+        #expect(wrongBinding.status == 400 && !setCookies(wrongBinding).contains { $0.hasPrefix("fluxer_session=") && !$0.hasPrefix("fluxer_session=;") })
 
         // The real thing.
         let mine = try signInThroughProvider()

@@ -55,6 +55,9 @@ package struct OIDCIdentity: Sendable, Equatable {
     package var name: String?
     /// The ID token's `amr` (RFC 8176 authentication methods); only the signed ID token is believed for it.
     package var amr: [String] = []
+    /// An identity whose provider vouches for no email (AT Protocol: keyed by DID): a first sign-in may provision
+    /// an account without one, named after `name` (the handle).
+    package var provisionsWithoutEmail = false
 }
 
 /// An OpenID Connect relying party for the authorization code flow with PKCE (S256) and a nonce:

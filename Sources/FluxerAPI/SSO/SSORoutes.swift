@@ -6,6 +6,7 @@ import Synchronization
 import FluxerDomain
 import FluxerJSON
 import FluxerPersistence
+import FluxerATProto
 
 /// Instance-wide single sign-on with one OpenID Connect provider (DESIGN; real server `SsoService`):
 /// `GET /auth/sso/status`, `POST /auth/sso/start`, `POST /auth/sso/complete`. The browser goes to the provider
@@ -26,6 +27,11 @@ package final class SSOService: Sendable {
     /// the built-in `mock`.
     package let providers: [SSOProvider]
     package let mock: MockSSOProvider?
+    /// The built-in AT Protocol network (dev mode): PLC directory, PDS, authorization server and handle resolver
+    /// under `/_dev/atproto`, made on first use (its URLs name the address the server listens on).
+    package let atprotoMock = Mutex<ATProtoMockServer?>(nil)
+    /// Our AT Protocol client's signing keys (newest first), loaded from the database or made on first use.
+    package let atprotoKeys = Mutex<[ATProtoClientKey]?>(nil)
     /// The port the server listens on, once it does (for URLs derived when no public URL is configured).
     package let boundPort = SharedInt()
 
@@ -49,8 +55,14 @@ package final class SSOService: Sendable {
     package static let maxPendingStates: Int64 = 100_000
     /// Sign-ins one client address may have pending (they are started without authentication).
     package static let maxPendingStatesPerClient: Int64 = 20
-    /// The built-in dev provider's name when no SSO is configured.
+    /// The built-in dev providers' names when no SSO is configured.
     package static let builtInMockName = "mock"
+    package static let builtInBlueskyName = "bluesky"
+    /// Where our AT Protocol client metadata document (our `client_id`) and JWKS are served.
+    package static let atprotoClientMetadataPath = "/oauth/atproto/client-metadata.json"
+    package static let atprotoJWKSPath = "/oauth/atproto/jwks.json"
+    /// How long a completion code is good for (issue 14: 60 s, single use).
+    package static let completionLifetime: Int64 = 60_000
 
     package init(accounts: Accounts) {
         self.accounts = accounts
@@ -67,7 +79,18 @@ package final class SSOService: Sendable {
         self.mock = mock
         var configured: [SSOSettings] = config.sso.enabled ? [config.sso] : []
         for case .oidc(let named) in config.ssoProviders where named.enabled { configured.append(named) }
-        if config.dev && !config.sso.enabled && config.ssoProviders.isEmpty {
+        var atproto: [ATProtoProviderSettings] = []
+        for case .atproto(let named) in config.ssoProviders where named.enabled { atproto.append(named) }
+        let builtIns = config.dev && !config.sso.enabled && config.ssoProviders.isEmpty
+        if builtIns {
+            var bluesky = ATProtoProviderSettings(name: Self.builtInBlueskyName)
+            bluesky.displayName = "Bluesky (dev mock)"
+            // The service, PLC directory and resolver are the built-in mock's, filled in when it is made.
+            bluesky.service = ""
+            bluesky.plcDirectory = ""
+            atproto.append(bluesky)
+        }
+        if builtIns {
             // Dev mode with no SSO configured: the built-in provider, so `make run` and the guide's snippet work offline.
             var builtIn = config.sso
             builtIn.enabled = true
@@ -86,6 +109,8 @@ package final class SSOService: Sendable {
             }
             return SSOProvider(settings: settings, client: OIDCClient(settings: settings, transport: HTTPOIDCTransport(timeoutMilliseconds: 10_000),
                                                                       allowHTTP: config.dev))
+        } + atproto.map { settings in
+            SSOProvider(atproto: ATProtoUpstream(settings: settings))
         }
     }
 
@@ -141,6 +166,7 @@ package final class SSOService: Sendable {
 
     package func register(on router: inout Router) {
         mock?.register(on: &router)
+        registerATProto(on: &router)
         router.api(.GET, "/auth/sso/status") { [self] _ in status() }
         router.api(.POST, "/auth/sso/start") { [self] request in try start(request) }
         router.api(.POST, "/auth/sso/complete") { [self] request in try complete(request) }
@@ -178,6 +204,8 @@ package final class SSOService: Sendable {
 
     package struct StartBody: Decodable {
         package var provider: String?
+        /// An AT Protocol handle or DID (atproto providers): the account to sign in as (`login_hint`).
+        package var handle: String?
         package var redirect_to: String?
     }
 
@@ -198,9 +226,29 @@ package final class SSOService: Sendable {
         if let r = body.redirect_to, r.utf8.count > Self.maxRedirectLength {
             throw APIError.invalidField("redirect_to", "redirect_to must be at most 2048 characters.", code: "STRING_LENGTH_INVALID")
         }
-        let (url, state) = try beginSignIn(provider, redirectTo: Self.sanitizedRedirect(body.redirect_to), redirectURI: redirectURI,
-                                           browserBinding: nil, clientIP: request.remoteAddress)
-        return Self.startResponse(url: url, state: state, redirectURI: redirectURI)
+        if let handle = body.handle, handle.isEmpty || handle.utf8.count > 2048 {
+            throw APIError.invalidField("handle", "handle must be 1-2048 characters.", code: "STRING_LENGTH_INVALID")
+        }
+        if body.handle != nil && provider.atproto == nil {
+            throw APIError.invalidField("handle", "Only AT Protocol providers take a handle.", code: "INVALID_FORM_BODY")
+        }
+        // A page of this site (same origin or same site, as the browser itself says: Fetch Metadata) gets a cookie
+        // that binds the sign-in to this browser, so our callback finishes it only here (login CSRF). A request
+        // from elsewhere (curl, another site's page without credentials) could not keep the cookie.
+        let sameSite = ["same-origin", "same-site"].contains(request.headers["Sec-Fetch-Site"]?.lowercased() ?? "")
+        let binding = sameSite ? Base64URL.encode(SecureRandom.bytes(32)) : nil
+        let uri = provider.atproto == nil ? redirectURI : callbackURI
+        let (url, state) = try beginSignIn(provider, redirectTo: Self.sanitizedRedirect(body.redirect_to), redirectURI: uri,
+                                           browserBinding: nil, clientIP: request.remoteAddress, handle: body.handle,
+                                           callbackBinding: binding.map { SHA256.hash(utf8: $0) }, request: request)
+        var response = Self.startResponse(url: url, state: state, redirectURI: uri)
+        if let binding {
+            let config = accounts.context.config
+            var cookie = "\(WebSession.ssoCallbackCookie(config))=\(binding); Path=/; HttpOnly; SameSite=Lax; Max-Age=\(Self.stateLifetime / 1000)"
+            if WebSession.isSecure(config) { cookie += "; Secure" }
+            response.headers.add("Set-Cookie", cookie)
+        }
+        return response
     }
 
     package static func startResponse(url: String, state: String, redirectURI: String) -> HTTPResponse {
@@ -244,7 +292,9 @@ package final class SSOService: Sendable {
     /// The origin of the provider's authorization endpoint (for CSP form-action), or nil when it cannot be
     /// found (discovery failing): the login page then offers no SSO button.
     package func authorizationOrigin(_ provider: SSOProvider) -> String? {
-        guard let endpoints = try? provider.client.endpoints(now: accounts.now) else { return nil }
+        // The login page's button posts to us and is redirected to the provider; an atproto provider's
+        // authorization server depends on the account, so only OIDC providers get a button there.
+        guard let client = provider.oidc, let endpoints = try? client.endpoints(now: accounts.now) else { return nil }
         return WebPage.origin(of: endpoints.authorization)
     }
 
@@ -253,18 +303,42 @@ package final class SSOService: Sendable {
     /// the browser itself will come back (login-CSRF protection), nil when an API client completes it.
     /// `linkUserID`: the signed-in user (after sudo) this sign-in links the provider account to.
     package func beginSignIn(_ provider: SSOProvider, redirectTo: String, redirectURI: String, browserBinding: [UInt8]?, clientIP: String,
-                     linkUserID: UInt64? = nil) throws -> (url: String, state: String) {
-        let client = provider.client
+                     linkUserID: UInt64? = nil, handle: String? = nil, callbackBinding: [UInt8]? = nil,
+                     request: HTTPRequest? = nil) throws -> (url: String, state: String) {
         let now = accounts.now
-        let endpoints = try withProvider("discovery") { () throws(APIError) in
-            try client.endpoints(now: now)
+        // What the callback needs, sealed: the PKCE verifier (OIDC), or the whole pending sign-in (atproto: the
+        // issuer, the PKCE verifier and the DPoP private key).
+        let url: String, state: String, nonce: String, secret: [UInt8]
+        switch provider.upstream {
+        case .oidc(let client):
+            let endpoints = try withProvider("discovery") { () throws(APIError) in
+                try client.endpoints(now: now)
+            }
+            let hex = Array("0123456789abcdef")
+            state = String(SecureRandom.bytes(16).flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 0xF)]] })
+            nonce = Base64URL.encode(SecureRandom.bytes(32))
+            let verifier = Base64URL.encode(SecureRandom.bytes(32))
+            secret = Array(verifier.utf8)
+            url = AuthorizeRequest.redirectURL(endpoints.authorization, [
+                ("response_type", "code"), ("client_id", provider.settings.clientID), ("redirect_uri", redirectURI),
+                ("scope", provider.settings.scope), ("state", state), ("nonce", nonce),
+                ("code_challenge", Base64URL.encode(SHA256.hash(utf8: verifier))), ("code_challenge_method", "S256"),
+            ])
+        case .atproto(let upstream):
+            let client = try atprotoClient(upstream)
+            let started: ATProtoStart
+            do {
+                started = try client.start(identifier: handle)
+            } catch {
+                throw request.map { apiError(error, provider: provider.name, request: $0) } ?? Self.providerError
+            }
+            state = started.state
+            nonce = ""
+            secret = Array(started.pending.serialized.utf8)
+            url = started.authorizationURL
         }
         // One client is an IPv4 address or an IPv6 /64: per-address counting would let one host fill the global cap.
         let clientKey = ClientKey.of(clientIP)
-        let hex = Array("0123456789abcdef")
-        let state = String(SecureRandom.bytes(16).flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 0xF)]] })
-        let nonce = Base64URL.encode(SecureRandom.bytes(32))
-        let verifier = Base64URL.encode(SecureRandom.bytes(32))
         enum Stored { case yes, full, clientFull }
         let stored = try accounts.write { db, _ -> Stored in
             try SSOStore.deleteExpiredStates(now: now, in: db)
@@ -272,9 +346,9 @@ package final class SSOService: Sendable {
             guard mine < Self.maxPendingStatesPerClient else { return .clientFull }
             let pending = try SSOStore.pendingStates(in: db)
             guard pending < Self.maxPendingStates else { return .full }
-            try SSOStore.insertState(.init(provider: provider.name, nonce: nonce, verifierSealed: box.seal(Array(verifier.utf8)),
+            try SSOStore.insertState(.init(provider: provider.name, nonce: nonce, verifierSealed: box.seal(secret),
                                            redirectTo: redirectTo, expiresAt: now + Self.stateLifetime, redirectURI: redirectURI,
-                                           browserBinding: browserBinding, linkUserID: linkUserID),
+                                           browserBinding: browserBinding, linkUserID: linkUserID, callbackBinding: callbackBinding),
                                      stateHash: SHA256.hash(utf8: state), clientKey: clientKey, in: db)
             return .yes
         }
@@ -284,11 +358,6 @@ package final class SSOService: Sendable {
         guard stored == .yes else {
             throw APIError.serviceUnavailable(retryAfterSeconds: 5, message: "Too many sign-ins in progress; try again shortly.")
         }
-        let url = AuthorizeRequest.redirectURL(endpoints.authorization, [
-            ("response_type", "code"), ("client_id", provider.settings.clientID), ("redirect_uri", redirectURI), ("scope", provider.settings.scope),
-            ("state", state), ("nonce", nonce), ("code_challenge", Base64URL.encode(SHA256.hash(utf8: verifier))),
-            ("code_challenge_method", "S256"),
-        ])
         return (url, state)
     }
 
@@ -296,7 +365,11 @@ package final class SSOService: Sendable {
 
     package struct CompleteBody: Decodable {
         package var code: String
-        package var state: String
+        /// With `state`: the provider's code, for a web app that owns the callback (the real server's shape).
+        /// Without: the one-time completion code our own callback handed the web app (the guide's shape).
+        package var state: String?
+        /// The authorization server's `iss` (RFC 9207), for an atproto sign-in completed through the API.
+        package var iss: String?
     }
 
     package func complete(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -306,7 +379,9 @@ package final class SSOService: Sendable {
         guard (1...2048).contains(body.code.utf8.count) else {
             throw APIError.invalidField("code", "code must be 1-2048 characters.", code: "STRING_LENGTH_INVALID")
         }
-        let (result, redirectTo) = try finishSignIn(code: body.code, state: body.state, browserBinding: nil, request: request)
+        let (result, redirectTo) = try body.state.map { state in
+            try finishSignIn(code: body.code, state: state, iss: body.iss, browserBinding: nil, request: request)
+        } ?? redeemCompletion(code: body.code, request: request)
         let landing = JSONValue.string(redirectTo.isEmpty ? "/" : redirectTo)
         switch result {
         case .session(let userID, let token):
@@ -318,6 +393,8 @@ package final class SSOService: Sendable {
         case .linked(let userID):
             return .json(.ok, JSONValue.object([("user_id", .string(String(userID))), ("linked", true), ("redirect_to", landing)]),
                          headers: ["Cache-Control": "no-store"])
+        case .completion:
+            throw Self.invalidState  // only our callback defers
         }
     }
 
@@ -327,17 +404,65 @@ package final class SSOService: Sendable {
         case session(UInt64, String)
         case mfa(User, String)
         case linked(UInt64)
+        /// Our callback's answer: a one-time completion code for the web app.
+        case completion(String)
     }
 
     package static let invalidState = APIError.invalidField("state", "Unknown or expired sign-in; start again.", code: "INVALID_SSO_STATE")
+    package static let invalidCompletion = APIError.invalidField("code", "Unknown, used or expired sign-in code; start again.",
+                                                                 code: "INVALID_SSO_CODE")
+    /// The issuer under which AT Protocol identities are kept: a DID names one account whichever PDS or
+    /// authorization server serves it, so identities are keyed by DID alone (never by handle).
+    package static let atprotoIdentityIssuer = "atproto"
+
+    /// Spends a completion code from our callback (single use, 60 s) and finishes what it stands for: a new
+    /// session, an MFA ticket for the account's second factor, or the confirmation of a link.
+    package func redeemCompletion(code: String, request: HTTPRequest) throws -> (SignInResult, String) {
+        guard code.utf8.count == 43, code.utf8.allSatisfy({ Self.isURLSafe($0) }) else { throw Self.invalidCompletion }
+        let now = accounts.now
+        let redeemed = try accounts.write { db, _ -> (SignInResult, String)? in
+            guard let completion = try SSOStore.spendCompletion(codeHash: SHA256.hash(utf8: code), in: db), completion.expiresAt > now,
+                  let user = try UserStore.find(id: completion.userID, in: db), !user.isBot
+            else { return nil }
+            switch completion.outcome {
+            case "session":
+                return (.session(user.id, try accounts.createSession(for: user.id, request: request, in: db)), completion.redirectTo)
+            case "mfa":
+                return (.mfa(user, try MFATicket.issue(userID: user.id, now: now, in: db)), completion.redirectTo)
+            default:
+                return (.linked(user.id), completion.redirectTo)
+            }
+        }
+        guard let redeemed else { throw Self.invalidCompletion }
+        return redeemed
+    }
+
+    private static func isURLSafe(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x5F
+    }
+
+    /// Whether a state looks like one we issued (OIDC: 32 hex; atproto: the client's URL-safe random).
+    private static func isWellFormedState(_ state: String) -> Bool {
+        (16...256).contains(state.utf8.count) && state.utf8.allSatisfy { Self.isURLSafe($0) }
+    }
+
+    /// Where a sign-in is finished: through the API (`{code, state}`), in the browser that started it from the
+    /// authorize page (its binding cookie), or at our callback for an API-started sign-in, which hands a
+    /// completion code to the web app instead of a session.
+    package enum FinishChannel {
+        case api
+        case authorizePage
+        /// `binding`: SHA-256 of the callback cookie the browser brought, if any.
+        case callback(binding: [UInt8]?)
+    }
 
     /// Spends the state, exchanges the code and signs in. A sign-in started by a browser completes only with
-    /// that browser's binding cookie; one started through the API only through the API.
-    package func finishSignIn(code: String, state: String, browserBinding: [UInt8]?, request: HTTPRequest) throws -> (SignInResult, String) {
+    /// that browser's binding cookie; one started through the API only through the API or at our callback (and
+    /// there, when `/auth/sso/start` bound it to a browser, only in that browser).
+    package func finishSignIn(code: String, state: String, iss: String? = nil, browserBinding: [UInt8]?, channel: FinishChannel = .api,
+                              request: HTTPRequest) throws -> (SignInResult, String) {
         let invalidState = Self.invalidState
-        guard state.utf8.count == 32, state.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
-            throw invalidState
-        }
+        guard Self.isWellFormedState(state) else { throw invalidState }
         let now = accounts.now
         // The provider limit first: a sign-in refused for load keeps its state and can be retried.
         guard exchanges.increment() <= maxConcurrentExchanges else {
@@ -350,60 +475,88 @@ package final class SSOService: Sendable {
         // so a leaked state cannot be burnt through the other one.
         guard let stored = try accounts.write({ db, _ in
             try SSOStore.spendState(stateHash: SHA256.hash(utf8: state), browserBinding: browserBinding, in: db)
-        }), stored.expiresAt > now, let provider = provider(named: stored.provider), let verifierBytes = box.open(stored.verifierSealed)
+        }), stored.expiresAt > now, let provider = provider(named: stored.provider), let secret = box.open(stored.verifierSealed)
         else { throw invalidState }
-        let client = provider.client
-        let nonce = stored.nonce
-        let verifier = String(decoding: verifierBytes, as: UTF8.self)
         let redirectTo = stored.redirectTo
         let usedRedirectURI = stored.redirectURI ?? redirectURI
-        // A link is finished only by the user who started it, with their own session (otherwise a link state sent
-        // to someone else would tie their provider account to the sender's account). For anyone else the state
-        // is unknown; it is spent all the same.
+        var callbackBound = false
+        if case .callback(let binding) = channel, let expected = stored.callbackBinding {
+            // Started by a page of this site: only the browser holding its cookie may finish it here.
+            guard let binding, ConstantTime.equals(binding, expected) else {
+                accounts.audit.record("login.failure", outcome: "refused", request: request, detail: "sso_callback_binding")
+                throw invalidState
+            }
+            callbackBound = true
+        }
+        // A link is finished only by the user who started it: with their own session through the API, or at our
+        // callback in the browser they started it from (otherwise a link state sent to someone else would tie
+        // their provider account to the sender's account). For anyone else the state is unknown; it is spent
+        // all the same.
         let linkUserID = stored.linkUserID
-        if let linkUserID {
+        if let linkUserID, !callbackBound {
             guard let principal = try? accounts.requireUser(request, allowBots: false), principal.user.id == linkUserID else { throw invalidState }
         }
 
         let identity: OIDCIdentity
-        do throws(APIError) {
-            let endpoints = try client.endpoints(now: now)
-            let tokens = try client.exchange(code: code, verifier: verifier, redirectURI: usedRedirectURI, endpoints: endpoints)
-            guard let idToken = tokens.id_token else { throw OIDCClient.failure("the provider sent no ID token") }
-            var fromToken = try client.verifyIDToken(idToken, nonce: nonce, endpoints: endpoints, now: now)
-            if fromToken.email == nil, let access = tokens.access_token,
-               let info = try client.userinfo(accessToken: access, subject: fromToken.subject, endpoints: endpoints) {
-                fromToken.email = info.email
-                fromToken.emailVerified = info.emailVerified
-                fromToken.name = fromToken.name ?? info.name
+        switch provider.upstream {
+        case .oidc(let client):
+            let verifier = String(decoding: secret, as: UTF8.self)
+            do throws(APIError) {
+                let endpoints = try client.endpoints(now: now)
+                let tokens = try client.exchange(code: code, verifier: verifier, redirectURI: usedRedirectURI, endpoints: endpoints)
+                guard let idToken = tokens.id_token else { throw OIDCClient.failure("the provider sent no ID token") }
+                var fromToken = try client.verifyIDToken(idToken, nonce: stored.nonce, endpoints: endpoints, now: now)
+                if fromToken.email == nil, let access = tokens.access_token,
+                   let info = try client.userinfo(accessToken: access, subject: fromToken.subject, endpoints: endpoints) {
+                    fromToken.email = info.email
+                    fromToken.emailVerified = info.emailVerified
+                    fromToken.name = fromToken.name ?? info.name
+                }
+                identity = fromToken
+            } catch {
+                accounts.context.logger.warning("sso sign-in refused", metadata: ["reason": "\(error.message)"])
+                accounts.audit.record("login.failure", outcome: "failure", request: request, detail: "sso")
+                throw error.code == "SSO_AUTHENTICATION_FAILED" ? Self.failed : error
             }
-            identity = fromToken
-        } catch {
-            accounts.context.logger.warning("sso sign-in refused", metadata: ["reason": "\(error.message)"])
-            accounts.audit.record("login.failure", outcome: "failure", request: request, detail: "sso")
-            throw error.code == "SSO_AUTHENTICATION_FAILED" ? Self.failed : error
+        case .atproto(let upstream):
+            let client = try atprotoClient(upstream)
+            guard let pending = try? ATProtoPending(serialized: String(decoding: secret, as: UTF8.self)) else { throw invalidState }
+            let signIn: ATProtoSignIn
+            do {
+                signIn = try client.complete(ATProtoCallback(code: code, state: state, iss: iss), pending: pending)
+            } catch {
+                throw apiError(error, provider: provider.name, request: request)
+            }
+            // An email only when the account granted it and its PDS says it is confirmed (issue 14).
+            let email = signIn.scope.split(separator: " ").contains("transition:email") ? (try? client.accountEmail(signIn)) ?? nil : nil
+            identity = OIDCIdentity(issuer: Self.atprotoIdentityIssuer, subject: signIn.did.string, email: email, emailVerified: email != nil,
+                                    name: signIn.handle?.string, amr: [], provisionsWithoutEmail: true)
         }
-        return (try signIn(identity, provider: provider, linkUserID: linkUserID, request: request), redirectTo)
+        let deferred: Bool
+        if case .callback = channel { deferred = true } else { deferred = false }
+        return (try signIn(identity, provider: provider, linkUserID: linkUserID, deferTo: deferred ? redirectTo : nil, request: request),
+                redirectTo)
     }
 
-    /// `GET /auth/sso/callback`: where the provider sends the browser. A sign-in this browser started from the
+    /// `GET /auth/sso/callback`: where every provider sends the browser. A sign-in this browser started from the
     /// authorize page completes here (binding cookie), sets the page's session cookie and returns to the page.
-    /// Otherwise the web app owns the sign-in: in dev mode the code and state are shown for finishing with curl.
+    /// One started through the API (`/auth/sso/start`) is finished here too, and the browser goes on with a 303 to
+    /// `<sso.app_url><redirect_to>?code=<one-time completion code>&state=<state>` for `POST /auth/sso/complete`.
     package func callback(_ request: HTTPRequest, web: WebSession) throws -> HTTPResponse {
         let code = request.queryValue("code") ?? "", state = request.queryValue("state") ?? ""
         if let error = request.queryValue("error") {
-            return WebPage.error("The sign-in provider answered: \(String(error.prefix(100))).", title: "Sign-in cancelled")
-        }
-        guard let binding = WebSession.cookies(request)[web.ssoCookie] else {
-            guard accounts.context.config.dev else {
-                return WebPage.error("Return to the application you were signing in to.", status: .badRequest, title: "Single sign-on")
+            // The state is spent all the same: a cancelled sign-in cannot be resumed.
+            if Self.isWellFormedState(state) {
+                _ = try? accounts.write { db, _ in try SSOStore.spendState(stateHash: SHA256.hash(utf8: state), browserBinding: nil, in: db) }
             }
-            return WebPage.render(title: "Single sign-on", body: """
-                <h1>Provider answered</h1>
-                <p>Finish with <code>POST /auth/sso/complete</code> and this body:</p>
-                <pre>{"code": "\(WebPage.escape(code))", "state": "\(WebPage.escape(state))"}</pre>
-                """)
+            var page = WebPage.error("The sign-in provider answered: \(WebPage.escape(String(error.prefix(100)))).", title: "Sign-in cancelled")
+            page.headers.add("Set-Cookie", web.setCookie(name: web.ssoCallbackCookie, value: "", maxAge: 0))
+            return page
         }
+        guard let binding = WebSession.cookies(request)[web.ssoCookie],
+              try accounts.context.database.read({ db in try SSOStore.hasState(stateHash: SHA256.hash(utf8: state),
+                                                                                browserBinding: SHA256.hash(utf8: binding), in: db) })
+        else { return apiCallback(request, web: web, code: code, state: state) }
         do {
             let (result, redirectTo) = try finishSignIn(code: code, state: state, browserBinding: SHA256.hash(utf8: binding), request: request)
             // The stored page is one this server built (`/oauth2/authorize?…`, possibly longer than an API
@@ -416,7 +569,7 @@ package final class SSOService: Sendable {
             case .mfa(let user, let ticket):
                 // The account's second factor, on the authorize page's own MFA step (same ticket rules).
                 response = try mfaPage(user: user, ticket: ticket, authorizePath: redirectTo, request: request, web: web)
-            case .linked:
+            case .linked, .completion:
                 response = WebPage.error("Return to the application you were signing in to.", status: .badRequest, title: "Single sign-on")
             }
             response.headers.add("Set-Cookie", web.setCookie(name: web.ssoCookie, value: "", maxAge: 0))
@@ -434,6 +587,55 @@ package final class SSOService: Sendable {
             }
             var page = WebPage.error(message, status: status, title: "Sign-in failed")
             page.headers.add("Set-Cookie", web.setCookie(name: web.ssoCookie, value: "", maxAge: 0))
+            return page
+        }
+    }
+
+    /// The callback of an API-started sign-in: finish it, keep the outcome under a completion code, and send the
+    /// browser to the web app with it. In dev mode with nowhere to go (no `redirect_to`, no `sso.app_url`), a page
+    /// shows the code and the curl line that completes it.
+    package func apiCallback(_ request: HTTPRequest, web: WebSession, code: String, state: String) -> HTTPResponse {
+        let config = accounts.context.config
+        let clear = web.setCookie(name: web.ssoCallbackCookie, value: "", maxAge: 0)
+        let cookie = WebSession.cookies(request)[web.ssoCallbackCookie].map { SHA256.hash(utf8: $0) }
+        do {
+            let (result, redirectTo) = try finishSignIn(code: code, state: state, iss: request.queryValue("iss"), browserBinding: nil,
+                                                        channel: .callback(binding: cookie), request: request)
+            guard case .completion(let completion) = result else { throw Self.invalidState }
+            let path = Self.sanitizedRedirect(redirectTo)
+            if config.dev && path.isEmpty && config.ssoAppURL.isEmpty {
+                let base = Self.baseURL(config, port: boundPort.load())
+                var page = WebPage.render(title: "Single sign-on", body: """
+                    <h1>Signed in at the provider</h1>
+                    <p>Finish within a minute with <code>POST /auth/sso/complete</code>:</p>
+                    <pre>curl -s \(WebPage.escape(base))/api/v1/auth/sso/complete -H 'Content-Type: application/json' -d '{"code": "\(completion)"}'</pre>
+                    """)
+                page.headers.add("Cache-Control", "no-store")
+                page.headers.add("Set-Cookie", clear)
+                return page
+            }
+            let app = config.ssoAppURL.isEmpty ? Self.baseURL(config, port: boundPort.load()) : config.ssoAppURL
+            let landing = path.isEmpty ? "/" : path
+            let separator = landing.contains("?") ? "&" : "?"
+            var response = HTTPResponse(status: .seeOther, headers: WebPage.securityHeaders())
+            response.headers.add("Location", app + landing + separator + "code=" + completion + "&state=" + FormURLEncoding.encode(state))
+            response.headers.add("Cache-Control", "no-store")
+            response.headers.add("Set-Cookie", clear)
+            return response
+        } catch {
+            var status = HTTPStatus.badRequest
+            let message: String
+            if let error = error as? APIError {
+                status = error.status.code >= 500 || error.status.code == 403 || error.status.code == 429 ? error.status : .badRequest
+                message = error.code == "INVALID_FORM_BODY" ? "This sign-in expired, was already used or was started in another browser. Start again."
+                    : error.message
+            } else {
+                accounts.context.logger.error("sso callback failed", metadata: ["error_type": "\(String(describing: type(of: error)))"])
+                message = "The sign-in could not be completed. Try again."
+                status = .serviceUnavailable
+            }
+            var page = WebPage.error(message, status: status, title: "Sign-in failed")
+            page.headers.add("Set-Cookie", clear)
             return page
         }
     }
@@ -460,7 +662,11 @@ package final class SSOService: Sendable {
     /// Signs in the linked account (MFA still applying), links the signed-in user who asked for it, claims an
     /// unverified account, or provisions one. An email is trusted for matching only when the provider says it is
     /// verified (OIDC Core §5.7: otherwise anyone could claim anyone's address there).
-    package func signIn(_ identity: OIDCIdentity, provider: SSOProvider, linkUserID: UInt64?, request: HTTPRequest) throws -> SignInResult {
+    ///
+    /// `deferTo`: at our callback, nothing is handed out yet: the outcome is kept under a one-time completion
+    /// code (60 s, stored hashed) for `POST /auth/sso/complete {code}`, and `redirectTo` comes back with it.
+    package func signIn(_ identity: OIDCIdentity, provider: SSOProvider, linkUserID: UInt64?, deferTo redirectTo: String? = nil,
+                        request: HTTPRequest) throws -> SignInResult {
         let providerSettings = provider.settings
         let email = identity.emailVerified ? identity.email.flatMap { AccountValidation.email($0) == nil ? $0 : nil } : nil
         if let email, !providerSettings.allowedDomains.isEmpty {
@@ -475,6 +681,14 @@ package final class SSOService: Sendable {
         let now = accounts.now
         enum Outcome { case result(SignInResult), refused(APIError) }
         let outcome = try accounts.write { db, invalidations -> Outcome in
+            /// Keeps `outcome` for the user under a fresh completion code.
+            func completion(_ kind: String, _ userID: UInt64) throws -> SignInResult {
+                let code = Base64URL.encode(SecureRandom.bytes(32))
+                try SSOStore.insertCompletion(.init(provider: provider.name, userID: userID, outcome: kind, redirectTo: redirectTo ?? "",
+                                                    expiresAt: now + Self.completionLifetime),
+                                              codeHash: SHA256.hash(utf8: code), in: db)
+                return .completion(code)
+            }
             var user: User?
             let linkedTo = try SSOStore.linkedUser(issuer: identity.issuer, subject: identity.subject, in: db)
             if let linkUserID {
@@ -485,7 +699,7 @@ package final class SSOService: Sendable {
                 try SSOStore.link(issuer: identity.issuer, subject: identity.subject, provider: provider.name, userID: target.id,
                                   email: email, now: now, in: db)
                 accounts.audit.record("sso.linked", outcome: "success", userID: target.id, request: request)
-                return .result(.linked(target.id))
+                return .result(redirectTo == nil ? .linked(target.id) : try completion("linked", target.id))
             } else if let linkedTo {
                 user = try UserStore.find(id: linkedTo, in: db)
             } else if let email, var existing = try UserStore.find(email: email, in: db) {
@@ -507,6 +721,12 @@ package final class SSOService: Sendable {
                 let username = AccountValidation.derivedUsername(globalName: identity.name, email: email)
                 user = try UserStore.insert(.init(id: accounts.context.snowflakes.next(), username: username, globalName: nil, email: email,
                                                   verified: true, passwordHash: nil, createdAt: now), in: db)
+            } else if email == nil, identity.provisionsWithoutEmail, providerSettings.autoProvision {
+                // AT Protocol: a first sign-in by this DID gets an account named after the handle, with no email.
+                let label = identity.name.map { String($0.split(separator: ".").first ?? "") }
+                let username = AccountValidation.derivedUsername(globalName: label, email: nil)
+                user = try UserStore.insert(.init(id: accounts.context.snowflakes.next(), username: username, globalName: identity.name,
+                                                  email: nil, verified: false, passwordHash: nil, createdAt: now), in: db)
             } else {
                 return .refused(APIError(.forbidden, code: "SSO_REQUIRED",
                                          message: email == nil ? "The provider gave no verified email." : "No account uses this email."))
@@ -517,6 +737,7 @@ package final class SSOService: Sendable {
             if user.hasMFA && !(settings.trustProviderMFA && SSOSettings.amrShowsMFA(identity.amr)) {
                 try SSOStore.touchLastLogin(issuer: identity.issuer, subject: identity.subject, now: now, in: db)
                 accounts.audit.record("login.mfa_required", outcome: "success", userID: user.id, request: request, detail: "sso")
+                if redirectTo != nil { return .result(try completion("mfa", user.id)) }
                 return .result(.mfa(user, try MFATicket.issue(userID: user.id, now: now, in: db)))
             }
             try SSOStore.recordSignIn(issuer: identity.issuer, subject: identity.subject, provider: provider.name, userID: user.id,
@@ -525,6 +746,7 @@ package final class SSOService: Sendable {
             // Password and code failures never block SSO (LG-02); a sign-in here resets their count.
             try AccountLockout.recordSuccess(userID: user.id, in: db)
             accounts.audit.record("login.success", outcome: "success", userID: user.id, request: request, detail: "sso")
+            if redirectTo != nil { return .result(try completion("session", user.id)) }
             return .result(.session(user.id, try accounts.createSession(for: user.id, request: request, in: db)))
         }
         switch outcome {

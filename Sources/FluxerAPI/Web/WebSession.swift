@@ -18,6 +18,10 @@ package struct WebSession {
     package var csrfCookie: String { isSecure ? "__Host-fluxer_csrf" : "fluxer_csrf" }
     /// Binds a browser-started SSO sign-in to the browser that started it (see `SSOService.beginSignIn`).
     package var ssoCookie: String { isSecure ? "__Host-fluxer_sso" : "fluxer_sso" }
+    /// Binds an API-started sign-in (a same-site page's fetch to `/auth/sso/start`) to the browser that comes
+    /// back to `/auth/sso/callback` (see `SSOService.start`).
+    package var ssoCallbackCookie: String { Self.ssoCallbackCookie(config) }
+    package static func ssoCallbackCookie(_ config: Config) -> String { isSecure(config) ? "__Host-fluxer_sso_cb" : "fluxer_sso_cb" }
 
     package static func cookies(_ request: HTTPRequest) -> [String: String] {
         var out: [String: String] = [:]

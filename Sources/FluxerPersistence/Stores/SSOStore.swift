@@ -35,8 +35,13 @@ package enum SSOStore {
         package var browserBinding: [UInt8]?
         /// The signed-in user this sign-in links the provider account to.
         package var linkUserID: UInt64?
+        /// SHA-256 of the cookie `/auth/sso/start` set for a same-site browser page: our callback then finishes
+        /// the sign-in only in that browser.
+        package var callbackBinding: [UInt8]?
         /// The memberwise initializer, visible to the other targets of the package.
-        package init(provider: String, nonce: String, verifierSealed: [UInt8], redirectTo: String, expiresAt: Int64, redirectURI: String?, browserBinding: [UInt8]?, linkUserID: UInt64?) {
+        package init(provider: String, nonce: String, verifierSealed: [UInt8], redirectTo: String, expiresAt: Int64, redirectURI: String?,
+                     browserBinding: [UInt8]?, linkUserID: UInt64?, callbackBinding: [UInt8]? = nil) {
+            self.callbackBinding = callbackBinding
             self.provider = provider
             self.nonce = nonce
             self.verifierSealed = verifierSealed
@@ -52,10 +57,10 @@ package enum SSOStore {
     package static func insertState(_ state: State, stateHash: [UInt8], clientKey: String, in db: SQLTransaction) throws {
         try db.run("""
             INSERT INTO sso_states (state_hash, provider, nonce, verifier_sealed, redirect_to, expires_at, redirect_uri, browser_binding, client_ip,
-                                    link_user_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                    link_user_id, callback_binding)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, stateHash, state.provider, state.nonce, state.verifierSealed, state.redirectTo, state.expiresAt,
-            state.redirectURI, state.browserBinding, clientKey, state.linkUserID.map { Int64(bitPattern: $0) })
+            state.redirectURI, state.browserBinding, clientKey, state.linkUserID.map { Int64(bitPattern: $0) }, state.callbackBinding)
     }
 
     /// Spends a sign-in: only the channel that started it (the same browser binding, or none) can. Expired
@@ -63,13 +68,19 @@ package enum SSOStore {
     package static func spendState(stateHash: [UInt8], browserBinding: [UInt8]?, in db: SQLTransaction) throws -> State? {
         guard let row = try db.queryOne("""
             DELETE FROM sso_states WHERE state_hash = ? AND browser_binding IS NOT DISTINCT FROM ?
-            RETURNING provider, nonce, verifier_sealed, redirect_to, expires_at, redirect_uri, browser_binding, link_user_id
+            RETURNING provider, nonce, verifier_sealed, redirect_to, expires_at, redirect_uri, browser_binding, link_user_id, callback_binding
             """, stateHash, browserBinding),
               let provider = row.string("provider"), let nonce = row.string("nonce"), let sealed = row.blob("verifier_sealed")
         else { return nil }
         return State(provider: provider, nonce: nonce, verifierSealed: sealed, redirectTo: row.string("redirect_to") ?? "",
                      expiresAt: row.int("expires_at") ?? 0, redirectURI: row.string("redirect_uri"),
-                     browserBinding: row.blob("browser_binding"), linkUserID: row.int("link_user_id").map { UInt64(bitPattern: $0) })
+                     browserBinding: row.blob("browser_binding"), linkUserID: row.int("link_user_id").map { UInt64(bitPattern: $0) },
+                     callbackBinding: row.blob("callback_binding"))
+    }
+
+    /// Whether a sign-in in progress has this state and browser binding (without spending it).
+    package static func hasState(stateHash: [UInt8], browserBinding: [UInt8], in db: SQLTransaction) throws -> Bool {
+        try db.queryOne("SELECT 1 AS one FROM sso_states WHERE state_hash = ? AND browser_binding = ?", stateHash, browserBinding) != nil
     }
 
     // MARK: - Linked provider accounts
@@ -106,5 +117,76 @@ package enum SSOStore {
     /// Updates the last sign-in time of a linked provider account.
     package static func touchLastLogin(issuer: String, subject: String, now: Int64, in db: SQLTransaction) throws {
         try db.run("UPDATE sso_identities SET last_login_at = ? WHERE issuer = ? AND subject = ?", now, issuer, subject)
+    }
+
+    // MARK: - Completion codes (GET /auth/sso/callback → POST /auth/sso/complete {code})
+
+    /// What a completion code stands for.
+    package struct Completion: Equatable {
+        package var provider: String
+        package var userID: UInt64
+        /// `session`, `mfa` or `linked`.
+        package var outcome: String
+        package var redirectTo: String
+        package var expiresAt: Int64
+
+        package init(provider: String, userID: UInt64, outcome: String, redirectTo: String, expiresAt: Int64) {
+            self.provider = provider
+            self.userID = userID
+            self.outcome = outcome
+            self.redirectTo = redirectTo
+            self.expiresAt = expiresAt
+        }
+    }
+
+    /// Stores a completion under SHA-256 of its code.
+    package static func insertCompletion(_ completion: Completion, codeHash: [UInt8], in db: SQLTransaction) throws {
+        try db.run("""
+            INSERT INTO sso_completions (code_hash, provider, user_id, outcome, redirect_to, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+            """, codeHash, completion.provider, Int64(bitPattern: completion.userID), completion.outcome, completion.redirectTo,
+            completion.expiresAt)
+    }
+
+    /// Spends a completion code: the statement deletes it, so of two requests racing with one code (on any node)
+    /// exactly one gets it. Expired codes are spent and returned too; the caller checks `expiresAt`.
+    package static func spendCompletion(codeHash: [UInt8], in db: SQLTransaction) throws -> Completion? {
+        guard let row = try db.queryOne("""
+            DELETE FROM sso_completions WHERE code_hash = ? RETURNING provider, user_id, outcome, redirect_to, expires_at
+            """, codeHash),
+              let provider = row.string("provider"), let userID = row.int("user_id"), let outcome = row.string("outcome")
+        else { return nil }
+        return Completion(provider: provider, userID: UInt64(bitPattern: userID), outcome: outcome, redirectTo: row.string("redirect_to") ?? "",
+                          expiresAt: row.int("expires_at") ?? 0)
+    }
+
+    // MARK: - AT Protocol client keys
+
+    /// One of our AT Protocol client's signing keys, sealed.
+    package struct ATProtoKeyRow {
+        package var kid: String
+        package var privateKeySealed: [UInt8]
+        package var createdAt: Int64
+
+        package init(kid: String, privateKeySealed: [UInt8], createdAt: Int64) {
+            self.kid = kid
+            self.privateKeySealed = privateKeySealed
+            self.createdAt = createdAt
+        }
+    }
+
+    /// The unretired keys, newest first (the first signs; all are published).
+    package static func activeATProtoKeys(in db: SQLTransaction) throws -> [ATProtoKeyRow] {
+        try db.query("SELECT kid, private_key_sealed, created_at FROM atproto_client_keys WHERE retired_at IS NULL ORDER BY created_at DESC, kid")
+            .compactMap { row in
+                guard let kid = row.string("kid"), let sealed = row.blob("private_key_sealed") else { return nil }
+                return ATProtoKeyRow(kid: kid, privateKeySealed: sealed, createdAt: row.int("created_at") ?? 0)
+            }
+    }
+
+    /// Adds a key unless one with its id exists.
+    package static func insertATProtoKey(_ key: ATProtoKeyRow, in db: SQLTransaction) throws {
+        try db.run("""
+            INSERT INTO atproto_client_keys (kid, private_key_sealed, created_at) VALUES (?, ?, ?) ON CONFLICT (kid) DO NOTHING
+            """, key.kid, key.privateKeySealed, key.createdAt)
     }
 }

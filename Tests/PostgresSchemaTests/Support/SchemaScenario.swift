@@ -198,6 +198,16 @@ enum SchemaScenario {
             """,
             .text("https://idp.example"), .text("248289761001"), .text("mock"), .int(alice), .text("alice@example.com"),
             .int(now), .int(now + 1)),
+        PortableStatement(
+            """
+            INSERT INTO sso_completions (code_hash, provider, user_id, outcome, redirect_to, expires_at)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            """,
+            .bytes(hash(25)), .text("bluesky"), .int(alice), .text("session"), .text("/app"), .int(now + 60_000)),
+        PortableStatement("UPDATE sso_states SET callback_binding = $1 WHERE state_hash = $2", .bytes(hash(26)), .bytes(hash(22))),
+        PortableStatement(
+            "INSERT INTO atproto_client_keys (kid, private_key_sealed, created_at, retired_at) VALUES ($1, $2, $3, $4)",
+            .text("k1"), .bytes(hash(27)), .int(now), .null),
     ]
 
     /// Rows per table after `rows`.
@@ -206,7 +216,7 @@ enum SchemaScenario {
         "applications": 1, "guilds": 1, "guild_members": 2, "oauth2_authorizations": 1, "oauth2_codes": 1,
         "oauth2_families": 1, "oauth2_tokens": 2, "mfa_pending_totp": 1, "mfa_backup_codes": 2, "mfa_tickets": 1,
         "sms_codes": 1, "phone_tokens": 1, "webauthn_credentials": 2, "webauthn_challenges": 2, "audit_events": 2,
-        "sso_states": 1, "sso_identities": 1,
+        "sso_states": 1, "sso_identities": 1, "sso_completions": 1, "atproto_client_keys": 1,
         // Every worker id has its row from the migration on; leases are taken by updating them.
         "worker_leases": 1024, "job_leases": 0,
     ]
@@ -225,7 +235,7 @@ enum SchemaScenario {
     static let countsAfterDeletingAlice = countsAfterDeletingApplication.merging([
         "users": 1, "sessions": 1, "email_tokens": 0, "guilds": 0, "guild_members": 0, "mfa_pending_totp": 0,
         "mfa_backup_codes": 0, "mfa_tickets": 0, "sms_codes": 0, "phone_tokens": 0, "webauthn_credentials": 1,
-        "webauthn_challenges": 1, "sso_identities": 0,
+        "webauthn_challenges": 1, "sso_identities": 0, "sso_completions": 0,
     ]) { $1 }
 
     /// Rows both backends refuse (CHECK, UNIQUE, NOT NULL and FOREIGN KEY constraints), each tried alone after
@@ -282,6 +292,12 @@ enum SchemaScenario {
         ("a challenge of an unknown purpose", PortableStatement(
             "INSERT INTO webauthn_challenges (challenge_hash, user_id, purpose, expires_at) VALUES ($1, $2, $3, $4)",
             .bytes(hash(47)), .int(alice), .text("enrol"), .int(now))),
+        ("an SSO completion with an unknown outcome", PortableStatement(
+            "INSERT INTO sso_completions (code_hash, provider, user_id, outcome, redirect_to, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            .bytes(hash(28)), .text("mock"), .int(bob), .text("admin"), .text("/"), .int(now))),
+        ("an SSO completion for no user", PortableStatement(
+            "INSERT INTO sso_completions (code_hash, provider, user_id, outcome, redirect_to, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            .bytes(hash(29)), .text("mock"), .int(987_654_321), .text("session"), .text("/"), .int(now))),
         ("the same (issuer, subject) inserted without an upsert", PortableStatement(
             """
             INSERT INTO sso_identities (issuer, subject, provider, user_id, created_at, last_login_at)
