@@ -31,6 +31,8 @@ let package = Package(
                 .linkedLibrary("pq"),
             ]
         ),
+        // libcurl, with typed one-call wrappers for its variadic functions (see CFluxerCurl.h).
+        .systemLibrary(name: "CFluxerCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // JSON values, strict RFC 8259 checking and string quoting: shared by the server, the domain and the API.
         .target(name: "FluxerJSON", swiftSettings: strict),
         .target(name: "HTTPServer", dependencies: ["CFluxerShim", "FluxerJSON"], swiftSettings: strict),
