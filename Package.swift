@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers point down only: CFluxerShim → HTTPServer / FluxerCrypto / SQLite / Postgres → FluxerAuth → fluxer-auth.
+// Layers point down only: CFluxerShim, CFluxerCurl → HTTPServer / HTTPClient / FluxerCrypto / SQLite / Postgres →
+// FluxerAuth → fluxer-auth.
 // (FluxerAuth depends on Postgres for its embedded PostgreSQL migrations; the backend switch comes later.)
 // (FluxerCrypto, not Crypto: swift-crypto's module is named Crypto.)
 let strict: [SwiftSetting] = [
@@ -36,6 +37,8 @@ let package = Package(
         // JSON values, strict RFC 8259 checking and string quoting: shared by the server, the domain and the API.
         .target(name: "FluxerJSON", swiftSettings: strict),
         .target(name: "HTTPServer", dependencies: ["CFluxerShim", "FluxerJSON"], swiftSettings: strict),
+        // Outbound HTTP on libcurl: verified TLS, timeouts, size caps, an address policy checked at connect time.
+        .target(name: "HTTPClient", dependencies: ["CFluxerCurl"], swiftSettings: strict),
         .target(name: "FluxerCrypto", dependencies: ["CFluxerShim"], swiftSettings: strict),
         .target(name: "SQLite", dependencies: ["CFluxerShim"], swiftSettings: strict),
         .target(name: "Postgres", dependencies: ["CFluxerShim"], swiftSettings: strict),
@@ -67,6 +70,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "FluxerJSON"], swiftSettings: strict),
+        // Real loopback servers: HTTPServer as a well-behaved peer, raw sockets for misbehaving ones, openssl for TLS.
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer"], swiftSettings: strict),
         .testTarget(name: "FluxerCryptoTests", dependencies: ["FluxerCrypto"], swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
         // The throwaway PostgreSQL cluster, shared by every test target that needs a real server.
