@@ -4,7 +4,7 @@
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libsqlite3-dev libssl-dev libsodium-dev libqrencode-dev libpq-dev \
+      libsqlite3-dev libssl-dev libsodium-dev libqrencode-dev libpq-dev libcurl4-openssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -19,7 +19,7 @@ RUN swift build -c release --product fluxer-auth --static-swift-stdlib \
 FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libsqlite3-0 libssl3 libsodium23 libqrencode4 libpq5 ca-certificates curl \
+      libsqlite3-0 libssl3 libsodium23 libqrencode4 libpq5 libcurl4 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin fluxer \
  && mkdir -p /data && chown fluxer /data

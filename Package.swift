@@ -2,8 +2,9 @@
 import PackageDescription
 
 // Layers point down only (DESIGN.md "Architecture"):
-//   CFluxerShim → FluxerJSON, HTTPServer, FluxerCrypto, SQLite, Postgres → FluxerDomain → FluxerPersistence → FluxerAPI
-//   (routes, services) → FluxerApp (composition, background jobs, CLI) → fluxer-auth (main.swift). The domain imports no driver and no HTTP module; all SQL is in FluxerPersistence.
+//   CFluxerShim, CFluxerCurl → FluxerJSON, HTTPServer, HTTPClient, FluxerCrypto, SQLite, Postgres → FluxerDomain,
+//   FluxerATProto → FluxerPersistence → FluxerAPI (routes, services) → FluxerApp (composition, background jobs, CLI)
+//   → fluxer-auth (main.swift). The domain imports no driver and no HTTP module; all SQL is in FluxerPersistence.
 // (FluxerCrypto, not Crypto: swift-crypto's module is named Crypto.)
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
@@ -32,9 +33,13 @@ let package = Package(
                 .linkedLibrary("pq"),
             ]
         ),
+        // libcurl, with typed one-call wrappers for its variadic functions (see CFluxerCurl.h).
+        .systemLibrary(name: "CFluxerCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // JSON values, strict RFC 8259 checking and string quoting: shared by the server, the domain and the API.
         .target(name: "FluxerJSON", swiftSettings: strict),
         .target(name: "HTTPServer", dependencies: ["CFluxerShim", "FluxerJSON"], swiftSettings: strict),
+        // Outbound HTTP on libcurl: verified TLS, timeouts, size caps, an address policy checked at connect time.
+        .target(name: "HTTPClient", dependencies: ["CFluxerCurl"], swiftSettings: strict),
         .target(name: "FluxerCrypto", dependencies: ["CFluxerShim"], swiftSettings: strict),
         .target(name: "SQLite", dependencies: ["CFluxerShim"], swiftSettings: strict),
         .target(name: "Postgres", dependencies: ["CFluxerShim"], swiftSettings: strict),
@@ -59,7 +64,7 @@ let package = Package(
             name: "FluxerAPI",
             dependencies: [
                 "CFluxerShim", "HTTPServer", "FluxerCrypto", "FluxerJSON", "FluxerDomain", "SQLite", "Postgres", "FluxerPersistence",
-                "FluxerATProto",
+                "FluxerATProto", "HTTPClient",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -81,6 +86,8 @@ let package = Package(
         // main.swift only.
         .executableTarget(name: "fluxer-auth", dependencies: ["FluxerApp"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "FluxerJSON"], swiftSettings: strict),
+        // Real loopback servers: HTTPServer as a well-behaved peer, raw sockets for misbehaving ones, openssl for TLS.
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer"], swiftSettings: strict),
         .testTarget(name: "FluxerCryptoTests", dependencies: ["FluxerCrypto"], swiftSettings: strict),
         .testTarget(name: "FluxerATProtoTests", dependencies: ["FluxerATProto", "FluxerCrypto", "FluxerJSON"], swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),

@@ -153,7 +153,7 @@ final class WebhookReceiver: Sendable {
         #expect(Clock.wallMilliseconds() - started < 2_000)
         let row = try #require(try fx.row(id))
         #expect(row.int("attempts") == 1)
-        #expect(row.string("last_error") == "connect: connection refused")
+        #expect(row.string("last_error") == "could not connect")
         #expect(row.int("delivered_at") == nil && row.int("failed_at") == nil)
     }
 
@@ -176,7 +176,7 @@ final class WebhookReceiver: Sendable {
         try fx.database.write { db in try fx.makeOutbox(driver: driver).enqueue(.make(), in: db, now: 1) }
         let message = try #require(try fx.rows().first)
         let started = Clock.wallMilliseconds()
-        #expect(driver.deliver(message) == .failed(reason: "timeout"))
+        #expect(driver.deliver(message) == .failed(reason: "timed out"))
         let elapsed = Clock.wallMilliseconds() - started
         #expect(elapsed >= 250 && elapsed < 2_000)
     }
@@ -243,7 +243,10 @@ final class RawResponder: Sendable {
         let row = try #require(try fx.row(id))
         #expect(row.int("attempts") == 1)
         #expect(row.int("delivered_at") == nil)
-        #expect(row.string("last_error")?.contains("chunk") == true, "\(row.string("last_error") ?? "nil")")
+        // libcurl refuses the chunk size (reported as a malformed or cut-short response, by curl version); the
+        // message is from a fixed vocabulary and never echoes the peer's bytes.
+        #expect(["malformed HTTP response", "connection lost before the response was complete"].contains(row.string("last_error") ?? ""),
+                "\(row.string("last_error") ?? "nil")")
     }
 
     /// The attempt is on disk before the driver runs, so a delivery that kills the process still counts.

@@ -107,6 +107,8 @@ public struct Config: Sendable {
     /// Where `GET /auth/sso/callback` sends the browser with the one-time completion code (`sso.app_url`;
     /// empty: the public URL).
     public var ssoAppURL = ""
+    /// How long one exchange with an SSO provider may take, connection included (`sso.timeout`, default 10 s).
+    public var ssoTimeoutMilliseconds = 10_000
 
     /// Whether some enabled provider enforces SSO: local sign-in (password, registration, reset, passkeys) is then
     /// refused with 403 `SSO_REQUIRED`.

@@ -1,3 +1,4 @@
+import HTTPClient
 import FluxerCrypto
 import HTTPServer
 import Postgres
@@ -178,7 +179,7 @@ package enum ConfigSchema {
             c.outboxDriver = kind
         },
         string("outbox.webhook_url", "http(s) URL receiving signed outbox messages (driver = webhook)") { c, v throws(ConfigError) in
-            guard v.isEmpty || HTTPClientURL(v) != nil else {
+            guard v.isEmpty || HTTPClientRequest.host(of: v) != nil else {
                 throw ConfigError(key: "outbox.webhook_url", reason: "must be an http:// or https:// URL with a host")
             }
             c.outboxWebhookURL = v
@@ -201,7 +202,7 @@ package enum ConfigSchema {
         },
         string("sso.display_name", "the provider's name as users see it") { c, v in c.sso.displayName = v },
         string("sso.issuer", "OIDC issuer URL; its discovery document fills the endpoints left empty (\"mock\" in dev mode: the built-in provider)") { c, v throws(ConfigError) in
-            guard v.isEmpty || v == "mock" || HTTPClientURL(v) != nil else { throw ConfigError(key: "sso.issuer", reason: "must be an http(s) URL or \"mock\"") }
+            guard v.isEmpty || v == "mock" || HTTPClientRequest.host(of: v) != nil else { throw ConfigError(key: "sso.issuer", reason: "must be an http(s) URL or \"mock\"") }
             c.sso.issuer = v
         },
         optionalURL("sso.authorization_url", "authorization endpoint (default: from discovery)") { c, v in c.sso.authorizationURL = v },
@@ -221,10 +222,16 @@ package enum ConfigSchema {
             c.sso.redirectURI = v
         },
         string("sso.app_url", "the web app the SSO callback returns to with ?code= (default: the public URL)") { c, v throws(ConfigError) in
-            guard v.isEmpty || HTTPClientURL(v) != nil, !v.contains("?"), !v.contains("#") else {
+            guard v.isEmpty || HTTPClientRequest.host(of: v) != nil, !v.contains("?"), !v.contains("#") else {
                 throw ConfigError(key: "sso.app_url", reason: "must be an http(s) URL without query or fragment")
             }
             c.ssoAppURL = v.hasSuffix("/") ? String(v.dropLast()) : v
+        },
+        string("sso.timeout", "how long one exchange with an SSO provider may take, connecting included: 1s to 60s") { c, v throws(ConfigError) in
+            guard let milliseconds = parseDuration(v), (1_000...60_000).contains(milliseconds) else {
+                throw ConfigError(key: "sso.timeout", reason: "must be from 1s to 60s, e.g. 10s")
+            }
+            c.ssoTimeoutMilliseconds = Int(milliseconds)
         },
         list("sso.allowed_domains", "email domains that may sign in (empty: any)") { c, items in c.sso.allowedDomains = items.map { $0.lowercased() } },
         bool("sso.auto_provision", "create an account on first sign-in for an email no account has") { c, v in c.sso.autoProvision = v },
@@ -356,7 +363,7 @@ package enum ConfigSchema {
     /// A string that is empty or an http(s) URL.
     private static func optionalURL(_ name: String, _ help: String, _ apply: @escaping @Sendable (inout Config, String) -> Void) -> ConfigKey {
         string(name, help) { c, v throws(ConfigError) in
-            guard v.isEmpty || HTTPClientURL(v) != nil else { throw ConfigError(key: name, reason: "must be an http(s) URL") }
+            guard v.isEmpty || HTTPClientRequest.host(of: v) != nil else { throw ConfigError(key: name, reason: "must be an http(s) URL") }
             apply(&c, v)
         }
     }

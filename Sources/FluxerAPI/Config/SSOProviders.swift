@@ -1,3 +1,4 @@
+import HTTPClient
 import FluxerDomain
 
 /// An AT Protocol OAuth provider (`[sso.providers.<name>]` with `kind = "atproto"`): Sign in with Bluesky, or any
@@ -241,6 +242,6 @@ package enum SSOProviderKeys {
 
     /// The host of an http(s) URL, lower-cased, without brackets; nil when it is not one.
     package static func host(of url: String) -> String? {
-        HTTPClientURL(url).map { $0.host.lowercased() }
+        HTTPClientRequest.host(of: url)
     }
 }

@@ -1,3 +1,4 @@
+import HTTPClient
 import FluxerCrypto
 import FluxerDomain
 import FluxerJSON
@@ -7,9 +8,11 @@ import FluxerJSON
 /// "<t>.<raw body>")>` (the receiver recomputes it and rejects old `t` to stop replays). Any 2xx is
 /// delivered; any other status, a network error or the 10 s timeout is a failure the outbox retries.
 public struct WebhookOutboxDriver: OutboxDriver {
-    package let url: HTTPClientURL?
+    package let url: String?
     package let secret: [UInt8]
     package let timeoutMilliseconds: Int
+    /// The operator's own receiver: any address (often on a private network), plain http allowed.
+    package let client: HTTPClient
     package let clock: @Sendable () -> Int64
 
     /// The signature header.
@@ -19,9 +22,12 @@ public struct WebhookOutboxDriver: OutboxDriver {
     /// validation refuses such a URL before we get here).
     public init(url: String, secret: [UInt8], timeoutMilliseconds: Int = 10_000,
                 clock: @escaping @Sendable () -> Int64 = Clock.wallMilliseconds) {
-        self.url = HTTPClientURL(url)
+        self.url = HTTPClientRequest.host(of: url) == nil ? nil : url
         self.secret = secret
         self.timeoutMilliseconds = timeoutMilliseconds
+        client = HTTPClient(policy: HTTPClientPolicy(connectTimeout: .milliseconds(min(5_000, timeoutMilliseconds)),
+                                                     totalTimeout: .milliseconds(timeoutMilliseconds), allowsPlainHTTP: true,
+                                                     addressRule: .any))
         self.clock = clock
     }
 
@@ -30,13 +36,13 @@ public struct WebhookOutboxDriver: OutboxDriver {
         guard let url else { return .failed(reason: "webhook_url is not a valid http(s) URL") }
         let body = Self.payload(message).bytes
         let timestamp = clock() / 1000
-        let headers: [(String, String)] = [
+        let headers: [(name: String, value: String)] = [
             ("Content-Type", "application/json"),
             ("User-Agent", "fluxer-auth/\(FluxerAuthVersion.string)"),
             (Self.signatureHeader, Self.signature(secret: secret, timestamp: timestamp, body: body)),
         ]
         do {
-            let response = try BlockingHTTPClient.post(url, headers: headers, body: body, timeoutMilliseconds: timeoutMilliseconds)
+            let response = try client.send(HTTPClientRequest(method: "POST", url: url, headers: headers, body: body))
             // The response body is the receiver's business and may echo ours: only the status is kept.
             return (200..<300).contains(response.status) ? .delivered : .failed(reason: "http status \(response.status)")
         } catch {

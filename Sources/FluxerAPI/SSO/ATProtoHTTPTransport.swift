@@ -1,26 +1,27 @@
 import FluxerATProto
+import HTTPClient
 
-/// The atproto client's outbound HTTP: 10 s per exchange, responses capped, redirects not followed.
-/// `trustedHosts` are the hosts the provider's own configuration names (service, PLC directory, resolver).
+/// The atproto client's outbound HTTP on libcurl (`HTTPClient`): verified TLS, no redirects, 5 s to connect and
+/// 10 s in all, responses capped at 1 MiB. Hosts the provider's own configuration names (service, PLC directory,
+/// handle resolver) are trusted even on loopback or private addresses; everything else found in handles, DID
+/// documents and metadata must resolve to public addresses (checked on the address connected to).
 package struct ATProtoHTTPTransport: ATProtoTransport {
-    package let trustedHosts: Set<String>
-    package static let timeoutMilliseconds = 10_000
+    package let client: HTTPClient
 
     package init(trustedHosts: Set<String>) {
-        self.trustedHosts = trustedHosts
+        client = HTTPClient(policy: HTTPClientPolicy(addressRule: .publicOnly, allowedHosts: trustedHosts))
     }
 
     package func send(_ request: ATProtoHTTPRequest) throws(ATProtoTransportError) -> ATProtoHTTPResponse {
-        guard let url = HTTPClientURL(request.url) else { throw .unreachable("not an http(s) URL") }
         do {
-            let response = request.method == "GET"
-                ? try BlockingHTTPClient.get(url, headers: request.headers, timeoutMilliseconds: Self.timeoutMilliseconds)
-                : try BlockingHTTPClient.post(url, headers: request.headers, body: request.body, timeoutMilliseconds: Self.timeoutMilliseconds)
+            let response = try client.send(HTTPClientRequest(method: request.method, url: request.url,
+                                                             headers: request.headers.map { (name: $0.0, value: $0.1) }, body: request.body))
             return ATProtoHTTPResponse(status: response.status, headers: response.headers.map { ($0.name, $0.value) }, body: response.body)
         } catch {
             switch error {
-            case .timeout: throw .timedOut
-            case .responseTooLarge: throw .tooLarge
+            case .timedOut: throw .timedOut
+            case .responseTooLarge, .headersTooLarge: throw .tooLarge
+            case .addressNotAllowed: throw .addressNotAllowed
             default: throw .unreachable(error.description)
             }
         }

@@ -7,6 +7,7 @@ import FluxerDomain
 import FluxerJSON
 import FluxerPersistence
 import FluxerATProto
+import HTTPClient
 
 /// Instance-wide single sign-on with one OpenID Connect provider (DESIGN; real server `SsoService`):
 /// `GET /auth/sso/status`, `POST /auth/sso/start`, `POST /auth/sso/complete`. The browser goes to the provider
@@ -107,8 +108,10 @@ package final class SSOService: Sendable {
                 let client = OIDCClient(settings: settings, transport: InProcessOIDCTransport(mock: mock), mockIssuer: { mock.issuer }, allowHTTP: true)
                 return SSOProvider(settings: settings, client: client)
             }
-            return SSOProvider(settings: settings, client: OIDCClient(settings: settings, transport: HTTPOIDCTransport(timeoutMilliseconds: 10_000),
-                                                                      allowHTTP: config.dev))
+            let trusted = Set([settings.issuer, settings.authorizationURL, settings.tokenURL, settings.jwksURL, settings.userinfoURL]
+                .compactMap { HTTPClientRequest.host(of: $0) })
+            let transport = HTTPOIDCTransport(timeoutMilliseconds: config.ssoTimeoutMilliseconds, trustedHosts: trusted, allowsPlainHTTP: config.dev)
+            return SSOProvider(settings: settings, client: OIDCClient(settings: settings, transport: transport, allowHTTP: config.dev))
         } + atproto.map { settings in
             SSOProvider(atproto: ATProtoUpstream(settings: settings))
         }

@@ -1,3 +1,4 @@
+import HTTPClient
 /// The `[sso]` configuration: one instance-wide OpenID Connect provider (the real server's model), named so the
 /// guide's `provider` field has something to match. `issuer = "mock"` in dev mode selects the built-in provider
 /// served under `/_dev/sso` (any email signs in; nothing leaves the machine).
@@ -51,9 +52,8 @@ public struct SSOSettings: Sendable, Equatable {
     /// Whether a provider URL may be used: https, or http only in dev mode or to a loopback host (127.0.0.0/8,
     /// `localhost`, `[::1]`): the code exchange carries the client secret and the ID-token keys come over it.
     package static func isAcceptableProviderURL(_ url: String, dev: Bool) -> Bool {
-        guard let parsed = HTTPClientURL(url) else { return false }
-        if parsed.isTLS || dev { return true }
-        let host = parsed.host.lowercased()
+        guard let host = HTTPClientRequest.host(of: url) else { return false }
+        if url.lowercased().hasPrefix("https://") || dev { return true }
         if host == "localhost" || host == "::1" { return true }
         let octets = host.split(separator: ".", omittingEmptySubsequences: false)
         return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { ($0.count <= 3 && $0.allSatisfy { $0.isASCII && $0.isNumber } ? Int($0) : nil).map { $0 <= 255 } ?? false }
