@@ -10,6 +10,8 @@ CREATE TABLE sso_completions (
 );
 CREATE INDEX sso_completions_by_expiry ON sso_completions (expires_at);
 ALTER TABLE sso_states ADD COLUMN callback_binding BYTEA;
+ALTER TABLE sso_states ADD COLUMN purpose TEXT CHECK (purpose IS NULL OR purpose = 'connection');
+ALTER TABLE sso_identities ADD COLUMN handle TEXT;
 CREATE TABLE atproto_client_keys (
     kid                TEXT   PRIMARY KEY,
     private_key_sealed BYTEA  NOT NULL,

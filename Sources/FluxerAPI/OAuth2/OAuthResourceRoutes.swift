@@ -10,8 +10,11 @@ package enum OAuthResourceRoutes {
     package static func register(on router: inout Router, accounts: Accounts) {
         router.api(.GET, "/users/@me/guilds") { request in try guilds(request, accounts) }
         router.api(.GET, "/users/@me/connections") { request in
-            _ = try accounts.requireUser(request, scope: .connections)
-            return .json(.ok, JSONValue.array([]))
+            let principal = try accounts.requireUser(request, scope: .connections)
+            let linked = try accounts.context.database.read { db in
+                try SSOStore.identities(userID: principal.user.id, issuer: SSOService.atprotoIdentityIssuer, in: db)
+            }
+            return .json(.ok, SSOService.connectionList(linked))
         }
         router.api(.GET, "/oauth2/userinfo") { request in
             let principal = try bearerOnly(request, accounts, scope: .identify)

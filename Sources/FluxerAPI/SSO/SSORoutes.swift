@@ -170,6 +170,7 @@ package final class SSOService: Sendable {
     package func register(on router: inout Router) {
         mock?.register(on: &router)
         registerATProto(on: &router)
+        registerConnections(on: &router)
         router.api(.GET, "/auth/sso/status") { [self] _ in status() }
         router.api(.POST, "/auth/sso/start") { [self] request in try start(request) }
         router.api(.POST, "/auth/sso/complete") { [self] request in try complete(request) }
@@ -306,7 +307,7 @@ package final class SSOService: Sendable {
     /// the browser itself will come back (login-CSRF protection), nil when an API client completes it.
     /// `linkUserID`: the signed-in user (after sudo) this sign-in links the provider account to.
     package func beginSignIn(_ provider: SSOProvider, redirectTo: String, redirectURI: String, browserBinding: [UInt8]?, clientIP: String,
-                     linkUserID: UInt64? = nil, handle: String? = nil, callbackBinding: [UInt8]? = nil,
+                     linkUserID: UInt64? = nil, handle: String? = nil, callbackBinding: [UInt8]? = nil, purpose: String? = nil,
                      request: HTTPRequest? = nil) throws -> (url: String, state: String) {
         let now = accounts.now
         // What the callback needs, sealed: the PKCE verifier (OIDC), or the whole pending sign-in (atproto: the
@@ -351,7 +352,8 @@ package final class SSOService: Sendable {
             guard pending < Self.maxPendingStates else { return .full }
             try SSOStore.insertState(.init(provider: provider.name, nonce: nonce, verifierSealed: box.seal(secret),
                                            redirectTo: redirectTo, expiresAt: now + Self.stateLifetime, redirectURI: redirectURI,
-                                           browserBinding: browserBinding, linkUserID: linkUserID, callbackBinding: callbackBinding),
+                                           browserBinding: browserBinding, linkUserID: linkUserID, callbackBinding: callbackBinding,
+                                           purpose: purpose),
                                      stateHash: SHA256.hash(utf8: state), clientKey: clientKey, in: db)
             return .yes
         }
@@ -396,8 +398,8 @@ package final class SSOService: Sendable {
         case .linked(let userID):
             return .json(.ok, JSONValue.object([("user_id", .string(String(userID))), ("linked", true), ("redirect_to", landing)]),
                          headers: ["Cache-Control": "no-store"])
-        case .completion:
-            throw Self.invalidState  // only our callback defers
+        case .completion, .connected:
+            throw Self.invalidState  // only our callback defers, and connections finish there
         }
     }
 
@@ -409,6 +411,8 @@ package final class SSOService: Sendable {
         case linked(UInt64)
         /// Our callback's answer: a one-time completion code for the web app.
         case completion(String)
+        /// A Bluesky account linked to the user as a connection.
+        case connected(UInt64)
     }
 
     package static let invalidState = APIError.invalidField("state", "Unknown or expired sign-in; start again.", code: "INVALID_SSO_STATE")
@@ -496,7 +500,10 @@ package final class SSOService: Sendable {
         // their provider account to the sender's account). For anyone else the state is unknown; it is spent
         // all the same.
         let linkUserID = stored.linkUserID
-        if let linkUserID, !callbackBound {
+        let isConnection = stored.purpose == "connection"
+        // A connection is started by the signed-in user through the API and finished in the browser at our
+        // callback: the state (and the cookie, for a same-site start) is what binds it to them.
+        if let linkUserID, !callbackBound, !isConnection {
             guard let principal = try? accounts.requireUser(request, allowBots: false), principal.user.id == linkUserID else { throw invalidState }
         }
 
@@ -535,6 +542,10 @@ package final class SSOService: Sendable {
             identity = OIDCIdentity(issuer: Self.atprotoIdentityIssuer, subject: signIn.did.string, email: email, emailVerified: email != nil,
                                     name: signIn.handle?.string, amr: [], provisionsWithoutEmail: true)
         }
+        if isConnection {
+            guard let linkUserID, provider.atproto != nil else { throw invalidState }
+            return (try connect(identity, provider: provider, userID: linkUserID, request: request), redirectTo)
+        }
         let deferred: Bool
         if case .callback = channel { deferred = true } else { deferred = false }
         return (try signIn(identity, provider: provider, linkUserID: linkUserID, deferTo: deferred ? redirectTo : nil, request: request),
@@ -572,7 +583,7 @@ package final class SSOService: Sendable {
             case .mfa(let user, let ticket):
                 // The account's second factor, on the authorize page's own MFA step (same ticket rules).
                 response = try mfaPage(user: user, ticket: ticket, authorizePath: redirectTo, request: request, web: web)
-            case .linked, .completion:
+            case .linked, .completion, .connected:
                 response = WebPage.error("Return to the application you were signing in to.", status: .badRequest, title: "Single sign-on")
             }
             response.headers.add("Set-Cookie", web.setCookie(name: web.ssoCookie, value: "", maxAge: 0))
@@ -601,6 +612,26 @@ package final class SSOService: Sendable {
         let config = accounts.context.config
         let clear = web.setCookie(name: web.ssoCallbackCookie, value: "", maxAge: 0)
         let cookie = WebSession.cookies(request)[web.ssoCallbackCookie].map { SHA256.hash(utf8: $0) }
+        let app = config.ssoAppURL.isEmpty ? Self.baseURL(config, port: boundPort.load()) : config.ssoAppURL
+        let isConnection = Self.isWellFormedState(state)
+            && (try? accounts.context.database.read { db in try SSOStore.statePurpose(stateHash: SHA256.hash(utf8: state), in: db) }) == "connection"
+        if isConnection {
+            // The real server's connection callback: back to the app's page with the outcome.
+            let outcome: String
+            do {
+                _ = try finishSignIn(code: code, state: state, iss: request.queryValue("iss"), browserBinding: nil,
+                                     channel: .callback(binding: cookie), request: request)
+                outcome = "status=connected"
+            } catch let error as APIError {
+                outcome = "status=error&reason=" + FormURLEncoding.encode(error.code == "INVALID_FORM_BODY" ? "BLUESKY_OAUTH_STATE_INVALID" : error.code)
+            } catch {
+                outcome = "status=error&reason=BLUESKY_OAUTH_CALLBACK_FAILED"
+            }
+            var response = HTTPResponse(status: .seeOther, headers: WebPage.securityHeaders())
+            response.headers.add("Location", app + "/connection-callback?" + outcome)
+            response.headers.add("Set-Cookie", clear)
+            return response
+        }
         do {
             let (result, redirectTo) = try finishSignIn(code: code, state: state, iss: request.queryValue("iss"), browserBinding: nil,
                                                         channel: .callback(binding: cookie), request: request)
@@ -617,7 +648,6 @@ package final class SSOService: Sendable {
                 page.headers.add("Set-Cookie", clear)
                 return page
             }
-            let app = config.ssoAppURL.isEmpty ? Self.baseURL(config, port: boundPort.load()) : config.ssoAppURL
             let landing = path.isEmpty ? "/" : path
             let separator = landing.contains("?") ? "&" : "?"
             var response = HTTPResponse(status: .seeOther, headers: WebPage.securityHeaders())
@@ -744,7 +774,7 @@ package final class SSOService: Sendable {
                 return .result(.mfa(user, try MFATicket.issue(userID: user.id, now: now, in: db)))
             }
             try SSOStore.recordSignIn(issuer: identity.issuer, subject: identity.subject, provider: provider.name, userID: user.id,
-                                      email: email, now: now, in: db)
+                                      email: email, now: now, handle: identity.provisionsWithoutEmail ? identity.name : nil, in: db)
             if email != nil && !user.verified { try UserStore.markVerified(userID: user.id, in: db) }
             // Password and code failures never block SSO (LG-02); a sign-in here resets their count.
             try AccountLockout.recordSuccess(userID: user.id, in: db)

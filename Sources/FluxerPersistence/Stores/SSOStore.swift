@@ -38,10 +38,13 @@ package enum SSOStore {
         /// SHA-256 of the cookie `/auth/sso/start` set for a same-site browser page: our callback then finishes
         /// the sign-in only in that browser.
         package var callbackBinding: [UInt8]?
+        /// `connection` when it links a Bluesky account to `linkUserID` as a connection; nil for a sign-in.
+        package var purpose: String?
         /// The memberwise initializer, visible to the other targets of the package.
         package init(provider: String, nonce: String, verifierSealed: [UInt8], redirectTo: String, expiresAt: Int64, redirectURI: String?,
-                     browserBinding: [UInt8]?, linkUserID: UInt64?, callbackBinding: [UInt8]? = nil) {
+                     browserBinding: [UInt8]?, linkUserID: UInt64?, callbackBinding: [UInt8]? = nil, purpose: String? = nil) {
             self.callbackBinding = callbackBinding
+            self.purpose = purpose
             self.provider = provider
             self.nonce = nonce
             self.verifierSealed = verifierSealed
@@ -57,10 +60,11 @@ package enum SSOStore {
     package static func insertState(_ state: State, stateHash: [UInt8], clientKey: String, in db: SQLTransaction) throws {
         try db.run("""
             INSERT INTO sso_states (state_hash, provider, nonce, verifier_sealed, redirect_to, expires_at, redirect_uri, browser_binding, client_ip,
-                                    link_user_id, callback_binding)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                    link_user_id, callback_binding, purpose)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, stateHash, state.provider, state.nonce, state.verifierSealed, state.redirectTo, state.expiresAt,
-            state.redirectURI, state.browserBinding, clientKey, state.linkUserID.map { Int64(bitPattern: $0) }, state.callbackBinding)
+            state.redirectURI, state.browserBinding, clientKey, state.linkUserID.map { Int64(bitPattern: $0) }, state.callbackBinding,
+            state.purpose)
     }
 
     /// Spends a sign-in: only the channel that started it (the same browser binding, or none) can. Expired
@@ -68,14 +72,20 @@ package enum SSOStore {
     package static func spendState(stateHash: [UInt8], browserBinding: [UInt8]?, in db: SQLTransaction) throws -> State? {
         guard let row = try db.queryOne("""
             DELETE FROM sso_states WHERE state_hash = ? AND browser_binding IS NOT DISTINCT FROM ?
-            RETURNING provider, nonce, verifier_sealed, redirect_to, expires_at, redirect_uri, browser_binding, link_user_id, callback_binding
+            RETURNING provider, nonce, verifier_sealed, redirect_to, expires_at, redirect_uri, browser_binding, link_user_id, callback_binding,
+                      purpose
             """, stateHash, browserBinding),
               let provider = row.string("provider"), let nonce = row.string("nonce"), let sealed = row.blob("verifier_sealed")
         else { return nil }
         return State(provider: provider, nonce: nonce, verifierSealed: sealed, redirectTo: row.string("redirect_to") ?? "",
                      expiresAt: row.int("expires_at") ?? 0, redirectURI: row.string("redirect_uri"),
                      browserBinding: row.blob("browser_binding"), linkUserID: row.int("link_user_id").map { UInt64(bitPattern: $0) },
-                     callbackBinding: row.blob("callback_binding"))
+                     callbackBinding: row.blob("callback_binding"), purpose: row.string("purpose"))
+    }
+
+    /// What a sign-in in progress is for (`connection` or nil), without spending it; nil too when there is none.
+    package static func statePurpose(stateHash: [UInt8], in db: SQLTransaction) throws -> String? {
+        try db.queryOne("SELECT purpose FROM sso_states WHERE state_hash = ?", stateHash)?.string("purpose")
     }
 
     /// Whether a sign-in in progress has this state and browser binding (without spending it).
@@ -98,20 +108,49 @@ package enum SSOStore {
 
     /// Links a provider account to a user (an explicit link: the last sign-in time is left as it was).
     package static func link(issuer: String, subject: String, provider: String, userID: UInt64, email: String?, now: Int64,
-                     in db: SQLTransaction) throws {
+                     handle: String? = nil, in db: SQLTransaction) throws {
         try db.run("""
-            INSERT INTO sso_identities (issuer, subject, provider, user_id, email, created_at, last_login_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (issuer, subject) DO UPDATE SET email = excluded.email
-            """, issuer, subject, provider, Int64(bitPattern: userID), email, now, now)
+            INSERT INTO sso_identities (issuer, subject, provider, user_id, email, created_at, last_login_at, handle) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (issuer, subject) DO UPDATE SET email = excluded.email, handle = excluded.handle
+            """, issuer, subject, provider, Int64(bitPattern: userID), email, now, now, handle)
     }
 
     /// Records a sign-in through a provider account, linking it to the user when it was not yet.
     package static func recordSignIn(issuer: String, subject: String, provider: String, userID: UInt64, email: String?, now: Int64,
-                             in db: SQLTransaction) throws {
+                             handle: String? = nil, in db: SQLTransaction) throws {
         try db.run("""
-            INSERT INTO sso_identities (issuer, subject, provider, user_id, email, created_at, last_login_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (issuer, subject) DO UPDATE SET email = excluded.email, last_login_at = excluded.last_login_at
-            """, issuer, subject, provider, Int64(bitPattern: userID), email, now, now)
+            INSERT INTO sso_identities (issuer, subject, provider, user_id, email, created_at, last_login_at, handle) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (issuer, subject) DO UPDATE SET email = excluded.email, last_login_at = excluded.last_login_at, handle = excluded.handle
+            """, issuer, subject, provider, Int64(bitPattern: userID), email, now, now, handle)
+    }
+
+    /// A provider account linked to a user, as `GET /users/@me/connections` shows it.
+    package struct LinkedIdentity: Equatable {
+        package var subject: String
+        package var provider: String
+        package var handle: String?
+        package var createdAt: Int64
+    }
+
+    /// The identities of `issuer` linked to a user, oldest first.
+    package static func identities(userID: UInt64, issuer: String, in db: SQLTransaction) throws -> [LinkedIdentity] {
+        try db.query("""
+            SELECT subject, provider, handle, created_at FROM sso_identities WHERE user_id = ? AND issuer = ? ORDER BY created_at, subject
+            """, Int64(bitPattern: userID), issuer).compactMap { row in
+            guard let subject = row.string("subject"), let provider = row.string("provider") else { return nil }
+            return LinkedIdentity(subject: subject, provider: provider, handle: row.string("handle"), createdAt: row.int("created_at") ?? 0)
+        }
+    }
+
+    /// How many provider identities (of any issuer) a user has.
+    package static func identityCount(userID: UInt64, in db: SQLTransaction) throws -> Int64 {
+        try db.queryOne("SELECT COUNT(*) AS n FROM sso_identities WHERE user_id = ?", Int64(bitPattern: userID))?.int("n") ?? 0
+    }
+
+    /// Unlinks one identity from its user; false when the user has no such identity.
+    package static func unlink(userID: UInt64, issuer: String, subject: String, in db: SQLTransaction) throws -> Bool {
+        try db.queryOne("DELETE FROM sso_identities WHERE user_id = ? AND issuer = ? AND subject = ? RETURNING subject",
+                        Int64(bitPattern: userID), issuer, subject) != nil
     }
 
     /// Updates the last sign-in time of a linked provider account.

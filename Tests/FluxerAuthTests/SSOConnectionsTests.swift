@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+@testable import FluxerAPI
+@testable import FluxerApp
+
+/// Issue 14: linking Bluesky to an existing account (the real server's connections), through the built-in AT
+/// Protocol network of dev mode, over the server's own sockets.
+@Suite struct SSOConnectionsTests {
+    typealias C = SSOCompletionTests
+
+    /// `authorize` for `user`, approve at the mock as `handle`, and our callback's answer.
+    static func connect(_ h: MFAHarness, _ user: MFAUser, handle: String) throws -> TestResponse {
+        let started = h.post("/users/@me/connections/bluesky/authorize", ["handle": handle], auth: user.token)
+        #expect(started.status == 200, "\(started.body)")
+        let url = try C.url(jsonObject(started.body)["authorize_url"])
+        #expect(Set(C.query(url).keys) == ["client_id", "request_uri"])
+        let form = "request_uri=" + (C.query(url)["request_uri"] ?? "").addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            + "&handle=" + handle
+        let approved = TestClient.request(port: h.port, "POST", "/_dev/atproto/oauth/authorize",
+                                          headers: [("Content-Type", "application/x-www-form-urlencoded")], body: form)
+        return TestClient.request(port: h.port, "GET", C.pathAndQuery(try C.location(approved)))
+    }
+
+    static func connections(_ h: MFAHarness, _ user: MFAUser) -> [[String: Any]] {
+        (try? JSONSerialization.jsonObject(with: Data(h.send("GET", "/users/@me/connections", auth: user.token).body.utf8))) as? [[String: Any]] ?? []
+    }
+
+    @Test func link_list_signIn_unlink() throws {
+        let h = try MFAHarness()
+        defer { h.stop() }
+        let alice = try h.register("alice")
+        let callback = try Self.connect(h, alice, handle: "alice.test")
+        let landing = try C.location(callback)
+        #expect(landing.path == "/connection-callback" && C.query(landing)["status"] == "connected", "\(landing)")
+        let listed = Self.connections(h, alice)
+        #expect(listed.count == 1 && listed.first?["type"] as? String == "bsky" && listed.first?["name"] as? String == "alice.test")
+        let did = try #require(listed.first?["id"] as? String)
+        #expect(did.hasPrefix("did:plc:"))
+
+        // The linked DID signs in to Alice's account through the bluesky provider.
+        let signedIn = try C.complete(h, try C.blueskyToCallback(h, handle: "alice.test", approveAs: "alice.test"))
+        #expect(signedIn["user_id"] as? String == alice.id)
+
+        // Unlinking needs sudo.
+        let path = "/users/@me/connections/bluesky/" + did
+        let noSudo = h.send("DELETE", path, auth: alice.token)
+        #expect(noSudo.status == 403 && noSudo.body.contains("SUDO_MODE_REQUIRED"), "\(noSudo.body)")
+        #expect(Self.connections(h, alice).count == 1)
+        let removed = h.send("DELETE", path, h.proof(alice), auth: alice.token)
+        #expect(removed.status == 204, "\(removed.body)")
+        #expect(Self.connections(h, alice).isEmpty)
+        let again = h.send("DELETE", path, h.proof(alice), auth: alice.token)
+        #expect(again.status == 404 && again.body.contains("CONNECTION_NOT_FOUND"))
+    }
+
+    @Test func aDIDLinkedToAnotherAccount_isRefused() throws {
+        let h = try MFAHarness()
+        defer { h.stop() }
+        let alice = try h.register("alice")
+        let bob = try h.register("bob")
+        let first = try C.location(try Self.connect(h, alice, handle: "alice.test"))
+        #expect(C.query(first)["status"] == "connected")
+        let second = try C.location(try Self.connect(h, bob, handle: "alice.test"))
+        #expect(C.query(second)["status"] == "error" && C.query(second)["reason"] == "CONNECTION_ALREADY_EXISTS", "\(second)")
+        #expect(Self.connections(h, bob).isEmpty && Self.connections(h, alice).count == 1)
+    }
+
+    @Test func refusals() throws {
+        let h = try MFAHarness()
+        defer { h.stop() }
+        let alice = try h.register("alice")
+        #expect(h.post("/users/@me/connections/bluesky/authorize", ["handle": "alice.test"]).status == 401)
+        let unresolved = h.post("/users/@me/connections/bluesky/authorize", ["handle": "nobody.invalid"], auth: alice.token)
+        #expect(unresolved.status == 400 && unresolved.body.contains("BLUESKY_OAUTH_AUTHORIZATION_FAILED"), "\(unresolved.body)")
+        let empty = h.post("/users/@me/connections/bluesky/authorize", ["handle": ""], auth: alice.token)
+        #expect(empty.status == 400)
+        // A callback whose state is unknown goes back to the app with an error, never a link.
+        let forged = TestClient.request(port: h.port, "GET", "/auth/sso/callback?code=x&state=" + String(repeating: "a", count: 32) + "&iss=x")
+        #expect(forged.status == 400)
+
+        let off = try MFAHarness { config in config.dev = false }
+        defer { off.stop() }
+        let carol = try off.register("carol")
+        let disabled = off.post("/users/@me/connections/bluesky/authorize", ["handle": "carol.test"], auth: carol.token)
+        #expect(disabled.status == 400 && disabled.body.contains("BLUESKY_OAUTH_NOT_ENABLED"), "\(disabled.body)")
+        #expect(Self.connections(off, carol).isEmpty)
+    }
+}
