@@ -86,3 +86,95 @@ import Testing
         #expect(Self.connections(off, carol).isEmpty)
     }
 }
+
+/// Issue 14: an atproto provider configured by URL, reached over real sockets with libcurl: a second server's
+/// built-in AT Protocol network plays Bluesky (it fetches our client metadata from our `client_id` URL).
+@Suite struct ATProtoOverHTTPTests {
+    typealias C = SSOCompletionTests
+
+    static func harness(upstream: MFAHarness, service: String? = nil, timeout: Int = 10_000) throws -> MFAHarness {
+        let base = "http://127.0.0.1:\(upstream.port)/_dev/atproto"
+        _ = upstream.running.app.sso.atprotoMockServer()
+        return try MFAHarness { config in
+            var bluesky = ATProtoProviderSettings(name: "bsky")
+            bluesky.displayName = "Bluesky"
+            bluesky.service = service ?? base
+            bluesky.plcDirectory = base + "/plc"
+            bluesky.handleResolver = base
+            config.ssoProviders = [.atproto(bluesky)]
+            config.ssoTimeoutMilliseconds = timeout
+        }
+    }
+
+    /// Start at `h`, approve at `upstream`'s mock, come back to `h`'s callback.
+    static func signIn(_ h: MFAHarness, upstream: MFAHarness, handle: String) throws -> TestResponse {
+        let started = h.post("/auth/sso/start", ["provider": "bsky", "handle": handle, "redirect_to": "/in"])
+        #expect(started.status == 200, "\(started.body)")
+        let url = try C.url(jsonObject(started.body)["session_url"])
+        #expect(url.port == upstream.port && url.path == "/_dev/atproto/oauth/authorize")
+        let form = "request_uri=" + (C.query(url)["request_uri"] ?? "").addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            + "&handle=" + handle
+        let approved = TestClient.request(port: upstream.port, "POST", "/_dev/atproto/oauth/authorize",
+                                          headers: [("Content-Type", "application/x-www-form-urlencoded")], body: form)
+        let back = try C.location(approved)
+        #expect(back.port == h.port)
+        return TestClient.request(port: h.port, "GET", C.pathAndQuery(back))
+    }
+
+    @Test func signIn_overSockets() throws {
+        let upstream = try MFAHarness()
+        defer { upstream.stop() }
+        let h = try Self.harness(upstream: upstream)
+        defer { h.stop() }
+        let first = try C.complete(h, try Self.signIn(h, upstream: upstream, handle: "alice.test"))
+        #expect(first["token"] is String && first["redirect_to"] as? String == "/in")
+        let again = try C.complete(h, try Self.signIn(h, upstream: upstream, handle: "alice.test"))
+        #expect(again["user_id"] as? String == first["user_id"] as? String)
+        // The upstream fetched our metadata document and JWKS over HTTP, and saw PAR, token and nonce retries.
+        let log = try #require(upstream.running.app.sso.atprotoMockServer()).requestLog.joined(separator: "\n")
+        #expect(log.contains("POST /oauth/par 201") && log.contains("POST /oauth/token 200"), "\(log)")
+        #expect(log.contains("POST /oauth/par 400"), "the first PAR is refused for want of a DPoP nonce and retried: \(log)")
+    }
+
+    @Test func upstream500_and_oversized_are502_withNoSession() throws {
+        let upstream = try MFAHarness()
+        defer { upstream.stop() }
+        let h = try Self.harness(upstream: upstream)
+        defer { h.stop() }
+        let mock = try #require(upstream.running.app.sso.atprotoMockServer())
+        mock.updateFaults { $0.failingEndpoints[.token] = 500 }
+        let failed = try Self.signIn(h, upstream: upstream, handle: "alice.test")
+        #expect(failed.status == 502 && !failed.body.contains("500"), "\(failed.status)")
+        mock.updateFaults { $0.failingEndpoints = [:]; $0.oversizedEndpoints = [.authorizationServerMetadata] }
+        let oversized = h.post("/auth/sso/start", ["provider": "bsky", "handle": "alice.test"])
+        #expect(oversized.status == 502 && oversized.body.contains("SSO_PROVIDER_ERROR"), "\(oversized.body)")
+        #expect(try C.sessions(h) == 0 && C.completionRows(h) == 0)
+    }
+
+    @Test func upstreamTimeout_is502_withinSSOTimeout() throws {
+        let upstream = try MFAHarness()
+        defer { upstream.stop() }
+        let silent = SSOSlowProviderTests.SilentListener()
+        let h = try Self.harness(upstream: upstream, service: "http://127.0.0.1:\(silent.port)", timeout: 1_500)
+        defer { h.stop() }
+        let started = Clock.wallMilliseconds()
+        // No handle: the sign-in starts from the service, which never answers.
+        let answer = h.post("/auth/sso/start", ["provider": "bsky"])
+        let elapsed = Clock.wallMilliseconds() - started
+        #expect(answer.status == 502 && answer.body.contains("SSO_PROVIDER_ERROR"), "\(answer.body)")
+        #expect(elapsed >= 1_400 && elapsed < 6_000, "\(elapsed) ms")
+    }
+
+    /// A DID document naming a PDS on a private address that the configuration does not name is refused (SSRF):
+    /// the handle `evil.test` is created at the upstream with a PDS on 10.0.0.1.
+    @Test func privateAddressInADocument_isRefused() throws {
+        let upstream = try MFAHarness()
+        defer { upstream.stop() }
+        let h = try Self.harness(upstream: upstream, timeout: 2_000)
+        defer { h.stop() }
+        let mock = try #require(upstream.running.app.sso.atprotoMockServer())
+        _ = mock.createAccount(handle: "evil.test", pds: "https://10.0.0.1")
+        let answer = h.post("/auth/sso/start", ["provider": "bsky", "handle": "evil.test"])
+        #expect(answer.status == 502 && answer.body.contains("SSO_PROVIDER_ERROR"), "\(answer.body)")
+    }
+}

@@ -2,14 +2,16 @@ import FluxerATProto
 import HTTPClient
 
 /// The atproto client's outbound HTTP on libcurl (`HTTPClient`): verified TLS, no redirects, 5 s to connect and
-/// 10 s in all, responses capped at 1 MiB. Hosts the provider's own configuration names (service, PLC directory,
+/// `sso.timeout` (10 s) in all, responses capped at 1 MiB. Hosts the provider's own configuration names (service, PLC directory,
 /// handle resolver) are trusted even on loopback or private addresses; everything else found in handles, DID
 /// documents and metadata must resolve to public addresses (checked on the address connected to).
 package struct ATProtoHTTPTransport: ATProtoTransport {
     package let client: HTTPClient
 
-    package init(trustedHosts: Set<String>) {
-        client = HTTPClient(policy: HTTPClientPolicy(addressRule: .publicOnly, allowedHosts: trustedHosts))
+    package init(trustedHosts: Set<String>, timeoutMilliseconds: Int = 10_000) {
+        client = HTTPClient(policy: HTTPClientPolicy(connectTimeout: .milliseconds(min(5_000, timeoutMilliseconds)),
+                                                     totalTimeout: .milliseconds(timeoutMilliseconds), addressRule: .publicOnly,
+                                                     allowedHosts: trustedHosts))
     }
 
     package func send(_ request: ATProtoHTTPRequest) throws(ATProtoTransportError) -> ATProtoHTTPResponse {

@@ -50,7 +50,7 @@ extension SSOService {
             txt = mock
             builtIn = mock
         } else {
-            transport = ATProtoHTTPTransport(trustedHosts: settings.configuredHosts)
+            transport = ATProtoHTTPTransport(trustedHosts: settings.configuredHosts, timeoutMilliseconds: config.ssoTimeoutMilliseconds)
             txt = ATProtoNoTXTResolver()
         }
         let configuration = ATProtoClientConfiguration(
@@ -102,7 +102,10 @@ extension SSOService {
         guard config.dev else { return nil }
         return atprotoMock.withLock { mock in
             if let mock { return mock }
-            let made = ATProtoMockServer(baseURL: Self.baseURL(config, port: boundPort.load()) + Self.atprotoMockPath)
+            // Clients it has not been told about (another server on this machine, in tests) are fetched from their
+            // client_id URL, on loopback only.
+            let fetcher = ATProtoHTTPTransport(trustedHosts: ["127.0.0.1", "localhost", "::1"], timeoutMilliseconds: 5_000)
+            let made = ATProtoMockServer(baseURL: Self.baseURL(config, port: boundPort.load()) + Self.atprotoMockPath, clientTransport: fetcher)
             mock = made
             return made
         }
