@@ -279,6 +279,55 @@ import FluxerDomain
         #expect(try eventually { try Self.auditRows(h, "detail LIKE 'sso_atproto:%' AND event = 'login.failure'") == 1 })
     }
 
+    /// A token whose `sub` is a DID whose PDS names another authorization server (the mock's "foreign" PDS) is
+    /// refused, even with no handle given to compare it with.
+    @Test func bluesky_subWhosePDSNamesAnotherIssuer_isRefused() throws {
+        let h = try MFAHarness()
+        defer { h.stop() }
+        let mock = try #require(h.running.app.sso.atprotoMockServer())
+        let carol = mock.createAccount(handle: "carol.test", pds: mock.foreignPDSURL)
+        mock.updateFaults { $0.tokenSubject = carol }
+        let callback = try Self.blueskyToCallback(h, handle: nil, approveAs: "alice.test")
+        #expect(callback.status == 400, "\(callback.status) \(callback.body)")
+        #expect(try Self.completionRows(h) == 0 && Self.sessions(h) == 0)
+        #expect(try eventually { try Self.auditRows(h, "detail = 'sso_atproto:sub_issuer_mismatch'") == 1 })
+    }
+
+    /// An authorization server that keeps asking for a new DPoP nonce gets one retry, then the sign-in fails.
+    @Test func bluesky_nonceDemandedTwice_fails() throws {
+        let h = try MFAHarness()
+        defer { h.stop() }
+        let mock = try #require(h.running.app.sso.atprotoMockServer())
+        mock.updateFaults { $0.alwaysDemandNonce = true }
+        let started = h.post("/auth/sso/start", ["provider": "bluesky", "handle": "alice.test"])
+        #expect(started.status == 502 && started.body.contains("SSO_PROVIDER_ERROR"), "\(started.body)")
+        let pars = mock.requestLog.filter { $0.hasPrefix("POST /oauth/par") }
+        #expect(pars.count == 2, "one retry, no more: \(pars)")
+    }
+
+    /// The provider's redirect replayed (a second GET of the same callback URL): the state is spent, nothing more
+    /// is made.
+    @Test func bluesky_replayedCallback_isRefused() throws {
+        let h = try MFAHarness()
+        defer { h.stop() }
+        let started = h.post("/auth/sso/start", ["provider": "bluesky", "handle": "alice.test", "redirect_to": "/r"])
+        let url = try Self.url(jsonObject(started.body)["session_url"])
+        let form = "request_uri=" + (Self.query(url)["request_uri"] ?? "").addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            + "&handle=alice.test"
+        let approved = TestClient.request(port: h.port, "POST", "/_dev/atproto/oauth/authorize",
+                                          headers: [("Content-Type", "application/x-www-form-urlencoded")], body: form)
+        let back = Self.pathAndQuery(try Self.location(approved))
+        let first = TestClient.request(port: h.port, "GET", back)
+        #expect(first.status == 303)
+        let replay = TestClient.request(port: h.port, "GET", back)
+        #expect(replay.status == 400, "\(replay.status)")
+        #expect(try Self.completionRows(h) == 1, "only the first callback made a completion code")
+        // The code itself, sent with the state through the API: the state is spent there too.
+        let backItems = Self.query(try #require(URLComponents(string: back)))
+        let viaAPI = h.post("/auth/sso/complete", ["code": backItems["code"] ?? "", "state": backItems["state"] ?? "", "iss": backItems["iss"] ?? ""])
+        #expect(viaAPI.status == 400 && viaAPI.body.contains("INVALID_SSO_STATE"), "\(viaAPI.body)")
+    }
+
     @Test func bluesky_startRefusals() throws {
         let h = try MFAHarness()
         defer { h.stop() }
