@@ -31,6 +31,7 @@ let package = Package(
                 .linkedLibrary("sodium"),
                 .linkedLibrary("qrencode"),
                 .linkedLibrary("pq"),
+                .linkedLibrary("resolv"),
             ]
         ),
         // libcurl, with typed one-call wrappers for its variadic functions (see CFluxerCurl.h).

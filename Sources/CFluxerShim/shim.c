@@ -3,6 +3,8 @@
 #include "CFluxerShim.h"
 
 #include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <resolv.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
@@ -253,16 +255,25 @@ int fx_hmac_sha1(const void *key, size_t key_len, const void *data, size_t len, 
     return HMAC(EVP_sha1(), key, (int)key_len, data, len, out, &outlen) != NULL ? 0 : -1;
 }
 
-int fx_ssl_set_sni(SSL *ssl, const char *host) { return (int)SSL_set_tlsext_host_name(ssl, host); }
-
-int fx_ssl_ctx_min_tls12(SSL_CTX *ctx) { return (int)SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION); }
-
-void fx_ssl_ctx_ignore_unexpected_eof(SSL_CTX *ctx) {
-#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
-    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-#else
-    (void)ctx;
-#endif
-}
-
 int fx_sodium_init(void) { return sodium_init(); }
+
+int fx_dns_query_txt(const char *name, unsigned char *answer, int length, int timeout_seconds, int attempts,
+                     const char *nameserver_ipv4, int port) {
+    struct __res_state state;
+    memset(&state, 0, sizeof state);
+    if (res_ninit(&state) != 0) return -1;
+    state.retrans = timeout_seconds;
+    state.retry = attempts;
+    if (nameserver_ipv4 != NULL) {
+        struct sockaddr_in server;
+        memset(&server, 0, sizeof server);
+        server.sin_family = AF_INET;
+        server.sin_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET, nameserver_ipv4, &server.sin_addr) != 1) { res_nclose(&state); return -1; }
+        state.nsaddr_list[0] = server;
+        state.nscount = 1;
+    }
+    int n = res_nquery(&state, name, ns_c_in, ns_t_txt, answer, length);
+    res_nclose(&state);
+    return n;
+}

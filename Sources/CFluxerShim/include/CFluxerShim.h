@@ -97,14 +97,14 @@ int fx_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len
 /// SHA-1 HMAC for TOTP (RFC 6238); out must hold 20 bytes.
 int fx_hmac_sha1(const void *key, size_t key_len, const void *data, size_t len, uint8_t *out);
 
-// ---- OpenSSL libssl (the outbox webhook client) -------------------------------------------------
+// ---- DNS (libresolv) ---------------------------------------------------------------------------
 
-/// SSL_set_tlsext_host_name (a macro): sends SNI. Returns 1 on success.
-int fx_ssl_set_sni(SSL *ssl, const char *host);
-/// SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) (a macro). Returns 1 on success.
-int fx_ssl_ctx_min_tls12(SSL_CTX *ctx);
-/// Sets SSL_OP_IGNORE_UNEXPECTED_EOF (a macro), so a peer closing without close_notify reads as EOF.
-void fx_ssl_ctx_ignore_unexpected_eof(SSL_CTX *ctx);
+/// One DNS query for the TXT records of `name` (class IN) on a private resolver state (res_ninit), so each call
+/// has its own timeout: `timeout_seconds` per try, `attempts` tries. With `nameserver_ipv4` (dotted quad) the query
+/// goes to that server and `port` only (tests); NULL uses /etc/resolv.conf. Writes the raw answer message into
+/// `answer`; returns its length, or -1 (h_errno-style failures: no such name, no data, timeout).
+int fx_dns_query_txt(const char *name, unsigned char *answer, int length, int timeout_seconds, int attempts,
+                     const char *nameserver_ipv4, int port);
 
 // ---- libsodium ---------------------------------------------------------------------------------
 

@@ -51,7 +51,7 @@ extension SSOService {
             builtIn = mock
         } else {
             transport = ATProtoHTTPTransport(trustedHosts: settings.configuredHosts, timeoutMilliseconds: config.ssoTimeoutMilliseconds)
-            txt = ATProtoNoTXTResolver()
+            txt = SystemTXTResolver()
         }
         let configuration = ATProtoClientConfiguration(
             clientID: base + Self.atprotoClientMetadataPath, clientName: "FluxerAuth", redirectURI: callbackURI,
@@ -171,10 +171,4 @@ extension SSOService {
 package enum ATProtoKeyError: Error, CustomStringConvertible {
     case unreadable
     package var description: String { "the AT Protocol client keys cannot be opened with this server's secret key" }
-}
-
-/// No DNS TXT lookups yet: handles resolve through `https://<handle>/.well-known/atproto-did` or the configured
-/// `handle_resolver` (atproto "Handle Resolution" allows either method).
-package struct ATProtoNoTXTResolver: ATProtoTXTResolver {
-    package func txtRecords(_ name: String) throws -> [String] { [] }
 }
