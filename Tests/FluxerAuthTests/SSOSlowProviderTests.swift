@@ -64,7 +64,7 @@ import Testing
         let all = results.withLock { $0 }
         let busy = all.filter { $0.0 == 503 }
         #expect(busy.count == 1 && busy[0].1 == "SERVICE_UNAVAILABLE" && busy[0].2 < 1_000, "\(all)")
-        let timedOut = all.filter { $0.0 == 400 && $0.1 == "SSO_AUTHENTICATION_FAILED" }
+        let timedOut = all.filter { $0.0 == 502 && $0.1 == "SSO_PROVIDER_ERROR" }
         #expect(timedOut.count == cap, "\(all)")
         #expect(timedOut.allSatisfy { $0.2 >= 1_400 && $0.2 < 5_000 }, "bounded by sso.timeout: \(all)")
     }

@@ -778,8 +778,8 @@ private struct TableTransport: OIDCTransport {
         }
         defer { dead.stop() }
         let start = dead.post("/auth/sso/start")
-        #expect(start.status == 400 && jsonObject(start.body)["code"] as? String == "SSO_AUTHENTICATION_FAILED", "\(start.body)")
-        #expect(jsonObject(start.body)["message"] as? String == SSOService.failed.message, "\(start.body)")
+        #expect(start.status == 502 && jsonObject(start.body)["code"] as? String == "SSO_PROVIDER_ERROR", "\(start.body)")
+        #expect(jsonObject(start.body)["message"] as? String == SSOService.providerError.message, "\(start.body)")
         for leak in ["127.0.0.1", "\(closedPort)", "reach", "refused", "discovery", "HTTP"] {
             #expect(!start.body.contains(leak), "\(leak) in \(start.body)")
         }

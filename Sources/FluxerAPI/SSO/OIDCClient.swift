@@ -37,7 +37,7 @@ package struct HTTPOIDCTransport: OIDCTransport {
             return (response.status, response.body)
         } catch {
             // The error names no URL, query or body (HTTPClientError's rule); the log gets it, the client a generic answer.
-            throw OIDCClient.failure("the provider could not be reached (\(error))")
+            throw OIDCClient.upstream("the provider could not be reached (\(error))")
         }
     }
 }
@@ -102,6 +102,12 @@ package final class OIDCClient: Sendable {
         APIError(.badRequest, code: "SSO_AUTHENTICATION_FAILED", message: "Single sign-on failed: \(reason).")
     }
 
+    /// The provider could not be used (unreachable, timed out, a 5xx or an unreadable document): 502
+    /// `SSO_PROVIDER_ERROR` once logged (issue 14: "upstream errors reach clients as a clear 502").
+    package static func upstream(_ reason: String) -> APIError {
+        APIError(.init(502), code: "SSO_PROVIDER_ERROR", message: "Single sign-on provider failed: \(reason).")
+    }
+
     /// The issuer ID tokens must carry.
     package var expectedIssuer: String { settings.isMock ? (mockIssuer?() ?? "") : settings.issuer }
 
@@ -146,7 +152,7 @@ package final class OIDCClient: Sendable {
         let url = (issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer) + "/.well-known/openid-configuration"
         let (status, body) = try transport.get(url, headers: [("Accept", "application/json")])
         guard status == 200, let document = try? JSONDecoder().decode(Document.self, from: Data(body)) else {
-            throw Self.failure("the provider's discovery document could not be read (HTTP \(status))")
+            throw Self.upstream("the provider's discovery document could not be read (HTTP \(status))")
         }
         // Discovery §4.3: the document's issuer must be exactly the one configured.
         guard document.issuer == issuer else { throw Self.failure("the discovery document names another issuer") }
@@ -188,6 +194,7 @@ package final class OIDCClient: Sendable {
         }
         let body = form.map { FormURLEncoding.encode($0.0) + "=" + FormURLEncoding.encode($0.1) }.joined(separator: "&")
         let (status, response) = try transport.post(endpoints.token, headers: headers, body: Array(body.utf8))
+        if status >= 500 { throw Self.upstream("the provider's token endpoint failed (HTTP \(status))") }
         guard status == 200, let tokens = try? JSONDecoder().decode(TokenResponse.self, from: Data(response)) else {
             throw Self.failure("the provider refused the code (HTTP \(status))")
         }
@@ -314,7 +321,7 @@ package final class OIDCClient: Sendable {
         struct JWKSet: Decodable { var keys: [JWK] }
         let (status, body) = try transport.get(endpoints.jwks, headers: [("Accept", "application/json")])
         guard status == 200, let set = try? JSONDecoder().decode(JWKSet.self, from: Data(body)) else {
-            throw Self.failure("the provider's keys could not be read (HTTP \(status))")
+            throw Self.upstream("the provider's keys could not be read (HTTP \(status))")
         }
         var out: [(kid: String?, key: COSEKey)] = []
         for jwk in set.keys where jwk.use == nil || jwk.use == "sig" {
@@ -348,7 +355,7 @@ package final class OIDCClient: Sendable {
         guard let url = endpoints.userinfo else { return nil }
         let (status, body) = try transport.get(url, headers: [("Authorization", "Bearer " + accessToken), ("Accept", "application/json")])
         guard status == 200, let claims = try? JSONDecoder().decode(Claims.self, from: Data(body)) else {
-            throw Self.failure("the provider's userinfo could not be read (HTTP \(status))")
+            throw Self.upstream("the provider's userinfo could not be read (HTTP \(status))")
         }
         guard claims.sub == subject else { throw Self.failure("userinfo is about someone else") }
         return OIDCIdentity(issuer: endpoints.issuer, subject: subject, email: claims.email,

@@ -182,13 +182,22 @@ package final class SSOService: Sendable {
     package static let failed = APIError(.badRequest, code: "SSO_AUTHENTICATION_FAILED",
                                  message: "Single sign-on failed. Try again, or ask your administrator if it keeps failing.")
 
+    /// What a client is told of a provider failure: the generic answer of its kind, never the detail.
+    package static func generic(_ error: APIError) -> APIError {
+        switch error.code {
+        case "SSO_AUTHENTICATION_FAILED": failed
+        case "SSO_PROVIDER_ERROR": providerError
+        default: error
+        }
+    }
+
     /// Runs a step that talks to the provider; a failure is logged with its detail and answered generically.
     package func withProvider<T>(_ step: String, _ body: () throws(APIError) -> T) throws(APIError) -> T {
         do throws(APIError) {
             return try body()
         } catch {
             accounts.context.logger.warning("sso provider step failed", metadata: ["step": "\(step)", "reason": "\(error.message)"])
-            throw error.code == "SSO_AUTHENTICATION_FAILED" ? Self.failed : error
+            throw Self.generic(error)
         }
     }
 
@@ -526,7 +535,7 @@ package final class SSOService: Sendable {
             } catch {
                 accounts.context.logger.warning("sso sign-in refused", metadata: ["reason": "\(error.message)"])
                 accounts.audit.record("login.failure", outcome: "failure", request: request, detail: "sso")
-                throw error.code == "SSO_AUTHENTICATION_FAILED" ? Self.failed : error
+                throw Self.generic(error)
             }
         case .atproto(let upstream):
             let client = try atprotoClient(upstream)

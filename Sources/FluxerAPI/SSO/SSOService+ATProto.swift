@@ -10,7 +10,7 @@ import HTTPServer
 extension SSOService {
     /// Upstream failures reach clients as this, without detail (the log has the reason).
     package static let providerError = APIError(.init(502), code: "SSO_PROVIDER_ERROR",
-                                                message: "The sign-in provider could not be reached or answered wrongly. Try again later.")
+                                                message: "The sign-in provider is unavailable or answered wrongly. Try again later.")
 
     /// The client of an atproto provider.
     package func atprotoClient(_ upstream: ATProtoUpstream) throws(APIError) -> ATProtoOAuthClient {
