@@ -33,11 +33,13 @@ build: deps
 run: build
 	.build/release/fluxer-auth serve --dev --port $(PORT)
 
-## test: the whole suite (unit, parser tables, loopback socket and SQLite file tests), the app suite again on
+## test: the whole suite (unit, parser tables, loopback socket and SQLite file tests), the release build `make run`
+## uses (an import only a debug build forgives must not break it), the app suite again on
 ## PostgreSQL (test-postgres), then test-python, test-adversarial, test-durability and test-cluster
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(SWIFT) build -c release --product fluxer-auth
 	$(MAKE) test-postgres
 	$(MAKE) test-python
 	$(MAKE) test-adversarial

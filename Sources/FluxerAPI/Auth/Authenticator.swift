@@ -2,9 +2,9 @@ import FluxerCrypto
 import HTTPServer
 import FluxerPersistence
 import SQLite
+import FluxerDomain
 #if DEBUG
 import Synchronization
-import FluxerDomain
 #endif
 
 /// Decides who is calling, once per request (DESIGN "identify once"). `identify` runs on the event loop: it

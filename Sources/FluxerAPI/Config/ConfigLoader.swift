@@ -1,6 +1,6 @@
+import FluxerDomain
 #if canImport(Glibc)
 import Glibc
-import FluxerDomain
 #endif
 
 /// Builds a `Config` from four layers, later ones winning: defaults < file < environment < flags.
