@@ -178,3 +178,56 @@ import Testing
         #expect(answer.status == 502 && answer.body.contains("SSO_PROVIDER_ERROR"), "\(answer.body)")
     }
 }
+
+/// Issue 14: our client key is rotated without a gap: a new key is published first, signs once every node has
+/// it, and the old one stays published until retired.
+@Suite struct ATProtoKeyRotationTests {
+    typealias C = SSOCompletionTests
+
+    static func jwksIDs(_ h: MFAHarness) -> [String] {
+        let jwks = jsonObject(TestClient.request(port: h.port, "GET", "/oauth/atproto/jwks.json").body)
+        return ((jwks["keys"] as? [[String: Any]]) ?? []).compactMap { $0["kid"] as? String }.sorted()
+    }
+
+    @Test func rotate_publishesFirst_signsLater_retiresOnlyWhatNoLongerSigns() throws {
+        let h = try MFAHarness()
+        defer { h.stop() }
+        #expect(Self.jwksIDs(h) == ["atproto-1"])
+        let database = h.running.app.context.database, secret = h.running.app.context.secretKey
+        let (kid, signsFrom) = try ATProtoClientKeyRing.rotate(database: database, secret: secret, now: h.clock.now)
+        #expect(signsFrom == h.clock.now + ATProtoClientKeyRing.signingDelay)
+        // Published once this node's cached keys are refreshed; atproto-1 still signs, and sign-in works.
+        h.clock.advance(milliseconds: ATProtoClientKeyRing.cacheLifetime + 1)
+        #expect(Self.jwksIDs(h) == [kid, "atproto-1"].sorted())
+        _ = try C.complete(h, try C.blueskyToCallback(h, handle: "alice.test", approveAs: "alice.test"))
+        #expect(throws: ATProtoClientKeyRing.RetireRefusal.signing) {
+            try ATProtoClientKeyRing.retire(kid: "atproto-1", database: database, secret: secret, now: h.clock.now)
+        }
+        #expect(throws: ATProtoClientKeyRing.RetireRefusal.unknown) {
+            try ATProtoClientKeyRing.retire(kid: "nope", database: database, secret: secret, now: h.clock.now)
+        }
+        // The new key signs: the mock verifies the assertion against our JWKS, so sign-in proves it.
+        h.clock.advance(milliseconds: ATProtoClientKeyRing.signingDelay)
+        let keys = try ATProtoClientKeyRing.load(database: database, secret: secret, now: h.clock.now)
+        #expect(ATProtoClientKeyRing.signing(keys, now: h.clock.now).client.id == kid)
+        _ = try C.complete(h, try C.blueskyToCallback(h, handle: "bob.test", approveAs: "bob.test"))
+        #expect(throws: ATProtoClientKeyRing.RetireRefusal.signing) {
+            try ATProtoClientKeyRing.retire(kid: kid, database: database, secret: secret, now: h.clock.now)
+        }
+        try ATProtoClientKeyRing.retire(kid: "atproto-1", database: database, secret: secret, now: h.clock.now)
+        h.clock.advance(milliseconds: ATProtoClientKeyRing.cacheLifetime + 1)
+        #expect(Self.jwksIDs(h) == [kid])
+        _ = try C.complete(h, try C.blueskyToCallback(h, handle: "alice.test", approveAs: "alice.test"))
+    }
+
+    /// Keys sealed under another server secret are refused, never replaced silently.
+    @Test func keysSealedUnderAnotherSecret_areRefused() throws {
+        let h = try MFAHarness()
+        defer { h.stop() }
+        let database = h.running.app.context.database
+        _ = try ATProtoClientKeyRing.load(database: database, secret: h.running.app.context.secretKey, now: h.clock.now)
+        #expect(throws: ATProtoKeyError.self) {
+            try ATProtoClientKeyRing.load(database: database, secret: Array(repeating: 8, count: 32), now: h.clock.now)
+        }
+    }
+}

@@ -62,19 +62,19 @@ package final class SSOProvider: Sendable {
 /// database.
 package final class ATProtoUpstream: Sendable {
     package let settings: ATProtoProviderSettings
-    private let made = Mutex<ATProtoOAuthClient?>(nil)
+    private let made = Mutex<(client: ATProtoOAuthClient, keys: String)?>(nil)
 
     package init(settings: ATProtoProviderSettings) {
         self.settings = settings
     }
 
-    /// The client, made by `make` the first time it is asked for (a failure is not remembered: the next request
-    /// tries again).
-    package func client(_ make: () throws -> ATProtoOAuthClient) throws -> ATProtoOAuthClient {
+    /// The client for the key set `keys` (the signing key's id and every published id), made by `make` the first
+    /// time and again when the keys change (a rotation). A failure is not remembered: the next request tries again.
+    package func client(keys: String, _ make: () throws -> ATProtoOAuthClient) throws -> ATProtoOAuthClient {
         try made.withLock { made in
-            if let made { return made }
+            if let made, made.keys == keys { return made.client }
             let client = try make()
-            made = client
+            made = (client, keys)
             return client
         }
     }

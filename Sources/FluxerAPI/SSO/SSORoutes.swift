@@ -32,7 +32,7 @@ package final class SSOService: Sendable {
     /// under `/_dev/atproto`, made on first use (its URLs name the address the server listens on).
     package let atprotoMock = Mutex<ATProtoMockServer?>(nil)
     /// Our AT Protocol client's signing keys (newest first), loaded from the database or made on first use.
-    package let atprotoKeys = Mutex<[ATProtoClientKey]?>(nil)
+    package let atprotoKeys = Mutex<(keys: [ATProtoClientKeyRing.Key], at: Int64)?>(nil)
     /// The port the server listens on, once it does (for URLs derived when no public URL is configured).
     package let boundPort = SharedInt()
 

@@ -15,7 +15,10 @@ extension SSOService {
     /// The client of an atproto provider.
     package func atprotoClient(_ upstream: ATProtoUpstream) throws(APIError) -> ATProtoOAuthClient {
         do {
-            return try upstream.client { try makeATProtoClient(upstream.settings) }
+            let keys = try atprotoClientKeys()
+            let signing = ATProtoClientKeyRing.signing(keys, now: accounts.now)
+            let fingerprint = signing.client.id + "|" + keys.map(\.client.id).joined(separator: ",")
+            return try upstream.client(keys: fingerprint) { try makeATProtoClient(upstream.settings, keys: keys, signing: signing) }
         } catch {
             accounts.context.logger.error("atproto client unavailable", metadata: ["provider": "\(upstream.settings.name)", "error": "\(error)"])
             throw Self.providerError
@@ -32,10 +35,10 @@ extension SSOService {
         return seen.isEmpty ? "atproto" : seen.joined(separator: " ")
     }
 
-    private func makeATProtoClient(_ settings: ATProtoProviderSettings) throws -> ATProtoOAuthClient {
+    private func makeATProtoClient(_ settings: ATProtoProviderSettings, keys: [ATProtoClientKeyRing.Key],
+                                   signing: ATProtoClientKeyRing.Key) throws -> ATProtoOAuthClient {
         let config = accounts.context.config
         let base = Self.baseURL(config, port: boundPort.load())
-        let keys = try atprotoClientKeys()
         var service = settings.service, plc = settings.plcDirectory, resolver = settings.handleResolver
         let transport: any ATProtoTransport
         let txt: any ATProtoTXTResolver
@@ -55,8 +58,8 @@ extension SSOService {
         }
         let configuration = ATProtoClientConfiguration(
             clientID: base + Self.atprotoClientMetadataPath, clientName: "FluxerAuth", redirectURI: callbackURI,
-            scope: atprotoScope, jwksURI: base + Self.atprotoJWKSPath, signingKey: keys[0],
-            retiredKeys: keys.dropFirst().map { (id: $0.id, publicKey: $0.key.coseKey) },
+            scope: atprotoScope, jwksURI: base + Self.atprotoJWKSPath, signingKey: signing.client,
+            retiredKeys: keys.filter { $0.client.id != signing.client.id }.map { (id: $0.client.id, publicKey: $0.client.key.coseKey) },
             plcDirectory: plc, handleResolver: resolver.isEmpty ? nil : resolver, service: service,
             developmentOrigins: config.dev && base.hasPrefix("http://") ? [base] : [])
         let client = try ATProtoOAuthClient(configuration: configuration, transport: transport, txtResolver: txt)
@@ -66,32 +69,14 @@ extension SSOService {
         return client
     }
 
-    /// The first key's id: every node that finds no key inserts this one, so exactly one wins (`ON CONFLICT DO
-    /// NOTHING`) and all nodes publish and sign with the same key.
-    package static let firstATProtoKeyID = "atproto-1"
-
-    /// Our client's signing keys, newest first, made (and stored sealed) the first time any node needs one.
-    package func atprotoClientKeys() throws -> [ATProtoClientKey] {
-        try atprotoKeys.withLock { cached -> [ATProtoClientKey] in
-            if let cached { return cached }
-            let box = SecretBox(key: SecretBox.deriveKey(from: accounts.context.secretKey, context: "fluxer-auth/atproto-client-key"))
-            let now = accounts.now
-            let rows = try accounts.write { db, _ -> [SSOStore.ATProtoKeyRow] in
-                var rows = try SSOStore.activeATProtoKeys(in: db)
-                if rows.isEmpty {
-                    let sealed = box.seal(P256SoftKey().privateKeyDER)
-                    try SSOStore.insertATProtoKey(.init(kid: Self.firstATProtoKeyID, privateKeySealed: sealed, createdAt: now), in: db)
-                    rows = try SSOStore.activeATProtoKeys(in: db)
-                }
-                return rows
-            }
-            let keys = rows.compactMap { row in
-                box.open(row.privateKeySealed).flatMap(P256SoftKey.init(privateKeyDER:)).map { ATProtoClientKey(id: row.kid, key: $0) }
-            }
-            // A key sealed under another secret cannot be opened: the server secret changed. Refuse rather than
-            // publish a JWKS without the key the authorization servers know.
-            guard !keys.isEmpty, keys.count == rows.count else { throw ATProtoKeyError.unreadable }
-            cached = keys
+    /// Our client's keys, newest first, read at most every `ATProtoClientKeyRing.cacheLifetime` (a rotation on
+    /// another node or by the CLI is seen within it).
+    package func atprotoClientKeys() throws -> [ATProtoClientKeyRing.Key] {
+        let now = accounts.now
+        return try atprotoKeys.withLock { cached -> [ATProtoClientKeyRing.Key] in
+            if let cached, now - cached.at < ATProtoClientKeyRing.cacheLifetime { return cached.keys }
+            let keys = try ATProtoClientKeyRing.load(database: accounts.context.database, secret: accounts.context.secretKey, now: now)
+            cached = (keys, now)
             return keys
         }
     }
@@ -165,10 +150,4 @@ extension SSOService {
             return Self.failed
         }
     }
-}
-
-/// Our client keys could not be opened (the server secret changed since they were sealed).
-package enum ATProtoKeyError: Error, CustomStringConvertible {
-    case unreadable
-    package var description: String { "the AT Protocol client keys cannot be opened with this server's secret key" }
 }

@@ -135,3 +135,43 @@ struct Audit: ParsableCommand {
         }
     }
 }
+
+struct SSOCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sso", abstract: "Single sign-on administration (JSON on stdout).", subcommands: [ATProtoKeys.self])
+
+    struct ATProtoKeys: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "atproto-keys", abstract: "Our AT Protocol OAuth client's signing keys (private_key_jwt).",
+            discussion: """
+            `rotate` adds a key that every node publishes within 5 minutes and that signs after 10; the previous key \
+            signs until then and stays published until `retire --kid` (retire it once the new key signs).
+            """,
+            subcommands: [List.self, Rotate.self, Retire.self])
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List the published keys and which one signs.")
+            @OptionGroup var common: CommonOptions
+            func run() throws {
+                do { print(try SSOCommands.list(config: common.load())) } catch { fail(error.description, code: error.exitCode) }
+            }
+        }
+
+        struct Rotate: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Add a new signing key.")
+            @OptionGroup var common: CommonOptions
+            func run() throws {
+                do { print(try SSOCommands.rotate(config: common.load())) } catch { fail(error.description, code: error.exitCode) }
+            }
+        }
+
+        struct Retire: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Stop publishing a key that no longer signs.")
+            @OptionGroup var common: CommonOptions
+            @Option(help: "The key id (kid).") var kid: String
+            func run() throws {
+                do { print(try SSOCommands.retire(config: common.load(), kid: kid)) } catch { fail(error.description, code: error.exitCode) }
+            }
+        }
+    }
+}

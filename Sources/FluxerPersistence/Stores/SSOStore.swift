@@ -222,6 +222,11 @@ package enum SSOStore {
             }
     }
 
+    /// Stops publishing a key.
+    package static func retireATProtoKey(kid: String, now: Int64, in db: SQLTransaction) throws {
+        try db.run("UPDATE atproto_client_keys SET retired_at = ? WHERE kid = ? AND retired_at IS NULL", now, kid)
+    }
+
     /// Adds a key unless one with its id exists.
     package static func insertATProtoKey(_ key: ATProtoKeyRow, in db: SQLTransaction) throws {
         try db.run("""
