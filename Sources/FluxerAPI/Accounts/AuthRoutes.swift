@@ -9,7 +9,10 @@ import FluxerPersistence
 /// as: decode → ordered checks → act in one transaction → render. Password work runs on the hash pool
 /// (deferred handlers), so no HTTP worker waits on argon2id.
 package enum AuthRoutes {
-    package static func register(on router: inout Router, accounts: Accounts) {
+    /// What this route group may use of the accounts services (see AccountServices.swift).
+    package typealias Services = SessionIssuing & SudoChecking & Messaging
+
+    package static func register(on router: inout Router, accounts: any AuthRoutes.Services) {
         router.addDeferred(.POST, "/auth/register") { request, writer in registerUser(request, writer, accounts) }
         router.addDeferred(.POST, "/auth/login") { request, writer in login(request, writer, accounts) }
         router.api(.POST, "/auth/logout") { request in logout(request, accounts) }
@@ -33,7 +36,7 @@ package enum AuthRoutes {
         package var invite_code: String?
     }
 
-    package static func registerUser(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func registerUser(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: any AuthRoutes.Services) {
         writer.respondAsync { finish in
             try accounts.refuseBots(request)
             try accounts.refuseLocalAuthWhenSSOEnforced()
@@ -79,7 +82,7 @@ package enum AuthRoutes {
         FieldError(path: "password", message: "Invalid email or password.", code: "INVALID_EMAIL_OR_PASSWORD"),
     ])
 
-    package static func login(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func login(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: any AuthRoutes.Services) {
         writer.respondAsync { finish in
             try accounts.refuseBots(request)
             try accounts.refuseLocalAuthWhenSSOEnforced()
@@ -116,7 +119,7 @@ package enum AuthRoutes {
     // MARK: - Logout and sessions
 
     /// Ends the calling session whatever the header prefix; always 204.
-    package static func logout(_ request: HTTPRequest, _ accounts: Accounts) -> HTTPResponse {
+    package static func logout(_ request: HTTPRequest, _ accounts: any AuthRoutes.Services) -> HTTPResponse {
         if let hash = try? accounts.caller(request).presentedSessionHash {
             _ = try? accounts.write { db, invalidations in
                 try SessionStore.revoke(hash: hash, in: db)
@@ -126,7 +129,7 @@ package enum AuthRoutes {
         return .noContent
     }
 
-    package static func listSessions(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func listSessions(_ request: HTTPRequest, _ accounts: any AuthRoutes.Services) throws -> HTTPResponse {
         let principal = try accounts.requireUser(request, allowBots: false)
         let now = accounts.now
         let sessions = try accounts.context.database.read { try SessionStore.list(userID: principal.user.id, in: $0) }
@@ -158,7 +161,7 @@ package enum AuthRoutes {
 
     /// Sudo-protected: password proof for now (the MFA issue adds MFA proofs). Unknown hashes are ignored;
     /// only the caller's own sessions can be ended.
-    package static func logoutSessions(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func logoutSessions(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: any AuthRoutes.Services) {
         writer.respondAsync { finish in
             let principal = try accounts.requireUser(request, allowBots: false)
             let body = try JSONBody.decode(LogoutSessionsBody.self, from: request)
@@ -184,7 +187,7 @@ package enum AuthRoutes {
         package var token: String
     }
 
-    package static func verifyEmail(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func verifyEmail(_ request: HTTPRequest, _ accounts: any AuthRoutes.Services) throws -> HTTPResponse {
         try accounts.refuseBots(request)
         let body = try JSONBody.decode(TokenBody.self, from: request)
         let invalid = APIError.invalidField("token", "Invalid or expired verification token.", code: "INVALID_OR_EXPIRED_VERIFICATION_TOKEN")
@@ -212,7 +215,7 @@ package enum AuthRoutes {
         return .noContent
     }
 
-    package static func resendVerification(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func resendVerification(_ request: HTTPRequest, _ accounts: any AuthRoutes.Services) throws -> HTTPResponse {
         try accounts.refuseBots(request)
         let principal = try accounts.requireUser(request)
         guard let email = principal.user.email else {
@@ -234,7 +237,7 @@ package enum AuthRoutes {
 
     /// Always 204 for a well-formed request, answered before the lookup so timing reveals nothing; throttled
     /// per email and client, per email and per client (429 carries no information about the account either).
-    package static func forgotPassword(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func forgotPassword(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: any AuthRoutes.Services) {
         writer.respondAsync { finish in
             try accounts.refuseBots(request)
             try accounts.refuseLocalAuthWhenSSOEnforced()
@@ -263,7 +266,7 @@ package enum AuthRoutes {
         package var password: String
     }
 
-    package static func resetPassword(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func resetPassword(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: any AuthRoutes.Services) {
         writer.respondAsync { finish in
             try accounts.refuseBots(request)
             try accounts.refuseLocalAuthWhenSSOEnforced()

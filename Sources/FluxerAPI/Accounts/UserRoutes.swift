@@ -4,7 +4,10 @@ import FluxerDomain
 /// `GET /users/@me`: the hot path. A cached session is answered on the event loop; otherwise one indexed
 /// lookup on a worker.
 package enum UserRoutes {
-    package static func register(on router: inout Router, accounts: Accounts) {
+    /// What this route group may use of the accounts services (see AccountServices.swift).
+    package typealias Services = CallerResolving & Messaging & SudoChecking
+
+    package static func register(on router: inout Router, accounts: any UserRoutes.Services) {
         router.add(.GET, "/users/@me", fastPath: { request in
             // The filter identified the caller: from the cache, or refused without I/O, or left to the worker.
             switch request.caller {

@@ -6,12 +6,15 @@ import FluxerPersistence
 
 /// `/oauth2/applications*` (owner's session; bots get 403 `ACCESS_DENIED`) and `/applications/@me` (bot token).
 package enum ApplicationRoutes {
+    /// What this route group may use of the accounts services (see AccountServices.swift).
+    package typealias Services = CallerResolving & SudoChecking
+
     package static let maxApplicationsPerOwner = 100
     package static let nameLength = 1...100
     package static let maxRedirectURIs = 10
     package static let maxRedirectURIBytes = 2048
 
-    package static func register(on router: inout Router, accounts: Accounts, keys: BotTokenKeyRing) {
+    package static func register(on router: inout Router, accounts: any ApplicationRoutes.Services, keys: BotTokenKeyRing) {
         // Before `/oauth2/applications/:id`: the router takes the first match, so registered later this
         // literal path would be captured as id "@me".
         for path in ["/applications/@me", "/oauth2/applications/@me"] {
@@ -37,7 +40,7 @@ package enum ApplicationRoutes {
     package static let unknownApplication = APIError(.notFound, code: "UNKNOWN_APPLICATION", message: "Unknown application.")
 
     /// The application named by `:id`, its bot and the caller, when the caller owns it (404 unknown, 403 not owner).
-    package static func owned(_ request: HTTPRequest, _ accounts: Accounts) throws -> (Application, User, Principal) {
+    package static func owned(_ request: HTTPRequest, _ accounts: any ApplicationRoutes.Services) throws -> (Application, User, Principal) {
         let principal = try accounts.requireUser(request, allowBots: false)
         guard let id = request.parameters["id"].flatMap(Snowflake.parse) else { throw unknownApplication }
         let found = try accounts.context.database.read { db -> (Application, User)? in
@@ -58,7 +61,7 @@ package enum ApplicationRoutes {
         package var bot_require_code_grant: Bool?
     }
 
-    package static func create(_ request: HTTPRequest, _ accounts: Accounts, _ keys: BotTokenKeyRing) throws -> HTTPResponse {
+    package static func create(_ request: HTTPRequest, _ accounts: any ApplicationRoutes.Services, _ keys: BotTokenKeyRing) throws -> HTTPResponse {
         let principal = try accounts.requireUser(request, allowBots: false)
         let body = try JSONBody.decode(CreateBody.self, from: request)
         let name = body.name.trimmingASCIIWhitespace()
@@ -83,7 +86,7 @@ package enum ApplicationRoutes {
         return .json(.ok, created.application.json(bot: created.bot, clientSecret: created.clientSecret, botToken: created.botToken))
     }
 
-    package static func list(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func list(_ request: HTTPRequest, _ accounts: any ApplicationRoutes.Services) throws -> HTTPResponse {
         let principal = try accounts.requireUser(request, allowBots: false)
         let items = try accounts.context.database.read { db -> [JSONValue] in
             try ApplicationStore.list(ownerID: principal.user.id, in: db).compactMap { app in
@@ -103,7 +106,7 @@ package enum ApplicationRoutes {
     /// Changing where codes are sent is as sensitive as resetting the secret that redeems them: a PATCH whose
     /// `redirect_uris` differ from the registered ones needs sudo (the proof in the same body), and without it
     /// nothing of the PATCH is applied. The other fields change without sudo.
-    package static func update(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func update(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: any ApplicationRoutes.Services) {
         writer.respondAsync { reply in
             let (app, bot, principal) = try owned(request, accounts)
             let body = try JSONBody.decode(UpdateBody.self, from: request)
@@ -137,7 +140,7 @@ package enum ApplicationRoutes {
         }
     }
 
-    package static func publicInfo(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func publicInfo(_ request: HTTPRequest, _ accounts: any ApplicationRoutes.Services) throws -> HTTPResponse {
         guard let id = request.parameters["id"].flatMap(Snowflake.parse) else { throw unknownApplication }
         let found = try accounts.context.database.read { db -> (Application, User?)? in
             guard let app = try ApplicationStore.find(id: id, in: db) else { return nil }
@@ -149,7 +152,7 @@ package enum ApplicationRoutes {
 
     // MARK: - Sudo operations
 
-    package static func delete(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func delete(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: any ApplicationRoutes.Services) {
         writer.respondAsync { reply in
             let (app, _, principal) = try owned(request, accounts)
             try accounts.requireSudo(principal, request: request, reply: reply) {
@@ -163,7 +166,7 @@ package enum ApplicationRoutes {
         }
     }
 
-    package static func resetClientSecret(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func resetClientSecret(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: any ApplicationRoutes.Services) {
         writer.respondAsync { reply in
             let (app, bot, principal) = try owned(request, accounts)
             _ = try SudoProof.from(request)
@@ -178,7 +181,7 @@ package enum ApplicationRoutes {
         }
     }
 
-    package static func resetBotToken(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts, _ keys: BotTokenKeyRing) {
+    package static func resetBotToken(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: any ApplicationRoutes.Services, _ keys: BotTokenKeyRing) {
         writer.respondAsync { reply in
             let (app, bot, principal) = try owned(request, accounts)
             _ = try SudoProof.from(request)
@@ -196,7 +199,7 @@ package enum ApplicationRoutes {
     }
 
     /// Secret and token rotation: 10 per hour per user, as the real server's rotate routes.
-    package static func rotateLimit(_ principal: Principal, _ accounts: Accounts) throws {
+    package static func rotateLimit(_ principal: Principal, _ accounts: any ApplicationRoutes.Services) throws {
         try accounts.write { db, _ in
             try accounts.throttle([("rotate:user:\(principal.user.id)", accounts.context.config.rotateLimit)], in: db)
         }
@@ -206,7 +209,7 @@ package enum ApplicationRoutes {
 
     /// `GET /applications/@me`: bot tokens only (the `Bot` prefix case-insensitive here, as the real server);
     /// anything else is 401 `INVALID_TOKEN`.
-    package static func applicationMe(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func applicationMe(_ request: HTTPRequest, _ accounts: any ApplicationRoutes.Services) throws -> HTTPResponse {
         let invalid = APIError(.unauthorized, code: "INVALID_TOKEN", message: "Invalid token.")
         var caller = try accounts.caller(request)
         // The one place a `bot`/`BOT` prefix counts: the filters, like every other route, saw no credential.

@@ -7,7 +7,10 @@ import FluxerDomain
 /// The second login step: `/auth/login/mfa/*` with the ticket from `POST /auth/login`. A success consumes the
 /// ticket and answers `{token, user_id}`; a wrong code burns one of the ticket's five attempts.
 package enum MFALoginRoutes {
-    package static func register(on router: inout Router, accounts: Accounts) {
+    /// What this route group may use of the accounts services (see AccountServices.swift).
+    package typealias Services = SessionIssuing & SudoChecking & Messaging
+
+    package static func register(on router: inout Router, accounts: any MFALoginRoutes.Services) {
         router.api(.POST, "/auth/login/mfa/totp") { request in try completeWithCode(request, accounts, method: .totp) }
         router.api(.POST, "/auth/login/mfa/sms") { request in try completeWithCode(request, accounts, method: .sms) }
         router.api(.POST, "/auth/login/mfa/sms/send") { request in try sendSMS(request, accounts) }
@@ -27,7 +30,7 @@ package enum MFALoginRoutes {
         case refused(APIError)
     }
 
-    package static func completeWithCode(_ request: HTTPRequest, _ accounts: Accounts, method: MFAMethod) throws -> HTTPResponse {
+    package static func completeWithCode(_ request: HTTPRequest, _ accounts: any MFALoginRoutes.Services, method: MFAMethod) throws -> HTTPResponse {
         try accounts.refuseBots(request)
         let body = try JSONBody.decode(CodeBody.self, from: request)
         guard body.code.utf8.count <= 32 else { throw MFATicket.invalidCode }
@@ -73,7 +76,7 @@ package enum MFALoginRoutes {
     }
 
     /// Sends a login code to the account's phone (SMS MFA must be on); throttled per user.
-    package static func sendSMS(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func sendSMS(_ request: HTTPRequest, _ accounts: any MFALoginRoutes.Services) throws -> HTTPResponse {
         try accounts.refuseBots(request)
         let body = try JSONBody.decode(TicketBody.self, from: request)
         try accounts.write { db, _ in

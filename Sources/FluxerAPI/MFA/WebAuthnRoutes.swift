@@ -10,11 +10,14 @@ import FluxerJSON
 /// assertion check (§7.2) those use. Challenges live in the database for 5 minutes and are consumed by the
 /// first attempt, whatever its outcome (WA-02).
 package enum WebAuthnRoutes {
+    /// What this route group may use of the accounts services (see AccountServices.swift).
+    package typealias Services = SudoChecking & SessionIssuing
+
     package static let challengeLifetime: Int64 = 5 * 60_000
     package static let nameLength = 1...100
     package static let maxCredentialsPerUser = 20
 
-    package static func register(on router: inout Router, accounts: Accounts) {
+    package static func register(on router: inout Router, accounts: any WebAuthnRoutes.Services) {
         router.api(.GET, "/users/@me/mfa/webauthn/credentials") { request in try list(request, accounts) }
         router.addDeferred(.POST, "/users/@me/mfa/webauthn/credentials/registration-options") { request, writer in
             registrationOptions(request, writer, accounts)
@@ -71,7 +74,7 @@ package enum WebAuthnRoutes {
         return challenge
     }
 
-    package static func authenticationOptions(for user: User, purpose: String, ticketHash: [UInt8]?, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func authenticationOptions(for user: User, purpose: String, ticketHash: [UInt8]?, _ accounts: any WebAuthnRoutes.Services) throws -> HTTPResponse {
         guard user.webauthnCount > 0 else {
             throw APIError(.badRequest, code: "NO_WEBAUTHN_CREDENTIALS", message: "No security key is registered.")
         }
@@ -85,7 +88,7 @@ package enum WebAuthnRoutes {
 
     // MARK: - Registration
 
-    package static func registrationOptions(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func registrationOptions(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: any WebAuthnRoutes.Services) {
         writer.respondAsync { reply in
             let principal = try accounts.requireUser(request, allowBots: false)
             let user = principal.user
@@ -113,7 +116,7 @@ package enum WebAuthnRoutes {
 
     package static let invalidCredential = APIError.invalidField("response", "The security key response could not be verified.", code: "INVALID_WEBAUTHN_CREDENTIAL")
 
-    package static func registerCredential(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func registerCredential(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: any WebAuthnRoutes.Services) {
         writer.respondAsync { reply in
             let principal = try accounts.requireUser(request, allowBots: false)
             let body = try JSONBody.decode(RegisterBody.self, from: request)
@@ -157,7 +160,7 @@ package enum WebAuthnRoutes {
 
     // MARK: - Management
 
-    package static func list(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func list(_ request: HTTPRequest, _ accounts: any WebAuthnRoutes.Services) throws -> HTTPResponse {
         let user = try accounts.requireUser(request, allowBots: false).user
         let credentials = try accounts.context.database.read { db in try WebAuthnStore.credentials(userID: user.id, in: db) }
         return .json(.ok, JSONValue.array(credentials.map { credential in
@@ -175,7 +178,7 @@ package enum WebAuthnRoutes {
 
     package static let unknownCredential = APIError(.notFound, code: "UNKNOWN_WEBAUTHN_CREDENTIAL", message: "Unknown security key.")
 
-    package static func rename(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func rename(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: any WebAuthnRoutes.Services) {
         writer.respondAsync { reply in
             let principal = try accounts.requireUser(request, allowBots: false)
             let body = try JSONBody.decode(RenameBody.self, from: request)
@@ -194,7 +197,7 @@ package enum WebAuthnRoutes {
         }
     }
 
-    package static func remove(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts) {
+    package static func remove(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: any WebAuthnRoutes.Services) {
         writer.respondAsync { reply in
             let principal = try accounts.requireUser(request, allowBots: false)
             guard let id = request.parameters["credential_id"].flatMap(Base64URL.decode) else { throw unknownCredential }
@@ -217,7 +220,7 @@ package enum WebAuthnRoutes {
         package var ticket: String
     }
 
-    package static func login(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func login(_ request: HTTPRequest, _ accounts: any WebAuthnRoutes.Services) throws -> HTTPResponse {
         try accounts.refuseBots(request)
         let body = try JSONBody.decode(LoginBody.self, from: request)
         let ticketHash = MFATicket.hash(body.ticket)
@@ -248,7 +251,7 @@ package enum WebAuthnRoutes {
     /// checks the credential was offered and is the user's, verifies the signature, and stores the new sign
     /// count — or records a possible clone and refuses.
     package static func assertion(_ user: User, _ response: WebAuthnCredentialJSON, challenge: String, purpose: String, ticketHash: [UInt8]?,
-                          _ accounts: Accounts, in db: SQLTransaction) throws -> Bool {
+                          _ accounts: any WebAuthnRoutes.Services, in db: SQLTransaction) throws -> Bool {
         guard let expected = try consumeChallenge(challenge, userID: user.id, purpose: purpose, ticketHash: ticketHash, now: accounts.now, in: db)
         else { return false }
         let offered = try WebAuthnStore.credentialIDs(userID: user.id, in: db)
@@ -260,7 +263,7 @@ package enum WebAuthnRoutes {
     /// a usernameless ceremony with nothing offered, named by the user handle), the signature verifies, and the
     /// sign count moves forward; a count that does not is flagged as a possible clone and refused (WA-12).
     package static func verifyStoredCredential(_ user: User, _ response: WebAuthnCredentialJSON, expected: [UInt8], offered: [[UInt8]],
-                                       policy: WebAuthnPolicy, _ accounts: Accounts, in db: SQLTransaction) throws -> Bool {
+                                       policy: WebAuthnPolicy, _ accounts: any WebAuthnRoutes.Services, in db: SQLTransaction) throws -> Bool {
         guard let credentialID = Base64URL.decode(response.rawId ?? response.id),
               let clientData = Base64URL.decode(response.response.clientDataJSON),
               let authData = response.response.authenticatorData.flatMap(Base64URL.decode),
@@ -309,7 +312,7 @@ package enum WebAuthnRoutes {
     /// `allowCredentials`, so the authenticator picks the account), with user verification required: a passkey
     /// is the whole login, so it must be two factors in one (possession and PIN or biometric; NIST SP 800-63B
     /// §5.1.9 multi-factor cryptographic authenticator).
-    package static func passkeyOptions(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func passkeyOptions(_ request: HTTPRequest, _ accounts: any WebAuthnRoutes.Services) throws -> HTTPResponse {
         try accounts.refuseBots(request)
         try accounts.refuseLocalAuthWhenSSOEnforced()
         let client = ClientKey.of(request.remoteAddress)
@@ -348,7 +351,7 @@ package enum WebAuthnRoutes {
     /// and the user handle must match that owner. Success is a session (`{token, user_id}`) with no MFA
     /// ticket: user verification is required, so the passkey is already multi-factor. Every refusal has one
     /// answer, so the response tells nothing about which credentials exist.
-    package static func passkeyLogin(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func passkeyLogin(_ request: HTTPRequest, _ accounts: any WebAuthnRoutes.Services) throws -> HTTPResponse {
         try accounts.refuseBots(request)
         try accounts.refuseLocalAuthWhenSSOEnforced()
         let body = try JSONBody.decode(PasskeyBody.self, from: request)

@@ -10,7 +10,10 @@ import FluxerPersistence
 /// `POST /oauth2/authorize/login`, `POST /oauth2/authorize/decision`, and the JSON `POST /oauth2/authorize/consent`
 /// the real web app uses.
 package enum AuthorizeRoutes {
-    package static func register(on router: inout Router, accounts: Accounts, sso: SSOService) {
+    /// What this route group may use of the accounts services (see AccountServices.swift).
+    package typealias Services = SudoChecking & SessionIssuing & Messaging
+
+    package static func register(on router: inout Router, accounts: any AuthorizeRoutes.Services, sso: SSOService) {
         let web = WebSession(config: accounts.context.config, secret: accounts.context.secretKey, sso: sso.isEnabled ? sso : nil)
         let grants = OAuthGrants(accounts: accounts)
         router.api(.GET, "/oauth2/authorize") { request in
@@ -51,7 +54,7 @@ package enum AuthorizeRoutes {
     // MARK: - The page
 
     /// Validates the request, then shows the login form, the consent page, or (prompt=none) answers at once.
-    package static func show(pairs: [(name: String, value: String)], request: HTTPRequest, accounts: Accounts, web: WebSession,
+    package static func show(pairs: [(name: String, value: String)], request: HTTPRequest, accounts: any AuthorizeRoutes.Services, web: WebSession,
                      grants: OAuthGrants, loginError: String? = nil) throws -> HTTPResponse {
         let parsed = try accounts.context.database.read { try AuthorizeRequest.parse(pairs, config: accounts.context.config, in: $0) }
         let principal = try webPrincipal(request, accounts, web)
@@ -77,7 +80,7 @@ package enum AuthorizeRoutes {
     }
 
     /// The signed-in user from the session cookie (only real user sessions count).
-    package static func webPrincipal(_ request: HTTPRequest, _ accounts: Accounts, _ web: WebSession) throws -> Principal? {
+    package static func webPrincipal(_ request: HTTPRequest, _ accounts: any AuthorizeRoutes.Services, _ web: WebSession) throws -> Principal? {
         guard let token = web.sessionToken(request) else { return nil }
         // The pages' credential is the cookie, not the `Authorization` header the filters identified.
         let caller = try accounts.authenticator.resolve(accounts.authenticator.identify(.bare(token[...])))
@@ -122,7 +125,7 @@ package enum AuthorizeRoutes {
         return response
     }
 
-    static func consentPage(_ authorize: AuthorizeRequest, user: User, csrf: String, accounts: Accounts) throws -> HTTPResponse {
+    static func consentPage(_ authorize: AuthorizeRequest, user: User, csrf: String, accounts: any AuthorizeRoutes.Services) throws -> HTTPResponse {
         let app = authorize.application
         if authorize.scopes.contains(.bot) && !app.botPublic && app.ownerID != user.id {
             return WebPage.error("This bot is private: only its owner can add it.", status: .forbidden, title: "Private bot")
@@ -179,7 +182,7 @@ package enum AuthorizeRoutes {
     /// "Continue with …" on the login page: the same double-submit CSRF check as the password form, then the
     /// browser goes to the provider with a sign-in bound to it by a cookie, and comes back to
     /// `/auth/sso/callback`, which returns it here signed in.
-    static func ssoStart(_ request: HTTPRequest, _ accounts: Accounts, _ web: WebSession) throws -> HTTPResponse {
+    static func ssoStart(_ request: HTTPRequest, _ accounts: any AuthorizeRoutes.Services, _ web: WebSession) throws -> HTTPResponse {
         guard let sso = web.sso else { return WebPage.error("Single sign-on is not enabled.", status: .notFound) }
         guard let pairs = formPairs(request) else { return WebPage.error("The form could not be read.") }
         let fields = Dictionary(pairs.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
@@ -204,7 +207,7 @@ package enum AuthorizeRoutes {
 
     /// Login on the authorize page: double-submit CSRF cookie, the same throttles and decoy hash as
     /// `POST /auth/login`, then a session cookie and 303 back to the page (AZ-14).
-    static func login(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: Accounts, _ web: WebSession) {
+    static func login(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: any AuthorizeRoutes.Services, _ web: WebSession) {
         writer.respondAsync { reply in
             guard let pairs = formPairs(request) else { return reply(WebPage.error("The form could not be read.")) }
             let fields = Dictionary(pairs.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
@@ -251,7 +254,7 @@ package enum AuthorizeRoutes {
     /// with the options embedded in the form), an authenticator or backup code, or an SMS code. A fresh WebAuthn
     /// challenge bound to the ticket is issued with every rendering.
     static func mfaPage(_ authorize: AuthorizeRequest, user: User, ticket: String, csrf: String, notice: String?, error: String?,
-                        accounts: Accounts) throws -> HTTPResponse {
+                        accounts: any AuthorizeRoutes.Services) throws -> HTTPResponse {
         let sms = user.smsMFAEnabled && user.totpEnabled && user.phone != nil
         let codes = user.totpEnabled
         let fields = WebPage.hiddenFields(authorize.parameters + [("csrf", csrf), ("ticket", ticket)])
@@ -305,7 +308,7 @@ package enum AuthorizeRoutes {
 
     /// Verifies the MFA form (same ticket rules as `/auth/login/mfa/*`), then sets the session cookie and goes
     /// back to the page with 303.
-    static func mfaStep(_ request: HTTPRequest, _ accounts: Accounts, _ web: WebSession) throws -> HTTPResponse {
+    static func mfaStep(_ request: HTTPRequest, _ accounts: any AuthorizeRoutes.Services, _ web: WebSession) throws -> HTTPResponse {
         guard let pairs = formPairs(request) else { return WebPage.error("The form could not be read.") }
         let fields = Dictionary(pairs.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
         guard web.isSameOrigin(request), let csrf = fields["csrf"], let cookie = WebSession.cookies(request)[web.csrfCookie],
@@ -374,7 +377,7 @@ package enum AuthorizeRoutes {
 
     /// Authorize or Cancel on the consent page: the session cookie, same origin, and a CSRF token bound to
     /// that session (AZ-10), then 303 to the client (AZ-14).
-    static func decide(_ request: HTTPRequest, _ accounts: Accounts, _ web: WebSession, _ grants: OAuthGrants) throws -> HTTPResponse {
+    static func decide(_ request: HTTPRequest, _ accounts: any AuthorizeRoutes.Services, _ web: WebSession, _ grants: OAuthGrants) throws -> HTTPResponse {
         guard let pairs = formPairs(request) else { return WebPage.error("The form could not be read.") }
         let fields = Dictionary(pairs.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
         guard let principal = try webPrincipal(request, accounts, web), let sessionHash = principal.sessionHash else {
@@ -397,7 +400,7 @@ package enum AuthorizeRoutes {
         return try approval(authorize, principal.user, grants, accounts, request: request, status: .seeOther)
     }
 
-    static func approval(_ authorize: AuthorizeRequest, _ user: User, _ grants: OAuthGrants, _ accounts: Accounts,
+    static func approval(_ authorize: AuthorizeRequest, _ user: User, _ grants: OAuthGrants, _ accounts: any AuthorizeRoutes.Services,
                          request: HTTPRequest, status: HTTPStatus) throws -> HTTPResponse {
         do {
             switch try grants.approve(authorize, user: user, request: request) {
@@ -427,7 +430,7 @@ package enum AuthorizeRoutes {
         var code_challenge_method: String?
     }
 
-    static func consentAPI(_ request: HTTPRequest, _ accounts: Accounts, _ grants: OAuthGrants) throws -> HTTPResponse {
+    static func consentAPI(_ request: HTTPRequest, _ accounts: any AuthorizeRoutes.Services, _ grants: OAuthGrants) throws -> HTTPResponse {
         let principal = try accounts.requireUser(request, allowBots: false)
         let body = try JSONBody.decode(ConsentBody.self, from: request)
         let pairs: [(name: String, value: String)] = [
@@ -459,7 +462,7 @@ package enum AuthorizeRoutes {
         return response
     }
 
-    static func respond(_ failure: AuthorizeRequest.Failure, _ accounts: Accounts, status: HTTPStatus) -> HTTPResponse {
+    static func respond(_ failure: AuthorizeRequest.Failure, _ accounts: any AuthorizeRoutes.Services, status: HTTPStatus) -> HTTPResponse {
         switch failure {
         case .page(let message):
             return WebPage.error(message)
@@ -469,7 +472,7 @@ package enum AuthorizeRoutes {
         }
     }
 
-    static func redirectError(_ authorize: AuthorizeRequest, _ error: String, _ description: String, _ accounts: Accounts,
+    static func redirectError(_ authorize: AuthorizeRequest, _ error: String, _ description: String, _ accounts: any AuthorizeRoutes.Services,
                               status: HTTPStatus, pageMessage: String? = nil) -> HTTPResponse {
         guard let to = authorize.redirectURI else { return WebPage.error(pageMessage ?? description, title: "Not authorized") }
         return respond(.redirect(to: to, error: error, description: description, state: authorize.state), accounts, status: status)

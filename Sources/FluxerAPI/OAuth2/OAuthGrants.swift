@@ -8,7 +8,8 @@ import FluxerPersistence
 /// The grant logic of the OAuth2 provider: approving an authorization request, and the token endpoint's two
 /// grants. Each runs in one write transaction so single use holds under concurrency.
 package struct OAuthGrants {
-    package let accounts: Accounts
+    /// The write path and the clock: grants mint tokens, never sessions.
+    package let accounts: any AccountsCore
     package var context: AppContext { accounts.context }
 
     package enum Approval {

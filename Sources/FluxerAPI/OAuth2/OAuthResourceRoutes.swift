@@ -7,7 +7,10 @@ import FluxerPersistence
 /// Routes that accept OAuth2 bearer tokens (each names the scope it needs), the user's authorizations, and
 /// RFC 8414 discovery.
 package enum OAuthResourceRoutes {
-    package static func register(on router: inout Router, accounts: Accounts) {
+    /// What this route group may use of the accounts services (see AccountServices.swift).
+    package typealias Services = CallerResolving
+
+    package static func register(on router: inout Router, accounts: any OAuthResourceRoutes.Services) {
         router.api(.GET, "/users/@me/guilds") { request in try guilds(request, accounts) }
         router.api(.GET, "/users/@me/connections") { request in
             let principal = try accounts.requireUser(request, scope: .connections)
@@ -29,7 +32,7 @@ package enum OAuthResourceRoutes {
     }
 
     /// Bearer tokens only (a session or bot token gets 401 `INVALID_TOKEN`, as the real server's userinfo).
-    package static func bearerOnly(_ request: HTTPRequest, _ accounts: Accounts, scope: OAuthScope?) throws -> Principal {
+    package static func bearerOnly(_ request: HTTPRequest, _ accounts: any OAuthResourceRoutes.Services, scope: OAuthScope?) throws -> Principal {
         let invalid = APIError(.unauthorized, code: "INVALID_TOKEN", message: "Invalid token.", headers: ["WWW-Authenticate": "Bearer error=\"invalid_token\""])
         // Only a `Bearer` credential can identify an OAuth2 caller.
         guard let principal = try accounts.principal(request), principal.isOAuth else { throw invalid }
@@ -53,7 +56,7 @@ package enum OAuthResourceRoutes {
         return .object(members)
     }
 
-    package static func guilds(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func guilds(_ request: HTTPRequest, _ accounts: any OAuthResourceRoutes.Services) throws -> HTTPResponse {
         let principal = try accounts.requireUser(request, scope: .guilds)
         var limit = 200
         if let text = request.queryValue("limit") {
@@ -73,7 +76,7 @@ package enum OAuthResourceRoutes {
         return .json(.ok, JSONValue.array(Array(items)))
     }
 
-    package static func oauthMe(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func oauthMe(_ request: HTTPRequest, _ accounts: any OAuthResourceRoutes.Services) throws -> HTTPResponse {
         let principal = try bearerOnly(request, accounts, scope: nil)
         guard case .oauth(let appID, let scopes, let expiresAt) = principal.kind,
               let app = try accounts.context.database.read({ try ApplicationStore.find(id: appID, in: $0) })
@@ -91,7 +94,7 @@ package enum OAuthResourceRoutes {
         return .json(.ok, JSONValue.object(members), headers: ["Cache-Control": "no-store"])
     }
 
-    package static func authorizations(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func authorizations(_ request: HTTPRequest, _ accounts: any OAuthResourceRoutes.Services) throws -> HTTPResponse {
         let principal = try accounts.requireUser(request, allowBots: false)
         let items = try accounts.context.database.read { db -> [JSONValue] in
             try OAuthStore.authorizations(userID: principal.user.id, in: db).compactMap { authorization in
@@ -110,7 +113,7 @@ package enum OAuthResourceRoutes {
     }
 
     /// Revokes every token the application holds for the user and forgets the consent.
-    package static func deauthorize(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func deauthorize(_ request: HTTPRequest, _ accounts: any OAuthResourceRoutes.Services) throws -> HTTPResponse {
         let principal = try accounts.requireUser(request, allowBots: false)
         guard let appID = request.parameters["applicationId"].flatMap(Snowflake.parse) else { throw ApplicationRoutes.unknownApplication }
         try accounts.write { db, invalidations in

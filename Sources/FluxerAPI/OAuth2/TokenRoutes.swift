@@ -7,7 +7,10 @@ import FluxerPersistence
 /// `POST /oauth2/token` (RFC 6749 §3.2), `POST /oauth2/token/revoke` (RFC 7009), `POST /oauth2/introspect`
 /// (RFC 7662). Errors use the RFC shape.
 package enum TokenRoutes {
-    package static func register(on router: inout Router, accounts: Accounts) {
+    /// What this route group may use of the accounts services (see AccountServices.swift).
+    package typealias Services = CallerResolving & SessionIssuing
+
+    package static func register(on router: inout Router, accounts: any TokenRoutes.Services) {
         let grants = OAuthGrants(accounts: accounts)
         router.api(.POST, "/oauth2/token") { request in
             try oauthErrors { try token(request, grants) }
@@ -46,7 +49,7 @@ package enum TokenRoutes {
 
     /// RFC 7009 §2: 200 for unknown tokens (no oracle); a refresh token takes its whole grant with it; another
     /// client's token is refused and stays valid (RV-02).
-    package static func revoke(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func revoke(_ request: HTTPRequest, _ accounts: any TokenRoutes.Services) throws -> HTTPResponse {
         let form = try OAuthForm(request)
         let client = try ClientAuthentication.authenticate(request, form: form, in: accounts.context.database)
         guard let token = form["token"] else { throw OAuthError.invalidRequest("token is required.") }
@@ -69,7 +72,7 @@ package enum TokenRoutes {
     }
 
     /// RFC 7662 §2.2: `{active: false}` for anything not a live access token.
-    package static func introspect(_ request: HTTPRequest, _ accounts: Accounts) throws -> HTTPResponse {
+    package static func introspect(_ request: HTTPRequest, _ accounts: any TokenRoutes.Services) throws -> HTTPResponse {
         let form = try OAuthForm(request)
         let client = try ClientAuthentication.authenticate(request, form: form, in: accounts.context.database)
         // RFC 7662 §2.1, §4: the caller must be authorized; a public client proves nothing, and a client learns

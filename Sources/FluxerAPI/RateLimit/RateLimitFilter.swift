@@ -12,9 +12,9 @@ package struct RateLimitFilter: Sendable {
     package let limiter = RateLimiter()
     package let config: Config
     package let buckets: [String: RateLimit]
-    package let accounts: Accounts
+    package let accounts: any AccountsCore
 
-    package init(config: Config, accounts: Accounts) {
+    package init(config: Config, accounts: any AccountsCore) {
         self.config = config
         self.accounts = accounts
         buckets = RateLimitBuckets.defaults.merging(config.rateLimitOverrides) { $1 }

@@ -20,7 +20,9 @@ import HTTPClient
 /// its second factor (the answer is the login's MFA ticket) unless the ID token's `amr` shows MFA at the provider.
 /// Errors reaching clients are generic; the provider's details go to the log only.
 package final class SSOService: Sendable {
-    package let accounts: Accounts
+    /// What single sign-on may use of the accounts services (see AccountServices.swift).
+    package typealias Services = SessionIssuing & SudoChecking & Messaging
+    package let accounts: any Services
     /// The flat `[sso]` table: its provider (when enabled) and the instance-wide switches every provider shares
     /// (linking existing accounts, trusting provider MFA, the redirect URI).
     package let settings: SSOSettings
@@ -65,7 +67,7 @@ package final class SSOService: Sendable {
     /// How long a completion code is good for (issue 14: 60 s, single use).
     package static let completionLifetime: Int64 = 60_000
 
-    package init(accounts: Accounts) {
+    package init(accounts: any Services) {
         self.accounts = accounts
         let config = accounts.context.config
         let workers = config.workers > 0 ? config.workers : max(8, accounts.context.cpuCount * 4)
