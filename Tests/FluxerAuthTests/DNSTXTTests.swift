@@ -63,15 +63,9 @@ import Testing
         let queries = Atomic<Int>(0)
 
         init(records: [String: [String]], silent: Bool = false) {
-            let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-            _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+            let (fd, boundPort) = bindLoopback(udp: true)
             self.fd = fd
-            port = Int32(UInt16(bigEndian: addr.sin_port))
+            port = Int32(boundPort)
             let thread = OSThread(name: "fake-dns") { [self] in
                 var buffer = [UInt8](repeating: 0, count: 512)
                 while true {

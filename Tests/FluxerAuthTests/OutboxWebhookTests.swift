@@ -159,16 +159,8 @@ final class WebhookReceiver: Sendable {
 
     @Test func webhook_silentServer_timesOut() throws {
         // A listening socket that never accepts: the TCP handshake completes, no response ever comes.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (fd, port) = bindLoopback(backlog: 4)
         defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        listen(fd, 4)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        let port = UInt16(bigEndian: addr.sin_port)
 
         let driver = WebhookOutboxDriver(url: "http://127.0.0.1:\(port)/", secret: Self.secret, timeoutMilliseconds: 300)
         let fx = try OutboxFixture()
@@ -197,16 +189,9 @@ final class RawResponder: Sendable {
     let port: UInt16
 
     init(response: String) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        listen(fd, 8)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        let (fd, port) = bindLoopback(backlog: 8)
         self.fd = fd
-        port = UInt16(bigEndian: addr.sin_port)
+        self.port = port
         let bytes = Array(response.utf8)
         let thread = Thread {
             while true {

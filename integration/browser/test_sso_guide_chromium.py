@@ -6,22 +6,14 @@ completes with the one-time code alone.
 Needs `chromium` (Debian package) and `websocket-client`; skipped when Chromium is absent.
 """
 import json
-import os
 import re
-import signal
-import subprocess
-import tempfile
-import time
 from pathlib import Path
 
 import sys
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from fluxer_binary import binary as _binary, free_port, wait_healthy  # noqa: E402
-from test_webauthn_chromium import CHROMIUM, DevTools  # noqa: E402
+from chromium import CHROMIUM, dev_stack  # noqa: E402
 
 import pytest
-import requests
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 
@@ -52,42 +44,8 @@ COMPLETE = """
 
 @pytest.fixture
 def browser_stack():
-    binary = _binary()
-    if binary is None:
-        pytest.skip("no fluxer-auth binary (build first)")
-    port = free_port()
-    base = f"http://localhost:{port}"
-    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
-        env = dict(os.environ, FLUXER_AUTH_PUBLIC_URL=base, FLUXER_AUTH_RATELIMIT_ENABLED="false")
-        server = subprocess.Popen([binary, "serve", "--dev", "--port", str(port), "--database", str(Path(tmp) / "db.sqlite")],
-                                  stdout=subprocess.DEVNULL, stderr=open(Path(tmp) / "server.log", "w"), env=env)
-        debug_port = free_port()
-        browser = subprocess.Popen([CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                                    f"--remote-debugging-port={debug_port}", f"--user-data-dir={tmp}/profile", "about:blank"],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        try:
-            wait_healthy(base)
-            pages = None
-            for _ in range(300):
-                try:
-                    pages = [t for t in requests.get(f"http://127.0.0.1:{debug_port}/json", timeout=1).json() if t["type"] == "page"]
-                    if pages:
-                        break
-                except requests.RequestException:
-                    pass
-                time.sleep(0.1)
-            assert pages, "chromium did not start"
-            tools = DevTools(pages[0]["webSocketDebuggerUrl"])
-            tools.call("Page.enable")
-            yield base, tools
-        finally:
-            try:
-                os.killpg(browser.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            server.terminate()
-            browser.wait(timeout=10)
-            server.wait(timeout=10)
+    with dev_stack() as (base, _database, _binary, tools):
+        yield base, tools
 
 
 def run_guide(base, tools, provider, sign_in):
