@@ -197,7 +197,7 @@ import HTTPServer
         let refreshed = h.refresh(refresh, client: client)
         #expect(refreshed.status == 200)
         let newRefresh = try #require(jsonObject(refreshed.body)["refresh_token"] as? String)
-        #expect(h.revoke(newRefresh, client: client).status == 200)
+        #expect(h.revoke(newRefresh, client: client).status == 204)
         Self.expectInvalidGrant(h.refresh(newRefresh, client: client))
         // Without the verifier, a public client's code is useless.
         let code2 = try h.code(alice, client: client, challenge: pkceChallenge)

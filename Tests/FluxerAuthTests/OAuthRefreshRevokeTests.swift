@@ -157,7 +157,7 @@ import HTTPServer
     }
 
     // RV-03
-    @Test func revokeUnknownOrGarbage_is200() throws {
+    @Test func revokeUnknownOrGarbage_is204() throws {
         let (h, _, client, tokens) = try Self.setUp()
         defer { h.stop() }
         for token in ["garbage", String(repeating: "A", count: 43), "", tokens.access + "x"] {
@@ -166,14 +166,14 @@ import HTTPServer
                 // An absent token is a malformed request, not an unknown token.
                 #expect(r.status == 400 && oauthError(r) == "invalid_request")
             } else {
-                #expect(r.status == 200, "\(token): \(r.body)")
+                #expect(r.status == 204, "\(token): \(r.body)")
                 #expect(r.body.isEmpty)
             }
         }
         #expect(h.meStatus(bearer: tokens.access) == 200)
-        // Revoking twice: 200 both times.
-        #expect(h.revoke(tokens.access, client: client).status == 200)
-        #expect(h.revoke(tokens.access, client: client).status == 200)
+        // Revoking twice: 204 both times.
+        #expect(h.revoke(tokens.access, client: client).status == 204)
+        #expect(h.revoke(tokens.access, client: client).status == 204)
     }
 
     // RV-04: a refresh token takes its access tokens with it.
@@ -182,7 +182,7 @@ import HTTPServer
         defer { h.stop() }
         #expect(h.meStatus(bearer: tokens.access) == 200)
         let r = h.revoke(tokens.refresh, client: client, hint: "refresh_token")
-        #expect(r.status == 200)
+        #expect(r.status == 204)
         #expect(h.meStatus(bearer: tokens.access) == 401)
         #expect(!h.isActive(tokens.access, client: client))
         Self.expectError(h.refresh(tokens.refresh, client: client), "invalid_grant")
@@ -193,7 +193,7 @@ import HTTPServer
         let (h, _, client, tokens) = try Self.setUp()
         defer { h.stop() }
         #expect(h.meStatus(bearer: tokens.access) == 200)
-        #expect(h.revoke(tokens.access, client: client.usingBasic, hint: "refresh_token").status == 200)
+        #expect(h.revoke(tokens.access, client: client.usingBasic, hint: "refresh_token").status == 204)
         #expect(h.meStatus(bearer: tokens.access) == 401)
         #expect(!h.isActive(tokens.access, client: client))
         let next = try Self.pair(h.refresh(tokens.refresh, client: client))
@@ -242,5 +242,33 @@ import HTTPServer
                              body: jsonText(["token": tokens.access, "client_id": client.id, "client_secret": client.secret!]))
         Self.expectError(json, "invalid_request")
         #expect(h.meStatus(bearer: tokens.access) == 200)
+    }
+
+    /// Issue 15: `/oauth2/token`, `/revoke` and `/introspect` also take `multipart/form-data` (the real server's
+    /// document); a malformed multipart body is `invalid_request`, and nothing is spent.
+    @Test func multipartBodies_areTakenByTheTokenEndpoints() throws {
+        let (h, _, client, tokens) = try Self.setUp()
+        defer { h.stop() }
+        func multipart(_ path: String, _ fields: [(String, String)], boundary: String = "fx-9Zq") -> TestResponse {
+            var body = ""
+            for (name, value) in fields { body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n" }
+            body += "--\(boundary)--\r\n"
+            // client_secret_post, as a multipart field like the rest.
+            body = "--\(boundary)\r\nContent-Disposition: form-data; name=\"client_id\"\r\n\r\n\(client.id)\r\n"
+                + "--\(boundary)\r\nContent-Disposition: form-data; name=\"client_secret\"\r\n\r\n\(client.secret ?? "")\r\n" + body
+            return h.request("POST", path, headers: [("Content-Type", "multipart/form-data; boundary=\(boundary)")], body: body)
+        }
+        let introspected = multipart("/oauth2/introspect", [("token", tokens.access)])
+        #expect(introspected.status == 200 && jsonObject(introspected.body)["active"] as? Bool == true, "\(introspected.body)")
+        let malformed = h.request("POST", "/oauth2/token", headers: [("Content-Type", "multipart/form-data; boundary=x")],
+                                  body: "--x\r\nContent-Disposition: form-data; name=\"grant_type\"\r\n\r\nrefresh_token\r\n")
+        #expect(malformed.status == 400 && oauthError(malformed) == "invalid_request", "\(malformed.body)")
+        let refreshed = multipart("/oauth2/token", [("grant_type", "refresh_token"), ("refresh_token", tokens.refresh)])
+        #expect(refreshed.status == 200, "\(refreshed.body)")
+        let newRefresh = try #require(jsonObject(refreshed.body)["refresh_token"] as? String)
+        let revoked = multipart("/oauth2/token/revoke", [("token", newRefresh), ("token_type_hint", "refresh_token")])
+        #expect(revoked.status == 204 && revoked.body.isEmpty)
+        let after = multipart("/oauth2/token", [("grant_type", "refresh_token"), ("refresh_token", newRefresh)])
+        #expect(after.status == 400 && oauthError(after) == "invalid_grant")
     }
 }

@@ -33,11 +33,23 @@ package struct OAuthError: HTTPResponseError {
 package struct OAuthForm {
     package let values: [String: String]
 
+    /// `application/x-www-form-urlencoded` (RFC 6749 §4.1.3), or `multipart/form-data` text fields, which the
+    /// real server (and its OpenAPI document) also takes.
     package init(_ request: HTTPRequest) throws {
-        guard let type = request.headers["Content-Type"],
-              type.split(separator: ";").first.map({ $0.trimmingASCIIWhitespace().lowercased() }) == "application/x-www-form-urlencoded"
-        else { throw OAuthError.invalidRequest("The request body must be application/x-www-form-urlencoded.") }
-        try self.init(pairs: FormURLEncoding.decode(String(decoding: request.body, as: UTF8.self)))
+        guard let type = request.headers["Content-Type"] else {
+            throw OAuthError.invalidRequest("The request body must be application/x-www-form-urlencoded or multipart/form-data.")
+        }
+        if type.split(separator: ";").first.map({ $0.trimmingASCIIWhitespace().lowercased() }) == "application/x-www-form-urlencoded" {
+            try self.init(pairs: FormURLEncoding.decode(String(decoding: request.body, as: UTF8.self)))
+            return
+        }
+        guard let boundary = MultipartFormData.boundary(contentType: type) else {
+            throw OAuthError.invalidRequest("The request body must be application/x-www-form-urlencoded or multipart/form-data.")
+        }
+        guard let fields = MultipartFormData.decode(request.body, boundary: boundary) else {
+            throw OAuthError.invalidRequest("The multipart/form-data body is malformed.")
+        }
+        try self.init(pairs: fields)
     }
 
     package init(pairs: [(name: String, value: String)]) throws {

@@ -47,8 +47,9 @@ package enum TokenRoutes {
         }
     }
 
-    /// RFC 7009 §2: 200 for unknown tokens (no oracle); a refresh token takes its whole grant with it; another
-    /// client's token is refused and stays valid (RV-02).
+    /// RFC 7009 §2: the same answer for unknown tokens (no oracle); a refresh token takes its whole grant with it;
+    /// another client's token is refused and stays valid (RV-02). The answer is 204 No Content, as Fluxer's
+    /// OpenAPI document has it (RFC 7009 §2.2 asks for 200; clients treat any 2xx as success).
     package static func revoke(_ request: HTTPRequest, _ accounts: any TokenRoutes.Services) throws -> HTTPResponse {
         let form = try OAuthForm(request)
         let client = try ClientAuthentication.authenticate(request, form: form, in: accounts.context.database)
@@ -68,7 +69,7 @@ package enum TokenRoutes {
             }
             invalidations.users.append(record.userID)
         }
-        return HTTPResponse(status: .ok, headers: ["Cache-Control": "no-store"])
+        return HTTPResponse(status: .noContent, headers: ["Cache-Control": "no-store"])
     }
 
     /// RFC 7662 §2.2: `{active: false}` for anything not a live access token.
