@@ -48,7 +48,7 @@ case $target in
     mkdir -p fuzz/corpus/parser
     find fuzz/corpus -maxdepth 1 -type f -exec mv -n {} fuzz/corpus/parser/ \; ;;
   form)
-    sources=(Sources/HTTPServer/FormURLEncoding.swift); dict=fuzz/form.dict ;;
+    sources=(Sources/HTTPServer/{FormURLEncoding,MultipartFormData}.swift); dict=fuzz/form.dict ;;
   cbor)
     sources=(Sources/FluxerCrypto/{CBORValue,CBORDecoder,CBOREncoder}.swift); dict=fuzz/cbor.dict ;;
   bottoken)

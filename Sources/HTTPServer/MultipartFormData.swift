@@ -84,14 +84,13 @@ public enum MultipartFormData {
 
     /// The `name` of `form-data; name="…"` with no `filename` (RFC 7578 §4.2); nil otherwise.
     static func dispositionName(_ value: String) -> String? {
-        let parts = value.split(separator: ";").map { $0.trimmedOWS }
+        guard let parts = splitParameters(value) else { return nil }
         guard parts.first?.lowercased() == "form-data" else { return nil }
         var name: String?
         for parameter in parts.dropFirst() {
-            let pair = parameter.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard pair.count == 2 else { return nil }
-            let key = pair[0].trimmedOWS.lowercased()
-            var raw = pair[1].trimmedOWS
+            guard let equals = parameter.utf8.firstIndex(of: 0x3D) else { return nil }
+            let key = String(decoding: parameter.utf8[..<equals], as: UTF8.self).trimmedOWS.lowercased()
+            var raw = String(decoding: parameter.utf8[parameter.utf8.index(after: equals)...], as: UTF8.self).trimmedOWS
             if raw.hasPrefix("\"") {
                 guard raw.count >= 2, raw.hasSuffix("\""), !raw.dropFirst().dropLast().contains("\"") else { return nil }
                 raw = String(raw.dropFirst().dropLast())
@@ -103,6 +102,27 @@ public enum MultipartFormData {
             }
         }
         return name
+    }
+
+    /// `value` split at the ASCII `;` bytes outside double quotes (a quoted name may hold `;`), each piece
+    /// trimmed; nil when a quote is left open. Bytes, not Characters: a Character comparison would also split at
+    /// U+037E, which is canonically equivalent to `;`.
+    static func splitParameters(_ value: String) -> [String]? {
+        var pieces: [String] = []
+        var current: [UInt8] = []
+        var quoted = false
+        for byte in value.utf8 {
+            if byte == 0x22 { quoted.toggle() }
+            if byte == 0x3B && !quoted {
+                pieces.append(String(decoding: current, as: UTF8.self).trimmedOWS)
+                current = []
+            } else {
+                current.append(byte)
+            }
+        }
+        guard !quoted else { return nil }
+        pieces.append(String(decoding: current, as: UTF8.self).trimmedOWS)
+        return pieces
     }
 
     /// The first index at or after `from` where `needle` occurs in `haystack`.

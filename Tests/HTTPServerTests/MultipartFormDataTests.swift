@@ -35,6 +35,9 @@ import Testing
         let typed = Array("--x\r\nContent-Disposition: form-data; name=\"a\"\r\nContent-Type: text/plain; charset=utf-8\r\nX-Other: 1\r\n\r\nv\r\n--x--".utf8)
         #expect(MultipartFormData.decode(typed, boundary: "x")?.first?.value == "v")
         #expect(MultipartFormData.decode(Array("--x--".utf8), boundary: "x")?.isEmpty == true)
+        // A quoted name may hold ";" (found by the fuzzer: U+037E, canonically equivalent to ";", once split it).
+        let semicolons = Array("--x\r\nContent-Disposition: form-data; name=\"a;b\u{037E}c\"\r\n\r\nv\r\n--x--".utf8)
+        #expect(MultipartFormData.decode(semicolons, boundary: "x")?.first?.name == "a;b\u{037E}c")
     }
 
     @Test(arguments: [
