@@ -1,6 +1,6 @@
 # FluxerAuth — the two commands a newcomer needs: `make run` and `make test`.
 SWIFT ?= swift
-DEPS := libsqlite3-dev libssl-dev libsodium-dev libqrencode-dev libpq-dev libcurl4-openssl-dev postgresql
+DEPS := libsqlite3-dev libssl-dev libsodium-dev libqrencode-dev libpq-dev libcurl4-openssl-dev openssl postgresql
 PORT ?= 8080
 FUZZ_SECONDS ?= 600
 DURABILITY_ITERATIONS ?= 100
