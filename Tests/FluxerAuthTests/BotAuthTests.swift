@@ -34,7 +34,7 @@ import FluxerDomain
         defer { running.stop() }
         let owner = running.registerUser("owner")
         let created = running.createApp(owner: owner, name: "Shape Bot")
-        for path in ["/applications/@me", "/oauth2/applications/@me"] {
+        for path in ["/applications/@me"] {
             for prefix in ["Bot ", "bot ", "BOT ", "bOt "] {
                 let response = running.call("GET", path, auth: prefix + created.botToken)
                 #expect(response.status == 200, "\(path) \(prefix)")
@@ -58,6 +58,17 @@ import FluxerDomain
                 #expect(errorCode(response) == "INVALID_TOKEN")
             }
         }
+        // Issue 15: `/oauth2/applications/@me` is a list (Fluxer's `ApplicationListResponse`): the bot's own
+        // application as one item, or the session owner's applications.
+        let other = running.createApp(owner: owner, name: "Second App")
+        let asBot = running.call("GET", "/oauth2/applications/@me", auth: "bot " + created.botToken)
+        let botList = try #require((try? JSONSerialization.jsonObject(with: Data(asBot.body.utf8))) as? [[String: Any]])
+        #expect(asBot.status == 200 && botList.map { $0["id"] as? String } == [created.id])
+        let asOwner = running.call("GET", "/oauth2/applications/@me", auth: owner.auth)
+        let ownerList = try #require((try? JSONSerialization.jsonObject(with: Data(asOwner.body.utf8))) as? [[String: Any]])
+        #expect(asOwner.status == 200 && Set(ownerList.compactMap { $0["id"] as? String }) == [created.id, other.id])
+        #expect(asOwner.body == running.call("GET", "/oauth2/applications", auth: owner.auth).body)
+        #expect(running.call("GET", "/oauth2/applications/@me").status == 401)
         // On every other route the prefix is case-sensitive and the bot token works only under "Bot ". (Leading
         // and trailing whitespace is not tested here: HTTP strips it from field values before the app sees them.)
         #expect(running.meStatus("Bot " + created.botToken) == 200)

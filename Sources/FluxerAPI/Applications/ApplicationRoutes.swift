@@ -17,9 +17,8 @@ package enum ApplicationRoutes {
     package static func register(on router: inout Router, accounts: any ApplicationRoutes.Services, keys: BotTokenKeyRing) {
         // Before `/oauth2/applications/:id`: the router takes the first match, so registered later this
         // literal path would be captured as id "@me".
-        for path in ["/applications/@me", "/oauth2/applications/@me"] {
-            router.api(.GET, path) { request in try applicationMe(request, accounts) }
-        }
+        router.api(.GET, "/applications/@me") { request in try applicationMe(request, accounts) }
+        router.api(.GET, "/oauth2/applications/@me") { request in try applicationsOfCaller(request, accounts) }
         router.api(.POST, "/oauth2/applications") { request in try create(request, accounts, keys) }
         router.api(.GET, "/oauth2/applications") { request in try list(request, accounts) }
         router.api(.GET, "/oauth2/applications/:id") { request in
@@ -210,7 +209,21 @@ package enum ApplicationRoutes {
     /// `GET /applications/@me`: bot tokens only (the `Bot` prefix case-insensitive here, as the real server);
     /// anything else is 401 `INVALID_TOKEN`.
     package static func applicationMe(_ request: HTTPRequest, _ accounts: any ApplicationRoutes.Services) throws -> HTTPResponse {
-        let invalid = APIError(.unauthorized, code: "INVALID_TOKEN", message: "Invalid token.")
+        guard let (app, bot) = try botApplication(request, accounts) else {
+            throw APIError(.unauthorized, code: "INVALID_TOKEN", message: "Invalid token.")
+        }
+        return .json(.ok, app.meJSON(bot: bot))
+    }
+
+    /// `GET /oauth2/applications/@me` (Fluxer's document: `ApplicationListResponse`, bot or session token): a
+    /// session's owner gets their applications, as `GET /oauth2/applications`; a bot its own, as a one-item list.
+    package static func applicationsOfCaller(_ request: HTTPRequest, _ accounts: any ApplicationRoutes.Services) throws -> HTTPResponse {
+        if let (app, bot) = try botApplication(request, accounts) { return .json(.ok, JSONValue.array([app.json(bot: bot)])) }
+        return try list(request, accounts)
+    }
+
+    /// The calling bot's application and user; nil when the caller is not a bot.
+    static func botApplication(_ request: HTTPRequest, _ accounts: any ApplicationRoutes.Services) throws -> (Application, User)? {
         var caller = try accounts.caller(request)
         // The one place a `bot`/`BOT` prefix counts: the filters, like every other route, saw no credential.
         if case .anonymous = caller, let header = request.headers["Authorization"], header.utf8.count > 4,
@@ -219,8 +232,8 @@ package enum ApplicationRoutes {
         }
         guard let principal = caller.principal, case .bot(let applicationID) = principal.kind,
               let app = try accounts.context.database.read({ try ApplicationStore.find(id: applicationID, in: $0) })
-        else { throw invalid }
-        return .json(.ok, app.meJSON(bot: principal.user))
+        else { return nil }
+        return (app, principal.user)
     }
 
     // MARK: - Validation
