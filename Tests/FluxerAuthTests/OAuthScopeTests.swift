@@ -86,6 +86,13 @@ import FluxerDomain
         #expect(list.first?["id"] as? String == String(guild))
         #expect(list.first?["name"] as? String == "Alice's Place")
         #expect(list.first?["owner"] as? Bool == true)
+        // Issue 15: every field Fluxer's `GuildResponse` requires.
+        let required = ["id", "name", "splash_card_alignment", "owner_id", "system_channel_flags", "afk_timeout", "features",
+                        "verification_level", "mfa_level", "nsfw_level", "explicit_content_filter", "default_message_notifications",
+                        "disabled_operations"]
+        let first = try #require(list.first)
+        #expect(required.filter { first[$0] == nil }.isEmpty, "missing: \(required.filter { first[$0] == nil })")
+        #expect(first["permissions"] is String && first["features"] is [Any])
     }
 
     @Test func usersMeConnections_needsConnections() throws {

@@ -29,6 +29,10 @@ extension Guild {
             ("system_channel_id", .null), ("rules_channel_id", .null), ("afk_channel_id", .null), ("afk_timeout", 300),
             ("verification_level", 0), ("mfa_level", 0), ("nsfw_level", 0), ("explicit_content_filter", 0),
             ("default_message_notifications", 0),
+            // The rest of Fluxer's `GuildResponse` (every required field, the image sizes as null).
+            ("splash_card_alignment", 0), ("system_channel_flags", 0), ("disabled_operations", 0),
+            ("banner_height", .null), ("banner_width", .null), ("splash_height", .null), ("splash_width", .null),
+            ("embed_splash", .null), ("embed_splash_height", .null), ("embed_splash_width", .null), ("message_history_cutoff", .null),
         ])
     }
 }
