@@ -31,6 +31,28 @@ import FluxerDomain
         return h.post("/auth/login/mfa/webauthn", ["response": make(challenge), "challenge": Base64URL.encode(challenge), "ticket": ticket])
     }
 
+    /// Issue 15: the limit answers with the code of Fluxer's `APIErrorCode` enum, and nothing is issued.
+    @Test func credentialLimit_isWEBAUTHN_CREDENTIAL_LIMIT_REACHED() throws {
+        let h = try MFAHarness()
+        defer { h.stop() }
+        let alice = try h.register("alice")
+        let userID = try #require(Int64(alice.id))
+        try h.running.app.context.database.write { db in
+            for i in 0..<WebAuthnRoutes.maxCredentialsPerUser {
+                try db.run("""
+                    INSERT INTO webauthn_credentials (credential_id, user_id, name, public_key, algorithm, created_at)
+                    VALUES (?, ?, ?, ?, -7, 1)
+                    """, [UInt8(i), 1, 2, 3], userID, "key \(i)", [UInt8(0xA0)])
+            }
+        }
+        let refused = h.post("/users/@me/mfa/webauthn/credentials/registration-options", ["password": alice.password], auth: alice.auth)
+        #expect(refused.status == 400 && jsonObject(refused.body)["code"] as? String == "WEBAUTHN_CREDENTIAL_LIMIT_REACHED", "\(refused.body)")
+        let challenges = try h.running.app.context.database.read { db in
+            try db.queryOne("SELECT COUNT(*) AS n FROM webauthn_challenges")?.int("n")
+        }
+        #expect(challenges == 0)
+    }
+
     @Test func registrationOptions_register_list() throws {
         let h = try MFAHarness()
         defer { h.stop() }

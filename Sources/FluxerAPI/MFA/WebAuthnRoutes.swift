@@ -93,7 +93,7 @@ package enum WebAuthnRoutes {
             let principal = try accounts.requireUser(request, allowBots: false)
             let user = principal.user
             guard user.webauthnCount < maxCredentialsPerUser else {
-                throw APIError(.badRequest, code: "MAX_WEBAUTHN_CREDENTIALS", message: "At most \(maxCredentialsPerUser) security keys.")
+                throw APIError(.badRequest, code: "WEBAUTHN_CREDENTIAL_LIMIT_REACHED", message: "WebAuthn credential limit reached (at most \(maxCredentialsPerUser)).")
             }
             try accounts.requireSudo(principal, request: request, reply: reply, issueToken: false) {
                 let (challenge, ids) = try accounts.write { db, _ in
