@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import FluxerAPI
 @testable import FluxerApp
+@testable import FluxerPersistence
 import Postgres
 import PostgresTestSupport
 

@@ -4,7 +4,7 @@ import PostgresTestSupport
 import Testing
 @testable import FluxerAPI
 @testable import FluxerApp
-import FluxerPersistence
+@testable import FluxerPersistence
 
 /// `fluxer-auth db copy` through the built binary: JSON on stdout when it copies, one line on stderr and exit 2
 /// when it refuses (exit 1 when the data cannot be converted), never the password.

@@ -5,7 +5,7 @@ import SQLite
 import Testing
 @testable import FluxerAPI
 @testable import FluxerApp
-import FluxerPersistence
+@testable import FluxerPersistence
 
 /// `fluxer-auth db copy --from sqlite:FILE --to postgresql://…` (issue 13): a SQLite install moved to PostgreSQL
 /// in one transaction, value by value; refused, with nothing changed, when the source or the target is not fit.

@@ -4,7 +4,7 @@ import Glibc
 import Postgres
 import PostgresTestSupport
 import SQLite
-import FluxerPersistence
+@testable import FluxerPersistence
 
 /// A SQLite file for `db copy` to read: migrated (to the binary's latest schema unless told otherwise), filled,
 /// then closed, as a stopped server leaves it. `remove()` it (in a `defer`) when done.

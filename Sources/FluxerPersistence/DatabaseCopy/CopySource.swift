@@ -1,27 +1,25 @@
 import FluxerDomain
-import FluxerAPI
 #if canImport(Glibc)
 import Glibc
 #endif
 import SQLite
-import FluxerPersistence
 
 /// What the copy needs to know about the SQLite source, read inside the snapshot the rows are copied from.
-struct CopySource {
-    let path: String
+package struct CopySource {
+    package let path: String
     /// Application tables (neither SQLite's own nor `schema_migrations`) and their column names.
-    var tables: [String: [String]] = [:]
+    package var tables: [String: [String]] = [:]
     /// Rows per table in the snapshot.
-    var counts: [String: Int64] = [:]
+    package var counts: [String: Int64] = [:]
     /// `sqlite_sequence`: the highest id each AUTOINCREMENT table ever handed out, deleted rows included.
-    var sequences: [String: Int64] = [:]
+    package var sequences: [String: Int64] = [:]
     /// Per used worker id, the timestamp its next holder must mint above: `floor_ms`, raised to `expires_at` for a
     /// lease that ended without a release (WorkerLeaseStore: "taking a row raises its floor to the old
     /// `expires_at`").
-    var workerFloors: [(workerID: Int64, floor: Int64)] = []
+    package var workerFloors: [(workerID: Int64, floor: Int64)] = []
 
     /// Opens the file read-only, refusing a missing path before SQLite could create anything there.
-    static func open(_ path: String) throws(DatabaseCopyError) -> ReadOnlyDatabase {
+    package static func open(_ path: String) throws(DatabaseCopyError) -> ReadOnlyDatabase {
         var status = stat()
         guard stat(path, &status) == 0 else {
             if errno == ENOENT || errno == ENOTDIR { throw .sourceMissing(path: path) }
@@ -38,7 +36,7 @@ struct CopySource {
     }
 
     /// Checks the schema version and that no process is writing, then reads the tables, counts and lease floors.
-    static func read(_ snapshot: ReadOnlySnapshot, path: String, now: Int64) throws(DatabaseCopyError) -> CopySource {
+    package static func read(_ snapshot: ReadOnlySnapshot, path: String, now: Int64) throws(DatabaseCopyError) -> CopySource {
         do {
             try checkVersion(snapshot, path: path)
             var source = CopySource(path: path)
@@ -111,6 +109,6 @@ struct CopySource {
 
 /// An SQL identifier in double quotes (SQL:2016 §5.2, the same in SQLite and PostgreSQL): names come from the
 /// catalogs, and quoting keeps any of them one identifier.
-func quoted(_ identifier: String) -> String {
+package func quoted(_ identifier: String) -> String {
     "\"" + identifier.replacing("\"", with: "\"\"") + "\""
 }

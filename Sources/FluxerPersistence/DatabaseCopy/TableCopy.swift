@@ -1,23 +1,21 @@
-import FluxerPersistence
 import FluxerDomain
-import FluxerAPI
 import Postgres
 import SQLite
 
 /// Rows of one table on their way to PostgreSQL: a JSON array of row arrays, one element per column in the
 /// table's column order, sent as the single parameter of `CopyTable.insertSQL`.
-struct CopyBatch {
+package struct CopyBatch {
     /// A batch is sent when it reaches either limit: few round trips, bounded memory on both sides.
-    static let maxRows = 2000
-    static let maxBytes = 4 << 20
+    package static let maxRows = 2000
+    package static let maxBytes = 4 << 20
 
     private var json: [UInt8] = [UInt8(ascii: "[")]
-    private(set) var rowCount = 0
+    package private(set) var rowCount = 0
 
-    var isFull: Bool { rowCount >= Self.maxRows || json.count >= Self.maxBytes }
+    package var isFull: Bool { rowCount >= Self.maxRows || json.count >= Self.maxBytes }
 
     /// Appends one source row, converted for the target's column types.
-    mutating func append(_ row: Row, of table: CopyTable) throws(DatabaseCopyError) {
+    package mutating func append(_ row: Row, of table: CopyTable) throws(DatabaseCopyError) {
         if rowCount > 0 { json.append(UInt8(ascii: ",")) }
         json.append(UInt8(ascii: "["))
         for (index, column) in table.columns.enumerated() {
@@ -33,17 +31,17 @@ struct CopyBatch {
     }
 
     /// The finished JSON text.
-    consuming func text() -> String {
+    package consuming func text() -> String {
         json.append(UInt8(ascii: "]"))
         return String(decoding: json, as: UTF8.self)
     }
 }
 
 /// Moving rows inside the copy transaction.
-enum TableCopy {
+package enum TableCopy {
     /// Streams `table` from the snapshot into the target in batches and returns the rows inserted; then moves
     /// its identity sequences past every id the source used.
-    static func copy(
+    package static func copy(
         _ table: CopyTable, from snapshot: ReadOnlySnapshot, to connection: PostgresConnection, sequences: [String: Int64]
     ) throws(DatabaseCopyError) -> Int64 {
         var batch = CopyBatch()
@@ -86,7 +84,7 @@ enum TableCopy {
     /// Carries each used worker id's floor into the target's seeded lease rows, with no holder: whoever leases
     /// that id next mints strictly above every id the SQLite install minted under it, so no snowflake is issued
     /// twice (WorkerLeaseStore).
-    static func mergeWorkerLeases(_ floors: [(workerID: Int64, floor: Int64)], into connection: PostgresConnection) throws(DatabaseCopyError) {
+    package static func mergeWorkerLeases(_ floors: [(workerID: Int64, floor: Int64)], into connection: PostgresConnection) throws(DatabaseCopyError) {
         do {
             for (workerID, floor) in floors {
                 let updated = try connection.run(

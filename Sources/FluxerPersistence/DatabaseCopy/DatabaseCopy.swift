@@ -1,6 +1,5 @@
-import FluxerPersistence
+import Glibc
 import FluxerDomain
-import FluxerAPI
 import Postgres
 import SQLite
 
@@ -8,15 +7,22 @@ import SQLite
 ///
 /// 1. The source is opened read-only (never created) and read in one transaction, so the copy is one consistent
 ///    snapshot; it must be at this binary's latest SQLite schema, and no process may hold a worker-id lease on it.
-/// 2. The target is migrated with the embedded PostgreSQL migrations (`MigrateCommand.runPostgres`) unless one of
+/// 2. The target is migrated with the embedded PostgreSQL migrations (`PostgresMigrator` under its advisory lock, as `fluxer-auth migrate`) unless one of
 ///    its tables already holds rows: only an empty database is filled, never merged into.
 /// 3. One PostgreSQL transaction checks emptiness again, copies every table in foreign-key order (values
 ///    converted by the target column's type), moves the identity sequences past the copied ids and carries the
 ///    snowflake worker floors over. Any failure rolls all of it back.
 /// 4. After the commit every table's row count is compared with the source's.
 public enum DatabaseCopy {
+    /// The wall clock in Unix milliseconds (the source's lease times are wall-clock times).
+    public static func wallMilliseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+
     /// Copies and returns what was copied; `now` (Unix ms) decides which source leases are live.
-    public static func run(from: String, to: String, now: Int64 = Clock.wallMilliseconds()) throws(DatabaseCopyError) -> DatabaseCopySummary {
+    public static func run(from: String, to: String, now: Int64 = DatabaseCopy.wallMilliseconds()) throws(DatabaseCopyError) -> DatabaseCopySummary {
         let path = try sourcePath(from)
         let url: PostgresURL
         do {
@@ -40,7 +46,7 @@ public enum DatabaseCopy {
 
     /// The file `--from` names: `sqlite:PATH` or a bare path. Other URL schemes are refused rather than taken
     /// for a relative path.
-    static func sourcePath(_ argument: String) throws(DatabaseCopyError) -> String {
+    package static func sourcePath(_ argument: String) throws(DatabaseCopyError) -> String {
         if argument.hasPrefix("sqlite:") {
             let path = String(argument.dropFirst("sqlite:".count))
             guard !path.isEmpty else { throw .invalidSource(reason: "sqlite: names no file") }
@@ -70,7 +76,7 @@ public enum DatabaseCopy {
         let occupied = try onTarget(target) { try database.read { try CopyPlan.occupiedTable(among: candidates, in: $0) } }
         if let table = occupied { throw .targetNotEmpty(target: target, table: table) }
         do {
-            _ = try MigrateCommand.runPostgres(url)
+            _ = try PostgresMigrator(migrations: EmbeddedPostgresMigrations.all).migrate(database)
         } catch {
             throw .failed("migrating the target: \(error)")
         }

@@ -1,6 +1,4 @@
-import FluxerPersistence
 import FluxerDomain
-import FluxerAPI
 import FluxerJSON
 
 /// What `fluxer-auth db copy` copied, as the target holds it after the commit.

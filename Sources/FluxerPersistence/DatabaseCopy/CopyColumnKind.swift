@@ -1,6 +1,4 @@
-import FluxerPersistence
 import FluxerDomain
-import FluxerAPI
 import SQLite
 
 /// A target column's type, as `information_schema.columns.data_type` names it, and how a SQLite value becomes
@@ -9,7 +7,7 @@ import SQLite
 ///
 /// Values travel to PostgreSQL inside one JSON array per batch (`CopyBatch`); `encode` writes a value as the
 /// JSON element that `selectExpression` turns into the column's type on the server.
-enum CopyColumnKind: String, Sendable, Equatable {
+package enum CopyColumnKind: String, Sendable, Equatable {
     case bigint
     case integer
     case smallint
@@ -18,7 +16,7 @@ enum CopyColumnKind: String, Sendable, Equatable {
     case text
 
     /// The kind for a `data_type`, or nil for a type the copy does not convert to.
-    init?(dataType: String) {
+    package init?(dataType: String) {
         switch dataType {
         case "bigint": self = .bigint
         case "integer": self = .integer
@@ -32,7 +30,7 @@ enum CopyColumnKind: String, Sendable, Equatable {
 
     /// SQL reading element `index` of the JSON row `row` as this type. JSON numbers keep every digit in `jsonb`
     /// (numeric), so snowflakes past 2^53 arrive exact.
-    func selectExpression(row: String, index: Int) -> String {
+    package func selectExpression(row: String, index: Int) -> String {
         switch self {
         case .bigint, .integer, .smallint, .boolean: "(\(row) ->> \(index))::\(rawValue)"
         case .bytea: "decode(\(row) ->> \(index), 'hex')"
@@ -42,7 +40,7 @@ enum CopyColumnKind: String, Sendable, Equatable {
 
     /// Appends `value` as a JSON element, or says why it does not belong in this column. Integers are stored as
     /// SQLite wrote them: snowflakes are UInt64 bit patterns in an Int64, which BIGINT keeps unchanged.
-    func encode(_ value: SQLiteValue, into json: inout [UInt8]) throws(CopyValueRefusal) {
+    package func encode(_ value: SQLiteValue, into json: inout [UInt8]) throws(CopyValueRefusal) {
         switch (self, value) {
         case (_, .null):
             json.append(contentsOf: "null".utf8)
@@ -102,14 +100,14 @@ enum CopyColumnKind: String, Sendable, Equatable {
 }
 
 /// Why a stored value cannot go into its target column. Names the storage class, never the value.
-enum CopyValueRefusal: Error, Equatable, CustomStringConvertible {
+package enum CopyValueRefusal: Error, Equatable, CustomStringConvertible {
     /// `found` is the storage class ("text", "a blob" …), never the value.
     case wrongStorageClass(found: String, expected: CopyColumnKind)
     case notABoolean
     case outOfRange(CopyColumnKind)
     case textWithNUL
 
-    var description: String {
+    package var description: String {
         switch self {
         case .wrongStorageClass(let found, let expected):
             "a row holds \(found) where PostgreSQL wants \(expected.rawValue)"
@@ -122,7 +120,7 @@ enum CopyValueRefusal: Error, Equatable, CustomStringConvertible {
         }
     }
 
-    static func storageClass(_ value: SQLiteValue) -> String {
+    package static func storageClass(_ value: SQLiteValue) -> String {
         switch value {
         case .null: "NULL"
         case .integer: "an integer"

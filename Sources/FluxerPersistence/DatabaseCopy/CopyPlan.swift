@@ -1,25 +1,23 @@
-import FluxerPersistence
 import FluxerDomain
-import FluxerAPI
 import Postgres
 
 /// One table to copy: its columns in the target's order, with the target's types, and the two statements that
 /// move its rows.
-struct CopyTable: Sendable {
-    let name: String
-    let columns: [(name: String, kind: CopyColumnKind)]
+package struct CopyTable: Sendable {
+    package let name: String
+    package let columns: [(name: String, kind: CopyColumnKind)]
     /// Identity columns (`sms_codes.id`, `audit_events.id`): copied as they are, then their sequence moves past.
-    let identityColumns: [String]
+    package let identityColumns: [String]
 
     /// Streams the rows from SQLite.
-    var selectSQL: String {
+    package var selectSQL: String {
         "SELECT \(columns.map { quoted($0.name) }.joined(separator: ", ")) FROM \(quoted(name))"
     }
 
     /// Inserts one batch, `$1` being a JSON array of rows (`CopyBatch`). One parameter per batch keeps the
     /// statement the same for every batch (prepared once per table) and far below the 65535-parameter limit;
     /// each element is converted by the column's type (`CopyColumnKind.selectExpression`).
-    var insertSQL: String {
+    package var insertSQL: String {
         let names = columns.map { quoted($0.name) }.joined(separator: ", ")
         let values = columns.enumerated().map { $1.kind.selectExpression(row: "r.v", index: $0) }.joined(separator: ", ")
         // BY DEFAULT identities accept given values anyway; OVERRIDING says that this is meant.
@@ -29,20 +27,20 @@ struct CopyTable: Sendable {
 }
 
 /// Which tables the copy moves and in what order, from the source's tables and the migrated target's catalog.
-struct CopyPlan: Sendable {
+package struct CopyPlan: Sendable {
     /// The target keeps its own migration history; job leases belong to running processes, not to the data.
-    static let skippedTables: Set<String> = ["schema_migrations", "job_leases"]
+    package static let skippedTables: Set<String> = ["schema_migrations", "job_leases"]
     /// Seeded by the migrations on both sides (one row per worker id): merged, not inserted.
-    static let workerLeases = "worker_leases"
+    package static let workerLeases = "worker_leases"
 
     /// Tables in foreign-key order: each after every table it references.
-    let tables: [CopyTable]
+    package let tables: [CopyTable]
 
     /// Every table whose rows must be absent from the target before the copy.
-    var guardedTables: [String] { tables.map(\.name) + [Self.workerLeases, "job_leases"] }
+    package var guardedTables: [String] { tables.map(\.name) + [Self.workerLeases, "job_leases"] }
 
     /// Matches every source table with the target's: the same columns, each of a type the copy converts to.
-    static func make(source: CopySource, target connection: PostgresConnection) throws -> CopyPlan {
+    package static func make(source: CopySource, target connection: PostgresConnection) throws -> CopyPlan {
         var targetColumns: [String: [(name: String, dataType: String, isIdentity: Bool)]] = [:]
         for row in try connection.query(
             """
@@ -113,7 +111,7 @@ struct CopyPlan: Sendable {
 
     /// The first of `tables` that already holds rows in the target, or nil. `worker_leases` counts as holding
     /// rows once any lease was taken: its 1024 rows are the migration's own.
-    static func occupiedTable(among tables: [String], in connection: PostgresConnection) throws -> String? {
+    package static func occupiedTable(among tables: [String], in connection: PostgresConnection) throws -> String? {
         let existing = Set(try connection.query(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
         ).compactMap { $0.string("table_name") })

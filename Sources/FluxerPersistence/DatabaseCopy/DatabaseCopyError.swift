@@ -1,6 +1,4 @@
-import FluxerPersistence
 import FluxerDomain
-import FluxerAPI
 /// Why `fluxer-auth db copy` stopped. In every case the target holds none of the source's rows: refusals come
 /// before the copy transaction, failures roll it back; only `.verificationFailed` is found after the commit.
 ///
