@@ -102,7 +102,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
-            name: "FluxerPersistenceTests", dependencies: ["FluxerPersistence", "Postgres", "PostgresTestSupport"],
+            name: "FluxerPersistenceTests", dependencies: ["FluxerPersistence", "FluxerDomain", "FluxerCrypto", "Postgres", "PostgresTestSupport"],
             swiftSettings: strict),
         .testTarget(name: "FluxerAuthTests", dependencies: ["FluxerAPI", "FluxerApp", "FluxerDomain", "FluxerJSON", "HTTPServer", "FluxerPersistence", "SQLite", "Postgres", "PostgresTestSupport"], swiftSettings: strict),
     ]

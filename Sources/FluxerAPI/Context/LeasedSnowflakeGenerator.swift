@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import FluxerDomain
 import Glibc
 #endif
 import FluxerCrypto
@@ -56,7 +57,7 @@ public final class LeasedSnowflakeGenerator: SnowflakeSource {
         package var deadline: Int64
     }
 
-    private let store: any WorkerLeaseStore
+    private let store: any WorkerLeaseStorage
     private let policy: WorkerLeasePolicy
     private let clock: @Sendable () -> Int64
     private let logger: Logger?
@@ -65,7 +66,7 @@ public final class LeasedSnowflakeGenerator: SnowflakeSource {
     private let stopped = Atomic<Bool>(false)
     private let thread = Mutex<OSThread?>(nil)
 
-    private init(store: any WorkerLeaseStore, policy: WorkerLeasePolicy, clock: @escaping @Sendable () -> Int64,
+    private init(store: any WorkerLeaseStorage, policy: WorkerLeasePolicy, clock: @escaping @Sendable () -> Int64,
                  logger: Logger?, held: Held) {
         self.store = store
         self.policy = policy
@@ -75,7 +76,7 @@ public final class LeasedSnowflakeGenerator: SnowflakeSource {
     }
 
     /// Leases a worker id (one write transaction) and returns a generator minting under it.
-    package static func acquire(store: any WorkerLeaseStore, policy: WorkerLeasePolicy = .standard,
+    package static func acquire(store: any WorkerLeaseStorage, policy: WorkerLeasePolicy = .standard,
                         clock: @escaping @Sendable () -> Int64 = SnowflakeGenerator.wallClockMilliseconds,
                         logger: Logger? = nil) throws(StartupError) -> LeasedSnowflakeGenerator {
         let held: Held?
@@ -91,7 +92,7 @@ public final class LeasedSnowflakeGenerator: SnowflakeSource {
         return LeasedSnowflakeGenerator(store: store, policy: policy, clock: clock, logger: logger, held: held)
     }
 
-    private static func take(store: any WorkerLeaseStore, policy: WorkerLeasePolicy,
+    private static func take(store: any WorkerLeaseStorage, policy: WorkerLeasePolicy,
                              clock: @escaping @Sendable () -> Int64) throws -> Held? {
         let holder = WorkerLeaseHolder(token: Base64URL.encode(SecureRandom.bytes(16)), pid: getpid(), hostname: hostName())
         let now = clock()

@@ -14,7 +14,7 @@ package struct CopySource {
     /// `sqlite_sequence`: the highest id each AUTOINCREMENT table ever handed out, deleted rows included.
     package var sequences: [String: Int64] = [:]
     /// Per used worker id, the timestamp its next holder must mint above: `floor_ms`, raised to `expires_at` for a
-    /// lease that ended without a release (WorkerLeaseStore: "taking a row raises its floor to the old
+    /// lease that ended without a release (WorkerLeaseStorage: "taking a row raises its floor to the old
     /// `expires_at`").
     package var workerFloors: [(workerID: Int64, floor: Int64)] = []
 

@@ -83,7 +83,7 @@ package enum TableCopy {
 
     /// Carries each used worker id's floor into the target's seeded lease rows, with no holder: whoever leases
     /// that id next mints strictly above every id the SQLite install minted under it, so no snowflake is issued
-    /// twice (WorkerLeaseStore).
+    /// twice (WorkerLeaseStorage).
     package static func mergeWorkerLeases(_ floors: [(workerID: Int64, floor: Int64)], into connection: PostgresConnection) throws(DatabaseCopyError) {
         do {
             for (workerID, floor) in floors {

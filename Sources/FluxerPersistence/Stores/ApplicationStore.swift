@@ -4,7 +4,7 @@ import SQLite
 import FluxerDomain
 
 /// SQL for applications and their bots; runs inside the caller's transaction.
-package enum ApplicationStore {
+package enum ApplicationStore: ApplicationStorage {
     package static func find(id: UInt64, in db: SQLTransaction) throws -> Application? {
         try db.queryOne("SELECT \(Application.columns) FROM applications WHERE id = ?", Int64(bitPattern: id)).map(Application.init(row:))
     }
@@ -30,12 +30,7 @@ package enum ApplicationStore {
         try db.run("UPDATE applications SET public_client = TRUE WHERE id = ?", Int64(bitPattern: id))
     }
 
-    package struct Created {
-        package var application: Application
-        package var bot: User
-        package var clientSecret: String
-        package var botToken: String
-    }
+    package typealias Created = CreatedApplication
 
     /// Creates the bot user (same id) and the application, with a fresh client secret and bot token.
     package static func create(id: UInt64, ownerID: UInt64, name: String, redirectURIs: [String], botPublic: Bool,

@@ -2,7 +2,7 @@ import SQLite
 import FluxerDomain
 
 /// SQL for the audit log (`audit_events`). Every function runs inside the caller's transaction.
-package enum AuditStore {
+package enum AuditStore: AuditStorage {
     package static func insert(_ e: AuditEvent, in db: SQLTransaction) throws {
         try db.run("""
             INSERT INTO audit_events (at, event, outcome, user_id, application_id, ip, user_agent, detail)
@@ -19,11 +19,7 @@ package enum AuditStore {
         try db.run("DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? LIMIT \(pruneBatch))", before)
     }
 
-    /// A stored event and its id.
-    package struct StoredEvent {
-        package var id: Int64
-        package var event: AuditEvent
-    }
+    package typealias StoredEvent = StoredAuditEvent
 
     /// Events with an id above `afterID`, at or after `since`, of one user when given; oldest first.
     package static func events(userID: UInt64?, since: Int64, afterID: Int64, limit: Int, in db: SQLTransaction) throws -> [StoredEvent] {

@@ -1,8 +1,9 @@
+import FluxerDomain
 import SQLite
 
 /// SQL for the single-use tokens emailed links carry (`email_tokens`: address verification and password
 /// reset), stored as SHA-256 of the token. Every function runs inside the caller's transaction.
-package enum EmailTokenStore {
+package enum EmailTokenStore: EmailTokenStorage {
     package static func insert(hash: [UInt8], userID: UInt64, purpose: String, email: String, now: Int64, expiresAt: Int64,
                        in db: SQLTransaction) throws {
         try db.run("""
@@ -10,11 +11,7 @@ package enum EmailTokenStore {
             """, hash, Int64(bitPattern: userID), purpose, email, now, expiresAt)
     }
 
-    /// What a spent token was issued for.
-    package struct Redeemed {
-        package var userID: UInt64
-        package var email: String
-    }
+    package typealias Redeemed = RedeemedEmailToken
 
     /// Spends a token of `purpose`: nil when unknown or expired (an expired one is spent all the same). Single
     /// use even under concurrency: the DELETE decides.

@@ -2,7 +2,7 @@ import SQLite
 import FluxerDomain
 
 /// SQL for guilds and their members; runs inside the caller's transaction.
-package enum GuildStore {
+package enum GuildStore: GuildStorage {
     package static func create(id: UInt64, name: String, ownerID: UInt64, now: Int64, in db: SQLTransaction) throws -> Guild {
         try db.run("INSERT INTO guilds (id, name, owner_id, created_at) VALUES (?, ?, ?, ?)",
                    Int64(bitPattern: id), name, Int64(bitPattern: ownerID), now)

@@ -1,8 +1,9 @@
+import FluxerDomain
 import SQLite
 
 /// SQL for facts about the installation itself (`instance`: key and text value). Every function runs inside
 /// the caller's transaction.
-package enum InstanceStore {
+package enum InstanceStore: InstanceStorage {
     /// Records when the installation first started (`created_at`, Unix ms); later calls leave it alone.
     package static func recordCreatedAt(_ milliseconds: Int64, in db: SQLTransaction) throws {
         try db.run("INSERT INTO instance (key, value) VALUES ('created_at', ?) ON CONFLICT (key) DO NOTHING", String(milliseconds))

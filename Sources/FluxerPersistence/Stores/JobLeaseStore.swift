@@ -1,7 +1,8 @@
+import FluxerDomain
 import SQLite
 
 /// SQL for the named leases on background work (`job_leases`, see `JobLease`).
-package enum JobLeaseStore {
+package enum JobLeaseStore: JobLeaseStorage {
     /// Takes (or extends) the lease `name` for `holder` until `expiresAt`, in one conditional upsert: it succeeds
     /// when nobody holds the lease, its holder's time is up at `now`, or `holder` already holds it.
     package static func take(name: String, holder: String, expiresAt: Int64, now: Int64, in db: SQLTransaction) throws -> Bool {

@@ -1,17 +1,14 @@
+import FluxerDomain
 import SQLite
 
 /// SQL for the second factors other than WebAuthn: the TOTP secret and counter on the user row, TOTP set-ups
 /// waiting for their first code, backup codes, SMS codes, phone numbers and their proof tokens, and MFA login
 /// tickets. Every function runs inside the caller's transaction; single use is decided by the statement
 /// (`… AND consumed_at IS NULL`, `DELETE … RETURNING`), so a code is spent at most once under concurrency.
-package enum MFAStore {
+package enum MFAStore: MFAStorage {
     // MARK: - TOTP
 
-    /// A server-generated TOTP secret (sealed) waiting for its first code.
-    package struct PendingTOTP {
-        package var sealedSecret: [UInt8]
-        package var expiresAt: Int64
-    }
+    package typealias PendingTOTP = FluxerDomain.PendingTOTP
 
     /// Stores (or replaces) the user's pending TOTP set-up.
     package static func savePendingTOTP(userID: UInt64, sealedSecret: [UInt8], expiresAt: Int64, in db: SQLTransaction) throws {
@@ -46,11 +43,7 @@ package enum MFAStore {
                    Int64(bitPattern: userID))
     }
 
-    /// The stored TOTP secret (sealed) and the last accepted time step.
-    package struct TOTPState {
-        package var sealedSecret: [UInt8]
-        package var lastCounter: Int64?
-    }
+    package typealias TOTPState = FluxerDomain.TOTPState
 
     /// The user's TOTP state; nil when TOTP is off.
     package static func totpState(userID: UInt64, in db: SQLTransaction) throws -> TOTPState? {
@@ -108,13 +101,7 @@ package enum MFAStore {
             """, Int64(bitPattern: userID), purpose, scope, codeHash, now, expiresAt, failedAttempts)
     }
 
-    /// A stored SMS code.
-    package struct SMSCodeRecord {
-        package var id: Int64
-        package var codeHash: [UInt8]
-        package var expiresAt: Int64
-        package var failedAttempts: Int64
-    }
+    package typealias SMSCodeRecord = FluxerDomain.SMSCodeRecord
 
     /// The newest unspent code for (user, purpose, scope), expired or not.
     package static func latestSMSCode(userID: UInt64, purpose: String, scope: String, in db: SQLTransaction) throws -> SMSCodeRecord? {
@@ -177,12 +164,7 @@ package enum MFAStore {
                    hash, Int64(bitPattern: userID), now, expiresAt)
     }
 
-    /// A stored login ticket.
-    package struct TicketRecord {
-        package var userID: UInt64
-        package var expiresAt: Int64
-        package var failedAttempts: Int64?
-    }
+    package typealias TicketRecord = MFATicketRecord
 
     package static func ticket(hash: [UInt8], in db: SQLTransaction) throws -> TicketRecord? {
         try db.queryOne("SELECT user_id, expires_at, failed_attempts FROM mfa_tickets WHERE ticket_hash = ?", hash).map { row in

@@ -1,3 +1,4 @@
+import FluxerDomain
 import SQLite
 
 /// SQL for the expiry sweep (`Maintenance`): which rows of which table are dead at a given time, and the

@@ -3,7 +3,7 @@ import SQLite
 import FluxerDomain
 
 /// SQL for the OAuth2 provider; every function runs inside the caller's transaction.
-package enum OAuthStore {
+package enum OAuthStore: OAuthStorage {
     package static func insertCode(_ code: String, applicationID: UInt64, userID: UInt64, redirectURI: String, redirectGiven: Bool,
                            scopes: [OAuthScope], challenge: String?, now: Int64, in db: SQLTransaction) throws {
         try db.run("""

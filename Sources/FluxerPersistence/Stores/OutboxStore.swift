@@ -3,7 +3,7 @@ import FluxerDomain
 
 /// SQL for the outbox (`outbox`): messages waiting for delivery, their leases and attempts, and the read-only
 /// views the dev route and the CLI use. Every function runs inside the caller's transaction.
-package enum OutboxStore {
+package enum OutboxStore: OutboxStorage {
     /// Stores a message (its body already sealed), due at once.
     package static func insert(id: Int64, _ message: OutboxMessage, sealedBody: String, now: Int64, in db: SQLTransaction) throws {
         try db.run("""

@@ -1,8 +1,9 @@
+import FluxerDomain
 import SQLite
 
 /// SQL for single sign-on: sign-ins in progress (`sso_states`, stored as SHA-256 of the state) and provider
 /// accounts linked to users (`sso_identities`). Every function runs inside the caller's transaction.
-package enum SSOStore {
+package enum SSOStore: SSOStorage {
     // MARK: - Sign-ins in progress
 
     /// Deletes sign-ins whose state has expired.
@@ -20,41 +21,7 @@ package enum SSOStore {
         try db.queryOne("SELECT count(*) AS n FROM sso_states")?.int("n") ?? 0
     }
 
-    /// A sign-in in progress.
-    package struct State {
-        package var provider: String
-        package var nonce: String
-        /// The PKCE verifier, sealed.
-        package var verifierSealed: [UInt8]
-        /// Where the person lands afterwards (a relative path; empty for the default).
-        package var redirectTo: String
-        package var expiresAt: Int64
-        /// The callback the authorization request named (nil for states stored before it was kept).
-        package var redirectURI: String?
-        /// SHA-256 of the browser's binding cookie; nil when an API client completes the sign-in.
-        package var browserBinding: [UInt8]?
-        /// The signed-in user this sign-in links the provider account to.
-        package var linkUserID: UInt64?
-        /// SHA-256 of the cookie `/auth/sso/start` set for a same-site browser page: our callback then finishes
-        /// the sign-in only in that browser.
-        package var callbackBinding: [UInt8]?
-        /// `connection` when it links a Bluesky account to `linkUserID` as a connection; nil for a sign-in.
-        package var purpose: String?
-        /// The memberwise initializer, visible to the other targets of the package.
-        package init(provider: String, nonce: String, verifierSealed: [UInt8], redirectTo: String, expiresAt: Int64, redirectURI: String?,
-                     browserBinding: [UInt8]?, linkUserID: UInt64?, callbackBinding: [UInt8]? = nil, purpose: String? = nil) {
-            self.callbackBinding = callbackBinding
-            self.purpose = purpose
-            self.provider = provider
-            self.nonce = nonce
-            self.verifierSealed = verifierSealed
-            self.redirectTo = redirectTo
-            self.expiresAt = expiresAt
-            self.redirectURI = redirectURI
-            self.browserBinding = browserBinding
-            self.linkUserID = linkUserID
-        }
-    }
+    package typealias State = SSOStateRecord
 
     /// Stores a sign-in under SHA-256 of its state, counted against `clientKey`.
     package static func insertState(_ state: State, stateHash: [UInt8], clientKey: String, in db: SQLTransaction) throws {
@@ -124,13 +91,7 @@ package enum SSOStore {
             """, issuer, subject, provider, Int64(bitPattern: userID), email, now, now, handle)
     }
 
-    /// A provider account linked to a user, as `GET /users/@me/connections` shows it.
-    package struct LinkedIdentity: Equatable {
-        package var subject: String
-        package var provider: String
-        package var handle: String?
-        package var createdAt: Int64
-    }
+    package typealias LinkedIdentity = LinkedSSOIdentity
 
     /// The identities of `issuer` linked to a user, oldest first.
     package static func identities(userID: UInt64, issuer: String, in db: SQLTransaction) throws -> [LinkedIdentity] {
@@ -160,23 +121,7 @@ package enum SSOStore {
 
     // MARK: - Completion codes (GET /auth/sso/callback → POST /auth/sso/complete {code})
 
-    /// What a completion code stands for.
-    package struct Completion: Equatable {
-        package var provider: String
-        package var userID: UInt64
-        /// `session`, `mfa` or `linked`.
-        package var outcome: String
-        package var redirectTo: String
-        package var expiresAt: Int64
-
-        package init(provider: String, userID: UInt64, outcome: String, redirectTo: String, expiresAt: Int64) {
-            self.provider = provider
-            self.userID = userID
-            self.outcome = outcome
-            self.redirectTo = redirectTo
-            self.expiresAt = expiresAt
-        }
-    }
+    package typealias Completion = SSOCompletion
 
     /// Stores a completion under SHA-256 of its code.
     package static func insertCompletion(_ completion: Completion, codeHash: [UInt8], in db: SQLTransaction) throws {
@@ -200,18 +145,7 @@ package enum SSOStore {
 
     // MARK: - AT Protocol client keys
 
-    /// One of our AT Protocol client's signing keys, sealed.
-    package struct ATProtoKeyRow {
-        package var kid: String
-        package var privateKeySealed: [UInt8]
-        package var createdAt: Int64
-
-        package init(kid: String, privateKeySealed: [UInt8], createdAt: Int64) {
-            self.kid = kid
-            self.privateKeySealed = privateKeySealed
-            self.createdAt = createdAt
-        }
-    }
+    package typealias ATProtoKeyRow = FluxerDomain.ATProtoKeyRow
 
     /// The unretired keys, newest first (the first signs; all are published).
     package static func activeATProtoKeys(in db: SQLTransaction) throws -> [ATProtoKeyRow] {

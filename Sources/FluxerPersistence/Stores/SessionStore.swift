@@ -4,7 +4,7 @@ import FluxerDomain
 
 /// SQL for sessions; runs inside the caller's transaction. Revocations must be followed by the matching
 /// `SessionCache` invalidation after commit (see `Accounts.write`).
-package enum SessionStore {
+package enum SessionStore: SessionStorage {
     /// Creates a session and returns its token (shown once; only its hash is stored).
     package static func create(userID: UInt64, ip: String?, userAgent: String?, isDesktop: Bool, now: Int64, in db: SQLTransaction) throws -> String {
         let token = SessionToken.generate()

@@ -3,7 +3,7 @@ import SQLite
 import FluxerDomain
 
 /// SQL for users. Every function runs inside the caller's transaction (`Connection`).
-package enum UserStore {
+package enum UserStore: UserStorage {
     package static func find(id: UInt64, in db: SQLTransaction) throws -> User? {
         try db.queryOne("SELECT \(User.columns) FROM users WHERE id = ?", Int64(bitPattern: id)).map(User.init(row:))
     }
@@ -17,35 +17,9 @@ package enum UserStore {
         String(decoding: email.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 
-    package struct NewUser {
-        package var id: UInt64
-        package var username: String
-        package var globalName: String?
-        package var email: String?
-        package var verified = false
-        package var passwordHash: String?
-        package var dateOfBirth: String?
-        package var isBot = false
-        package var createdAt: Int64
-        /// The memberwise initializer, visible to the other targets of the package.
-        package init(id: UInt64, username: String, globalName: String? = nil, email: String? = nil, verified: Bool = false,
-                     passwordHash: String? = nil, dateOfBirth: String? = nil, isBot: Bool = false, createdAt: Int64) {
-            self.id = id
-            self.username = username
-            self.globalName = globalName
-            self.email = email
-            self.verified = verified
-            self.passwordHash = passwordHash
-            self.dateOfBirth = dateOfBirth
-            self.isBot = isBot
-            self.createdAt = createdAt
-        }
-    }
+    package typealias NewUser = FluxerDomain.NewUser
 
-    package enum InsertError: Error {
-        case emailTaken
-        case usernameExhausted
-    }
+    package typealias InsertError = UserInsertError
 
     /// Inserts a user with a free random discriminator for the username (1–9999).
     package static func insert(_ user: NewUser, in db: SQLTransaction) throws -> User {

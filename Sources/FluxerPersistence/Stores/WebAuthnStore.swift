@@ -5,7 +5,7 @@ import FluxerDomain
 /// SQL for WebAuthn: registered credentials and outstanding challenges (stored as SHA-256 of the challenge).
 /// Every function runs inside the caller's transaction. A challenge is spent by the `DELETE … RETURNING` that
 /// reads it, so it serves one attempt whatever that attempt's outcome (WA-02), even under concurrency.
-package enum WebAuthnStore {
+package enum WebAuthnStore: WebAuthnStorage {
     // MARK: - Challenges
 
     /// Deletes challenges that have expired.
@@ -20,11 +20,7 @@ package enum WebAuthnStore {
                    hash, Int64(bitPattern: userID), purpose, ticketHash, expiresAt)
     }
 
-    /// A challenge spent by `consumeChallenge`.
-    package struct SpentChallenge {
-        /// The MFA login ticket it was issued for, if any.
-        package var ticketHash: [UInt8]?
-    }
+    package typealias SpentChallenge = SpentWebAuthnChallenge
 
     /// Spends the user's challenge for `purpose`; nil when unknown, foreign or expired (an expired one is spent
     /// all the same).
@@ -90,13 +86,7 @@ package enum WebAuthnStore {
             credential.backupEligible)
     }
 
-    /// A credential as the management API lists it.
-    package struct CredentialSummary {
-        package var id: [UInt8]
-        package var name: String
-        package var createdAt: Int64
-        package var lastUsedAt: Int64?
-    }
+    package typealias CredentialSummary = WebAuthnCredentialSummary
 
     /// The user's credentials, oldest first.
     package static func credentials(userID: UInt64, in db: SQLTransaction) throws -> [CredentialSummary] {
@@ -119,14 +109,7 @@ package enum WebAuthnStore {
         try db.run("DELETE FROM webauthn_credentials WHERE credential_id = ? AND user_id = ?", credentialID, Int64(bitPattern: userID)) == 1
     }
 
-    /// What an assertion is verified against (WebAuthn §7.2 steps 5, 21, 22).
-    package struct StoredKey {
-        /// The COSE public key, CBOR-encoded.
-        package var publicKey: [UInt8]
-        package var signCount: UInt32
-        /// BE at registration; nil for credentials registered before it was stored.
-        package var backupEligible: Bool?
-    }
+    package typealias StoredKey = StoredWebAuthnKey
 
     /// The stored key of the user's credential `credentialID`.
     package static func storedKey(credentialID: [UInt8], userID: UInt64, in db: SQLTransaction) throws -> StoredKey? {

@@ -1,0 +1,61 @@
+/// Storage of users, their passwords and lockout: the contract `UserStore` (FluxerPersistence) fulfils on SQLite and
+/// PostgreSQL alike. Every function runs inside the caller's transaction (`in db:`) and does nothing but its
+/// statements: a PostgreSQL write may run again after a serialization failure.
+package protocol UserStorage: Sendable {
+    associatedtype Transaction: StoreTransaction
+
+    static func find(id: UInt64, in db: Transaction) throws -> User?
+    /// Case-insensitive lookup by email (the stored `email_key` is lower-cased ASCII).
+    static func find(email: String, in db: Transaction) throws -> User?
+    /// Inserts a user with a free random discriminator for the username (1–9999).
+    static func insert(_ user: NewUser, in db: Transaction) throws -> User
+    /// A random unused discriminator for `username` (tags are unique case-insensitively), or nil when all
+    /// 9999 are taken.
+    static func freeDiscriminator(for username: String, in db: Transaction) throws -> Int?
+    static func setPassword(userID: UInt64, hash: String, now: Int64, in db: Transaction) throws
+    /// Replaces the hash only (a rehash with new parameters is not a password change).
+    static func upgradeHash(userID: UInt64, hash: String, in db: Transaction) throws
+    static func markVerified(userID: UInt64, in db: Transaction) throws
+    /// The user id registered under an email address (case-insensitive).
+    static func id(email: String, in db: Transaction) throws -> UInt64?
+    /// Mirrors the lockout bucket on the user row (`AccountLockout`): failures still counted, and the lock's end.
+    static func setLockout(userID: UInt64, failures: Int64, lockedUntil: Int64?, in db: Transaction) throws
+    /// The end of the account's lock as stored (a cached `User` may predate it).
+    static func lockedUntil(userID: UInt64, in db: Transaction) throws -> Int64?
+    /// Clears the mirrored count and lock (only writes when there is something to clear).
+    static func clearLockout(userID: UInt64, in db: Transaction) throws
+    /// Pre-account hijacking (`Accounts.claimUnverifiedAccount`): removes the second factors, the phone and
+    /// (unless `keepPassword`) the password, deletes every credential, challenge, code, link and consent keyed by
+    /// the user, and marks the address verified. Sessions, grants and application secrets are the caller's.
+    static func shutOutRegistrant(userID: UInt64, keepPassword: Bool, in db: Transaction) throws
+}
+
+package struct NewUser {
+    package var id: UInt64
+    package var username: String
+    package var globalName: String?
+    package var email: String?
+    package var verified = false
+    package var passwordHash: String?
+    package var dateOfBirth: String?
+    package var isBot = false
+    package var createdAt: Int64
+    /// The memberwise initializer, visible to the other targets of the package.
+    package init(id: UInt64, username: String, globalName: String? = nil, email: String? = nil, verified: Bool = false,
+                 passwordHash: String? = nil, dateOfBirth: String? = nil, isBot: Bool = false, createdAt: Int64) {
+        self.id = id
+        self.username = username
+        self.globalName = globalName
+        self.email = email
+        self.verified = verified
+        self.passwordHash = passwordHash
+        self.dateOfBirth = dateOfBirth
+        self.isBot = isBot
+        self.createdAt = createdAt
+    }
+}
+
+package enum UserInsertError: Error {
+    case emailTaken
+    case usernameExhausted
+}
