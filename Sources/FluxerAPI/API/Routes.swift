@@ -20,6 +20,7 @@ package enum Routes {
         MFARoutes.register(on: &router, accounts: accounts)
         WebAuthnRoutes.register(on: &router, accounts: accounts)
         OutboxRoutes.register(on: &router, context: context)
+        DevRoutes.register(on: &router, accounts: accounts)
         sso.register(on: &router)
         return router
     }

@@ -143,10 +143,12 @@ public struct Config: Sendable {
     /// The key that signs new bot tokens.
     public var botTokenActiveKey: UInt8?
 
-    /// The bot-token key ring in force.
+    /// The bot-token key ring in force; in dev mode it also verifies the seed fixtures' tokens
+    /// (`BotTokenKeyRing.devFixtureKeyID`).
     public func botTokenKeyRing(secret: [UInt8]) -> BotTokenKeyRing {
-        guard !botTokenKeys.isEmpty else { return .derived(from: secret) }
-        return BotTokenKeyRing(keys: botTokenKeys, activeKeyID: botTokenActiveKey ?? botTokenKeys.keys.max()!)
+        let ring = botTokenKeys.isEmpty ? .derived(from: secret)
+            : BotTokenKeyRing(keys: botTokenKeys, activeKeyID: botTokenActiveKey ?? botTokenKeys.keys.max()!)
+        return dev ? ring.addingDevFixtureKey() : ring
     }
     /// Minimum log level.
     public var logLevel = "info"
@@ -154,6 +156,9 @@ public struct Config: Sendable {
     public var accessLog = true
     /// Developer mode (generated secret, outbox, cookies without Secure).
     public var dev = false
+    /// The seed file `serve` applied at start (`--seed F`, or dev mode's `config/seed.dev.json`); dev mode's
+    /// `POST /_dev/reset` returns the database to it. Set by the command line, not a configuration key.
+    public var seedFile: String?
     /// Where outbox messages go (`log`, `webhook`, `none`).
     public var outboxDriver = OutboxDriverKind.log
     /// Webhook receiving outbox messages (http/https); required when the driver is `webhook`.

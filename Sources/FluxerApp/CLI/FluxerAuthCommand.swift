@@ -37,16 +37,28 @@ struct CommonOptions: ParsableArguments {
     var dev = false
 
     /// The configuration: SQLite at `database.path`, or PostgreSQL when `database.url` is set.
-    func load(extra: [String: String] = [:]) -> Config {
+    ///
+    /// A command run beside `make run` needs no flags (`inferDev`, every command but `serve`): when no secret key
+    /// is configured and the SQLite database's directory holds the key `serve --dev` generated (`secret.key`),
+    /// the command works in dev mode on that database with that key, and says so on standard error, naming the
+    /// running server that uses the same database, if any.
+    func load(extra: [String: String] = [:], inferDev: Bool = true) -> Config {
         var flags = extra
         if let database { flags["database.path"] = database }
         if let databaseURL { flags["database.url"] = databaseURL }
         if dev { flags["dev"] = "true" }
-        let loaded: Config
+        var loaded: Config
         do {
             loaded = try ConfigLoader.load(file: config, environment: Environment.current(), flags: flags)
         } catch {
             fail(error.description, code: 2)
+        }
+        if inferDev && !loaded.dev && loaded.secretKey == nil && loaded.databaseURL == nil
+            && access(App.directory(of: loaded.databasePath) + "/secret.key", R_OK) == 0 {
+            loaded.dev = true
+            DevNotice.announce(loaded, inferred: true)
+        } else if inferDev && loaded.dev {
+            DevNotice.announce(loaded, inferred: false)
         }
         return loaded
     }

@@ -17,18 +17,27 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Listen port. Also FLUXER_AUTH_PORT.")
     var port: String?
 
-    @Option(name: .long, help: "Seed file (JSON: users, applications, guilds) applied before serving; see `fluxer-auth seed --help`.")
+    @Option(name: .long, help: "Seed file (JSON: users, applications, guilds) applied before serving; see `fluxer-auth seed --help`. In dev mode the default is \(DevSeed.defaultPath) when it exists.")
     var seed: String?
+
+    @Flag(name: .customLong("no-seed"), help: "Dev mode: start without the default seed file.")
+    var noSeed = false
 
     func run() throws {
         Signals.blockTermination()
         var flags: [String: String] = [:]
         if let host { flags["server.host"] = host }
         if let port { flags["server.port"] = port }
-        let config = common.load(extra: flags)
-        if let seed {
+        var config = common.load(extra: flags, inferDev: false)
+        if seed != nil && noSeed { fail("give --seed or --no-seed, not both", code: 2) }
+        config.seedFile = seed ?? (config.dev && !noSeed ? DevSeed.defaultFile() : nil)
+        var fixtures: Fixtures.Prepared?
+        if let path = config.seedFile {
             do {
-                print(try SeedCommand.run(config: config, path: seed))
+                let prepared = try SeedCommand.prepare(config: config, path: path)
+                let summary = try SeedCommand.apply(prepared, config: config, path: path)
+                fixtures = prepared
+                if !config.dev { print(summary) }
             } catch {
                 fail(error.description, code: error.exitCode)
             }
@@ -37,6 +46,7 @@ struct Serve: ParsableCommand {
         do {
             let app = try App(config: config, sink: sink)
             try app.start()
+            if config.dev { DevSeed.printStartTable(config: config, boundPort: app.server.boundPorts.first, fixtures: fixtures?.fixtures) }
             _ = Signals.waitForTermination()
             app.shutdown()
             sink.close()

@@ -22,6 +22,22 @@ public struct BotTokenKeyRing: Sendable {
     public static func derived(from secret: [UInt8]) -> BotTokenKeyRing {
         BotTokenKeyRing(keys: [0: HMAC.sha256(key: secret, message: Array("fluxer-auth/bot-token-key/0".utf8))], activeKeyID: 0)
     }
+
+    /// Dev mode's well-known key id. Its key is public (derived from a constant), so that the bot tokens written in
+    /// `config/seed.dev.json` verify on every developer's machine whatever its generated secret. It only lets
+    /// those exact tokens through: a token must also match the SHA-256 stored for its application, which a forger
+    /// cannot choose. Never in a production ring (`Config.botTokenKeyRing` adds it in dev mode only), and it never
+    /// signs new tokens.
+    public static let devFixtureKeyID: UInt8 = 255
+    package static let devFixtureKey = SHA256.hash(Array("fluxer-auth/dev-fixtures/bot-token-key".utf8))
+
+    /// This ring plus the dev fixture key (unless id 255 is configured already); the active key is unchanged.
+    public func addingDevFixtureKey() -> BotTokenKeyRing {
+        guard keys[Self.devFixtureKeyID] == nil else { return self }
+        var all = keys
+        all[Self.devFixtureKeyID] = Self.devFixtureKey
+        return BotTokenKeyRing(keys: all, activeKeyID: activeKeyID)
+    }
 }
 
 /// Bot tokens (DESIGN): `<bot_user_id>.<base64url payload>`, where the payload is

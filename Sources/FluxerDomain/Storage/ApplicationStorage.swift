@@ -24,9 +24,14 @@ package protocol ApplicationStorage: Sendable {
     /// Replaces the client secret; returns the new one.
     static func resetClientSecret(id: UInt64, now: Int64, in db: Transaction) throws -> String
     /// Replaces the bot token (the old one stops matching the stored hash at commit); returns the new one.
+    /// Stores `secret` (its hash) as the client secret: a seed file's fixed secret, or a new one.
+    static func setClientSecret(id: UInt64, secret: String, now: Int64, in db: Transaction) throws
     static func resetBotToken(id: UInt64, keys: BotTokenKeyRing, now: Int64, in db: Transaction) throws -> String
     /// The bot behind a verified token (`botID` from its signature): the stored hash must equal the token's
     /// SHA-256 (constant time).
+    /// Stores `token` (its hash and preview) as the bot token: a seed file's fixed token (already verified
+    /// against the key ring), or a new one.
+    static func setBotToken(id: UInt64, token: String, now: Int64, in db: Transaction) throws
     static func botForToken(hash: [UInt8], botID: UInt64, in db: Transaction) throws -> (Application, User)?
 }
 

@@ -39,10 +39,14 @@ package struct NewUser {
     package var passwordHash: String?
     package var dateOfBirth: String?
     package var isBot = false
+    /// A fixed discriminator (seed fixtures); nil picks a free one at random.
+    package var discriminator: Int?
     package var createdAt: Int64
     /// The memberwise initializer, visible to the other targets of the package.
     package init(id: UInt64, username: String, globalName: String? = nil, email: String? = nil, verified: Bool = false,
-                 passwordHash: String? = nil, dateOfBirth: String? = nil, isBot: Bool = false, createdAt: Int64) {
+                 passwordHash: String? = nil, dateOfBirth: String? = nil, isBot: Bool = false, discriminator: Int? = nil,
+                 createdAt: Int64) {
+        self.discriminator = discriminator
         self.id = id
         self.username = username
         self.globalName = globalName
@@ -58,4 +62,6 @@ package struct NewUser {
 package enum UserInsertError: Error {
     case emailTaken
     case usernameExhausted
+    /// The fixed discriminator asked for is taken for this username.
+    case discriminatorTaken
 }

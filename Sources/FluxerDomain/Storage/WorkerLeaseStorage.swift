@@ -42,5 +42,7 @@ package protocol WorkerLeaseStorage: Sendable {
     func renew(workerID: UInt16, token: String, now: Int64, expiresAt: Int64) throws -> Bool
     /// Frees `holder`'s lease on `workerID`; no ids were minted above `highWaterMark`. A lost lease is left alone.
     func release(workerID: UInt16, token: String, highWaterMark: Int64) throws
+    /// The holders of live leases (for the CLI to say which processes use the database).
+    func liveHolders(now: Int64) throws -> [WorkerLeaseHolder]
 }
 

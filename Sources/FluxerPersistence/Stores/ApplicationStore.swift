@@ -62,17 +62,28 @@ package enum ApplicationStore: ApplicationStorage {
     /// Replaces the client secret; returns the new one.
     package static func resetClientSecret(id: UInt64, now: Int64, in db: SQLTransaction) throws -> String {
         let secret = ClientSecret.generate()
+        try setClientSecret(id: id, secret: secret, now: now, in: db)
+        return secret
+    }
+
+    /// Stores `secret` (its hash) as the client secret: a seed file's fixed secret, or a new one.
+    package static func setClientSecret(id: UInt64, secret: String, now: Int64, in db: SQLTransaction) throws {
         try db.run("UPDATE applications SET client_secret_hash = ?, client_secret_created_at = ? WHERE id = ?",
                    ClientSecret.hash(secret), now, Int64(bitPattern: id))
-        return secret
     }
 
     /// Replaces the bot token (the old one stops matching the stored hash at commit); returns the new one.
     package static func resetBotToken(id: UInt64, keys: BotTokenKeyRing, now: Int64, in db: SQLTransaction) throws -> String {
         let token = BotToken.mint(botID: id, createdAt: now, keys: keys)
+        try setBotToken(id: id, token: token, now: now, in: db)
+        return token
+    }
+
+    /// Stores `token` (its hash and preview) as the bot token: a seed file's fixed token (already verified
+    /// against the key ring), or a new one.
+    package static func setBotToken(id: UInt64, token: String, now: Int64, in db: SQLTransaction) throws {
         try db.run("UPDATE applications SET bot_token_hash = ?, bot_token_preview = ?, bot_token_created_at = ? WHERE id = ?",
                    BotToken.storageHash(token), BotToken.preview(token), now, Int64(bitPattern: id))
-        return token
     }
 
     /// The bot behind a verified token (`botID` from its signature): the stored hash must equal the token's

@@ -24,7 +24,15 @@ package enum UserStore: UserStorage {
     /// Inserts a user with a free random discriminator for the username (1–9999).
     package static func insert(_ user: NewUser, in db: SQLTransaction) throws -> User {
         if let email = user.email, try find(email: email, in: db) != nil { throw InsertError.emailTaken }
-        guard let discriminator = try freeDiscriminator(for: user.username, in: db) else { throw InsertError.usernameExhausted }
+        let discriminator: Int
+        if let fixed = user.discriminator {
+            let taken = try db.queryOne("SELECT 1 FROM users WHERE lower(username) = lower(?) AND discriminator = ?", user.username, fixed)
+            guard taken == nil else { throw InsertError.discriminatorTaken }
+            discriminator = fixed
+        } else {
+            guard let free = try freeDiscriminator(for: user.username, in: db) else { throw InsertError.usernameExhausted }
+            discriminator = free
+        }
         try db.run("""
             INSERT INTO users (id, username, discriminator, global_name, email, email_key, verified, password_hash,
                                password_changed_at, bot, date_of_birth, created_at)

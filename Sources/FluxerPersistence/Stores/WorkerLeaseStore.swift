@@ -45,6 +45,16 @@ package struct SQLWorkerLeaseStore: WorkerLeaseStorage {
                 """, Int64(workerID), token, highWaterMark)
         }
     }
+    package func liveHolders(now: Int64) throws -> [WorkerLeaseHolder] {
+        try database.read { db in
+            try db.query("SELECT holder, pid, hostname FROM worker_leases WHERE holder IS NOT NULL AND expires_at > ? ORDER BY worker_id", now)
+                .compactMap { row in
+                    guard let token = row.string("holder") else { return nil }
+                    return WorkerLeaseHolder(token: token, pid: Int32(truncatingIfNeeded: row.int("pid") ?? 0), hostname: row.string("hostname") ?? "")
+                }
+        }
+    }
+
     /// The memberwise initializer, visible to the other targets of the package.
     package init(database: DataStore) {
         self.database = database
