@@ -1,6 +1,6 @@
 # FluxerAuth — the two commands a newcomer needs: `make run` and `make test`.
 SWIFT ?= swift
-DEPS := libsqlite3-dev libssl-dev libsodium-dev libqrencode-dev libpq-dev libcurl4-openssl-dev openssl postgresql
+DEPS := libsqlite3-dev libssl-dev libsodium-dev libqrencode-dev libpq-dev libcurl4-openssl-dev openssl postgresql jq
 PORT ?= 8080
 FUZZ_SECONDS ?= 600
 DURABILITY_ITERATIONS ?= 100
@@ -11,7 +11,7 @@ PY_DEPS = PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PI
 export PATH := /opt/swift/usr/bin:$(PATH)
 
 .PHONY: run test test-python test-adversarial test-adversarial-long build deps bench fuzz clean
-.PHONY: run test test-postgres test-python test-durability test-durability-long test-cluster build deps bench fuzz fuzz-all fuzz-smoke clean
+.PHONY: run test test-postgres test-python test-durability test-durability-long test-cluster test-mock build deps bench fuzz fuzz-all fuzz-smoke clean
 
 ## deps: install the -dev packages when missing (as root; otherwise print the apt line and stop)
 deps:
@@ -45,6 +45,7 @@ test: deps
 	$(MAKE) test-adversarial
 	$(MAKE) test-durability
 	$(MAKE) test-cluster
+	$(MAKE) test-mock
 	$(MAKE) fuzz-smoke FUZZ_SMOKE_SECONDS=3
 
 ## test-postgres: every app test that reaches the database through the app, on a fresh PostgreSQL database each
@@ -90,6 +91,12 @@ test-cluster: deps
 	$(SWIFT) build --product fluxer-auth
 	$(PY_DEPS)
 	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q integration/cluster
+
+## test-mock: the README's "Use it as a mock" walk-through, exactly its lines, against a fresh dev server seeded
+## from config/seed.dev.json, and the start table's curl lines as printed (scripts/mock-walkthrough.sh, ~10 s)
+test-mock: deps
+	$(SWIFT) build --product fluxer-auth
+	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth scripts/mock-walkthrough.sh
 
 ## bench: wrk on /healthz and /users/@me (session, bot, bearer) beside nginx; logins vs argon2id; token endpoint
 bench: deps
