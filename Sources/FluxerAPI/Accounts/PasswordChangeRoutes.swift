@@ -18,8 +18,19 @@ package enum PasswordChangeRoutes {
         router.addDeferred(.POST, "/users/@me/password-change/complete") { request, writer in complete(request, writer, accounts) }
     }
 
-    /// `EmptyBodyRequest`: no body, or a JSON object (its members are ignored).
-    package struct EmptyBody: Decodable {}
+    /// `EmptyBodyRequest`: no body, or a JSON object (its members are ignored; anything else is a 400).
+    package struct EmptyBody: Decodable {
+        private struct AnyKey: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        package init(from decoder: any Decoder) throws {
+            _ = try decoder.container(keyedBy: AnyKey.self)
+        }
+    }
 
     // MARK: - start
 
