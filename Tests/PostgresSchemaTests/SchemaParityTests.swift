@@ -16,6 +16,7 @@ import Testing
         "applications.bot_public", "applications.bot_require_code_grant", "applications.public_client",
         "oauth2_codes.redirect_given",
         "webauthn_credentials.backup_eligible",  // SQLite's CHECK (backup_eligible IN (0, 1)) is the type itself
+        "ip_authorizations.resent",
     ]
 
     /// SQLite INTEGER columns that are INTEGER (int4) in PostgreSQL: small and bounded. Every other SQLite INTEGER
@@ -25,6 +26,7 @@ import Testing
         "outbox.attempts",
         "mfa_tickets.failed_attempts", "sms_codes.failed_attempts",
         "webauthn_credentials.algorithm",
+        "password_change_tickets.code_failures",
     ]
 
     /// Keys SQLite assigns as rowids when an insert leaves them out, which the server relies on: identity

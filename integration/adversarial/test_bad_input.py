@@ -88,6 +88,14 @@ JSON_ENDPOINTS = [
     ("POST", "/auth/sso/start", {"provider": ("str", "oidc"), "redirect_to": ("str", "/channels/@me")}),
     ("POST", "/auth/sso/complete", {"code": ("str", "c"), "state": ("str", "0" * 32)}),
     ("POST", "/users/@me/sso/link", {"redirect_to": ("str", "/channels/@me"), "password": ("str", WRONG_PASSWORD)}),
+    ("POST", "/auth/authorize-ip", {"token": ("str", "bogus")}),
+    ("POST", "/auth/ip-authorization/resend", {"ticket": ("str", "bogus")}),
+    ("DELETE", "/users/@me/authorized-ips", {"password": ("str", WRONG_PASSWORD)}),
+    ("POST", "/users/@me/password-change/start", {}),
+    ("POST", "/users/@me/password-change/resend", {"ticket": ("str", "bogus")}),
+    ("POST", "/users/@me/password-change/verify", {"ticket": ("str", "bogus"), "code": ("str", "AAAA-AAAA")}),
+    ("POST", "/users/@me/password-change/complete", {"ticket": ("str", "bogus"), "verification_proof": ("str", "bogus"),
+                                                     "new_password": ("str", "a brand new password"), "password": ("str", WRONG_PASSWORD)}),
 ]
 
 # OAuth2 endpoints: form bodies, {error, error_description} (RFC 6749 §5.2, RFC 7009 §2.2.1, RFC 7662 §2.3).

@@ -40,6 +40,35 @@ extension Accounts {
             """, in: db)
     }
 
+    /// Queues the link that authorizes a new network for a password login (`security.ip_authorization`).
+    package func sendIPAuthorization(username: String, email: String, token: String, clientIP: String, in db: SQLTransaction) throws {
+        let link = "\(context.config.effectivePublicURL)/authorize-ip#token=\(token)"
+        try enqueueEmail(to: email, kind: "ip_authorization", subject: "Approve a sign-in from a new location", body: """
+            Hi \(username),
+
+            Someone signed in to your account with your password from a network it has not been used from before
+            (IP address \(clientIP)). If this was you, open the link below within 30 minutes to approve it:
+
+            \(link)
+
+            If this was not you, do not open the link: change your password, as someone else knows it.
+            """, in: db)
+    }
+
+    /// Queues the code that confirms a password change (`/users/@me/password-change/start` and `…/resend`).
+    package func sendPasswordChangeCode(username: String, email: String, code: String, in db: SQLTransaction) throws {
+        try enqueueEmail(to: email, kind: "password_change_verification", subject: "Your password change code", body: """
+            Hi \(username),
+
+            Enter this code to confirm the change of your account's password. It works once, for 10 minutes:
+
+            \(code)
+
+            If you did not ask to change your password, someone may be signed in to your account: sign out
+            everywhere and change your password.
+            """, in: db)
+    }
+
     private func issueEmailToken(userID: UInt64, purpose: String, email: String, lifetime: Int64, in db: SQLTransaction) throws -> String {
         let token = EmailToken.generate()
         let now = self.now

@@ -70,8 +70,15 @@ package protocol Messaging: AccountsCore {
     func deliveryNudge()
     func sendVerification(to user: User, email: String, in db: SQLTransaction) throws
     func sendPasswordReset(to user: User, email: String, in db: SQLTransaction) throws
+    func sendIPAuthorization(username: String, email: String, token: String, clientIP: String, in db: SQLTransaction) throws
+    func sendPasswordChangeCode(username: String, email: String, code: String, in db: SQLTransaction) throws
     func consumeEmailToken(_ token: String, purpose: String, in db: SQLTransaction) throws -> (userID: UInt64, email: String)?
     func sendSMS(to phone: String, kind: String, code: String, request: HTTPRequest, in db: SQLTransaction) throws
+}
+
+/// IP authorization (`security.ip_authorization`): the keyed hashes that stand for a user's networks.
+package protocol IPAuthorizing: AccountsCore {
+    func authorizedIPKey(userID: UInt64, address: String) -> [UInt8]
 }
 
 /// Sudo mode and second factors (TOTP, SMS, WebAuthn, backup codes).
@@ -99,4 +106,4 @@ extension SudoChecking {
     }
 }
 
-extension Accounts: CallerResolving, SessionIssuing, PasswordChecking, Messaging, SudoChecking {}
+extension Accounts: CallerResolving, SessionIssuing, PasswordChecking, Messaging, SudoChecking, IPAuthorizing {}

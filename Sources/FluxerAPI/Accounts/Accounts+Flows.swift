@@ -64,14 +64,26 @@ extension Accounts {
         case ticket(String)
         /// A new session.
         case session(String)
+        /// No MFA, and a network the account was never authorized from (`security.ip_authorization`): the ticket
+        /// the client polls; the approval link went to `email`.
+        case ipAuthorizationRequired(ticket: String, email: String)
     }
 
     /// After a correct password, for every password sign-in (the API and the authorize page): users with MFA
     /// get a ticket for the second step (their failure count stays until that step succeeds); others a new
-    /// session, and the failure count starts over. The stored hash is upgraded when the configured argon2id
-    /// parameters changed.
+    /// session, and the failure count starts over, unless IP authorization holds the session back until the
+    /// emailed link is opened. The stored hash is upgraded when the configured argon2id parameters changed.
     package func passwordAccepted(_ user: User, password: String, request: HTTPRequest) throws -> PasswordOutcome {
         let upgraded = user.passwordHash.map(hashPool.hasher.needsRehash) == true ? try? hashPool.hasher.hash(password) : nil
+        if try needsIPAuthorization(user, request: request), let email = user.email {
+            let ticket = try write { db, _ in
+                if let upgraded { try UserStore.upgradeHash(userID: user.id, hash: upgraded, in: db) }
+                return try issueIPAuthorization(user, email: email, request: request, in: db)
+            }
+            deliveryNudge()
+            audit.record("login.ip_authorization_required", outcome: "refused", userID: user.id, request: request)
+            return .ipAuthorizationRequired(ticket: ticket, email: email)
+        }
         if user.hasMFA {
             let ticket = try write { db, _ in
                 if let upgraded { try UserStore.upgradeHash(userID: user.id, hash: upgraded, in: db) }
@@ -94,6 +106,7 @@ extension Accounts {
         switch try passwordAccepted(user, password: password, request: request) {
         case .ticket(let ticket): return MFATicket.response(ticket: ticket, user: user)
         case .session(let token): return APIError.sessionResponse(userID: user.id, token: token)
+        case .ipAuthorizationRequired(let ticket, let email): return IPAuthorization.required(ticket: ticket, email: email).response
         }
     }
 
@@ -114,6 +127,7 @@ extension Accounts {
                 throw APIError.invalidField("username", "Too many users have this username; try another.", code: "TOO_MANY_USERS_WITH_THIS_USERNAME")
             }
             if let email = body.email { try sendVerification(to: user, email: email, in: db) }
+            try authorizeRegistrationNetwork(userID: user.id, request: request, in: db)
             return (user, try createSession(for: user.id, request: request, in: db))
         }
         if body.email != nil { deliveryNudge() }

@@ -12,6 +12,8 @@ public final class Accounts: Sendable {
     package let cache: PrincipalCache
     package let botKeys: BotTokenKeyRing
     package let mfaKeys: MFAKeys
+    /// Keys the HMAC that stands for an authorized network (`authorized_ips.ip_key`).
+    package let ipAuthorizationKey: [UInt8]
     package let touches: SessionTouchQueue
     /// Who is calling, decided once per request.
     package let authenticator: Authenticator
@@ -28,6 +30,7 @@ public final class Accounts: Sendable {
         self.cache = cache
         botKeys = config.botTokenKeyRing(secret: context.secretKey)
         mfaKeys = MFAKeys(secret: context.secretKey)
+        ipAuthorizationKey = SecretBox.deriveKey(from: context.secretKey, context: "auth/authorized-ip")
         touches = SessionTouchQueue(database: context.database)
         let logger = context.logger
         invalidationListener = try context.database.postgres.map {

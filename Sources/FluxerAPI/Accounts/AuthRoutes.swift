@@ -304,6 +304,9 @@ package enum AuthRoutes {
                     // A password reset also ends every OAuth2 grant (RT-07).
                     try OAuthStore.revokeAll(userID: userID, reason: "password_reset", now: accounts.now, in: db)
                     try EmailTokenStore.deletePasswordResetTokens(userID: userID, in: db)
+                    // Waiting logins and changes in progress were started under the old password.
+                    try IPAuthorizationStore.deletePending(userID: userID, in: db)
+                    try PasswordChangeStore.deleteTickets(userID: userID, in: db)
                     invalidations.users.append(userID)
                     // Users with MFA still need their second factor (real server: reset answers the ticket shape).
                     if user.hasMFA { return (user, try MFATicket.issue(userID: userID, now: accounts.now, in: db)) }

@@ -115,6 +115,11 @@ public struct Config: Sendable {
     public var isSSOEnforced: Bool {
         (sso.enabled && sso.enforced) || ssoProviders.contains { if case .oidc(let s) = $0 { s.enabled && s.enforced } else { false } }
     }
+    /// IP authorization (the real server's flow, fluxer-api.md §5; off by default, DESIGN "IP authorization"): a
+    /// correct password from a network (an IPv4 address or IPv6 /64) the account was never authorized from answers
+    /// 403 `IP_AUTHORIZATION_REQUIRED` for users without MFA, and the emailed link authorizes it. Registration
+    /// authorizes the registering network whether or not this is on.
+    public var ipAuthorization = false
     /// Refuse common, repetitive, sequential and context-derived passwords when one is set (PW-03).
     public var passwordBlocklist = true
     /// Days audit events are kept (0 keeps them forever).

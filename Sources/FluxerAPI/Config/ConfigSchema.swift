@@ -100,6 +100,9 @@ package enum ConfigSchema {
             c.forgotEmailLimit = v
         },
         rate("ratelimit.forgot_ip", "password-reset requests per client IP") { c, v in c.forgotIPLimit = v },
+        bool("security.ip_authorization", "a password login (users without MFA) from a network the account was never authorized from answers 403 IP_AUTHORIZATION_REQUIRED and emails an approval link") { c, v in
+            c.ipAuthorization = v
+        },
         bool("security.password_blocklist", "refuse common, repetitive, sequential and context-derived passwords when one is set") { c, v in
             c.passwordBlocklist = v
         },

@@ -239,6 +239,10 @@ package enum AuthorizeRoutes {
                         reply(try mfaPage(authorize, user: user, ticket: ticket, csrf: csrf, notice: nil, error: nil, accounts: accounts))
                     case .session(let token):
                         reply(web.signedIn(token: token, redirectTo: authorize.pagePath))
+                    case .ipAuthorizationRequired:
+                        // This page has no poll: the link authorizes the network, and signing in again then works.
+                        reply(WebPage.error("We emailed you a link to approve sign-ins from this network. Open it, then sign in again.",
+                                            status: .forbidden, title: "Approve this sign-in"))
                     }
                 }
             } catch let error as APIError where error.code == "RATE_LIMITED" {

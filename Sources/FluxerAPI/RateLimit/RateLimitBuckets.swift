@@ -24,6 +24,9 @@ package enum RateLimitBuckets {
         "auth:sessions": RateLimit(40, per: 10 * second),
         "auth:sessions:logout": RateLimit(20, per: 10 * second),
         "auth:logout": RateLimit(20, per: 10 * second),
+        "auth:authorize_ip": RateLimit(5, per: minute),
+        "auth:ip_authorization_resend": RateLimit(5, per: minute),
+        "auth:ip_authorization_poll": RateLimit(60, per: minute),
         "auth:webauthn:options": RateLimit(20, per: 10 * second),
         "auth:sso:start": RateLimit(10, per: 10 * second),
         "auth:sso:complete": RateLimit(15, per: 10 * second),
@@ -39,6 +42,11 @@ package enum RateLimitBuckets {
         "oauth_dev:clients:update": RateLimit(30, per: minute),
         "oauth_dev:clients:list": RateLimit(60, per: minute),
         "user:mfa": RateLimit(20, per: minute),
+        "user:authorized_ips:forget": RateLimit(10, per: minute),
+        "user:password_change:start": RateLimit(10, per: minute),
+        "user:password_change:resend": RateLimit(10, per: minute),
+        "user:password_change:verify": RateLimit(20, per: minute),
+        "user:password_change:complete": RateLimit(10, per: minute),
         "user:phone": RateLimit(10, per: minute),
     ]
 
@@ -63,6 +71,14 @@ package enum RateLimitBuckets {
         case (.GET, "/auth/sessions"): "auth:sessions"
         case (.POST, "/auth/sessions/logout"): "auth:sessions:logout"
         case (.POST, "/auth/logout"): "auth:logout"
+        case (.POST, "/auth/authorize-ip"): "auth:authorize_ip"
+        case (.POST, "/auth/ip-authorization/resend"): "auth:ip_authorization_resend"
+        case (.GET, "/auth/ip-authorization/poll"): "auth:ip_authorization_poll"
+        case (.DELETE, "/users/@me/authorized-ips"): "user:authorized_ips:forget"
+        case (.POST, "/users/@me/password-change/start"): "user:password_change:start"
+        case (.POST, "/users/@me/password-change/resend"): "user:password_change:resend"
+        case (.POST, "/users/@me/password-change/verify"): "user:password_change:verify"
+        case (.POST, "/users/@me/password-change/complete"): "user:password_change:complete"
         case (.GET, "/users/@me/sudo/mfa-methods"): "sudo:mfa:methods"
         case (.POST, "/users/@me/sudo/mfa/sms/send"): "sudo:sms:send"
         case (.POST, "/users/@me/sudo/webauthn/authentication-options"): "auth:webauthn:options"

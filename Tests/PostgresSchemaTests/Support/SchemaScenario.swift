@@ -208,6 +208,36 @@ enum SchemaScenario {
         PortableStatement(
             "INSERT INTO atproto_client_keys (kid, private_key_sealed, created_at, retired_at) VALUES ($1, $2, $3, $4)",
             .text("k1"), .bytes(hash(27)), .int(now), .null),
+
+        // IP authorization and password change (0015 / 0005): an authorized network (recorded twice, idempotent),
+        // a login waiting for its (resent) link, and a password change whose code was verified.
+        PortableStatement(
+            "INSERT INTO authorized_ips (user_id, ip_key, created_at) VALUES ($1, $2, $3) ON CONFLICT (user_id, ip_key) DO NOTHING",
+            .int(alice), .bytes(hash(30)), .int(now)),
+        PortableStatement(
+            "INSERT INTO authorized_ips (user_id, ip_key, created_at) VALUES ($1, $2, $3) ON CONFLICT (user_id, ip_key) DO NOTHING",
+            .int(alice), .bytes(hash(30)), .int(now + 1)),
+        PortableStatement(
+            """
+            INSERT INTO ip_authorizations (ticket_hash, token_hash, user_id, ip_key, client_ip, created_at, ticket_expires_at, resent, expires_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            """,
+            .bytes(hash(31)), .bytes(hash(32)), .int(alice), .bytes(hash(33)), .text("2001:db8::1"), .int(now), .int(now + 900_000),
+            .bool(false), .int(now + 1_800_000)),
+        PortableStatement(
+            "UPDATE ip_authorizations SET resent = $1, expires_at = $2 WHERE ticket_hash = $3 AND resent = $4",
+            .bool(true), .int(now + 1_830_000), .bytes(hash(31)), .bool(false)),
+        PortableStatement(
+            """
+            INSERT INTO password_change_tickets (ticket_hash, user_id, status, code_hash, code_sent_at, code_expires_at, code_failures,
+                                                 created_at, expires_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            """,
+            .bytes(hash(34)), .int(bob), .text("pending"), .bytes(hash(35)), .int(now), .int(now + 600_000), .int(0), .int(now),
+            .int(now + 1_800_000)),
+        PortableStatement(
+            "UPDATE password_change_tickets SET status = $1, code_hash = NULL, proof_hash = $2, code_failures = code_failures + 1 WHERE ticket_hash = $3",
+            .text("verified"), .bytes(hash(36)), .bytes(hash(34))),
     ]
 
     /// Rows per table after `rows`.
@@ -217,6 +247,7 @@ enum SchemaScenario {
         "oauth2_families": 1, "oauth2_tokens": 2, "mfa_pending_totp": 1, "mfa_backup_codes": 2, "mfa_tickets": 1,
         "sms_codes": 1, "phone_tokens": 1, "webauthn_credentials": 2, "webauthn_challenges": 2, "audit_events": 2,
         "sso_states": 1, "sso_identities": 1, "sso_completions": 1, "atproto_client_keys": 1,
+        "authorized_ips": 1, "ip_authorizations": 1, "password_change_tickets": 1,
         // Every worker id has its row from the migration on; leases are taken by updating them.
         "worker_leases": 1024, "job_leases": 0,
     ]
@@ -235,7 +266,7 @@ enum SchemaScenario {
     static let countsAfterDeletingAlice = countsAfterDeletingApplication.merging([
         "users": 1, "sessions": 1, "email_tokens": 0, "guilds": 0, "guild_members": 0, "mfa_pending_totp": 0,
         "mfa_backup_codes": 0, "mfa_tickets": 0, "sms_codes": 0, "phone_tokens": 0, "webauthn_credentials": 1,
-        "webauthn_challenges": 1, "sso_identities": 0, "sso_completions": 0,
+        "webauthn_challenges": 1, "sso_identities": 0, "sso_completions": 0, "authorized_ips": 0, "ip_authorizations": 0,
     ]) { $1 }
 
     /// Rows both backends refuse (CHECK, UNIQUE, NOT NULL and FOREIGN KEY constraints), each tried alone after
@@ -298,6 +329,26 @@ enum SchemaScenario {
         ("an SSO completion for no user", PortableStatement(
             "INSERT INTO sso_completions (code_hash, provider, user_id, outcome, redirect_to, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
             .bytes(hash(29)), .text("mock"), .int(987_654_321), .text("session"), .text("/"), .int(now))),
+        ("a password change ticket of an unknown status", PortableStatement(
+            """
+            INSERT INTO password_change_tickets (ticket_hash, user_id, status, code_sent_at, code_expires_at, created_at, expires_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            """,
+            .bytes(hash(48)), .int(bob), .text("abandoned"), .int(now), .int(now), .int(now), .int(now))),
+        ("a password change ticket of no user", PortableStatement(
+            """
+            INSERT INTO password_change_tickets (ticket_hash, user_id, status, code_sent_at, code_expires_at, created_at, expires_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            """,
+            .bytes(hash(49)), .int(987_654_321), .text("pending"), .int(now), .int(now), .int(now), .int(now))),
+        ("an emailed IP-authorization token in use", PortableStatement(
+            """
+            INSERT INTO ip_authorizations (ticket_hash, token_hash, user_id, ip_key, client_ip, created_at, ticket_expires_at, expires_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            """,
+            .bytes(hash(50)), .bytes(hash(32)), .int(bob), .bytes(hash(51)), .text("192.0.2.9"), .int(now), .int(now), .int(now))),
+        ("an authorized network without its key", PortableStatement(
+            "INSERT INTO authorized_ips (user_id, ip_key, created_at) VALUES ($1, $2, $3)", .int(bob), .null, .int(now))),
         ("the same (issuer, subject) inserted without an upsert", PortableStatement(
             """
             INSERT INTO sso_identities (issuer, subject, provider, user_id, created_at, last_login_at)
