@@ -12,6 +12,8 @@ package enum Routes {
         OpsRoutes.register(on: &router, context: context)
         AuthRoutes.register(on: &router, accounts: accounts)
         UserRoutes.register(on: &router, accounts: accounts)
+        HandoffRoutes.register(on: &router, accounts: accounts)
+        AccountChangeRoutes.register(on: &router, accounts: accounts)
         ApplicationRoutes.register(on: &router, accounts: accounts, keys: accounts.botKeys)
         AuthorizeRoutes.register(on: &router, accounts: accounts, sso: sso)
         TokenRoutes.register(on: &router, accounts: accounts)

@@ -72,6 +72,8 @@ package protocol Messaging: AccountsCore {
     func sendPasswordReset(to user: User, email: String, in db: SQLTransaction) throws
     func consumeEmailToken(_ token: String, purpose: String, in db: SQLTransaction) throws -> (userID: UInt64, email: String)?
     func sendSMS(to phone: String, kind: String, code: String, request: HTTPRequest, in db: SQLTransaction) throws
+    func sendEmailChange(to user: User, newEmail: String, in db: SQLTransaction) throws
+    func redeemEmailChange(_ token: String, userID expected: UInt64?, in db: SQLTransaction, invalidations: inout Invalidations) throws -> UInt64?
 }
 
 /// Sudo mode and second factors (TOTP, SMS, WebAuthn, backup codes).

@@ -26,6 +26,8 @@ package enum MaintenanceStore {
         Rule(table: "email_tokens", key: "token_hash", condition: "expires_at < ?"),
         Rule(table: "sso_states", key: "state_hash", condition: "expires_at < ?"),
         Rule(table: "sso_completions", key: "code_hash", condition: "expires_at < ?"),
+        Rule(table: "desktop_handoffs", key: "code_hash", condition: "expires_at < ?"),
+        Rule(table: "email_change_tokens", key: "token_hash", condition: "expires_at < ?"),
         Rule(table: "rate_limits", key: "key", condition: "tat < ?"),
     ]
 
