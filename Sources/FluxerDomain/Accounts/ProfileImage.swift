@@ -5,8 +5,8 @@ import FluxerCrypto
 /// WebP image within `maxBytes` and stores the hash the API shows (32 hex characters of SHA-256 of the bytes,
 /// `a_`-prefixed for a GIF, as animated images are named).
 public enum ProfileImage {
-    /// The largest image accepted (the request body limit is 1 MiB, and base64 takes 4/3 of it).
-    public static let maxBytes = 768 * 1024
+    /// The largest image accepted (its base64 fits well within the 1 MiB request body limit).
+    public static let maxBytes = 512 * 1024
 
     /// What a submitted image came to.
     public enum Outcome: Sendable, Equatable {
