@@ -1,4 +1,4 @@
--- 0015 issue 15: desktop handoff, email change and revert, and the profile fields of PATCH /users/@me and
+-- 0016 issue 15: desktop handoff, email change and revert, and the profile fields of PATCH /users/@me and
 -- PATCH /oauth2/applications/{id}/bot.
 --
 -- Desktop handoff (POST /auth/handoff/initiate → complete → GET …/status): the 8-character code is stored only as

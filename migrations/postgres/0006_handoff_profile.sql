@@ -1,4 +1,4 @@
--- 0005 (SQLite 0015) issue 15: desktop handoff codes (HMAC of the code, bound to the initiating client and, once
+-- 0006 (SQLite 0016) issue 15: desktop handoff codes (HMAC of the code, bound to the initiating client and, once
 -- completed, to the browser session that vouched for it), email change and revert links, and the users' bio and
 -- banner. See the SQLite migration for the details.
 CREATE TABLE desktop_handoffs (
