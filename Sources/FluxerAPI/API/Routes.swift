@@ -14,6 +14,8 @@ package enum Routes {
         UserRoutes.register(on: &router, accounts: accounts)
         IPAuthorizationRoutes.register(on: &router, accounts: accounts)
         PasswordChangeRoutes.register(on: &router, accounts: accounts)
+        HandoffRoutes.register(on: &router, accounts: accounts)
+        AccountChangeRoutes.register(on: &router, accounts: accounts)
         ApplicationRoutes.register(on: &router, accounts: accounts, keys: accounts.botKeys)
         AuthorizeRoutes.register(on: &router, accounts: accounts, sso: sso)
         TokenRoutes.register(on: &router, accounts: accounts)

@@ -74,6 +74,8 @@ package protocol Messaging: AccountsCore {
     func sendPasswordChangeCode(username: String, email: String, code: String, in db: SQLTransaction) throws
     func consumeEmailToken(_ token: String, purpose: String, in db: SQLTransaction) throws -> (userID: UInt64, email: String)?
     func sendSMS(to phone: String, kind: String, code: String, request: HTTPRequest, in db: SQLTransaction) throws
+    func sendEmailChange(to user: User, newEmail: String, in db: SQLTransaction) throws
+    func redeemEmailChange(_ token: String, userID expected: UInt64?, in db: SQLTransaction, invalidations: inout Invalidations) throws -> UInt64?
 }
 
 /// IP authorization (`security.ip_authorization`): the keyed hashes that stand for a user's networks.

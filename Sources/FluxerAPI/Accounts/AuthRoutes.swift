@@ -192,9 +192,14 @@ package enum AuthRoutes {
         let body = try JSONBody.decode(TokenBody.self, from: request)
         let invalid = APIError.invalidField("token", "Invalid or expired verification token.", code: "INVALID_OR_EXPIRED_VERIFICATION_TOKEN")
         let callerSession = try accounts.caller(request).presentedSessionHash
-        try accounts.write { db, invalidations in
-            guard let (userID, email) = try accounts.consumeEmailToken(body.token, purpose: "verify_email", in: db),
-                  let user = try UserStore.find(id: userID, in: db),
+        // An email change link (`PATCH /users/@me {email}`) is opened on the same page: it proves the new address.
+        let changed = try accounts.write { db, invalidations -> UInt64? in
+            guard let (userID, email) = try accounts.consumeEmailToken(body.token, purpose: "verify_email", in: db) else {
+                guard let changed = try accounts.redeemEmailChange(body.token, userID: nil, in: db, invalidations: &invalidations)
+                else { throw invalid }
+                return changed
+            }
+            guard let user = try UserStore.find(id: userID, in: db),
                   let current = user.email, UserStore.emailKey(current) == UserStore.emailKey(email)
             else { throw invalid }
             // The first proof of an address: opened with a session of this account, the registrant holds the
@@ -211,6 +216,11 @@ package enum AuthRoutes {
             try UserStore.markVerified(userID: userID, in: db)
             try EmailTokenStore.deleteVerificationTokens(userID: userID, in: db)
             invalidations.users.append(userID)
+            return nil
+        }
+        if let changed {
+            accounts.audit.record("email.change", outcome: "success", userID: changed, request: request)
+            accounts.deliveryNudge()
         }
         return .noContent
     }

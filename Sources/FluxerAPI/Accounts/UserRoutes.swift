@@ -2,7 +2,7 @@ import HTTPServer
 import FluxerDomain
 
 /// `GET /users/@me`: the hot path. A cached session is answered on the event loop; otherwise one indexed
-/// lookup on a worker.
+/// lookup on a worker. `PATCH /users/@me`: UserRoutes+Update.swift.
 package enum UserRoutes {
     /// What this route group may use of the accounts services (see AccountServices.swift).
     package typealias Services = CallerResolving & Messaging & SudoChecking
@@ -24,6 +24,7 @@ package enum UserRoutes {
                 throw StorageFailure.map(error)
             }
         }
+        router.addDeferred(.PATCH, "/users/@me") { request, writer in update(request, writer, accounts) }
     }
 
     /// The private user shape; an OAuth2 caller sees `email` only with the email scope.

@@ -34,6 +34,7 @@ package enum ApplicationRoutes {
         router.addDeferred(.POST, "/oauth2/applications/:id/bot/reset-token") { request, writer in
             resetBotToken(request, writer, accounts, keys)
         }
+        router.api(.PATCH, "/oauth2/applications/:id/bot") { request in try updateBotProfile(request, accounts) }
     }
 
     package static let unknownApplication = APIError(.notFound, code: "UNKNOWN_APPLICATION", message: "Unknown application.")

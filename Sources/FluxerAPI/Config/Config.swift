@@ -140,6 +140,16 @@ public struct Config: Sendable {
     public var smsSendGlobalLimit = RateLimit(1_000, per: 60 * 60_000)
     /// Client-secret and bot-token rotations per user (real server: 10 per hour).
     public var rotateLimit = RateLimit(10, per: 3_600_000)
+    /// Desktop hand-over codes asked for per client address (each lives 5 minutes; a desktop that keeps one
+    /// open asks for 12 an hour).
+    public var handoffInitiateLimit = RateLimit(30, per: 3_600_000)
+    /// Desktop hand-over completions per client address and per user, counted before the code is looked at,
+    /// so nobody can try codes to push their session onto someone else's desktop.
+    public var handoffCompleteLimit = RateLimit(10, per: 10 * 60_000)
+    /// Email changes asked for per user (real server: 3 per hour).
+    public var emailChangeLimit = RateLimit(3, per: 3_600_000)
+    /// Username changes per user (real server: 5 per hour).
+    public var usernameChangeLimit = RateLimit(5, per: 3_600_000)
     /// Require PKCE (S256) from every client, not only public ones (RFC 9700 §2.1.1 recommends it; off by default
     /// because many OAuth2 libraries do not send it).
     public var oauthRequirePKCE = false

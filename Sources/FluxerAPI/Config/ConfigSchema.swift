@@ -134,6 +134,10 @@ package enum ConfigSchema {
         rate("ratelimit.sms_send_ip", "SMS codes sent per client IP (IPv6: /64), any account or number") { c, v in c.smsSendIPLimit = v },
         rate("ratelimit.sms_send_global", "SMS codes sent by the whole instance") { c, v in c.smsSendGlobalLimit = v },
         rate("ratelimit.rotate", "client-secret and bot-token rotations per user") { c, v in c.rotateLimit = v },
+        rate("ratelimit.handoff_initiate", "desktop hand-over codes asked for per client IP (IPv6: /64)") { c, v in c.handoffInitiateLimit = v },
+        rate("ratelimit.handoff_complete", "desktop hand-over completions per client IP and per user") { c, v in c.handoffCompleteLimit = v },
+        rate("ratelimit.email_change", "email changes asked for per user") { c, v in c.emailChangeLimit = v },
+        rate("ratelimit.username_change", "username changes per user") { c, v in c.usernameChangeLimit = v },
         list("security.bot_token_keys", "bot-token signing keys as [\"ID:base64url-secret\", …] (ID 0-255, secret ≥ 32 bytes); empty = derived from secret_key") { c, items throws(ConfigError) in
             var keys: [UInt8: [UInt8]] = [:]
             for item in items {

@@ -41,6 +41,12 @@ package enum RateLimitBuckets {
         "oauth_dev:clients:delete": RateLimit(10, per: hour),
         "oauth_dev:clients:update": RateLimit(30, per: minute),
         "oauth_dev:clients:list": RateLimit(60, per: minute),
+        "auth:handoff:initiate": RateLimit(10, per: minute),
+        "auth:handoff:complete": RateLimit(10, per: minute),
+        "auth:handoff:status": RateLimit(60, per: minute),
+        "auth:handoff:cancel": RateLimit(10, per: minute),
+        "auth:email_revert": RateLimit(10, per: minute),
+        "user:update": RateLimit(20, per: minute),
         "user:mfa": RateLimit(20, per: minute),
         "user:authorized_ips:forget": RateLimit(10, per: minute),
         "user:password_change:start": RateLimit(10, per: minute),
@@ -56,7 +62,13 @@ package enum RateLimitBuckets {
     /// The bucket name for a route, if it has one.
     package static func name(method: HTTPMethod, pattern: String) -> String? {
         switch (method, pattern) {
-        case (.POST, "/auth/register"): "auth:register"
+        case (.POST, "/auth/register"), (.POST, "/auth/username-suggestions"): "auth:register"
+        case (.POST, "/auth/handoff/initiate"): "auth:handoff:initiate"
+        case (.POST, "/auth/handoff/complete"): "auth:handoff:complete"
+        case (.GET, "/auth/handoff/:code/status"): "auth:handoff:status"
+        case (.DELETE, "/auth/handoff/:code"): "auth:handoff:cancel"
+        case (.POST, "/auth/email-revert"): "auth:email_revert"
+        case (.PATCH, "/users/@me"): "user:update"
         case (.POST, "/auth/login"): "auth:login"
         case (.POST, let p) where p.hasPrefix("/auth/login/mfa/webauthn"): p.hasSuffix("options") ? "auth:webauthn:options" : "auth:webauthn:authenticate"
         case (.POST, "/auth/sso/start"): "auth:sso:start"
@@ -92,7 +104,7 @@ package enum RateLimitBuckets {
         case (.POST, "/oauth2/applications/:id/client-secret/reset"), (.POST, "/oauth2/applications/:id/bot/reset-token"):
             "oauth_dev:clients:rotate_secret"
         case (.DELETE, "/oauth2/applications/:id"): "oauth_dev:clients:delete"
-        case (.PATCH, "/oauth2/applications/:id"): "oauth_dev:clients:update"
+        case (.PATCH, "/oauth2/applications/:id"), (.PATCH, "/oauth2/applications/:id/bot"): "oauth_dev:clients:update"
         case (.GET, "/oauth2/applications"): "oauth_dev:clients:list"
         default: nil
         }

@@ -27,6 +27,10 @@ public struct User: Sendable, Equatable {
     public var failedAttempts: Int
     /// Until when the account refuses every proof (unix ms).
     public var lockedUntil: Int64?
+    /// The profile's bio.
+    public var bio: String?
+    /// The banner image's hash.
+    public var banner: String?
 
     /// Whether the account is temporarily locked at `now`.
     public func isLocked(at now: Int64) -> Bool { (lockedUntil ?? 0) > now }
@@ -55,10 +59,10 @@ public struct User: Sendable, Equatable {
             ("global_name", globalName.map(JSONValue.string) ?? .null),
             ("avatar", avatar.map(JSONValue.string) ?? .null),
             ("avatar_color", .null),
-            ("banner", .null),
+            ("banner", banner.map(JSONValue.string) ?? .null),
             ("banner_color", .null),
             ("accent_color", .null),
-            ("bio", .null),
+            ("bio", bio.map(JSONValue.string) ?? .null),
             ("pronouns", .null),
             ("flags", .int(flags)),
         ]
@@ -99,7 +103,7 @@ public struct User: Sendable, Equatable {
         return .object(members)
     }
     /// The memberwise initializer, visible to the other targets of the package.
-    package init(id: UInt64, username: String, discriminator: Int, globalName: String?, email: String?, verified: Bool, passwordHash: String?, passwordChangedAt: Int64?, avatar: String?, flags: Int64, isBot: Bool, isSystem: Bool, phone: String?, createdAt: Int64, totpEnabled: Bool, smsMFAEnabled: Bool, webauthnCount: Int, failedAttempts: Int, lockedUntil: Int64?) {
+    package init(id: UInt64, username: String, discriminator: Int, globalName: String?, email: String?, verified: Bool, passwordHash: String?, passwordChangedAt: Int64?, avatar: String?, flags: Int64, isBot: Bool, isSystem: Bool, phone: String?, createdAt: Int64, totpEnabled: Bool, smsMFAEnabled: Bool, webauthnCount: Int, failedAttempts: Int, lockedUntil: Int64?, bio: String? = nil, banner: String? = nil) {
         self.id = id
         self.username = username
         self.discriminator = discriminator
@@ -119,6 +123,8 @@ public struct User: Sendable, Equatable {
         self.webauthnCount = webauthnCount
         self.failedAttempts = failedAttempts
         self.lockedUntil = lockedUntil
+        self.bio = bio
+        self.banner = banner
     }
 }
 

@@ -26,11 +26,21 @@ public struct Application: Sendable, Equatable {
     package static func botJSON(_ bot: User, token: String? = nil) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("id", .string(String(bot.id))), ("username", .string(bot.username)), ("discriminator", .string(bot.discriminatorText)),
-            ("avatar", bot.avatar.map(JSONValue.string) ?? .null), ("banner", .null), ("bio", .null),
+            ("avatar", bot.avatar.map(JSONValue.string) ?? .null), ("banner", bot.banner.map(JSONValue.string) ?? .null),
+            ("bio", bot.bio.map(JSONValue.string) ?? .null),
             ("mfa_enabled", false), ("authenticator_types", .array([])), ("flags", .int(bot.flags)),
         ]
         if let token { members.append(("token", .string(token))) }
         return .object(members)
+    }
+
+    /// `BotProfileResponse` (`PATCH /oauth2/applications/{id}/bot`).
+    package static func botProfileJSON(_ bot: User) -> JSONValue {
+        .object([
+            ("id", .string(String(bot.id))), ("username", .string(bot.username)), ("discriminator", .string(bot.discriminatorText)),
+            ("avatar", bot.avatar.map(JSONValue.string) ?? .null), ("banner", bot.banner.map(JSONValue.string) ?? .null),
+            ("bio", bot.bio.map(JSONValue.string) ?? .null),
+        ])
     }
 
     /// `ApplicationResponse`; `clientSecret` and `botToken` only right after they were generated.

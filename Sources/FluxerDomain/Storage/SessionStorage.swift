@@ -19,4 +19,6 @@ package protocol SessionStorage: Sendable {
     static func revokeAll(userID: UInt64, in db: Transaction) throws -> Int
     /// Records use times (batched by `SessionTouchQueue`); never moves a time backwards.
     static func touch(_ touches: [([UInt8], Int64)], in db: Transaction) throws
+    /// Deletes every session of a user but one (the caller's, after a password change: SE-09).
+    static func revokeAll(userID: UInt64, except kept: [UInt8], in db: Transaction) throws -> Int
 }

@@ -28,6 +28,17 @@ package protocol UserStorage: Sendable {
     /// (unless `keepPassword`) the password, deletes every credential, challenge, code, link and consent keyed by
     /// the user, and marks the address verified. Sessions, grants and application secrets are the caller's.
     static func shutOutRegistrant(userID: UInt64, keepPassword: Bool, in db: Transaction) throws
+    /// Whether `email` may become the address of `userID` (nil: a new account): no other account has it, and no
+    /// live revert link holds it for another account.
+    static func isEmailAvailable(_ email: String, for userID: UInt64?, now: Int64, in db: Transaction) throws -> Bool
+    /// Whether the tag `username#discriminator` (case-insensitive) is free, or is `userID`'s own.
+    static func isTagFree(username: String, discriminator: Int, for userID: UInt64, in db: Transaction) throws -> Bool
+    /// How many accounts use `username` (any case): 9999 means no discriminator is left for it.
+    static func countUsing(username: String, in db: Transaction) throws -> Int64
+    /// Writes the profile fields of `user`: tag, display name, avatar, banner, bio and flags.
+    static func updateProfile(_ user: User, in db: Transaction) throws
+    /// Sets the account's address, and whether it is proven.
+    static func setEmail(userID: UInt64, email: String, verified: Bool, in db: Transaction) throws
 }
 
 package struct NewUser {

@@ -1,9 +1,10 @@
+import FluxerDomain
 import SQLite
 
 /// SQL for IP authorization (`authorized_ips`, `ip_authorizations`): the networks an account signs in from, as
 /// keyed hashes, and the logins waiting for the emailed link. Every function runs inside the caller's
 /// transaction; single use (the link, the poll's result) is decided by the statement, so it holds across nodes.
-package enum IPAuthorizationStore {
+package enum IPAuthorizationStore: IPAuthorizationStorage {
     // MARK: - Authorized networks
 
     /// Whether `ipKey` is one of the user's authorized networks.
@@ -28,18 +29,7 @@ package enum IPAuthorizationStore {
 
     // MARK: - Logins waiting for the link
 
-    /// A login waiting for (or just granted) IP authorization.
-    package struct Pending: Equatable, Sendable {
-        package var userID: UInt64
-        package var email: String?
-        package var username: String
-        package var clientIP: String
-        package var createdAt: Int64
-        package var ticketExpiresAt: Int64
-        package var resent: Bool
-        package var authorizedAt: Int64?
-        package var expiresAt: Int64
-    }
+    package typealias Pending = PendingIPAuthorization
 
     /// Stores a waiting login under the hashes of its ticket and of the emailed token.
     package static func insertPending(ticketHash: [UInt8], tokenHash: [UInt8], userID: UInt64, ipKey: [UInt8], clientIP: String,
@@ -64,13 +54,7 @@ package enum IPAuthorizationStore {
                        resent: row.bool("resent") ?? false, authorizedAt: row.int("authorized_at"), expiresAt: expires)
     }
 
-    /// What a spent link authorized.
-    package struct Approval: Equatable, Sendable {
-        package var userID: UInt64
-        package var ipKey: [UInt8]
-        /// Whether the login is still waiting: its poll may then collect a session for `resultLifetime`.
-        package var isTicketLive: Bool
-    }
+    package typealias Approval = IPAuthorizationApproval
 
     /// Spends a live emailed token: of two requests racing with one link (on any node) exactly one gets the
     /// approval. A login still waiting keeps its row `resultLifetime` more for the poll; otherwise the row is

@@ -29,6 +29,8 @@ package enum MaintenanceStore {
         Rule(table: "sso_completions", key: "code_hash", condition: "expires_at < ?"),
         Rule(table: "ip_authorizations", key: "ticket_hash", condition: "expires_at < ?"),
         Rule(table: "password_change_tickets", key: "ticket_hash", condition: "expires_at < ?"),
+        Rule(table: "desktop_handoffs", key: "code_hash", condition: "expires_at < ?"),
+        Rule(table: "email_change_tokens", key: "token_hash", condition: "expires_at < ?"),
         Rule(table: "rate_limits", key: "key", condition: "tat < ?"),
     ]
 

@@ -1,21 +1,11 @@
+import FluxerDomain
 import SQLite
 
 /// SQL for password changes in progress (`password_change_tickets`): a ticket (SHA-256), the emailed code (a keyed
 /// hash), its proof (SHA-256). Every function runs inside the caller's transaction; each step's single use is
 /// decided by a conditional UPDATE and its row count, so it holds across nodes.
-package enum PasswordChangeStore {
-    /// A ticket's state.
-    package struct Ticket: Equatable, Sendable {
-        package var userID: UInt64
-        /// `pending`, `verified` or `completed`.
-        package var status: String
-        package var codeHash: [UInt8]?
-        package var codeSentAt: Int64
-        package var codeExpiresAt: Int64
-        package var codeFailures: Int64
-        package var proofHash: [UInt8]?
-        package var expiresAt: Int64
-    }
+package enum PasswordChangeStore: PasswordChangeStorage {
+    package typealias Ticket = PasswordChangeTicket
 
     /// Stores a new ticket with its first code.
     package static func insert(ticketHash: [UInt8], userID: UInt64, codeHash: [UInt8], now: Int64, codeExpiresAt: Int64, expiresAt: Int64,

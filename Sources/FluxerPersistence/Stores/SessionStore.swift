@@ -60,6 +60,12 @@ package enum SessionStore: SessionStorage {
         try db.run("DELETE FROM sessions WHERE user_id = ?", Int64(bitPattern: userID))
     }
 
+    /// Deletes every session of a user but one (the caller's, after a password change: SE-09).
+    @discardableResult
+    package static func revokeAll(userID: UInt64, except kept: [UInt8], in db: SQLTransaction) throws -> Int {
+        try db.run("DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?", Int64(bitPattern: userID), kept)
+    }
+
     /// Records use times (batched by `SessionTouchQueue`); never moves a time backwards.
     package static func touch(_ touches: [([UInt8], Int64)], in db: SQLTransaction) throws {
         for (hash, time) in touches {

@@ -21,9 +21,10 @@ package enum UserStore: UserStorage {
 
     package typealias InsertError = UserInsertError
 
-    /// Inserts a user with a free random discriminator for the username (1–9999).
+    /// Inserts a user with a free random discriminator for the username (1–9999). An address in use, or held
+    /// for another account by a live revert link (`EmailChangeStore.isReserved`), is refused.
     package static func insert(_ user: NewUser, in db: SQLTransaction) throws -> User {
-        if let email = user.email, try find(email: email, in: db) != nil { throw InsertError.emailTaken }
+        if let email = user.email, try !isEmailAvailable(email, for: nil, now: user.createdAt, in: db) { throw InsertError.emailTaken }
         let discriminator: Int
         if let fixed = user.discriminator {
             let taken = try db.queryOne("SELECT 1 FROM users WHERE lower(username) = lower(?) AND discriminator = ?", user.username, fixed)
@@ -55,6 +56,38 @@ package enum UserStore: UserStorage {
         let used = Set(try db.query("SELECT discriminator FROM users WHERE lower(username) = lower(?)", username)
             .compactMap { $0.int("discriminator") }.map(Int.init))
         return (1...9999).first { !used.contains($0) }
+    }
+
+    /// Whether `email` may become the address of `userID` (nil: a new account): no other account has it, and no
+    /// live revert link holds it for another account.
+    package static func isEmailAvailable(_ email: String, for userID: UInt64?, now: Int64, in db: SQLTransaction) throws -> Bool {
+        if let holder = try id(email: email, in: db), holder != userID { return false }
+        return try !EmailChangeStore.isReserved(email: email, exceptUserID: userID, now: now, in: db)
+    }
+
+    /// Whether the tag `username#discriminator` (case-insensitive) is free, or is `userID`'s own.
+    package static func isTagFree(username: String, discriminator: Int, for userID: UInt64, in db: SQLTransaction) throws -> Bool {
+        try db.queryOne("SELECT 1 AS taken FROM users WHERE lower(username) = lower(?) AND discriminator = ? AND id <> ?",
+                        username, discriminator, Int64(bitPattern: userID)) == nil
+    }
+
+    /// How many accounts use `username` (any case): 9999 means no discriminator is left for it.
+    package static func countUsing(username: String, in db: SQLTransaction) throws -> Int64 {
+        try db.queryOne("SELECT count(*) AS n FROM users WHERE lower(username) = lower(?)", username)?.int("n") ?? 0
+    }
+
+    /// Writes the profile fields of `user`: tag, display name, avatar, banner, bio and flags.
+    package static func updateProfile(_ user: User, in db: SQLTransaction) throws {
+        try db.run("""
+            UPDATE users SET username = ?, discriminator = ?, global_name = ?, avatar = ?, banner = ?, bio = ?, flags = ? WHERE id = ?
+            """, user.username, user.discriminator, user.globalName, user.avatar, user.banner, user.bio, user.flags,
+            Int64(bitPattern: user.id))
+    }
+
+    /// Sets the account's address, and whether it is proven.
+    package static func setEmail(userID: UInt64, email: String, verified: Bool, in db: SQLTransaction) throws {
+        try db.run("UPDATE users SET email = ?, email_key = ?, verified = ? WHERE id = ?", email, emailKey(email), verified,
+                   Int64(bitPattern: userID))
     }
 
     package static func setPassword(userID: UInt64, hash: String, now: Int64, in db: SQLTransaction) throws {
@@ -98,7 +131,7 @@ package enum UserStore: UserStorage {
     /// The tables holding ways into an account that its registrant could have set up, all keyed by `user_id`.
     private static let registrantTables = [
         "webauthn_credentials", "webauthn_challenges", "mfa_backup_codes", "mfa_pending_totp", "mfa_tickets", "sms_codes",
-        "phone_tokens", "email_tokens", "sso_identities", "oauth2_authorizations",
+        "phone_tokens", "email_tokens", "email_change_tokens", "sso_identities", "oauth2_authorizations",
     ]
 
     /// Pre-account hijacking (`Accounts.claimUnverifiedAccount`): removes the second factors, the phone and
@@ -121,7 +154,7 @@ package enum UserStore: UserStorage {
 extension User {
     fileprivate static let plainColumns = [
         "id", "username", "discriminator", "global_name", "email", "verified", "password_hash", "password_changed_at", "avatar",
-        "flags", "bot", "system", "phone", "created_at", "sms_mfa_enabled", "mfa_failures", "mfa_locked_until",
+        "flags", "bot", "system", "phone", "created_at", "sms_mfa_enabled", "mfa_failures", "mfa_locked_until", "bio", "banner",
     ]
 
     /// The select list for users, optionally through a table alias (joins), in `init(row:)`'s names.
@@ -155,6 +188,8 @@ extension User {
                   smsMFAEnabled: row.bool("sms_mfa_enabled") ?? false,
                   webauthnCount: Int(row.int("webauthn_count") ?? 0),
                   failedAttempts: Int(row.int("mfa_failures") ?? 0),
-                  lockedUntil: row.int("mfa_locked_until"))
+                  lockedUntil: row.int("mfa_locked_until"),
+                  bio: row.string("bio"),
+                  banner: row.string("banner"))
     }
 }

@@ -238,6 +238,24 @@ enum SchemaScenario {
         PortableStatement(
             "UPDATE password_change_tickets SET status = $1, code_hash = NULL, proof_hash = $2, code_failures = code_failures + 1 WHERE ticket_hash = $3",
             .text("verified"), .bytes(hash(36)), .bytes(hash(34))),
+        // Desktop hand-overs (one pending, one completed by Alice's session), email change links, profile fields.
+        PortableStatement(
+            "INSERT INTO desktop_handoffs (code_hash, client_key, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+            .bytes(hash(50)), .text("2001:db8::"), .int(now), .int(now + 300_000)),
+        PortableStatement(
+            """
+            INSERT INTO desktop_handoffs (code_hash, client_key, session_hash, created_at, completed_at, expires_at)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            """,
+            .bytes(hash(51)), .text("192.0.2.1"), .bytes(hash(2)), .int(now), .int(now + 1), .int(now + 300_000)),
+        PortableStatement(
+            """
+            INSERT INTO email_change_tokens (token_hash, user_id, purpose, email, email_key, created_at, expires_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            """,
+            .bytes(hash(52)), .int(alice), .text("email_revert"), .text("Old@Example.com"), .text("old@example.com"), .int(now),
+            .int(now + 172_800_000)),
+        PortableStatement("UPDATE users SET bio = $1, banner = $2 WHERE id = $3", .text("Hi\nthere"), .text("a_0123abcd"), .int(alice)),
     ]
 
     /// Rows per table after `rows`.
@@ -248,6 +266,7 @@ enum SchemaScenario {
         "sms_codes": 1, "phone_tokens": 1, "webauthn_credentials": 2, "webauthn_challenges": 2, "audit_events": 2,
         "sso_states": 1, "sso_identities": 1, "sso_completions": 1, "atproto_client_keys": 1,
         "authorized_ips": 1, "ip_authorizations": 1, "password_change_tickets": 1,
+        "desktop_handoffs": 2, "email_change_tokens": 1,
         // Every worker id has its row from the migration on; leases are taken by updating them.
         "worker_leases": 1024, "job_leases": 0,
     ]
@@ -267,6 +286,8 @@ enum SchemaScenario {
         "users": 1, "sessions": 1, "email_tokens": 0, "guilds": 0, "guild_members": 0, "mfa_pending_totp": 0,
         "mfa_backup_codes": 0, "mfa_tickets": 0, "sms_codes": 0, "phone_tokens": 0, "webauthn_credentials": 1,
         "webauthn_challenges": 1, "sso_identities": 0, "sso_completions": 0, "authorized_ips": 0, "ip_authorizations": 0,
+        // The completed hand-over goes with the session that vouched for it; the pending one belongs to no one.
+        "desktop_handoffs": 1, "email_change_tokens": 0,
     ]) { $1 }
 
     /// Rows both backends refuse (CHECK, UNIQUE, NOT NULL and FOREIGN KEY constraints), each tried alone after
@@ -349,6 +370,21 @@ enum SchemaScenario {
             .bytes(hash(50)), .bytes(hash(32)), .int(bob), .bytes(hash(51)), .text("192.0.2.9"), .int(now), .int(now), .int(now))),
         ("an authorized network without its key", PortableStatement(
             "INSERT INTO authorized_ips (user_id, ip_key, created_at) VALUES ($1, $2, $3)", .int(bob), .null, .int(now))),
+        ("a hand-over completed without its session", PortableStatement(
+            "INSERT INTO desktop_handoffs (code_hash, client_key, created_at, completed_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            .bytes(hash(53)), .text("x"), .int(now), .int(now), .int(now))),
+        ("a hand-over completed by no session", PortableStatement(
+            """
+            INSERT INTO desktop_handoffs (code_hash, client_key, session_hash, created_at, completed_at, expires_at)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            """,
+            .bytes(hash(54)), .text("x"), .bytes(hash(55)), .int(now), .int(now), .int(now))),
+        ("an email link of an unknown purpose", PortableStatement(
+            """
+            INSERT INTO email_change_tokens (token_hash, user_id, purpose, email, email_key, created_at, expires_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            """,
+            .bytes(hash(56)), .int(bob), .text("verify_email"), .text("a@b.c"), .text("a@b.c"), .int(now), .int(now))),
         ("the same (issuer, subject) inserted without an upsert", PortableStatement(
             """
             INSERT INTO sso_identities (issuer, subject, provider, user_id, created_at, last_login_at)
