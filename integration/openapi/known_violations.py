@@ -40,6 +40,15 @@ def known(id, operations, statuses, kind, match, origin, note):
 
 
 KNOWN_VIOLATIONS = [
+    known("KV01", ["get_oauth_application", "update_oauth_application", "delete_oauth_application",
+                   "reset_bot_token2", "reset_client_secret2", "get_public_application", "update_bot_profile"],
+          404, "status", "undocumented status", "reference",
+          "an unknown application id answers 404 UNKNOWN_APPLICATION, as the real server does (fluxer-api.md §2); "
+          "the document lists no 404 for /oauth2/applications/{id}*"),
+    known("KV02", "resend_verification_email", 400, "body", r"^/code .*ACCOUNT_ALREADY_VERIFIED", "ours",
+          "POST /auth/verify/resend on a verified account answers top-level code ACCOUNT_ALREADY_VERIFIED, which is "
+          "not in APIErrorCode (the document has it only as a validation item code: 400 INVALID_FORM_BODY with "
+          "errors[].code ACCOUNT_ALREADY_VERIFIED)"),
 ]
 
 
