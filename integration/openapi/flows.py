@@ -40,7 +40,7 @@ def client_form(app):
     return {"client_id": app["client_id"], "client_secret": app["client_secret"]}
 
 
-def exchange_code(api, app, code, redirect_uri=REDIRECT_URI, expect=200, **extra):
+def exchange_code(api, app, code, redirect_uri=REDIRECT_URI, expect=None, **extra):
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri, **client_form(app), **extra}
     return api.post("/oauth2/token", data=data, expect=expect)
 
@@ -48,7 +48,7 @@ def exchange_code(api, app, code, redirect_uri=REDIRECT_URI, expect=200, **extra
 def oauth_tokens(api, user, app, scope="identify email guilds"):
     """A full code flow: the token response's JSON ({access_token, refresh_token, scope, …})."""
     code = authorization_code(api, user, app, scope=scope)
-    return exchange_code(api, app, code).json()
+    return exchange_code(api, app, code, expect=200).json()
 
 
 class SecondFactor:

@@ -49,6 +49,23 @@ KNOWN_VIOLATIONS = [
           "POST /auth/verify/resend on a verified account answers top-level code ACCOUNT_ALREADY_VERIFIED, which is "
           "not in APIErrorCode (the document has it only as a validation item code: 400 INVALID_FORM_BODY with "
           "errors[].code ACCOUNT_ALREADY_VERIFIED)"),
+    known("KV03", ["exchange_oauth2_token", "introspect_oauth2_token", "revoke_oauth2_token", "provide_oauth2_consent"],
+          400, "body", r"^/ '(code|message)' is a required property", "reference",
+          "OAuth2 errors use the RFC 6749 §5.2 shape {error, error_description}, as the real server does "
+          "(fluxer-api.md §9 'OAuth error shapes', DESIGN.md 'token endpoint errors'); the document gives them "
+          "Fluxer's {code, message}"),
+    known("KV04", ["exchange_oauth2_token", "introspect_oauth2_token", "revoke_oauth2_token"], 401, "status",
+          "undocumented status", "reference",
+          "a failed client authentication is 401 invalid_client (RFC 6749 §5.2, with WWW-Authenticate for Basic; "
+          "DESIGN.md 'token endpoint errors'); the real server answers 400 and the document lists no 401"),
+    known("KV05", "get_oauth2_userinfo", [401, 403], "status", "undocumented status", "reference",
+          "GET /oauth2/userinfo answers 401 INVALID_TOKEN without a bearer token (or with a session or bot token) and "
+          "403 MISSING_OAUTH_SCOPE without identify, as the real server (fluxer-api.md §9); the document lists "
+          "neither 401 nor 403"),
+    known("KV06", "delete_user_oauth2_authorization", 404, "status", "undocumented status", "ours",
+          "DELETE /oauth2/@me/authorizations/{applicationId} with an id that is not a snowflake answers 404 "
+          "UNKNOWN_APPLICATION; the document has no 404 (a well-formed unknown id is 204, idempotent): a malformed "
+          "path id should be 400 INVALID_FORM_BODY"),
 ]
 
 
