@@ -10,6 +10,7 @@ hundreds of logins from one address); the account lockout stays on, so tests tha
 use their own users. test_rate_limits.py starts a second server with the limiter on to check the 429 shape.
 """
 
+import http.cookiejar
 import itertools
 import os
 import secrets
@@ -270,6 +271,8 @@ class Api:
         self.document = document
         self.prefix = prefix
         self.session = requests.Session()
+        # No cookie jar: every credential a test uses is one it sends (a sudo cookie must not prove sudo silently).
+        self.session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
 
     def under(self, prefix):
         return Api(self.server, self.document, prefix)

@@ -66,6 +66,20 @@ KNOWN_VIOLATIONS = [
           "DELETE /oauth2/@me/authorizations/{applicationId} with an id that is not a snowflake answers 404 "
           "UNKNOWN_APPLICATION; the document has no 404 (a well-formed unknown id is 204, idempotent): a malformed "
           "path id should be 400 INVALID_FORM_BODY"),
+    known("KV07", ["get_backup_codes_mfa", "disable_totp_mfa"], 400, "body", r"^/code .*MFA_NOT_ENABLED", "ours",
+          "backup codes or TOTP disable without TOTP answer code MFA_NOT_ENABLED, which is not in APIErrorCode; the "
+          "document's code for it is TWO_FA_NOT_ENABLED (MFARoutes.mfaNotEnabled)"),
+    known("KV08", "enable_totp_mfa", 400, "body", r"^/code .*MFA_NOT_DISABLED", "ours",
+          "enabling TOTP twice answers code MFA_NOT_DISABLED, which is not in APIErrorCode (fluxer-api.md §6 names it, "
+          "the document's enum has no such code; MFARoutes.mfaNotDisabled)"),
+    known("KV09", ["get_sudo_webauthn_authentication_options", "get_webauthn_mfa_options"], 400, "body",
+          r"^/code .*NO_WEBAUTHN_CREDENTIALS", "ours",
+          "WebAuthn authentication options for a user without a security key answer code NO_WEBAUTHN_CREDENTIALS, "
+          "which is not in APIErrorCode; the document's code is NO_PASSKEYS_REGISTERED"),
+    known("KV10", ["update_webauthn_credential", "delete_webauthn_credential"], 404, "status", "undocumented status",
+          "reference",
+          "an unknown credential id answers 404 UNKNOWN_WEBAUTHN_CREDENTIAL (a code of the document's enum, whose "
+          "UNKNOWN_* codes are 404s); the document lists no 404 for these operations"),
 ]
 
 
