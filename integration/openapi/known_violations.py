@@ -80,6 +80,10 @@ KNOWN_VIOLATIONS = [
           "reference",
           "an unknown credential id answers 404 UNKNOWN_WEBAUTHN_CREDENTIAL (a code of the document's enum, whose "
           "UNKNOWN_* codes are 404s); the document lists no 404 for these operations"),
+    known("KV11", "login_user", 403, "status", "undocumented status", "reference",
+          "with security.ip_authorization on, a password login from a new network answers 403 "
+          "IP_AUTHORIZATION_REQUIRED {ticket, email, resend_available_in}, as the real server (fluxer-api.md §5); the "
+          "document lists no 403 for POST /auth/login (met only once the IP authorization branch is merged)"),
 ]
 
 
