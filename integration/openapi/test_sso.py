@@ -54,3 +54,10 @@ def test_complete_refusals(api):
     assert_error(api.post("/auth/sso/complete", json={"code": "nope"}), 400, "INVALID_FORM_BODY")
     assert_error(api.post("/auth/sso/complete", json={"code": "nope", "state": "nope"}), 400, "INVALID_FORM_BODY")
     assert_error(api.post("/auth/sso/complete", json={}), 400, "INVALID_FORM_BODY", paths=["code"])
+
+
+def test_complete_with_a_foreign_provider_code(api):
+    """The real server's form: the web app owns the callback and sends the provider's code with our state."""
+    started = start(api, provider="mock")
+    assert_error(api.post("/auth/sso/complete", json={"code": "not-a-provider-code", "state": started["state"]}), 400,
+                 "SSO_AUTHENTICATION_FAILED")
