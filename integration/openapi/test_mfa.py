@@ -26,7 +26,9 @@ def add_phone(api, server, user, sudo=None):
     phone = phone_number()
     api.post("/users/@me/phone/send-verification", auth=user.token, json={"phone": phone}, expect=204)
     code = server.wait_outbox("sms_phone_verification", phone)["codes"][0]
-    got = assert_json(api.post("/users/@me/phone/verify", auth=user.token, json={"phone": phone, "code": code}, expect=200))
+    resp = api.post("/users/@me/phone/verify", auth=user.token, json={"phone": phone, "code": code}, expect=200)
+    got = assert_json(resp)
+    assert resp.headers.get("Cache-Control") == "no-store", resp.headers
     proof = sudo if sudo is not None else {"password": user.password}
     api.post("/users/@me/phone", auth=user.token, json={"phone_token": got["phone_token"], **proof}, expect=204)
     return phone
@@ -106,6 +108,7 @@ def test_sudo_with_a_second_factor(api, server):
     resp = api.post("/users/@me/mfa/backup-codes", auth=user.token,
                     json={"regenerate": True, "mfa_method": "totp", "mfa_code": factor.code()}, expect=200)
     codes = [c["code"] for c in assert_json(resp)["backup_codes"]]
+    assert resp.headers.get("Cache-Control") == "no-store", resp.headers  # secrets shown once
     assert len(codes) == 10 and all(c["consumed"] is False for c in resp.json()["backup_codes"])
     sudo = resp.headers.get(SUDO_HEADER)
     assert sudo and sudo.count(".") == 2, resp.headers

@@ -117,6 +117,12 @@ def test_token_client_authentication(api, server):
     assert_oauth_error(api.post("/oauth2/token", data={**data, "client_secret": "wrong"}), 401, "invalid_client")
     assert_oauth_error(api.post("/oauth2/token", data={**data, "client_id": "1", "client_secret": "x"}), 401, "invalid_client")
     assert_oauth_error(api.post("/oauth2/token", data=data), 401, "invalid_client")
+    wrong = base64.b64encode(f"{app['client_id']}:wrong".encode()).decode()
+    resp = api.post("/oauth2/token", headers={"Authorization": f"Basic {wrong}"},
+                    data={"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI})
+    assert_oauth_error(resp, 401, "invalid_client")
+    assert resp.headers.get("WWW-Authenticate", "").startswith("Basic"), resp.headers  # RFC 6749 §5.2
+    assert resp.headers.get("Cache-Control") == "no-store", resp.headers
 
 
 def test_token_request_errors(api, server):
@@ -181,7 +187,9 @@ def test_revoke(api, server):
 def test_userinfo_refusals(api, server):
     user = server.new_user()
     app = server.new_app(user)
-    assert_error(api.get("/oauth2/userinfo"), 401, "INVALID_TOKEN")
+    resp = api.get("/oauth2/userinfo")
+    assert_error(resp, 401, "INVALID_TOKEN")
+    assert resp.headers.get("WWW-Authenticate", "").startswith("Bearer"), resp.headers  # RFC 6750 §3
     assert_error(api.get("/oauth2/userinfo", auth=user.token), 401, "INVALID_TOKEN")
     assert_error(api.get("/oauth2/userinfo", auth=bearer(user.token)), 401, "INVALID_TOKEN")
     assert_error(api.get("/oauth2/userinfo", auth=bot(app["bot_token"])), 401, "INVALID_TOKEN")
