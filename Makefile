@@ -7,10 +7,19 @@ DURABILITY_ITERATIONS ?= 100
 FUZZ_SMOKE_SECONDS ?= 10
 PY_DEPS = PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
   python3 -m pip install -q -r integration/python/requirements.txt
+PY_OPENAPI_DEPS = PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
+  python3 -m pip install -q -r integration/openapi/requirements.txt
+# The OpenAPI document the schema suite and Schemathesis check responses against: a file (relative to the
+# repository), an http(s) URL, or a path the server under test serves (e.g. /api/v1/openapi.json).
+OPENAPI_DOCUMENT ?= openapi/reference/fluxer-openapi-auth.json
+# make test-schemathesis: cases per operation and phase, and the time budget in seconds (make test runs 8 / 40 s).
+SCHEMATHESIS_EXAMPLES ?= 200
+SCHEMATHESIS_SECONDS ?= 600
 
 export PATH := /opt/swift/usr/bin:$(PATH)
 
 .PHONY: run test test-python test-adversarial test-adversarial-long build deps bench fuzz clean
+.PHONY: test-openapi test-schemathesis
 .PHONY: run test test-postgres test-python test-durability test-durability-long test-cluster test-mock build deps bench fuzz fuzz-all fuzz-smoke clean
 
 ## deps: install the -dev packages when missing (as root; otherwise print the apt line and stop)
@@ -35,13 +44,14 @@ run: build
 
 ## test: the whole suite (unit, parser tables, loopback socket and SQLite file tests), the release build `make run`
 ## uses (an import only a debug build forgives must not break it), the app suite again on
-## PostgreSQL (test-postgres), then test-python, test-adversarial, test-durability and test-cluster
+## PostgreSQL (test-postgres), then test-python, test-openapi, test-adversarial, test-durability and test-cluster
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(SWIFT) build -c release --product fluxer-auth
 	$(MAKE) test-postgres
 	$(MAKE) test-python
+	$(MAKE) test-openapi
 	$(MAKE) test-adversarial
 	$(MAKE) test-durability
 	$(MAKE) test-cluster
@@ -62,6 +72,24 @@ test-python: deps
 	PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
 	  python3 -m pip install -q -r integration/python/requirements.txt
 	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q integration/python integration/browser -rs -p no:cacheprovider -W "ignore:authlib.jose module is deprecated"
+
+## test-openapi: every operation of the OpenAPI document the server serves, through its success path and main
+## failures, each response validated against the document (integration/openapi, ~45 s), then a bounded
+## Schemathesis run against it (SCHEMATHESIS_EXAMPLES=8, at most 40 s)
+test-openapi: deps
+	$(SWIFT) build --product fluxer-auth
+	$(PY_OPENAPI_DEPS)
+	OPENAPI_DOCUMENT=$(OPENAPI_DOCUMENT) FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth SCHEMATHESIS_EXAMPLES=8 \
+	  SCHEMATHESIS_SECONDS=40 python3 -m pytest -q integration/openapi -rs
+
+## test-schemathesis: the Schemathesis run alone, longer: SCHEMATHESIS_EXAMPLES (default 200) cases per operation and
+## phase within SCHEMATHESIS_SECONDS (default 600); SCHEMATHESIS_SEED=N replays a run
+test-schemathesis: deps
+	$(SWIFT) build --product fluxer-auth
+	$(PY_OPENAPI_DEPS)
+	OPENAPI_DOCUMENT=$(OPENAPI_DOCUMENT) FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth \
+	  SCHEMATHESIS_EXAMPLES=$(SCHEMATHESIS_EXAMPLES) SCHEMATHESIS_SECONDS=$(SCHEMATHESIS_SECONDS) \
+	  python3 -m pytest -q -s integration/openapi/test_schemathesis.py
 
 ## test-adversarial: raw-socket framing (H1–H27, H32), slow clients and floods, bad-input sweep (< 90 s)
 test-adversarial: deps
