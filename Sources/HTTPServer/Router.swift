@@ -137,7 +137,8 @@ public struct Router: Sendable {
             guard let params = bind(route.segments, to: segments) else { continue }
             if route.method == method { return .found(route, parameters: params) }
             if route.method == .GET && getRoute == nil { getRoute = (route, params) }  // the route GET would get
-            allowed.append(route.method)
+            // Several patterns may match one path (`/applications/@me` and `/applications/:id`): each method once.
+            if !allowed.contains(route.method) { allowed.append(route.method) }
         }
         if method == .HEAD, let (route, params) = getRoute { return .found(route, parameters: params) }
         if allowed.isEmpty { return .notFound }

@@ -173,7 +173,8 @@ def test_verify_resend(api, server):
     api.post("/auth/verify/resend", auth=unverified.token, expect=204)
     server.wait_outbox("verify_email", unverified.email)
     verified = server.new_user()
-    assert_error(api.post("/auth/verify/resend", auth=verified.token), 400, "ACCOUNT_ALREADY_VERIFIED")
+    assert_error(api.post("/auth/verify/resend", auth=verified.token), 400, "INVALID_FORM_BODY",
+                 item_code="ACCOUNT_ALREADY_VERIFIED")
     assert_error(api.post("/auth/verify/resend"), 401, "UNAUTHORIZED")
 
 

@@ -237,7 +237,8 @@ def test_authorizations_refusals(api, server):
     assert_error(api.get("/oauth2/@me/authorizations"), 401, "UNAUTHORIZED")
     assert_error(api.get("/oauth2/@me/authorizations", auth=bot(app["bot_token"])), 403, "ACCESS_DENIED")
     assert_error(api.delete(f"/oauth2/@me/authorizations/{app['id']}"), 401, "UNAUTHORIZED")
-    assert_error(api.delete("/oauth2/@me/authorizations/not-a-snowflake", auth=user.token), 404, "UNKNOWN_APPLICATION")
+    assert_error(api.delete("/oauth2/@me/authorizations/not-a-snowflake", auth=user.token), 400, "INVALID_FORM_BODY",
+                 item_code="INVALID_SNOWFLAKE_FORMAT")
     tokens = oauth_tokens(api, user, app, scope="identify")
     assert_error(api.get("/oauth2/@me/authorizations", auth=bearer(tokens["access_token"])), 403, "ACCESS_DENIED")
 

@@ -131,16 +131,17 @@ def test_handoff_cancel_and_refusals(api, server):
     user = server.new_user()
     code = api.post("/auth/handoff/initiate", expect=200).json()["code"]
     api.delete(f"/auth/handoff/{code}", expect=204)
+    # The real server's codes (fluxer-api.md §5, AuthController): all of them are in the document's APIErrorCode.
     assert_error(api.post("/auth/handoff/complete", auth=user.token, json={"code": code, "token": user.token,
-                                                                           "user_id": user.id}), 400, "INVALID_FORM_BODY")
+                                                                           "user_id": user.id}), 400, "INVALID_HANDOFF_CODE")
     code = api.post("/auth/handoff/initiate", expect=200).json()["code"]
     assert_error(api.post("/auth/handoff/complete", json={"code": code, "token": "flx_" + "c" * 36, "user_id": user.id}),
-                 400, "INVALID_FORM_BODY")
+                 401, "INVALID_TOKEN")
     other = server.new_user()
     assert_error(api.post("/auth/handoff/complete", auth=user.token, json={"code": code, "token": user.token,
-                                                                           "user_id": other.id}), 400, "INVALID_FORM_BODY")
+                                                                           "user_id": other.id}), 400, "SESSION_TOKEN_MISMATCH")
     assert_error(api.post("/auth/handoff/complete", json={"code": code}), 400, "INVALID_FORM_BODY")
-    assert_error(api.get("/auth/handoff/NOPE-NOPE/status"), 400, "INVALID_FORM_BODY")
+    assert_error(api.get("/auth/handoff/NOPE-NOPE/status"), 400, "INVALID_HANDOFF_CODE")
 
 
 # --- password change ------------------------------------------------------------------------------------------

@@ -121,7 +121,7 @@ def test_webauthn_management_refusals(api, server, key_user):
     assert_error(api.post("/users/@me/mfa/webauthn/credentials", auth=plain.token, json={
         "response": other.create(options), "challenge": options["challenge"], "name": "", "password": plain.password}),
         400, "INVALID_FORM_BODY", paths=["name"])
-    assert_error(api.post("/users/@me/sudo/webauthn/authentication-options", auth=plain.token), 400, "NO_WEBAUTHN_CREDENTIALS")
+    assert_error(api.post("/users/@me/sudo/webauthn/authentication-options", auth=plain.token), 400, "NO_PASSKEYS_REGISTERED")
     assert_error(api.patch("/users/@me/mfa/webauthn/credentials/AAAA", auth=plain.token,
                            json={"name": "x", "password": plain.password}), 404, "UNKNOWN_WEBAUTHN_CREDENTIAL")
     assert_error(api.delete("/users/@me/mfa/webauthn/credentials/AAAA", auth=plain.token, json={"password": plain.password}),

@@ -232,7 +232,8 @@ package enum AuthRoutes {
             throw APIError.invalidField("email", "This account has no email address.", code: "EMAIL_IS_REQUIRED")
         }
         guard !principal.user.verified else {
-            throw APIError(.badRequest, code: "ACCOUNT_ALREADY_VERIFIED", message: "This account is already verified.")
+            // The document's shape: a validation error whose item carries ACCOUNT_ALREADY_VERIFIED.
+            throw APIError.invalidField("email", "This account is already verified.", code: "ACCOUNT_ALREADY_VERIFIED")
         }
         try accounts.write { db, _ in try accounts.sendVerification(to: principal.user, email: email, in: db) }
         accounts.deliveryNudge()

@@ -76,7 +76,7 @@ package enum WebAuthnRoutes {
 
     package static func authenticationOptions(for user: User, purpose: String, ticketHash: [UInt8]?, _ accounts: any WebAuthnRoutes.Services) throws -> HTTPResponse {
         guard user.webauthnCount > 0 else {
-            throw APIError(.badRequest, code: "NO_WEBAUTHN_CREDENTIALS", message: "No security key is registered.")
+            throw APIError(.badRequest, code: "NO_PASSKEYS_REGISTERED", message: "No security key is registered.")
         }
         let (challenge, ids) = try accounts.write { db, _ in
             (try issueChallenge(userID: user.id, purpose: purpose, ticketHash: ticketHash, now: accounts.now, in: db),

@@ -65,8 +65,20 @@ package enum OAuthResourceRoutes {
             }
             limit = n
         }
-        let before = request.queryValue("before").flatMap(Snowflake.parse)
-        let after = request.queryValue("after").flatMap(Snowflake.parse)
+        // Cursors are snowflakes; anything else is refused rather than ignored (a client's bug shows at once).
+        var cursors: [UInt64?] = []
+        var errors: [FieldError] = []
+        for name in ["before", "after"] {
+            guard let text = request.queryValue(name) else { cursors.append(nil); continue }
+            guard let value = Snowflake.parse(text) else {
+                errors.append(FieldError(path: name, message: "Must be a snowflake.", code: "INVALID_SNOWFLAKE_FORMAT"))
+                cursors.append(nil)
+                continue
+            }
+            cursors.append(value)
+        }
+        guard errors.isEmpty else { throw APIError.invalidFormBody(errors) }
+        let before = cursors[0], after = cursors[1]
         let items = try accounts.context.database.read { db in
             try GuildStore.memberships(userID: principal.user.id, in: db)
                 .filter { guild, _ in (before.map { guild.id < $0 } ?? true) && (after.map { guild.id > $0 } ?? true) }
@@ -115,7 +127,10 @@ package enum OAuthResourceRoutes {
     /// Revokes every token the application holds for the user and forgets the consent.
     package static func deauthorize(_ request: HTTPRequest, _ accounts: any OAuthResourceRoutes.Services) throws -> HTTPResponse {
         let principal = try accounts.requireUser(request, allowBots: false)
-        guard let appID = request.parameters["applicationId"].flatMap(Snowflake.parse) else { throw ApplicationRoutes.unknownApplication }
+        // A malformed id is a bad request (the document lists 400, not 404); a well-formed unknown one is 204.
+        guard let appID = request.parameters["applicationId"].flatMap(Snowflake.parse) else {
+            throw APIError.invalidField("application_id", "Must be a snowflake.", code: "INVALID_SNOWFLAKE_FORMAT")
+        }
         try accounts.write { db, invalidations in
             try OAuthStore.revokeAll(applicationID: appID, userID: principal.user.id, reason: "deauthorized", now: accounts.now, in: db)
             // Codes issued before the withdrawal must not yield tokens after it.

@@ -1,5 +1,6 @@
 /// Lifts what a developer or a test wants out of a message body: every http/https URL, every standalone
-/// 6–8 digit number (SMS and email codes) and every value after `token=`. Bounded by the body size limit.
+/// 6–8 digit number (SMS and email codes), every standalone `XXXX-XXXX` code of capitals and digits, and every
+/// value after `token=`. Bounded by the body size limit.
 package struct OutboxBodyScan {
     package private(set) var links: [String] = []
     package private(set) var codes: [String] = []
@@ -26,6 +27,23 @@ package struct OutboxBodyScan {
                 Self.append(&codes, bytes[i..<end])
             }
             i = end
+        }
+        // Grouped codes: `XXXX-XXXX` of capital letters and digits (password change, desktop hand-over), not
+        // touching a letter, digit, `_` or `-`.
+        i = 0
+        while i + 9 <= bytes.count {
+            let candidate = bytes[i..<(i + 9)]
+            let before = i == 0 ? nil : bytes[i - 1]
+            let after = i + 9 < bytes.count ? bytes[i + 9] : nil
+            if candidate[i + 4] == UInt8(ascii: "-"),
+               candidate.enumerated().allSatisfy({ $0.offset == 4 || Self.isCapitalOrDigit($0.element) }),
+               before.map({ !Self.isWordByte($0) && $0 != UInt8(ascii: "-") }) ?? true,
+               after.map({ !Self.isWordByte($0) && $0 != UInt8(ascii: "-") }) ?? true {
+                Self.append(&codes, candidate)
+                i += 9
+            } else {
+                i += 1
+            }
         }
         // Tokens: `token=<value>` in query strings or plain text.
         let marker = Array("token=".utf8)
@@ -61,6 +79,7 @@ package struct OutboxBodyScan {
     }
 
     private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+    private static func isCapitalOrDigit(_ b: UInt8) -> Bool { isDigit(b) || (b >= 0x41 && b <= 0x5A) }
     private static func isAlpha(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }
     private static func isWordByte(_ b: UInt8) -> Bool { isDigit(b) || isAlpha(b) || b == 0x5F }
     /// RFC 3986 unreserved plus `%` (percent-encoded tokens).
