@@ -21,6 +21,7 @@ package enum Routes {
         WebAuthnRoutes.register(on: &router, accounts: accounts)
         OutboxRoutes.register(on: &router, context: context)
         sso.register(on: &router)
+        OpenAPIRoutes.register(on: &router, context: context)
         return router
     }
 }
