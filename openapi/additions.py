@@ -639,7 +639,8 @@ NOTES = {
     for operation, extra in [
         ("exchange_oauth2_token", " Grants: `authorization_code` (PKCE S256; required for public clients) and `refresh_token` (single use: "
                                   "each refresh returns a new pair, and replaying a used refresh token revokes the whole grant)."),
-        ("revoke_oauth2_token", " Answers 204 whether or not the token was known (RFC 7009 §2.2)."),
+        ("revoke_oauth2_token", " Answers 204 for an unknown token as for a revoked one (RFC 7009 §2.2, no oracle); a refresh token takes "
+                                "its whole grant with it; another client's token is refused (`unauthorized_client`) and stays valid."),
         ("introspect_oauth2_token", " Confidential clients only (RFC 7662 §2.1); a token of another client is `{\"active\": false}`."),
     ]
 }
@@ -672,8 +673,9 @@ PATHS = {
     }},
     "/metrics": {"get": {
         "operationId": "get_metrics", "tags": ["Operations"], "summary": "Prometheus metrics",
-        "description": "Request counts and durations by route and status, open connections, uptime: the Prometheus text "
-                       "exposition format 0.0.4. " + NOT_RATE_LIMITED,
+        "description": "`fluxer_http_requests_total` by status class, `fluxer_http_request_duration_seconds_sum`, "
+                       "`fluxer_http_unexpected_errors_total`, `fluxer_http_open_connections` and `fluxer_uptime_seconds`, in the "
+                       "Prometheus text exposition format 0.0.4. " + NOT_RATE_LIMITED,
         "responses": {"200": {"description": "Metrics.", "content": {"text/plain; version=0.0.4; charset=utf-8": {"schema": {"type": "string"}}}}},
     }},
     # ---- Documentation ---------------------------------------------------------------------------------------------
@@ -762,9 +764,11 @@ PATHS = {
             "200": html("The dev-mode page with the completion code, or the authorize page's MFA step."),
             "303": redirect("To the web app with a completion code, back to the authorize page signed in, or to the connection callback.",
                             {"Set-Cookie": SET_COOKIE}),
-            "400": html("Sign-in cancelled, expired, already used or started in another browser."),
-            "403": html("Refused (e.g. `SSO_REQUIRED`, `SSO_LINK_REQUIRED`: the page shows the message)."),
-            "429": html("Too many sign-ins pending for this client."),
+            "400": html("The provider answered `error` (the user cancelled), or an API-started sign-in is expired, used, started in "
+                        "another browser, or refused."),
+            "403": html("Refused (e.g. `SSO_REQUIRED`, `SSO_LINK_REQUIRED`: the page shows the message); a sign-in started from the "
+                        "authorize page that cannot finish (expired, used) is answered 403 as well."),
+            "429": html("A rate limit of the sign-in (the page shows it)."),
             "502": html("The provider is unavailable or answered wrongly."),
             "503": html("Storage or the provider is busy; try again."),
         },
@@ -1147,3 +1151,4 @@ for path, item in PATHS.items():
         if path.startswith("/_dev/"):
             op["x-fluxer-auth-dev-only"] = True
             op["x-fluxer-auth-registered-when"] = DEV_ATPROTO_WHEN if path.startswith("/_dev/atproto/") else DEV_MODE
+            op["responses"].setdefault("429", response("FluxerAuthRateLimited"))
