@@ -73,7 +73,6 @@ INFO = {
         "Errors are `{code, message}` (validation: 400 `INVALID_FORM_BODY` with `errors: [{path, message, code}]`); the "
         "OAuth2 token, revocation and introspection endpoints answer RFC 6749 §5.2 `{error, error_description}`."
     ),
-    "license": {"name": "See the repository"},
 }
 
 TAGS = [

@@ -20,9 +20,10 @@ package enum OpenAPIRoutes {
 
 /// The document and its page for one server (its public URL decides `servers`), rendered on first request.
 package final class OpenAPIPublication: Sendable {
+    /// What is served: the JSON document, or its HTML page.
     package enum Kind: Sendable { case document, page }
 
-    /// One rendered answer.
+    /// One rendered answer: its bytes, their entity tag, and the headers it is sent with.
     package struct Rendered: Sendable {
         package var body: [UInt8]
         package var etag: String
@@ -36,6 +37,7 @@ package final class OpenAPIPublication: Sendable {
         self.publicURL = publicURL
     }
 
+    /// 200 with the rendered answer, or 304 when the request's `If-None-Match` names its ETag.
     package func answer(_ kind: Kind, to request: HTTPRequest) throws -> HTTPResponse {
         let answer = try render(kind)
         if let tags = request.headers["If-None-Match"], Self.matches(tags, etag: answer.etag) {
@@ -47,6 +49,7 @@ package final class OpenAPIPublication: Sendable {
         return HTTPResponse(status: .ok, headers: headers, body: answer.body)
     }
 
+    /// The answer of `kind`, rendered on first use (500 if the embedded document could not be parsed).
     package func render(_ kind: Kind) throws -> Rendered {
         if let done = rendered.withLock({ $0[kind] }) { return done }
         guard let embedded = OpenAPIDocument.embedded else { throw APIError.internalError }
