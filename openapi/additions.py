@@ -915,10 +915,12 @@ PATHS = {
             "303": redirect("Back to the authorize page, signed in.", {"Set-Cookie": SET_COOKIE}),
             "400": html("The login page with \"Invalid email or password.\", or an error page (unreadable form, refused request)."),
             "403": html("The form expired or came from another origin, or single sign-on is enforced."),
-            "429": html("The login page with \"Too many attempts.\" (`Retry-After`); the route's own limit answers JSON "
-                        "`RATE_LIMITED`."),
+            "429": {"description": "The login page with \"Too many attempts.\" (`Retry-After`: the login throttles), or JSON "
+                                   "`RATE_LIMITED` (the route's rate limit).", "headers": {"Retry-After": RATE_LIMIT_HEADERS["Retry-After"]},
+                    "content": {"text/html": {"schema": {"type": "string"}}, "application/json": {"schema": ref("FluxerAuthRateLimitError")}}},
             "503": response("FluxerAuthServiceUnavailable"),
         },
+        "x-fluxer-auth-error-codes": errors("RATE_LIMITED"),
     }},
     "/oauth2/authorize/sso": {"post": {
         "operationId": "start_oauth2_authorize_sso", "tags": ["Authorize pages"], "summary": "Continue with single sign-on",
@@ -958,9 +960,10 @@ PATHS = {
         "security": [{"sessionCookie": []}],
         "requestBody": form_body("AuthorizeDecisionForm"),
         "responses": {
-            "200": html("\"Bot added\" (a bot-only request without redirect URI), or \"Not authorized\" after cancelling one."),
+            "200": html("\"Bot added\": a bot-only request without redirect URI was authorized."),
             "303": redirect("To the redirect URI with `code`, `state` and `iss`, or `error=access_denied`."),
-            "400": html("An error page: unreadable form, or the authorization refused (e.g. the bot is already in the guild)."),
+            "400": html("An error page: unreadable form, a refused request or authorization (e.g. the bot is already in the guild), "
+                        "or \"Not authorized\" after cancelling a request without redirect URI."),
             "401": html("The session ended."),
             "403": html("The form expired or did not come from this page, or the user may not add the bot there."),
             "429": response("FluxerAuthRateLimited"),
@@ -1151,3 +1154,16 @@ for path, item in PATHS.items():
             op["x-fluxer-auth-dev-only"] = True
             op["x-fluxer-auth-registered-when"] = DEV_ATPROTO_WHEN if path.startswith("/_dev/atproto/") else DEV_MODE
             op["responses"].setdefault("429", response("FluxerAuthRateLimited"))
+
+# Every JSON error an operation may answer through a shared response is in its code list.
+SHARED_RESPONSE_CODES = {"FluxerAuthRateLimited": "RATE_LIMITED", "FluxerAuthServiceUnavailable": "SERVICE_UNAVAILABLE",
+                         "FluxerAuthBadGateway": "SSO_PROVIDER_ERROR", "FluxerAuthUnauthorized": "UNAUTHORIZED"}
+for item in PATHS.values():
+    for op in item.values():
+        codes = op.get("x-fluxer-auth-error-codes", [])
+        for answer in op["responses"].values():
+            code = SHARED_RESPONSE_CODES.get(answer.get("$ref", "").split("/")[-1])
+            if code and code not in codes:
+                codes.append(code)
+        if codes:
+            op["x-fluxer-auth-error-codes"] = codes
