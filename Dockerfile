@@ -12,6 +12,7 @@ COPY Sources ./Sources
 COPY Tests ./Tests
 COPY migrations ./migrations
 COPY Plugins ./Plugins
+COPY openapi/fluxer-auth.json ./openapi/fluxer-auth.json
 COPY resources ./resources
 RUN swift build -c release --product fluxer-auth --static-swift-stdlib \
  && install -D .build/release/fluxer-auth /out/fluxer-auth

@@ -68,10 +68,11 @@ let package = Package(
                 "FluxerATProto", "HTTPClient",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict,
+            plugins: ["FluxerEmbed"]
         ),
-        // Generated sources are build products: migrations/*.sql, migrations/postgres/*.sql and the password
-        // blocklist become Swift at build time.
+        // Generated sources are build products: migrations/*.sql, migrations/postgres/*.sql, the password
+        // blocklist and the OpenAPI document (openapi/fluxer-auth.json) become Swift at build time.
         .executableTarget(name: "fluxer-embed", swiftSettings: strict),
         .plugin(name: "FluxerEmbed", capability: .buildTool(), dependencies: ["fluxer-embed"]),
         // Composition root, background services, database copy and every CLI command's implementation.

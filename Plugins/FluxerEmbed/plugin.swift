@@ -4,7 +4,8 @@ import PackagePlugin
 /// Generates `EmbeddedMigrations.swift` (from `migrations/*.sql`), `EmbeddedPostgresMigrations.swift` (from
 /// `migrations/postgres/*.sql`) and `CommonPasswords.swift` (from `resources/common-passwords.txt`) into the build
 /// directory of the target that uses it, so generated code never sits in git and can never drift from its data.
-/// FluxerDomain gets the blocklist (the password policy is a domain rule); FluxerPersistence gets the migrations.
+/// FluxerDomain gets the blocklist (the password policy is a domain rule); FluxerPersistence gets the migrations;
+/// FluxerAPI gets `EmbeddedOpenAPI.swift` (from `openapi/fluxer-auth.json`, the document it serves).
 /// Every `.sql` file is an input: adding, editing or removing a migration regenerates the source on the next build.
 @main
 struct FluxerEmbed: BuildToolPlugin {
@@ -26,6 +27,15 @@ struct FluxerEmbed: BuildToolPlugin {
                           inputFiles: [passwords], outputFiles: [passwordsSwift]),
         ]
         if target.name == "FluxerDomain" { return blocklist }
+        if target.name == "FluxerAPI" {
+            let document = root.appending(path: "openapi/fluxer-auth.json")
+            let documentSwift = out.appending(path: "EmbeddedOpenAPI.swift")
+            return [
+                .buildCommand(displayName: "Embedding the OpenAPI document", executable: tool.url,
+                              arguments: ["openapi", document.path(percentEncoded: false), documentSwift.path(percentEncoded: false)],
+                              inputFiles: [document], outputFiles: [documentSwift]),
+            ]
+        }
         return [
             .buildCommand(displayName: "Embedding \(sqlFiles.count) migrations", executable: tool.url,
                           arguments: ["migrations", migrations.path(percentEncoded: false), migrationsSwift.path(percentEncoded: false)],

@@ -4,6 +4,7 @@
 //   fluxer-embed migrations <migrations dir> <out.swift>   migrations/NNNN_name.sql → EmbeddedMigrations.all
 //   fluxer-embed postgres-migrations <dir> <out.swift>     migrations/postgres/NNNN_name.sql → EmbeddedPostgresMigrations.all
 //   fluxer-embed passwords <common-passwords.txt> <out.swift>   the PW-03 blocklist → CommonPasswords.text
+//   fluxer-embed openapi <fluxer-auth.json> <out.swift>    the OpenAPI document, whitespace removed → EmbeddedOpenAPI.json
 //
 // A bad input stops the build with one line naming the file; the output is rewritten only when it changes.
 import Foundation
@@ -91,11 +92,48 @@ func embedPasswords(from source: String, to output: String) {
     write(lines.joined(separator: "\n"), to: output)
 }
 
+/// The document without the whitespace between tokens (RFC 8259 §2 `ws`): the same JSON, about a third smaller.
+func minifiedJSON(_ text: String, source: String) -> String {
+    guard (try? JSONSerialization.jsonObject(with: Data(text.utf8))) != nil else { fail("\(source) is not JSON") }
+    var out: [UInt8] = []
+    out.reserveCapacity(text.utf8.count)
+    var inString = false, escaped = false
+    for byte in text.utf8 {
+        if inString {
+            out.append(byte)
+            if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+        } else if byte == UInt8(ascii: "\"") {
+            inString = true
+            out.append(byte)
+        } else if ![0x20, 0x09, 0x0A, 0x0D].contains(byte) {
+            out.append(byte)
+        }
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+func embedOpenAPI(from source: String, to output: String) {
+    let json = minifiedJSON(read(source), source: source)
+    // One line in a raw string: `"##` would end it and `\##(` interpolate, so neither may occur.
+    if json.contains("\"##") || json.contains("\\##") || json.contains("\n") { fail("\(source) would end the raw string literal") }
+    let lines = [
+        "// Generated at build time by fluxer-embed (the FluxerEmbed plugin) from openapi/fluxer-auth.json.",
+        "",
+        "/// The OpenAPI document (openapi/fluxer-auth.json, written by openapi/build.py), without insignificant whitespace.",
+        "package enum EmbeddedOpenAPI {",
+        "    package static let json = ##\"" + json + "\"##",
+        "}",
+        "",
+    ]
+    write(lines.joined(separator: "\n"), to: output)
+}
+
 let arguments = CommandLine.arguments
-guard arguments.count == 4 else { fail("usage: fluxer-embed migrations|postgres-migrations|passwords <input> <output.swift>") }
+guard arguments.count == 4 else { fail("usage: fluxer-embed migrations|postgres-migrations|passwords|openapi <input> <output.swift>") }
 switch arguments[1] {
 case "migrations": embedMigrations(.sqlite, from: arguments[2], to: arguments[3])
 case "postgres-migrations": embedMigrations(.postgres, from: arguments[2], to: arguments[3])
 case "passwords": embedPasswords(from: arguments[2], to: arguments[3])
+case "openapi": embedOpenAPI(from: arguments[2], to: arguments[3])
 default: fail("unknown kind \(arguments[1])")
 }

@@ -26,6 +26,7 @@ package enum Routes {
         OutboxRoutes.register(on: &router, context: context)
         DevRoutes.register(on: &router, accounts: accounts)
         sso.register(on: &router)
+        OpenAPIRoutes.register(on: &router, context: context)
         return router
     }
 }
