@@ -113,11 +113,11 @@ ERROR_CODES = {
     "HTTP_VERSION_NOT_SUPPORTED": "An HTTP version other than 1.0 and 1.1 (505).",
     "MFA_NOT_DISABLED": "TOTP setup or enable when two-factor authentication is already on.",
     "MFA_NOT_ENABLED": "An MFA change that needs TOTP on, when it is off.",
-    "NO_WEBAUTHN_CREDENTIALS": "WebAuthn options asked for an account without security keys.",
     "PAYLOAD_TOO_LARGE": "A body over `server.max_body_bytes` (413), decided from `Content-Length` before any byte is read.",
     "REQUEST_HEADER_FIELDS_TOO_LARGE": "A header section over 16 KiB or 100 fields (431).",
     "REQUEST_TIMEOUT": "The head not complete within 10 s, or the body stalled for 10 s (408).",
     "SSO_AUTHENTICATION_FAILED": "The provider's answer could not be used (a bad ID token, a refused exchange); details go to the log only.",
+    "SEED_REJECTED": "Dev mode: POST /_dev/reset could not apply the seed file (it no longer parses, or clashes); nothing changed.",
     "SSO_IDENTITY_ALREADY_LINKED": "The provider account is already linked to another account.",
     "SSO_LINKING_DISABLED": "`sso.link_existing_accounts` is off: existing accounts cannot link single sign-on.",
     "SSO_LINK_REQUIRED": "An account already uses the provider's email: sign in to it and link single sign-on from there.",
@@ -462,6 +462,18 @@ SCHEMAS = {
             "codes": {"type": "array", "items": {"type": "string"}, "description": "Codes found in the body."},
         },
         "required": ["id", "channel", "to", "kind", "subject", "body", "created_at", "delivered", "failed", "attempts", "links", "codes"],
+    },
+    "DevResetResponse": {
+        "type": "object",
+        "description": "What `POST /_dev/reset` did: the product tables it emptied and the fixtures it wrote again.",
+        "properties": {
+            "reset": {"type": "boolean", "enum": [True]},
+            "tables": {"type": "integer", "minimum": 0, "description": "How many tables were emptied."},
+            "seed": {"type": ["string", "null"], "description": "The seed file the fixtures come from (null: none, the database is left empty)."},
+            "fixtures": {"description": "The seed summary (ids; secrets of what was created), as `fluxer-auth seed` prints it; null without a seed file.",
+                         "type": ["object", "null"]},
+        },
+        "required": ["reset", "tables", "seed", "fixtures"],
     },
     "DevOutboxResponse": {
         "type": "object",
@@ -998,6 +1010,21 @@ PATHS = {
             "503": response("FluxerAuthServiceUnavailable"),
         },
         "x-fluxer-auth-error-codes": errors("INVALID_FORM_BODY", "RATE_LIMITED", "SERVICE_UNAVAILABLE"),
+        "x-fluxer-auth-dev-only": True,
+    }},
+    "/_dev/reset": {"post": {
+        "operationId": "reset_dev_database", "tags": ["Development"], "summary": "Reset to the fixtures",
+        "description": "Dev mode only: empties every product table (users, sessions, applications, codes and tokens, MFA state, SSO "
+                       "identities, the outbox, the audit log, persisted rate-limit buckets) and writes the seed fixtures again, in one "
+                       "transaction, with their fixed ids, passwords, secrets and bot tokens. Every principal cached before is "
+                       "invalidated. Kept: applied migrations, worker and job leases, installation facts, AT Protocol client keys.",
+        "responses": {
+            "200": {"description": "The database holds the fixtures again.", "content": json_body(ref("DevResetResponse"))},
+            "409": {"description": "The seed file cannot be applied (`SEED_REJECTED`); nothing changed.", "content": json_body(ref("FluxerAuthError"))},
+            "429": response("FluxerAuthRateLimited"),
+            "503": response("FluxerAuthServiceUnavailable"),
+        },
+        "x-fluxer-auth-error-codes": errors("SEED_REJECTED", "RATE_LIMITED", "SERVICE_UNAVAILABLE"),
         "x-fluxer-auth-dev-only": True,
     }},
 }

@@ -107,13 +107,12 @@ public struct Router: Sendable {
         precondition(
             !(routesBySegmentCount[segments.count] ?? []).contains { $0.method == method && $0.segments == segments },
             "duplicate route \(method) \(pattern)")
-        let earlier = routesBySegmentCount[segments.count] ?? []
         routesBySegmentCount[segments.count, default: []].append(route)
+        // A pattern without parameters is the most specific there is for its path (see `match`): the exact-path
+        // table may answer it directly.
         let canonical = pattern == "/" || (!pattern.hasSuffix("/") && !pattern.contains("//"))
         if canonical && !segments.contains(where: { if case .parameter = $0 { true } else { false } }) {
-            let path = pattern.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
-            let shadowed = earlier.contains { $0.method == method && bind($0.segments, to: pattern == "/" ? path.dropFirst() : path) != nil }
-            if !shadowed { staticRoutes[pattern[...], default: []].append((method, route)) }
+            staticRoutes[pattern[...], default: []].append((method, route))
         }
     }
 
@@ -131,19 +130,41 @@ public struct Router: Sendable {
         if stripped == "/" { segments = segments.dropFirst() }
         // A trailing slash or an empty segment never matches a pattern.
         guard let candidates = routesBySegmentCount[segments.count] else { return .notFound }
-        var allowed: [HTTPMethod] = []
-        var getRoute: (Route, [String: String])?
+        // Several patterns may match one path (`/auth/handoff/complete` and `/auth/handoff/:code`). The most
+        // specific pattern owns the path, as in Go's ServeMux: at the first segment where two differ, a literal
+        // beats a parameter. Its methods are the path's methods; any other method is 405 with exactly those in
+        // `Allow`, never a fall-through to a looser pattern that would read `complete` as a code.
+        var owner: [Segment]?
+        var group: [(route: Route, parameters: [String: String])] = []
         for route in candidates {
             guard let params = bind(route.segments, to: segments) else { continue }
-            if route.method == method { return .found(route, parameters: params) }
-            if route.method == .GET && getRoute == nil { getRoute = (route, params) }  // the route GET would get
-            // Several patterns may match one path (`/applications/@me` and `/applications/:id`): each method once.
-            if !allowed.contains(route.method) { allowed.append(route.method) }
+            if let current = owner, current != route.segments {
+                guard Self.isMoreSpecific(route.segments, than: current) else { continue }
+                group.removeAll()
+            }
+            owner = route.segments
+            group.append((route, params))
         }
-        if method == .HEAD, let (route, params) = getRoute { return .found(route, parameters: params) }
-        if allowed.isEmpty { return .notFound }
+        if let hit = group.first(where: { $0.route.method == method }) { return .found(hit.route, parameters: hit.parameters) }
+        if method == .HEAD, let get = group.first(where: { $0.route.method == .GET }) { return .found(get.route, parameters: get.parameters) }
+        if group.isEmpty { return .notFound }
+        var allowed: [HTTPMethod] = []
+        for entry in group where !allowed.contains(entry.route.method) { allowed.append(entry.route.method) }
         if allowed.contains(.GET) && !allowed.contains(.HEAD) { allowed.append(.HEAD) }
         return .methodNotAllowed(allowed: allowed)
+    }
+
+    /// Whether `a` is the more specific of two patterns that match the same path: a literal where `b` has a
+    /// parameter at the first segment where they differ in kind.
+    private static func isMoreSpecific(_ a: [Segment], than b: [Segment]) -> Bool {
+        for (x, y) in zip(a, b) {
+            switch (x, y) {
+            case (.literal, .parameter): return true
+            case (.parameter, .literal): return false
+            default: continue
+            }
+        }
+        return false
     }
 
     private func strip(_ path: String) -> Substring {

@@ -144,14 +144,17 @@ import FluxerDomain
         #expect(formErrors(notObject) == [FormError(path: "root", code: "BASE_TYPE_INVALID")])
         let notJSON = try h.expectNothingChanged("not JSON") { h.request("POST", path, json: "{", auth: account.token) }
         #expect(notJSON.status == 400)
+        // The body is required (the document's EmptyBodyRequest): none at all is refused too.
+        let noBody = try h.expectNothingChanged("no body") { h.request("POST", path, auth: account.token) }
+        #expect(noBody.status == 400)
+        #expect(formErrors(noBody) == [FormError(path: "root", code: "BASE_TYPE_REQUIRED")])
         // An account without an email address (unclaimed).
         let unclaimed = h.post("/auth/register", AccountsHarness.registrationBody(email: nil, password: nil))
         let unclaimedToken = try #require(jsonObject(unclaimed)?["token"] as? String)
         Self.expectError(try h.expectNothingChanged("no email") { h.post(path, [:], auth: unclaimedToken) },
                          "email", "MUST_HAVE_EMAIL_TO_CHANGE_IT", "no email")
-        // No body at all is an empty body.
-        #expect(h.request("POST", path, auth: account.token).status == 200)
         // Three starts per 15 minutes per user.
+        #expect(h.post(path, [:], auth: account.token).status == 200)
         #expect(h.post(path, [:], auth: account.token).status == 200)
         #expect(h.post(path, [:], auth: account.token).status == 200)
         let limited = try h.expectNothingChanged("fourth start") { h.post(path, [:], auth: account.token) }

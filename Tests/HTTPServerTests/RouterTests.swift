@@ -61,13 +61,13 @@ import Testing
         if case .found = Self.router.match(.GET, path: "/%75sers/1") { Issue.record("literal segments are not decoded") }
     }
 
-    /// The exact-path table for routes without parameters answers exactly as the ordered scan does: a static
-    /// route registered after a parameter route of the same method that matches it stays shadowed; one
-    /// registered first wins; other methods, HEAD and 405 still come from the scan.
-    @Test func staticTable_keepsRegistrationOrder() {
+    /// The most specific pattern owns a path, whatever the registration order (a literal beats a parameter at
+    /// the first segment where they differ); its methods are the path's methods: another method is 405 with
+    /// exactly those, never a fall-through to a looser pattern. The exact-path table answers as the scan does.
+    @Test func mostSpecificPattern_ownsThePath() {
         var r = Router()
         r.add(.GET, "/things/:id") { _ in .text(.ok, "param") }
-        r.add(.GET, "/things/@me") { _ in .text(.ok, "static, shadowed") }
+        r.add(.GET, "/things/@me") { _ in .text(.ok, "static, registered later") }
         r.add(.POST, "/things/@me") { _ in .text(.ok, "static post") }
         r.add(.GET, "/users/@me") { _ in .text(.ok, "static first") }
         r.add(.GET, "/users/:id") { _ in .text(.ok, "param second") }
@@ -75,7 +75,8 @@ import Testing
             if case .found(let route, _) = r.match(m, path: path) { return route.pattern }
             return nil
         }
-        #expect(pattern(.GET, "/things/@me") == "/things/:id")
+        #expect(pattern(.GET, "/things/@me") == "/things/@me")
+        #expect(pattern(.GET, "/things/7") == "/things/:id")
         #expect(pattern(.POST, "/things/@me") == "/things/@me")
         #expect(pattern(.GET, "/v1/users/@me") == "/users/@me")
         #expect(pattern(.GET, "/users/7") == "/users/:id")
@@ -85,5 +86,16 @@ import Testing
             Issue.record("expected 405"); return
         }
         #expect(Set(allowed) == [.GET, .HEAD])
+        // DELETE exists only on the looser pattern: the path's owner (`/users/@me`, GET) answers 405.
+        r.add(.DELETE, "/users/:id") { _ in .text(.ok, "delete") }
+        guard case .methodNotAllowed(let owned) = r.match(.DELETE, path: "/users/@me") else {
+            Issue.record("expected 405, not a fall-through to /users/:id"); return
+        }
+        #expect(owned == [.GET, .HEAD])
+        #expect(pattern(.DELETE, "/users/7") == "/users/:id")
+        // Literal first, at the first differing segment: /a/b/:x beats /a/:y/c for /a/b/c.
+        r.add(.GET, "/a/:y/c") { _ in .text(.ok, "") }
+        r.add(.GET, "/a/b/:x") { _ in .text(.ok, "") }
+        #expect(pattern(.GET, "/a/b/c") == "/a/b/:x")
     }
 }

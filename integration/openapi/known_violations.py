@@ -73,6 +73,14 @@ KNOWN_VIOLATIONS = [
           "with security.ip_authorization on, a password login from a new network answers 403 "
           "IP_AUTHORIZATION_REQUIRED {ticket, email, resend_available_in}, as the real server (fluxer-api.md §5); the "
           "document lists no 403 for POST /auth/login (met only once the IP authorization branch is merged)"),
+    known("KV13", "resend_ip_authorization", 429, "body", r"^/code .*IP_AUTHORIZATION_RESEND_(COOLDOWN|LIMIT_EXCEEDED)",
+          "reference",
+          "a resend too early or a second one answers 429 IP_AUTHORIZATION_RESEND_COOLDOWN / _LIMIT_EXCEEDED (codes of the "
+          "document's own APIErrorCode), as the real server (fluxer-api.md §5); the document's generic 429 allows only "
+          "RATE_LIMITED"),
+    known("KV14", "complete_handoff", 401, "status", "undocumented status", "reference",
+          "POST /auth/handoff/complete whose body token is not a live session answers 401 INVALID_TOKEN, as the real "
+          "server's handoff controller checks it first; the document lists no 401"),
     known("KV12", "complete_sso", 400, "body", r"^/code .*SSO_AUTHENTICATION_FAILED", "ours",
           "POST /auth/sso/complete {code, state} whose provider exchange fails answers code SSO_AUTHENTICATION_FAILED, "
           "which is not in APIErrorCode"),

@@ -18,7 +18,7 @@ package enum PasswordChangeRoutes {
         router.addDeferred(.POST, "/users/@me/password-change/complete") { request, writer in complete(request, writer, accounts) }
     }
 
-    /// `EmptyBodyRequest`: no body, or a JSON object (its members are ignored; anything else is a 400).
+    /// `EmptyBodyRequest`: a JSON object (its members are ignored; no body or anything else is a 400).
     package struct EmptyBody: Decodable {
         private struct AnyKey: CodingKey {
             var stringValue: String
@@ -37,7 +37,8 @@ package enum PasswordChangeRoutes {
     /// Mails a code to the account's address → `{ticket, code_expires_at, resend_available_at}`.
     package static func start(_ request: HTTPRequest, _ accounts: any PasswordChangeRoutes.Services) throws -> HTTPResponse {
         let user = try accounts.requireUser(request, allowBots: false).user
-        if !request.body.isEmpty { _ = try JSONBody.decode(EmptyBody.self, from: request) }
+        // The document requires the body (`EmptyBodyRequest`, `{}`): none at all is a 400, like any malformed one.
+        _ = try JSONBody.decode(EmptyBody.self, from: request)
         guard let email = user.email else { throw PasswordChange.noEmail }
         let ticket = Base62.encode(randomCount: PasswordChange.length)
         let ticketHash = PasswordChange.hash(ticket)

@@ -25,12 +25,13 @@ extension ApplicationRoutes {
 
         package init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            username = try c.decodeIfPresent(String.self, forKey: .username)
-            discriminator = try c.decodeIfPresent(String.self, forKey: .discriminator)
+            // These may be left out but not null (the document's schema): `decode` refuses a null with a 400.
+            username = c.contains(.username) ? try c.decode(String.self, forKey: .username) : nil
+            discriminator = c.contains(.discriminator) ? try c.decode(String.self, forKey: .discriminator) : nil
             avatar = try c.patch(String.self, forKey: .avatar)
             banner = try c.patch(String.self, forKey: .banner)
             bio = try c.patch(String.self, forKey: .bio)
-            botFlags = try c.decodeIfPresent(Int64.self, forKey: .bot_flags)
+            botFlags = c.contains(.bot_flags) ? try c.decode(Int64.self, forKey: .bot_flags) : nil
         }
     }
 
