@@ -13,7 +13,11 @@ import FluxerDomain
     }
 
     @Test func rotate_keepsOldTokens_signsNewOnesAfterTheDelay_retireEndsTheOldKey() throws {
-        let harness = try AccountsHarness { $0.sessionCacheTTLMilliseconds = 600_000 }
+        // Not dev mode: its well-known fixture key (255) would be one more configured key.
+        let harness = try AccountsHarness { config in
+            config.sessionCacheTTLMilliseconds = 600_000
+            config.dev = false
+        }
         defer { harness.stop() }
         let running = harness.running
         let cli = try AdminCLI(running: running)

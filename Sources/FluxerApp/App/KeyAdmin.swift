@@ -16,19 +16,25 @@ public enum KeyAdmin {
         return BotTokenKeys.Source(config: config, secret: secret)
     }
 
-    /// `[{kid, source, derived, status, active, created_at, signs_from, retired_at}]`: `active` marks the key that
+    /// `[{kid, source, derived, dev_fixture, status, active, created_at, signs_from, retired_at}]`: `active` marks the key that
     /// signs new tokens now; `status` is `verifying`, `retired`, `shadowed` (a configured key whose id a stored key
     /// took) or `unreadable` (stored under another server secret).
     static func describe(_ set: BotTokenKeySet, now: Int64) -> JSONValue {
         let signing = set.signingKeyID(now: now)
         return .array(set.entries.map { entry in
             JSONValue.object([
-                ("kid", .int(Int64(entry.kid))), ("source", .string(entry.source.rawValue)), ("derived", .bool(entry.derived)),
+                ("kid", .int(Int64(entry.kid))), ("source", .string(entry.source.rawValue)), ("derived", .bool(entry.derived && !isDevFixture(entry))),
+                ("dev_fixture", .bool(isDevFixture(entry))),
                 ("status", .string(entry.status.rawValue)), ("active", .bool(entry.status == .verifying && entry.kid == signing)),
                 ("created_at", Admin.time(entry.createdAt)), ("signs_from", Admin.time(entry.signsFrom)),
                 ("retired_at", Admin.time(entry.retiredAt)),
             ])
         })
+    }
+
+    /// Dev mode's well-known key (`BotTokenKeyRing.devFixtureKeyID`), which verifies the seed file's fixed tokens.
+    static func isDevFixture(_ entry: BotTokenKeySet.Entry) -> Bool {
+        entry.source == .config && entry.fingerprint == BotTokenKeySet.fingerprint(BotTokenKeyRing.devFixtureKey)
     }
 
     /// Every key, configured and stored.
