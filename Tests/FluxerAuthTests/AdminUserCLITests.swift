@@ -104,6 +104,13 @@ import FluxerDomain
         #expect(login.status == 403 && login.body == Self.suspended)
         let wrong = running.call("POST", "/auth/login", json: jsonText(["email": "alice@example.com", "password": "not the password"]))
         #expect(wrong.status == 400 && wrong.body.contains("INVALID_EMAIL_OR_PASSWORD"))
+        // The authorize page's own sign-in form says so in HTML, and sets no session cookie.
+        let browser = OAuthBrowserFlowTests.Browser(h: harness)
+        let form = browser.get(authorizePath(OAuthBrowserFlowTests.pairs(client.id)))
+        let page = browser.post("/oauth2/authorize/login", hiddenInputs(form.body) + [("email", "alice@example.com"), ("password", alice.password)],
+                                origin: harness.issuer)
+        #expect(page.status == 403 && page.body.contains("This account has been suspended."))
+        #expect(!setCookies(page).contains { $0.hasPrefix("fluxer_session=") })
         #expect(throws: UserCommands.Failure.self) { try UserCommands.token(config: running.app.context.config, email: "alice@example.com") }
         #expect(try running.count("sessions") == 1)  // the owner's only
         #expect(try running.cliAuditEvents() == ["user.disable:"])
