@@ -105,6 +105,7 @@ let package = Package(
         .testTarget(
             name: "FluxerPersistenceTests", dependencies: ["FluxerPersistence", "FluxerDomain", "FluxerCrypto", "Postgres", "PostgresTestSupport"],
             swiftSettings: strict),
-        .testTarget(name: "FluxerAuthTests", dependencies: ["FluxerAPI", "FluxerApp", "FluxerDomain", "FluxerJSON", "HTTPServer", "FluxerPersistence", "SQLite", "Postgres", "PostgresTestSupport"], swiftSettings: strict),
+        .testTarget(name: "FluxerAuthTests", dependencies: ["FluxerAPI", "FluxerApp", "FluxerDomain", "FluxerJSON", "HTTPServer", "FluxerPersistence", "SQLite", "Postgres", "PostgresTestSupport",
+                                                               .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: strict),
     ]
 )

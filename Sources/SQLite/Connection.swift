@@ -33,6 +33,9 @@ public final class Connection {
         handle = nil
     }
 
+    /// The open handle, for the module's own calls that take two connections (`Database.backup`).
+    func rawHandle() throws(SQLiteError) -> OpaquePointer { try open() }
+
     private func open() throws(SQLiteError) -> OpaquePointer {
         guard let handle else { throw SQLiteError.misuse("connection is closed") }
         return handle

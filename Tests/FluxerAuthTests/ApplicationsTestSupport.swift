@@ -56,7 +56,7 @@ extension RunningApp: AppUnderTest {}
 extension AppUnderTest {
     var port: Int { app.port }
     var database: DataStore { app.context.database }
-    var botKeys: BotTokenKeyRing { app.context.config.botTokenKeyRing(secret: app.context.secretKey) }
+    var botKeys: BotTokenKeyRing { app.accounts.botKeys.verifying }
 
     /// One request; `json` sets `Content-Type: application/json`.
     func call(_ method: String, _ path: String, auth: String? = nil, json: String? = nil) -> TestResponse {

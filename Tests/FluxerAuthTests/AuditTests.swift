@@ -165,7 +165,7 @@ import FluxerDomain
         #expect(onlyA.count == 3)
         #expect(onlyA.allSatisfy { $0["user_id"] as? String == a.userID })
         #expect(onlyA.map { $0["event"] as? String ?? "" } == ["login.failure", "login.success", "login.failure"])
-        #expect(onlyA.allSatisfy { Set($0.keys) == ["id", "at", "event", "outcome", "user_id", "application_id", "ip", "user_agent", "detail"] })
+        #expect(onlyA.allSatisfy { Set($0.keys) == ["id", "at", "event", "outcome", "user_id", "application_id", "ip", "user_agent", "detail", "actor"] })
 
         let recentA = try run(user: a.userID, since: String(sinceSeconds))
         #expect(recentA.map { $0["event"] as? String ?? "" } == ["login.success", "login.failure"])

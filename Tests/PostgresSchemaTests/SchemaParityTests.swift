@@ -27,11 +27,12 @@ import Testing
         "mfa_tickets.failed_attempts", "sms_codes.failed_attempts",
         "webauthn_credentials.algorithm",
         "password_change_tickets.code_failures",
+        "bot_token_keys.kid",
     ]
 
     /// Keys SQLite assigns as rowids when an insert leaves them out, which the server relies on: identity
     /// columns in PostgreSQL. (Every other INTEGER PRIMARY KEY is a snowflake the server always supplies.)
-    static let identityColumns: Set<String> = ["sms_codes.id", "audit_events.id"]
+    static let identityColumns: Set<String> = ["sms_codes.id", "audit_events.id", "cache_invalidations.id"]
 
     /// Tables only one backend has: none.
     static let onlyInSQLite: Set<String> = []

@@ -52,6 +52,10 @@ public struct APIError: HTTPResponseError, Sendable {
     package static let unauthorizedResponse = unauthorized.response
     /// 403 `ACCESS_DENIED`.
     public static let accessDenied = APIError(.forbidden, code: "ACCESS_DENIED", message: "Access denied.")
+    /// 403 `ACCOUNT_SUSPENDED_PERMANENTLY`: the real server's answer to a sign-in by a banned account
+    /// (fluxer-api.md §5 "Other outcomes"), ours to one an operator disabled (`fluxer-auth user disable`).
+    public static let accountSuspended = APIError(.forbidden, code: "ACCOUNT_SUSPENDED_PERMANENTLY",
+                                                  message: "This account has been permanently suspended.")
     /// 403 `MISSING_OAUTH_SCOPE` with `required_scope`.
     package static func missingScope(_ scope: OAuthScope) -> APIError {
         APIError(.forbidden, code: "MISSING_OAUTH_SCOPE", message: "Missing OAuth2 scope.", extra: [("required_scope", .string(scope.rawValue))])

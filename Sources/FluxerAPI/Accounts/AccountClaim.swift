@@ -20,7 +20,7 @@ extension Accounts {
         try UserStore.shutOutRegistrant(userID: userID, keepPassword: keepPassword, in: db)
         for app in try ApplicationStore.list(ownerID: userID, in: db) {
             _ = try ApplicationStore.resetClientSecret(id: app.id, now: now, in: db)
-            _ = try ApplicationStore.resetBotToken(id: app.id, keys: botKeys, now: now, in: db)
+            _ = try ApplicationStore.resetBotToken(id: app.id, keys: botKeys.signing(now: now), now: now, in: db)
             invalidations.users.append(app.id)
         }
         _ = try SessionStore.revokeAll(userID: userID, in: db)

@@ -74,6 +74,11 @@ extension Accounts {
     /// session, and the failure count starts over, unless IP authorization holds the session back until the
     /// emailed link is opened. The stored hash is upgraded when the configured argon2id parameters changed.
     package func passwordAccepted(_ user: User, password: String, request: HTTPRequest) throws -> PasswordOutcome {
+        // Only a caller who knows the password learns that the account is disabled.
+        guard !user.isDisabled else {
+            audit.record("login.failure", outcome: "refused", userID: user.id, request: request, detail: "account_disabled")
+            throw APIError.accountSuspended
+        }
         let upgraded = user.passwordHash.map(hashPool.hasher.needsRehash) == true ? try? hashPool.hasher.hash(password) : nil
         if try needsIPAuthorization(user, request: request), let email = user.email {
             let ticket = try write { db, _ in

@@ -10,15 +10,18 @@ public final class Accounts: Sendable {
     package let context: AppContext
     package let hashPool: PasswordHashPool
     package let cache: PrincipalCache
-    package let botKeys: BotTokenKeyRing
+    /// The bot-token keys: configured and stored ones, reread periodically.
+    package let botKeys: BotTokenKeys
     package let mfaKeys: MFAKeys
     /// Keys the HMAC that stands for an authorized network (`authorized_ips.ip_key`).
     package let ipAuthorizationKey: [UInt8]
     package let touches: SessionTouchQueue
     /// Who is calling, decided once per request.
     package let authenticator: Authenticator
-    /// PostgreSQL: hears other nodes' revocations (nil on SQLite, where this process is the only writer).
+    /// PostgreSQL: hears other nodes' revocations (nil on SQLite).
     package let invalidationListener: CacheInvalidationListener?
+    /// SQLite: reads the revocations other processes on the file logged (nil on PostgreSQL).
+    package let invalidationPoller: CacheInvalidationPoller?
 
     package init(context: AppContext) throws {
         self.context = context
@@ -28,7 +31,8 @@ public final class Accounts: Sendable {
         hashPool = try PasswordHashPool(hasher: hasher, threads: threads, maxQueued: 1024)
         let cache = PrincipalCache(ttlMilliseconds: Int64(config.sessionCacheTTLMilliseconds), sessionExpiry: config.sessionExpiry)
         self.cache = cache
-        botKeys = config.botTokenKeyRing(secret: context.secretKey)
+        botKeys = try BotTokenKeys(source: BotTokenKeys.Source(config: config, secret: context.secretKey), database: context.database,
+                                   cache: cache, logger: context.logger)
         mfaKeys = MFAKeys(secret: context.secretKey)
         ipAuthorizationKey = SecretBox.deriveKey(from: context.secretKey, context: "auth/authorized-ip")
         touches = SessionTouchQueue(database: context.database)
@@ -36,13 +40,21 @@ public final class Accounts: Sendable {
         invalidationListener = try context.database.postgres.map {
             try CacheInvalidationListener(configuration: $0.configuration, cache: cache, logger: logger)
         }
+        invalidationPoller = context.database.dialect == .sqlite
+            ? try CacheInvalidationPoller(database: context.database, cache: cache, logger: logger) : nil
         authenticator = Authenticator(cache: cache, botKeys: botKeys, touches: touches, database: context.database,
                                       sessionExpiry: config.sessionExpiry, clock: context.clock)
     }
 
-    package func start() { touches.start() }
+    package func start() {
+        touches.start()
+        invalidationPoller?.start()
+        botKeys.start()
+    }
 
     package func stop() {
+        botKeys.stop()
+        invalidationPoller?.stop()
         invalidationListener?.stop()
         touches.stop()
         hashPool.stop()
@@ -113,11 +125,16 @@ public final class Accounts: Sendable {
         context.config.sessionExpiry.isExpired(createdAt: session.createdAt, lastUsedAt: lastRecordedUse(session), now: now)
     }
 
-    /// Creates a session for the request's client.
+    /// Creates a session for the request's client; a disabled account gets 403 `ACCOUNT_SUSPENDED_PERMANENTLY`
+    /// on every sign-in path (password, MFA, passkey, SSO, reset, the authorize page).
     package func createSession(for userID: UInt64, request: HTTPRequest, in db: SQLTransaction) throws -> String {
-        try SessionStore.create(
-            userID: userID, ip: request.remoteAddress.isEmpty ? nil : request.remoteAddress,
-            userAgent: request.headers["User-Agent"], isDesktop: Self.isDesktopApp(request), now: now, in: db)
+        do {
+            return try SessionStore.create(
+                userID: userID, ip: request.remoteAddress.isEmpty ? nil : request.remoteAddress,
+                userAgent: request.headers["User-Agent"], isDesktop: Self.isDesktopApp(request), now: now, in: db)
+        } catch SessionRefusal.accountDisabled {
+            throw APIError.accountSuspended
+        }
     }
 
     package static func isDesktopApp(_ request: HTTPRequest) -> Bool {

@@ -14,7 +14,7 @@ package enum ApplicationRoutes {
     package static let maxRedirectURIs = 10
     package static let maxRedirectURIBytes = 2048
 
-    package static func register(on router: inout Router, accounts: any ApplicationRoutes.Services, keys: BotTokenKeyRing) {
+    package static func register(on router: inout Router, accounts: any ApplicationRoutes.Services, keys: BotTokenKeys) {
         // Before `/oauth2/applications/:id`: the router takes the first match, so registered later this
         // literal path would be captured as id "@me".
         router.api(.GET, "/applications/@me") { request in try applicationMe(request, accounts) }
@@ -61,7 +61,7 @@ package enum ApplicationRoutes {
         package var bot_require_code_grant: Bool?
     }
 
-    package static func create(_ request: HTTPRequest, _ accounts: any ApplicationRoutes.Services, _ keys: BotTokenKeyRing) throws -> HTTPResponse {
+    package static func create(_ request: HTTPRequest, _ accounts: any ApplicationRoutes.Services, _ keys: BotTokenKeys) throws -> HTTPResponse {
         let principal = try accounts.requireUser(request, allowBots: false)
         let body = try JSONBody.decode(CreateBody.self, from: request)
         let name = body.name.trimmingASCIIWhitespace()
@@ -79,7 +79,7 @@ package enum ApplicationRoutes {
             }
             return try ApplicationStore.create(
                 id: accounts.context.snowflakes.next(), ownerID: principal.user.id, name: name, redirectURIs: body.redirect_uris ?? [],
-                botPublic: body.bot_public ?? true, botRequireCodeGrant: body.bot_require_code_grant ?? false, keys: keys,
+                botPublic: body.bot_public ?? true, botRequireCodeGrant: body.bot_require_code_grant ?? false, keys: keys.signing(now: accounts.now),
                 now: accounts.now, in: db)
         }
         accounts.audit.record("app.create", outcome: "success", userID: principal.user.id, applicationID: created.application.id, request: request)
@@ -181,7 +181,7 @@ package enum ApplicationRoutes {
         }
     }
 
-    package static func resetBotToken(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: any ApplicationRoutes.Services, _ keys: BotTokenKeyRing) {
+    package static func resetBotToken(_ request: HTTPRequest, _ writer: ResponseWriter, _ accounts: any ApplicationRoutes.Services, _ keys: BotTokenKeys) {
         writer.respondAsync { reply in
             let (app, bot, principal) = try owned(request, accounts)
             _ = try SudoProof.from(request)
@@ -190,7 +190,7 @@ package enum ApplicationRoutes {
                 // The old token's cached principal dies with the commit (invalidation by bot user id).
                 let token = try accounts.write { db, invalidations in
                     invalidations.users.append(app.id)
-                    return try ApplicationStore.resetBotToken(id: app.id, keys: keys, now: accounts.now, in: db)
+                    return try ApplicationStore.resetBotToken(id: app.id, keys: keys.signing(now: accounts.now), now: accounts.now, in: db)
                 }
                 accounts.audit.record("token.reset", outcome: "success", userID: principal.user.id, applicationID: app.id, request: request)
                 return .json(.ok, JSONValue.object([("token", .string(token)), ("bot", Application.botJSON(bot))]))

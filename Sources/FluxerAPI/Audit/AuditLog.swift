@@ -93,6 +93,7 @@ public final class AuditLog: Sendable {
                 ("ip", e.ip.map(JSONValue.string) ?? .null),
                 ("user_agent", e.userAgent.map(JSONValue.string) ?? .null),
                 ("detail", e.detail.map(JSONValue.string) ?? .null),
+                ("actor", e.actor.map(JSONValue.string) ?? .null),
             ]))
         }
     }

@@ -13,7 +13,7 @@ import Synchronization
 /// memory, `resolve` decides on a worker with one database lookup, and caches.
 package struct Authenticator: Sendable {
     package let cache: PrincipalCache
-    package let botKeys: BotTokenKeyRing
+    package let botKeys: BotTokenKeys
     package let touches: SessionTouchQueue
     package let database: DataStore
     package let sessionExpiry: SessionExpiry
@@ -64,7 +64,7 @@ package struct Authenticator: Sendable {
         // A bot token's HMAC is checked only on a miss: an entry exists only for a token that passed it, and a
         // forged token cannot share another token's SHA-256, so a hit is as good as a verified signature.
         guard case .bot(let token) = credential else { return .unresolved(PresentedCredential(kind: kind, hash: hash)) }
-        guard let verified = BotToken.verify(token, keys: botKeys) else { return .refused(nil) }
+        guard let verified = BotToken.verify(token, keys: botKeys.verifying) else { return .refused(nil) }
         return .unresolved(PresentedCredential(kind: .bot, hash: hash, botID: verified.botID))
     }
 
@@ -80,7 +80,8 @@ package struct Authenticator: Sendable {
         let hash = presented.hash
         switch presented.kind {
         case .bot:
-            guard let (_, bot) = try database.read({ try ApplicationStore.botForToken(hash: hash, botID: presented.botID, in: $0) })
+            guard let (_, bot) = try database.read({ try ApplicationStore.botForToken(hash: hash, botID: presented.botID, in: $0) }),
+                  !bot.isDisabled
             else { return .refused(presented) }
             let identity = Identity(Principal(user: bot, kind: .bot(applicationID: bot.id)))
             cache.insert(hash, identity: identity, lastUsedAt: nil, readAt: epoch, now: now)
@@ -88,7 +89,7 @@ package struct Authenticator: Sendable {
         case .accessToken:
             guard let (record, user) = try database.read({ db -> (OAuthTokenRecord, User)? in
                 guard let record = try OAuthStore.findToken(hash: hash, in: db), record.kind == "access", !record.familyRevoked,
-                      record.expiresAt > now, let user = try UserStore.find(id: record.userID, in: db)
+                      record.expiresAt > now, let user = try UserStore.find(id: record.userID, in: db), !user.isDisabled
                 else { return nil }
                 return (record, user)
             }) else { return .refused(presented) }
@@ -97,7 +98,9 @@ package struct Authenticator: Sendable {
             cache.insert(hash, identity: identity, lastUsedAt: nil, readAt: epoch, now: now)
             return .authenticated(identity)
         case .session:
-            guard let (session, user) = try database.read({ try SessionStore.lookup(hash: hash, in: $0) }) else { return .refused(presented) }
+            // A disabled account's sessions are deleted when it is disabled; the check stands guard over a race.
+            guard let (session, user) = try database.read({ try SessionStore.lookup(hash: hash, in: $0) }), !user.isDisabled
+            else { return .refused(presented) }
             // Idle and absolute expiry (SE-07) before the use is noted, so an expired session is never revived.
             let lastUse = max(session.lastUsedAt, touches.pendingUse(hash) ?? .min)
             guard !sessionExpiry.isExpired(createdAt: session.createdAt, lastUsedAt: lastUse, now: now) else { return .refused(presented) }

@@ -10,11 +10,14 @@ package struct Invalidations {
     package var sessions: [[UInt8]] = []
     package var users: [UInt64] = []
 
+    package init() {}
+
     package var isEmpty: Bool { sessions.isEmpty && users.isEmpty }
 }
 
 /// Revocations reach every node's principal cache through PostgreSQL `LISTEN`/`NOTIFY` (issue 13: "a revoke on
-/// one node stops the token on every node within 1 s").
+/// one node stops the token on every node within 1 s"); processes sharing one SQLite file poll a log table
+/// instead (`CacheInvalidationPoller`).
 ///
 /// - The writer announces its invalidations with `pg_notify` inside the very transaction that revokes, so the
 ///   notification is delivered when (and only if) the revocation commits (PostgreSQL docs, SQL command `NOTIFY`),
@@ -30,11 +33,16 @@ package enum CacheInvalidationBus {
     package static let channel = "fluxer_auth_cache"
     package static let maxPayloadBytes = 7_000
 
-    /// Announces `invalidations` from inside the transaction that makes them (a no-op on SQLite).
-    package static func publish(_ invalidations: Invalidations, in db: SQLTransaction) throws {
-        guard db.dialect == .postgres, !invalidations.isEmpty else { return }
+    /// Announces `invalidations` from inside the transaction that makes them: `NOTIFY` on PostgreSQL; on SQLite a
+    /// row of the log that every process sharing the file polls (`CacheInvalidationPoller`), since a CLI command
+    /// or a second server on the same file cannot reach this process's memory otherwise.
+    package static func publish(_ invalidations: Invalidations, now: Int64 = Clock.wallMilliseconds(), in db: SQLTransaction) throws {
+        guard !invalidations.isEmpty else { return }
         for payload in payloads(invalidations) {
-            try db.notify(channel: channel, payload: payload)
+            switch db.dialect {
+            case .postgres: try db.notify(channel: channel, payload: payload)
+            case .sqlite: try CacheInvalidationStore.append(payload: payload, now: now, in: db)
+            }
         }
     }
 

@@ -159,6 +159,17 @@ public final class PrincipalCache: Sendable {
         }
     }
 
+    /// Forgets every entry (a bot-token key was retired: its tokens must pass the signature check again), and
+    /// keeps caching.
+    public func forgetAll() {
+        state.withLock { s in
+            s.epoch &+= 1
+            s.entries.removeAll()
+            s.byUser.removeAll()
+            s.byApplication.removeAll()
+        }
+    }
+
     /// Forgets everything and caches nothing until `resume()`: the node can no longer hear other nodes'
     /// revocations (its invalidation listener lost its connection), so only the database may answer.
     public func suspend() {

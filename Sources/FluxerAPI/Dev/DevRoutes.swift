@@ -55,8 +55,9 @@ package enum DevRoutes {
         guard let path = context.config.seedFile else { return nil }
         do {
             guard let bytes = readFile(path) else { throw Fixtures.Invalid(problems: ["cannot read the file"]) }
-            let fixtures = try Fixtures.parse(bytes, keys: accounts.botKeys, blocklist: context.config.passwordBlocklist)
-            return try fixtures.prepare(hasher: accounts.hashPool.hasher, mfaKeys: accounts.mfaKeys, keys: accounts.botKeys)
+            let keys = accounts.botKeys.signing(now: accounts.now)
+            let fixtures = try Fixtures.parse(bytes, keys: keys, blocklist: context.config.passwordBlocklist)
+            return try fixtures.prepare(hasher: accounts.hashPool.hasher, mfaKeys: accounts.mfaKeys, keys: keys)
         } catch {
             context.logger.error("seed file unusable for /_dev/reset", metadata: ["path": "\(path)", "error": "\(error)"])
             return nil

@@ -233,6 +233,10 @@ package enum AuthorizeRoutes {
                         if let user { try accounts.proofFailed(user, ok: ok, request: request, event: "login.failure") }
                         return reply(loginPage(authorize, web: web, error: "Invalid email or password."))
                     }
+                    if user.isDisabled {
+                        accounts.audit.record("login.failure", outcome: "refused", userID: user.id, request: request, detail: "account_disabled")
+                        return reply(WebPage.error("This account has been suspended.", status: .forbidden, title: "Account suspended"))
+                    }
                     // The same success path as `POST /auth/login`: audited, the failure count reset, the hash upgraded.
                     switch try accounts.passwordAccepted(user, password: password, request: request) {
                     case .ticket(let ticket):

@@ -74,7 +74,14 @@ public final class App: Sendable {
         } catch {
             snowflakes.release()
             database.close()
-            throw .config(ConfigError(key: "security.argon2_memory_kib", reason: "argon2id cannot run with these parameters"))
+            switch error {
+            case is PasswordHasher.Failure:
+                throw .config(ConfigError(key: "security.argon2_memory_kib", reason: "argon2id cannot run with these parameters"))
+            case let failure as BotTokenKeySet.Failure:
+                throw .config(ConfigError(key: "security.bot_token_keys", reason: failure.description))
+            default:
+                throw .database("\(error)")
+            }
         }
 
         maintenance = Maintenance(database: database, clock: clock, sessionExpiry: config.sessionExpiry)

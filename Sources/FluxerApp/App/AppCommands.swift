@@ -29,10 +29,13 @@ public enum AppCommands {
                     guard let ownerUser = try UserStore.find(id: ownerID, in: conn), !ownerUser.isBot else {
                         throw UserCommands.Failure.invalid("owner: no such user")
                     }
+                    // Signed with the key every server signs with now: the configured ones and `keys rotate`'s.
+                    let now = Clock.wallMilliseconds()
+                    let keys = try BotTokenKeys.Source(config: config, secret: secret).load(in: conn).signing(now: now)
                     return try ApplicationStore.create(
                         id: try snowflakes.next(), ownerID: ownerID, name: trimmed,
                         redirectURIs: redirectURIs, botPublic: botPublic, botRequireCodeGrant: false,
-                        keys: config.botTokenKeyRing(secret: secret), now: Clock.wallMilliseconds(), in: conn)
+                        keys: keys, now: now, in: conn)
                 }
                 if publicClient {
                     try db.write { try ApplicationStore.markPublicClient(id: created.application.id, in: $0) }

@@ -44,7 +44,17 @@ public enum SeedCommand {
             throw .startup(.config(ConfigError(key: "security.secret_key", reason: "required to seal MFA secrets and sign bot tokens; set FLUXER_AUTH_SECRET_KEY or use --dev")))
         }
         CryptoRuntime.initialize()
-        let keys = config.botTokenKeyRing(secret: secret)
+        // The keys every server signs with now: the configured ones and those `keys rotate` stored.
+        let keys: BotTokenKeyRing
+        do {
+            let database = try config.openDatabase()
+            defer { database.close() }
+            keys = try database.read { try BotTokenKeys.Source(config: config, secret: secret).load(in: $0) }.signing(now: Clock.wallMilliseconds())
+        } catch let error as StartupError {
+            throw .startup(error)
+        } catch {
+            throw .invalid("seed: bot-token keys: \(error)")
+        }
         do {
             let fixtures = try Fixtures.parse(bytes, keys: keys, blocklist: config.passwordBlocklist)
             let hasher = PasswordHasher(opsLimit: UInt64(config.argon2OpsLimit), memLimitBytes: config.argon2MemoryKiB * 1024)

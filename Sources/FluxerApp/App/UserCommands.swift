@@ -10,20 +10,30 @@ import FluxerJSON
 public enum UserCommands {
     /// Errors a user command reports as one line.
     public enum Failure: Error, CustomStringConvertible {
+        /// Refused input, an unknown id, a failed operation (exit 1).
         case invalid(String)
         case startup(StartupError)
+        /// A destructive command without its confirmation flag (`--yes`, `--force`), saying what it would do, or
+        /// a request this command does not carry out itself (exit 2). Nothing was changed.
+        case refused(String)
+        /// A check found problems: its JSON report still goes to stdout (exit 1).
+        case problems(report: String, summary: String)
 
         public var description: String {
             switch self {
-            case .invalid(let message): message
+            case .invalid(let message), .refused(let message): message
             case .startup(let e): e.description
+            case .problems(_, let summary): summary
             }
         }
 
         /// Exit status.
         public var exitCode: Int32 {
-            if case .startup(let e) = self { return e.exitCode }
-            return 1
+            switch self {
+            case .startup(let e): e.exitCode
+            case .refused: 2
+            case .invalid, .problems: 1
+            }
         }
     }
 
@@ -75,6 +85,8 @@ public enum UserCommands {
                 return JSONValue.object([("user_id", .string(String(userID))), ("token", .string(token))]).serialized
             } catch let failure as Failure {
                 throw failure
+            } catch SessionRefusal.accountDisabled {
+                throw .invalid("email: the account is disabled (fluxer-auth user enable)")
             } catch {
                 throw .invalid("database: \(error)")
             }

@@ -8,8 +8,8 @@ import Glibc
 
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Create users and mint session tokens (JSON on stdout).",
-        subcommands: [Create.self, Token.self])
+        commandName: "user", abstract: "Create, list, show, disable, enable and delete users; mint session tokens (JSON on stdout).",
+        subcommands: [Create.self, Token.self, List.self, Show.self, Disable.self, Enable.self, Delete.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user with an email and password.")
@@ -60,7 +60,8 @@ struct UserCommand: ParsableCommand {
 
 struct AppCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "app", abstract: "Create OAuth2 applications with their bots (JSON on stdout).", subcommands: [Create.self])
+        commandName: "app", abstract: "Create, list, show and delete OAuth2 applications with their bots (JSON on stdout).",
+        subcommands: [Create.self, List.self, Show.self, Delete.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -17,7 +17,7 @@ public struct FluxerAuthCommand: ParsableCommand {
         Run `fluxer-auth config-keys` for every configuration key with its environment variable.
         """,
         version: FluxerAuthVersion.string,
-        subcommands: [Serve.self, Migrate.self, Seed.self, UserCommand.self, AppCommand.self, GuildCommand.self, OutboxCLI.self, Audit.self, DatabaseCLI.self, SSOCommand.self, ConfigKeys.self, HashBenchmark.self],
+        subcommands: [Serve.self, Migrate.self, Seed.self, UserCommand.self, AppCommand.self, GuildCommand.self, SessionsCLI.self, KeysCLI.self, OutboxCLI.self, Audit.self, DatabaseCLI.self, SSOCommand.self, ConfigKeys.self, HashBenchmark.self],
         defaultSubcommand: nil
     )
 }

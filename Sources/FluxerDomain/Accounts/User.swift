@@ -31,6 +31,12 @@ public struct User: Sendable, Equatable {
     public var bio: String?
     /// The banner image's hash.
     public var banner: String?
+    /// When an operator disabled the account (`fluxer-auth user disable`); nil for a normal account. A disabled
+    /// account cannot sign in and none of its credentials is accepted.
+    public var disabledAt: Int64? = nil
+
+    /// Whether an operator disabled the account.
+    public var isDisabled: Bool { disabledAt != nil }
 
     /// Whether the account is temporarily locked at `now`.
     public func isLocked(at now: Int64) -> Bool { (lockedUntil ?? 0) > now }
@@ -103,7 +109,7 @@ public struct User: Sendable, Equatable {
         return .object(members)
     }
     /// The memberwise initializer, visible to the other targets of the package.
-    package init(id: UInt64, username: String, discriminator: Int, globalName: String?, email: String?, verified: Bool, passwordHash: String?, passwordChangedAt: Int64?, avatar: String?, flags: Int64, isBot: Bool, isSystem: Bool, phone: String?, createdAt: Int64, totpEnabled: Bool, smsMFAEnabled: Bool, webauthnCount: Int, failedAttempts: Int, lockedUntil: Int64?, bio: String? = nil, banner: String? = nil) {
+    package init(id: UInt64, username: String, discriminator: Int, globalName: String?, email: String?, verified: Bool, passwordHash: String?, passwordChangedAt: Int64?, avatar: String?, flags: Int64, isBot: Bool, isSystem: Bool, phone: String?, createdAt: Int64, totpEnabled: Bool, smsMFAEnabled: Bool, webauthnCount: Int, failedAttempts: Int, lockedUntil: Int64?, bio: String? = nil, banner: String? = nil, disabledAt: Int64? = nil) {
         self.id = id
         self.username = username
         self.discriminator = discriminator
@@ -125,6 +131,7 @@ public struct User: Sendable, Equatable {
         self.lockedUntil = lockedUntil
         self.bio = bio
         self.banner = banner
+        self.disabledAt = disabledAt
     }
 }
 

@@ -18,6 +18,19 @@ public struct BotTokenKeyRing: Sendable {
         self.prepared = keys.mapValues(HMACKey.init)
     }
 
+    private init(keys: [UInt8: [UInt8]], activeKeyID: UInt8, prepared: [UInt8: HMACKey]) {
+        self.keys = keys
+        self.activeKeyID = activeKeyID
+        self.prepared = prepared
+    }
+
+    /// The same keys with another one signing (the HMAC states are shared, not recomputed); `id` must be a key
+    /// of the ring.
+    package func activating(_ id: UInt8) -> BotTokenKeyRing {
+        precondition(keys[id] != nil, "the active bot token key must be in the key list")
+        return id == activeKeyID ? self : BotTokenKeyRing(keys: keys, activeKeyID: id, prepared: prepared)
+    }
+
     /// The ring used when none is configured: key 0 derived from the server secret.
     public static func derived(from secret: [UInt8]) -> BotTokenKeyRing {
         BotTokenKeyRing(keys: [0: HMAC.sha256(key: secret, message: Array("fluxer-auth/bot-token-key/0".utf8))], activeKeyID: 0)

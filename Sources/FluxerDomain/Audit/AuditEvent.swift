@@ -9,8 +9,10 @@ public struct AuditEvent: Sendable {
     public var ip: String?
     public var userAgent: String?
     public var detail: String?
+    /// Who acted when it was not the request's caller: `cli` for an operator's command; nil otherwise.
+    public var actor: String? = nil
     /// The memberwise initializer, visible to the other targets of the package.
-    package init(at: Int64, event: String, outcome: String, userID: UInt64?, applicationID: UInt64?, ip: String?, userAgent: String?, detail: String?) {
+    package init(at: Int64, event: String, outcome: String, userID: UInt64?, applicationID: UInt64?, ip: String?, userAgent: String?, detail: String?, actor: String? = nil) {
         self.at = at
         self.event = event
         self.outcome = outcome
@@ -19,5 +21,6 @@ public struct AuditEvent: Sendable {
         self.ip = ip
         self.userAgent = userAgent
         self.detail = detail
+        self.actor = actor
     }
 }

@@ -8,6 +8,8 @@ package protocol ApplicationStorage: Sendable {
 
     static func find(id: UInt64, in db: Transaction) throws -> Application?
     static func list(ownerID: UInt64, in db: Transaction) throws -> [Application]
+    /// Every application by ascending id, after `afterID` when given; at most `limit`.
+    static func list(afterID: UInt64?, limit: Int, in db: Transaction) throws -> [Application]
     /// How many applications a user owns.
     static func count(ownerID: UInt64, in db: Transaction) throws -> Int64
     /// The id of the user's application called `name` (the seed command's idempotence).

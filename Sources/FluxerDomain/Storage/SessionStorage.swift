@@ -4,7 +4,8 @@
 package protocol SessionStorage: Sendable {
     associatedtype Transaction: StoreTransaction
 
-    /// Creates a session and returns its token (shown once; only its hash is stored).
+    /// Creates a session and returns its token (shown once; only its hash is stored). Throws
+    /// `SessionRefusal.accountDisabled` for an account an operator disabled.
     static func create(userID: UInt64, ip: String?, userAgent: String?, isDesktop: Bool, now: Int64,
                      in db: Transaction) throws -> String
     /// The session and its user for a token hash: one indexed lookup.
@@ -21,4 +22,10 @@ package protocol SessionStorage: Sendable {
     static func touch(_ touches: [([UInt8], Int64)], in db: Transaction) throws
     /// Deletes every session of a user but one (the caller's, after a password change: SE-09).
     static func revokeAll(userID: UInt64, except kept: [UInt8], in db: Transaction) throws -> Int
+}
+
+/// Why no session was made.
+package enum SessionRefusal: Error, Equatable {
+    /// An operator disabled the account (`fluxer-auth user disable`).
+    case accountDisabled
 }

@@ -39,6 +39,18 @@ package protocol UserStorage: Sendable {
     static func updateProfile(_ user: User, in db: Transaction) throws
     /// Sets the account's address, and whether it is proven.
     static func setEmail(userID: UInt64, email: String, verified: Bool, in db: Transaction) throws
+    /// Users by ascending id, after `afterID` when given, whose email contains `emailContains` (case-insensitive,
+    /// taken literally: `%` and `_` are not wildcards) when given; at most `limit`.
+    static func list(afterID: UInt64?, emailContains: String?, limit: Int, in db: Transaction) throws -> [User]
+    /// Marks the account disabled at `now` unless it already is; returns whether it changed.
+    static func disable(userID: UInt64, now: Int64, in db: Transaction) throws -> Bool
+    /// Clears the account's disabled mark; returns whether it was set.
+    static func enable(userID: UInt64, in db: Transaction) throws -> Bool
+    /// Deletes a user that is not a bot (bots go with their application) and, by cascade, everything keyed by it:
+    /// sessions, grants, codes, consents, second factors, links, guild memberships, owned guilds. Applications
+    /// the user owns are the caller's to delete first (their bot users would otherwise stay). Returns whether a
+    /// row went.
+    static func delete(id: UInt64, in db: Transaction) throws -> Bool
 }
 
 package struct NewUser {

@@ -28,8 +28,9 @@ package struct CopyTable: Sendable {
 
 /// Which tables the copy moves and in what order, from the source's tables and the migrated target's catalog.
 package struct CopyPlan: Sendable {
-    /// The target keeps its own migration history; job leases belong to running processes, not to the data.
-    package static let skippedTables: Set<String> = ["schema_migrations", "job_leases"]
+    /// The target keeps its own migration history; job leases belong to running processes, not to the data; the
+    /// cache-invalidation log concerns only the SQLite processes (PostgreSQL nodes use LISTEN/NOTIFY).
+    package static let skippedTables: Set<String> = ["schema_migrations", "job_leases", "cache_invalidations"]
     /// Seeded by the migrations on both sides (one row per worker id): merged, not inserted.
     package static let workerLeases = "worker_leases"
 

@@ -14,6 +14,12 @@ package enum ApplicationStore: ApplicationStorage {
             .map(Application.init(row:))
     }
 
+    /// Every application by ascending id, after `afterID` when given; at most `limit` (capped at 1,000).
+    package static func list(afterID: UInt64?, limit: Int, in db: SQLTransaction) throws -> [Application] {
+        try db.query("SELECT \(Application.columns) FROM applications WHERE id > ? ORDER BY id LIMIT ?",
+                     afterID.map { Int64(bitPattern: $0) } ?? Int64.min, min(max(limit, 0), 1_000)).map(Application.init(row:))
+    }
+
     /// How many applications a user owns.
     package static func count(ownerID: UInt64, in db: SQLTransaction) throws -> Int64 {
         try db.queryOne("SELECT count(*) AS n FROM applications WHERE owner_id = ?", Int64(bitPattern: ownerID))?.int("n") ?? 0

@@ -4,8 +4,11 @@ import FluxerDomain
 /// reset too unless it is named in `keptTables`.
 package enum DevStore: DevStorage {
     /// What a reset keeps: migrations applied, worker and job leases held by live processes (the server's own
-    /// among them), installation facts (the dev secret on PostgreSQL) and our AT Protocol client keys.
-    package static let keptTables: Set<String> = ["schema_migrations", "worker_leases", "job_leases", "instance", "atproto_client_keys"]
+    /// among them), installation facts (the dev secret on PostgreSQL), our AT Protocol client keys, the bot-token
+    /// keys `keys rotate` stored (like the configured ones, they outlive the data), and the cache-invalidation log
+    /// other processes on the SQLite file are reading (the reset's own invalidations go through it).
+    package static let keptTables: Set<String> = ["schema_migrations", "worker_leases", "job_leases", "instance", "atproto_client_keys",
+                                                  "bot_token_keys", "cache_invalidations"]
 
     package static func allUserIDs(in db: SQLTransaction) throws -> [UInt64] {
         try db.query("SELECT id FROM users").compactMap { $0.int("id").map { UInt64(bitPattern: $0) } }

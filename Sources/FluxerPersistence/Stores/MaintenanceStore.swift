@@ -32,6 +32,7 @@ package enum MaintenanceStore {
         Rule(table: "desktop_handoffs", key: "code_hash", condition: "expires_at < ?"),
         Rule(table: "email_change_tokens", key: "token_hash", condition: "expires_at < ?"),
         Rule(table: "rate_limits", key: "key", condition: "tat < ?"),
+        Rule(table: "cache_invalidations", key: "id", condition: "created_at < ? - \(CacheInvalidationStore.retentionMilliseconds)"),
     ]
 
     /// Sessions past their absolute lifetime, or idle for longer than `idleMilliseconds` (SE-07). `?1` is now.

@@ -5,8 +5,12 @@ import FluxerDomain
 /// SQL for sessions; runs inside the caller's transaction. Revocations must be followed by the matching
 /// `SessionCache` invalidation after commit (see `Accounts.write`).
 package enum SessionStore: SessionStorage {
-    /// Creates a session and returns its token (shown once; only its hash is stored).
+    /// Creates a session and returns its token (shown once; only its hash is stored). Refuses a disabled account
+    /// in the same transaction, whichever sign-in path asked.
     package static func create(userID: UInt64, ip: String?, userAgent: String?, isDesktop: Bool, now: Int64, in db: SQLTransaction) throws -> String {
+        if try db.queryOne("SELECT 1 AS disabled FROM users WHERE id = ? AND disabled_at IS NOT NULL", Int64(bitPattern: userID)) != nil {
+            throw SessionRefusal.accountDisabled
+        }
         let token = SessionToken.generate()
         try db.run("""
             INSERT INTO sessions (id_hash, user_id, created_at, last_used_at, client_ip, user_agent, is_desktop)

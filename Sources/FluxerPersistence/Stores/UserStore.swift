@@ -148,13 +148,54 @@ package enum UserStore: UserStorage {
             try db.run("DELETE FROM \(table) WHERE user_id = ?", id)
         }
     }
+
+    // MARK: - Administration (`fluxer-auth user …`)
+
+    /// The most users one `list` answers.
+    package static let maxListLimit = 1_000
+
+    /// Users by ascending id, after `afterID` when given, whose email contains `emailContains` (case-insensitive,
+    /// taken literally: `%` and `_` are not wildcards) when given; at most `limit`.
+    package static func list(afterID: UInt64?, emailContains: String?, limit: Int, in db: SQLTransaction) throws -> [User] {
+        let pattern = emailContains.map { "%" + likeEscaped(emailKey($0)) + "%" }
+        return try db.query("""
+            SELECT \(User.columns) FROM users
+            WHERE id > ? AND (CAST(? AS TEXT) IS NULL OR email_key LIKE ? ESCAPE '!')
+            ORDER BY id LIMIT ?
+            """, afterID.map { Int64(bitPattern: $0) } ?? Int64.min, pattern, pattern, min(max(limit, 0), maxListLimit)).map(User.init(row:))
+    }
+
+    /// `text` with LIKE's wildcards and the escape character itself escaped by `!`.
+    static func likeEscaped(_ text: String) -> String {
+        var escaped = ""
+        for c in text {
+            if c == "%" || c == "_" || c == "!" { escaped.append("!") }
+            escaped.append(c)
+        }
+        return escaped
+    }
+
+    /// Marks the account disabled at `now` unless it already is; returns whether it changed.
+    package static func disable(userID: UInt64, now: Int64, in db: SQLTransaction) throws -> Bool {
+        try db.run("UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL", now, Int64(bitPattern: userID)) > 0
+    }
+
+    /// Clears the account's disabled mark; returns whether it was set.
+    package static func enable(userID: UInt64, in db: SQLTransaction) throws -> Bool {
+        try db.run("UPDATE users SET disabled_at = NULL WHERE id = ? AND disabled_at IS NOT NULL", Int64(bitPattern: userID)) > 0
+    }
+
+    /// Deletes a user that is not a bot and, by cascade, everything keyed by it; returns whether a row went.
+    package static func delete(id: UInt64, in db: SQLTransaction) throws -> Bool {
+        try db.run("DELETE FROM users WHERE id = ? AND bot = FALSE", Int64(bitPattern: id)) > 0
+    }
 }
 
 /// How a user row is read: the select list and the mapping, kept with the statements that use them.
 extension User {
     fileprivate static let plainColumns = [
         "id", "username", "discriminator", "global_name", "email", "verified", "password_hash", "password_changed_at", "avatar",
-        "flags", "bot", "system", "phone", "created_at", "sms_mfa_enabled", "mfa_failures", "mfa_locked_until", "bio", "banner",
+        "flags", "bot", "system", "phone", "created_at", "sms_mfa_enabled", "mfa_failures", "mfa_locked_until", "bio", "banner", "disabled_at",
     ]
 
     /// The select list for users, optionally through a table alias (joins), in `init(row:)`'s names.
@@ -190,6 +231,7 @@ extension User {
                   failedAttempts: Int(row.int("mfa_failures") ?? 0),
                   lockedUntil: row.int("mfa_locked_until"),
                   bio: row.string("bio"),
-                  banner: row.string("banner"))
+                  banner: row.string("banner"),
+                  disabledAt: row.int("disabled_at"))
     }
 }

@@ -256,6 +256,13 @@ enum SchemaScenario {
             .bytes(hash(52)), .int(alice), .text("email_revert"), .text("Old@Example.com"), .text("old@example.com"), .int(now),
             .int(now + 172_800_000)),
         PortableStatement("UPDATE users SET bio = $1, banner = $2 WHERE id = $3", .text("Hi\nthere"), .text("a_0123abcd"), .int(alice)),
+        // Issue 16: a disabled account, an operator's audit row, a stored bot-token key and a logged invalidation.
+        PortableStatement("UPDATE users SET disabled_at = $1 WHERE id = $2", .int(now), .int(bob)),
+        PortableStatement("UPDATE audit_events SET actor = $1 WHERE id = (SELECT min(id) FROM audit_events)", .text("cli")),
+        PortableStatement(
+            "INSERT INTO bot_token_keys (kid, source, secret_sealed, fingerprint, created_at, retired_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            .int(1), .text("database"), .bytes(hash(70)), .bytes(hash(71)), .int(now), .null),
+        PortableStatement("INSERT INTO cache_invalidations (payload, created_at) VALUES ($1, $2)", .text("u1"), .int(now)),
     ]
 
     /// Rows per table after `rows`.
@@ -267,6 +274,7 @@ enum SchemaScenario {
         "sso_states": 1, "sso_identities": 1, "sso_completions": 1, "atproto_client_keys": 1,
         "authorized_ips": 1, "ip_authorizations": 1, "password_change_tickets": 1,
         "desktop_handoffs": 2, "email_change_tokens": 1,
+        "bot_token_keys": 1, "cache_invalidations": 1,
         // Every worker id has its row from the migration on; leases are taken by updating them.
         "worker_leases": 1024, "job_leases": 0,
     ]
@@ -391,5 +399,11 @@ enum SchemaScenario {
             VALUES ($1, $2, $3, $4, $5, $6)
             """,
             .text("https://idp.example"), .text("248289761001"), .text("mock"), .int(bob), .int(now), .int(now))),
+        ("a bot-token key id past 255", PortableStatement(
+            "INSERT INTO bot_token_keys (kid, source, fingerprint, created_at) VALUES ($1, $2, $3, $4)",
+            .int(256), .text("database"), .bytes(hash(72)), .int(now))),
+        ("a bot-token key of an unknown source", PortableStatement(
+            "INSERT INTO bot_token_keys (kid, source, fingerprint, created_at) VALUES ($1, $2, $3, $4)",
+            .int(2), .text("env"), .bytes(hash(73)), .int(now))),
     ]
 }
