@@ -1,6 +1,12 @@
 # FluxerAuth — the two commands a newcomer needs: `make run` and `make test`.
 SWIFT ?= swift
-DEPS := libsqlite3-dev libssl-dev libsodium-dev libqrencode-dev libpq-dev libcurl4-openssl-dev openssl postgresql jq
+# The -dev packages `make build` needs: the Dockerfile's builder installs exactly these (a test compares them).
+BUILD_DEPS := libsqlite3-dev libssl-dev libsodium-dev libqrencode-dev libpq-dev libcurl4-openssl-dev
+# What the tests need besides: the openssl CLI (TLS test certificates), PostgreSQL, jq (the mock walk-through).
+TEST_DEPS := openssl postgresql jq
+DEPS := $(BUILD_DEPS) $(TEST_DEPS)
+# The release build `make build` runs, and the Dockerfile too (a test compares them).
+RELEASE_BUILD := build -c release --product fluxer-auth
 PORT ?= 8080
 FUZZ_SECONDS ?= 600
 DURABILITY_ITERATIONS ?= 100
@@ -20,11 +26,12 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 
 .PHONY: run test test-python test-adversarial test-adversarial-long build deps bench fuzz clean
 .PHONY: test-openapi test-schemathesis
-.PHONY: run test test-postgres test-python test-durability test-durability-long test-cluster test-mock build deps bench fuzz fuzz-all fuzz-smoke clean
+.PHONY: run test test-postgres test-python test-durability test-durability-long test-cluster test-mock build deps deps-build docker bench fuzz fuzz-all fuzz-smoke clean
 
-## deps: install the -dev packages when missing (as root; otherwise print the apt line and stop)
-deps:
-	@missing=""; for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+## deps: install what the build and the tests need when missing (as root; otherwise print the apt line and stop)
+## deps-build: only what `make build` needs (BUILD_DEPS)
+define install_missing
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; \
@@ -33,10 +40,22 @@ deps:
 	    echo "missing packages:$$missing"; echo "run: sudo apt-get install -y$$missing"; exit 1; \
 	  fi; \
 	fi
+endef
+
+deps:
+	$(call install_missing,$(DEPS))
+
+deps-build:
+	$(call install_missing,$(BUILD_DEPS))
 
 ## build: release binary at .build/release/fluxer-auth
-build: deps
-	$(SWIFT) build -c release --product fluxer-auth
+build: deps-build
+	$(SWIFT) $(RELEASE_BUILD)
+
+## docker: the container image (Dockerfile: the same packages and build command as `make build`), tagged fluxer-auth
+docker:
+	@command -v docker >/dev/null && docker info >/dev/null 2>&1 || { echo "make docker: no Docker engine here (docker info fails)"; exit 1; }
+	docker build -t fluxer-auth .
 
 ## run: build, migrate and serve http://127.0.0.1:$(PORT) in dev mode (database ./data/fluxer-auth.sqlite)
 run: build
@@ -71,7 +90,7 @@ test-python: deps
 	$(SWIFT) build --product fluxer-auth
 	PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
 	  python3 -m pip install -q -r integration/python/requirements.txt
-	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q integration/python integration/browser -rs -p no:cacheprovider -W "ignore:authlib.jose module is deprecated"
+	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q integration/python integration/browser integration/deploy -rs -p no:cacheprovider -W "ignore:authlib.jose module is deprecated"
 
 ## test-openapi: every operation of the OpenAPI document the server serves, through its success path and main
 ## failures, each response validated against the document (integration/openapi, ~45 s), then a bounded
