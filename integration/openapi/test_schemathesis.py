@@ -73,6 +73,9 @@ def test_schemathesis_finds_nothing_new():
                 cmd += ["--baseline-update"]
             for op_id in sorted(PENDING_OPERATIONS):
                 cmd += ["--exclude-operation-id", op_id]
+            # Dev mode's own routes are left out: POST /_dev/reset empties the database under the run (its session
+            # with it), and the mock providers under /_dev/sso and /_dev/atproto have their own suites.
+            cmd += ["--exclude-path-regex", "^/_dev/"]
             proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True,
                                   timeout=int(seconds) + 600)
             output = proc.stdout + proc.stderr
