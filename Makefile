@@ -1,6 +1,7 @@
 # FluxerAuth — the two commands a newcomer needs: `make run` and `make test`.
 SWIFT ?= swift
-DEPS := libsqlite3-dev libssl-dev libsodium-dev libqrencode-dev libpq-dev libcurl4-openssl-dev openssl postgresql jq
+# chromium: the headless-browser tests (integration/browser), which fail rather than skip without it
+DEPS := libsqlite3-dev libssl-dev libsodium-dev libqrencode-dev libpq-dev libcurl4-openssl-dev openssl postgresql jq chromium
 PORT ?= 8080
 FUZZ_SECONDS ?= 600
 DURABILITY_ITERATIONS ?= 100
@@ -22,7 +23,8 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 .PHONY: test-openapi test-schemathesis
 .PHONY: run test test-postgres test-python test-durability test-durability-long test-cluster test-mock build deps bench fuzz fuzz-all fuzz-smoke clean
 
-## deps: install the -dev packages when missing (as root; otherwise print the apt line and stop)
+## deps: install the -dev packages and the test tools (postgresql, jq, chromium) when missing (as root; otherwise
+## print the apt line and stop)
 deps:
 	@missing=""; for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -65,8 +67,10 @@ test-postgres: deps
 	FLUXER_AUTH_TEST_BACKEND=postgres $(SWIFT) test --skip-build --filter FluxerAuthTests
 
 ## test-python: real OAuth2 client libraries (authlib, requests-oauthlib), an Authlib-signed OIDC provider, and
-## headless Chromium with a virtual authenticator (integration/browser; skipped when chromium is not installed)
-## against the debug server (pip may install into a Debian system python: PEP 668's guard is lifted for this one install)
+## headless Chromium (integration/browser: the authorize page, a virtual authenticator, dark mode and 390 px;
+## screenshots in integration/browser/artifacts or $FLUXER_TEST_ARTIFACTS/browser) against the debug server. A
+## browser test that would skip (no chromium) fails instead, unless FLUXER_SKIP_BROWSER=1 is set on purpose.
+## (pip may install into a Debian system python: PEP 668's guard is lifted for this one install)
 test-python: deps
 	$(SWIFT) build --product fluxer-auth
 	PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
