@@ -2,8 +2,9 @@
 SWIFT ?= swift
 # The -dev packages `make build` needs: the Dockerfile's builder installs exactly these (a test compares them).
 BUILD_DEPS := libsqlite3-dev libssl-dev libsodium-dev libqrencode-dev libpq-dev libcurl4-openssl-dev
-# What the tests need besides: the openssl CLI (TLS test certificates), PostgreSQL, jq (the mock walk-through).
-TEST_DEPS := openssl postgresql jq
+# What the tests need besides: the openssl CLI (TLS test certificates), PostgreSQL, jq (the mock walk-through),
+# chromium (integration/browser, which fails rather than skips without it unless FLUXER_SKIP_BROWSER=1).
+TEST_DEPS := openssl postgresql jq chromium
 DEPS := $(BUILD_DEPS) $(TEST_DEPS)
 # The release build `make build` runs, and the Dockerfile too (a test compares them).
 RELEASE_BUILD := build -c release --product fluxer-auth
@@ -85,8 +86,10 @@ test-postgres: deps
 	FLUXER_AUTH_TEST_BACKEND=postgres $(SWIFT) test --skip-build --filter FluxerAuthTests
 
 ## test-python: real OAuth2 client libraries (authlib, requests-oauthlib), an Authlib-signed OIDC provider, and
-## headless Chromium with a virtual authenticator (integration/browser; skipped when chromium is not installed)
-## against the debug server (pip may install into a Debian system python: PEP 668's guard is lifted for this one install)
+## headless Chromium (integration/browser: the authorize page, a virtual authenticator, dark mode and 390 px;
+## screenshots in integration/browser/artifacts or $FLUXER_TEST_ARTIFACTS/browser) against the debug server. A
+## browser test that would skip (no chromium) fails instead, unless FLUXER_SKIP_BROWSER=1 is set on purpose.
+## (pip may install into a Debian system python: PEP 668's guard is lifted for this one install)
 test-python: deps
 	$(SWIFT) build --product fluxer-auth
 	PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \

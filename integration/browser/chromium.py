@@ -1,5 +1,8 @@
-"""Headless Chromium for the browser suites: the binary, a minimal DevTools Protocol client, and a dev-mode server
-with a browser beside it (`dev_stack`)."""
+"""Headless Chromium for the browser suites: the binary, a minimal DevTools Protocol client, a dev-mode server
+with a browser beside it (`dev_stack`), screenshots into the artifacts directory, and security-key registration
+through the browser's own WebAuthn stack.
+
+Whether a missing Chromium fails or skips the suite is decided in conftest.py (FLUXER_SKIP_BROWSER)."""
 import contextlib
 import json
 import os
@@ -15,6 +18,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fluxer_binary import binary as _binary, free_port, wait_healthy  # noqa: E402
 
 import requests
+
+REPO = Path(__file__).resolve().parents[2]
+DEV_SEED = REPO / "config" / "seed.dev.json"
+# Screenshots of the page states the tests pass through: $FLUXER_TEST_ARTIFACTS/browser, else
+# integration/browser/artifacts (git-ignored, never committed).
+ARTIFACTS = (Path(os.environ["FLUXER_TEST_ARTIFACTS"]) / "browser" if os.environ.get("FLUXER_TEST_ARTIFACTS")
+             else Path(__file__).resolve().parent / "artifacts")
 
 CHROMIUM = next((p for p in ["/usr/lib/chromium/chromium", shutil.which("chromium") or "", shutil.which("google-chrome") or ""]
                  if p and os.access(p, os.X_OK)), None)
@@ -58,17 +68,28 @@ class DevTools:
             except RuntimeError:
                 pass
             time.sleep(0.1)
-        raise AssertionError(f"timed out waiting for {condition}; page: {self.evaluate('document.body && document.body.innerText')!r}")
+        raise AssertionError(f"timed out waiting for {condition}; at {self.evaluate('location.href')!r}, "
+                             f"page: {self.evaluate('document.body && document.body.innerText')!r}")
+
+    def screenshot(self, name):
+        """Saves the whole page as ARTIFACTS/NAME.png and returns the path."""
+        import base64
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"]
+        path = ARTIFACTS / f"{name}.png"
+        path.write_bytes(base64.b64decode(data))
+        return path
 
 
 @contextlib.contextmanager
 def dev_stack(env_extra=None):
-    """`serve --dev` on http://localhost:PORT (rate limits off) and headless Chromium on about:blank; yields
-    (base, database, binary, tools). Skips when the binary is not built."""
+    """`serve --dev --seed config/seed.dev.json` on http://localhost:PORT (rate limits off; run in a temporary
+    directory) and headless Chromium on about:blank; yields (base, database, binary, tools). Fails when the binary
+    is not built."""
     import pytest
     binary = _binary()
     if binary is None:
-        pytest.skip("no fluxer-auth binary (build first)")
+        pytest.fail("no fluxer-auth binary: set FLUXER_AUTH_BIN or run `swift build --product fluxer-auth`", pytrace=False)
     port = free_port()
     base = f"http://localhost:{port}"   # WebAuthn needs a domain RP ID; localhost is a secure context
     # Chromium's helper processes may still be writing its profile while the directory goes.
@@ -76,8 +97,8 @@ def dev_stack(env_extra=None):
         database = str(Path(tmp) / "db.sqlite")
         env = dict(os.environ, FLUXER_AUTH_PUBLIC_URL=base, FLUXER_AUTH_RATELIMIT_ENABLED="false")
         env.update(env_extra or {})
-        server = subprocess.Popen([binary, "serve", "--dev", "--port", str(port), "--database", database],
-                                  stdout=subprocess.DEVNULL, stderr=open(Path(tmp) / "server.log", "w"), env=env)
+        server = subprocess.Popen([binary, "serve", "--dev", "--port", str(port), "--database", database, "--seed", str(DEV_SEED)],
+                                  stdout=subprocess.DEVNULL, stderr=open(Path(tmp) / "server.log", "w"), env=env, cwd=tmp)
         debug_port = free_port()
         browser = subprocess.Popen([CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
                                     f"--remote-debugging-port={debug_port}", f"--user-data-dir={tmp}/profile", "about:blank"],
@@ -105,3 +126,40 @@ def dev_stack(env_extra=None):
             server.terminate()
             browser.wait(timeout=10)
             server.wait(timeout=10)
+
+
+# Registers a security key for the signed-in user through navigator.credentials.create (run on a page of the
+# server's origin without the pages' CSP, e.g. /oauth2/assets/authorize.css); answers "STATUS BODY".
+REGISTER_KEY = """
+(async () => {
+  const dec = s => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - s.length % 4) % 4)), c => c.charCodeAt(0));
+  const enc = b => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+  const headers = {'Authorization': TOKEN, 'Content-Type': 'application/json'};
+  const o = await (await fetch('/users/@me/mfa/webauthn/credentials/registration-options',
+                               {method: 'POST', headers, body: JSON.stringify({password: PASSWORD})})).json();
+  const publicKey = {...o, challenge: dec(o.challenge), user: {...o.user, id: dec(o.user.id)},
+                     excludeCredentials: o.excludeCredentials.map(c => ({...c, id: dec(c.id)}))};
+  const c = await navigator.credentials.create({publicKey});
+  const body = {challenge: o.challenge, name: 'Virtual key', password: PASSWORD,
+                response: {id: c.id, rawId: enc(c.rawId), type: c.type,
+                           response: {clientDataJSON: enc(c.response.clientDataJSON), attestationObject: enc(c.response.attestationObject)}}};
+  const r = await fetch('/users/@me/mfa/webauthn/credentials', {method: 'POST', headers, body: JSON.stringify(body)});
+  return r.status + ' ' + await r.text();
+})()
+"""
+
+
+def add_virtual_authenticator(tools):
+    """A CTAP2 authenticator with resident keys and user verification that answers at once; returns its id."""
+    tools.call("WebAuthn.enable")
+    return tools.call("WebAuthn.addVirtualAuthenticator", options={
+        "protocol": "ctap2", "transport": "usb", "hasResidentKey": True, "hasUserVerification": True,
+        "isUserVerified": True, "automaticPresenceSimulation": True})["authenticatorId"]
+
+
+def register_security_key(tools, base, token, password):
+    """Registers a key of the current virtual authenticator for the user of `token` (session) through Chromium."""
+    tools.navigate(base + "/oauth2/assets/authorize.css")
+    script = REGISTER_KEY.replace("TOKEN", json.dumps(token)).replace("PASSWORD", json.dumps(password))
+    status, body = tools.evaluate(script).split(" ", 1)
+    assert status == "204", f"security key registration refused: {status} {body}"

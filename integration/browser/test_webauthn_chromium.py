@@ -3,59 +3,29 @@ drives the server's security-key registration, the OAuth2 authorize page's secur
 and passwordless passkey sign-in. It checks what no software authenticator of ours can: that Chromium's own
 clientDataJSON, attestation objects and signatures, and our page script, work end to end.
 
-Needs `chromium` (Debian package) and `websocket-client`; skipped when Chromium is absent.
+Needs `chromium` (Debian package) and `websocket-client`; without Chromium the suite fails (conftest.py) unless
+FLUXER_SKIP_BROWSER=1.
 """
-import base64
 import json
-import os
-import shutil
-import signal
-import subprocess
-import tempfile
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 import sys
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from fluxer_binary import binary as _binary, free_port, wait_healthy  # noqa: E402
-from chromium import CHROMIUM, DevTools, dev_stack  # noqa: E402
+from chromium import add_virtual_authenticator, dev_stack, register_security_key  # noqa: E402
 
 import pytest
 import requests
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 PASSWORD = "quiet lantern maple 7"
 
 
 @pytest.fixture
 def stack(request):
     with dev_stack(getattr(request, "param", {})) as (base, database, binary, tools):
-        tools.call("WebAuthn.enable")
-        tools.call("WebAuthn.addVirtualAuthenticator", options={
-            "protocol": "ctap2", "transport": "usb", "hasResidentKey": True, "hasUserVerification": True,
-            "isUserVerified": True, "automaticPresenceSimulation": True})
+        add_virtual_authenticator(tools)
         yield base, database, binary, tools
 
-
-REGISTER_KEY = """
-(async () => {
-  const dec = s => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - s.length % 4) % 4)), c => c.charCodeAt(0));
-  const enc = b => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
-  const headers = {'Authorization': TOKEN, 'Content-Type': 'application/json'};
-  const o = await (await fetch('/users/@me/mfa/webauthn/credentials/registration-options',
-                               {method: 'POST', headers, body: JSON.stringify({password: PASSWORD})})).json();
-  const publicKey = {...o, challenge: dec(o.challenge), user: {...o.user, id: dec(o.user.id)},
-                     excludeCredentials: o.excludeCredentials.map(c => ({...c, id: dec(c.id)}))};
-  const c = await navigator.credentials.create({publicKey});
-  const body = {challenge: o.challenge, name: 'Virtual key', password: PASSWORD,
-                response: {id: c.id, rawId: enc(c.rawId), type: c.type,
-                           response: {clientDataJSON: enc(c.response.clientDataJSON), attestationObject: enc(c.response.attestationObject)}}};
-  const r = await fetch('/users/@me/mfa/webauthn/credentials', {method: 'POST', headers, body: JSON.stringify(body)});
-  return r.status + ' ' + await r.text();
-})()
-"""
 
 PASSKEY_LOGIN = """
 (async () => {
@@ -88,9 +58,7 @@ def test_chromium_registers_a_key_uses_it_on_the_authorize_page_and_as_a_passkey
                         json={"name": "Browser Test", "redirect_uris": [redirect]}).json()
 
     # Registration through Chromium's own WebAuthn stack (packed/none attestation from the virtual CTAP2 device).
-    tools.navigate(base + "/oauth2/assets/authorize.css")
-    script = REGISTER_KEY.replace("TOKEN", json.dumps(user["token"])).replace("PASSWORD", json.dumps(PASSWORD))
-    assert tools.evaluate(script).startswith("204"), "registration refused"
+    register_security_key(tools, base, user["token"], PASSWORD)
 
     # The authorize page: password, then the security-key step driven by /oauth2/assets/webauthn.js.
     query = urlencode({"response_type": "code", "client_id": app["id"], "redirect_uri": redirect, "scope": "identify", "state": "s1"})
