@@ -80,6 +80,15 @@ public final class DataStore: Sendable {
         }
     }
 
+    /// Retries because the database was busy: SQLite's waits for a lock held by another connection or process,
+    /// PostgreSQL's transactions run again after a serialization failure, a deadlock or a broken connection.
+    public var busyRetries: UInt64 {
+        switch backend {
+        case .sqlite(let database): database.busyWaits
+        case .postgres(let database): database.transactionRetries
+        }
+    }
+
     /// Truncates SQLite's write-ahead log (a clean shutdown); nothing to do on PostgreSQL.
     public func checkpoint() throws {
         if case .sqlite(let database) = backend { try database.checkpoint() }

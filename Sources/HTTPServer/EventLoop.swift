@@ -294,6 +294,7 @@ final class EventLoop: @unchecked Sendable {
             var request = consume request
             if !parameters.isEmpty { request.parameters = parameters }
             request.routePattern = route.pattern
+            request.routeIndex = route.index
             if let filter = server.router.filter, let early = filter(&request) {
                 finishRequest(connection, request: request, response: early, startedAt: startedAt, error: nil)
                 return
@@ -382,7 +383,8 @@ final class EventLoop: @unchecked Sendable {
             onRequest(RequestLogRecord(
                 method: request?.method.rawValue ?? "-", route: request?.routePattern.isEmpty == false ? request!.routePattern : "-",
                 status: response.status.code, durationNanoseconds: elapsed,
-                requestID: request?.requestID ?? "-", remoteAddress: connection.peer, unexpectedError: error))
+                requestID: request?.requestID ?? "-", remoteAddress: connection.peer, unexpectedError: error,
+                routeIndex: request?.routeIndex ?? -1))
         }
     }
 

@@ -23,6 +23,7 @@ public struct HTTPRequest: Sendable {
         var requestID = ""
         var parameters: [String: String] = [:]
         var routePattern = ""
+        var routeIndex = -1
         var responseHeaders = HTTPHeaders()
         var attached = RequestStorage()
 
@@ -45,6 +46,7 @@ public struct HTTPRequest: Sendable {
             c.requestID = requestID
             c.parameters = parameters
             c.routePattern = routePattern
+            c.routeIndex = routeIndex
             c.responseHeaders = responseHeaders
             c.attached = attached
             return c
@@ -119,6 +121,12 @@ public struct HTTPRequest: Sendable {
     public var routePattern: String {
         get { storage.routePattern }
         set { unique().routePattern = newValue }
+    }
+    /// The matched route's `Router.Route.index`, -1 when none: a dense number that lets per-route state (metric
+    /// handles) live in an array rather than a table keyed by the pattern.
+    public var routeIndex: Int {
+        get { storage.routeIndex }
+        set { unique().routeIndex = newValue }
     }
     /// Headers the server adds to whatever response this request gets (set by the router's filter, e.g.
     /// rate-limit headers); a handler's own header of the same name wins.

@@ -35,6 +35,8 @@ public struct RequestLogRecord: Sendable {
     public var remoteAddress: String
     /// Set when a handler threw an error that does not render itself (answered as a bare 500).
     public var unexpectedError: (any Error)?
+    /// The matched route's `Router.Route.index`; -1 when none matched (404, 405, a parse error).
+    public var routeIndex: Int = -1
 }
 
 /// Settings of the HTTP server.
@@ -143,6 +145,9 @@ public final class HTTPServer: Sendable {
 
     /// Connections currently open.
     public var openConnections: Int { connectionCount.load(ordering: .relaxed) }
+
+    /// Handler jobs waiting for a worker thread (not counting those running).
+    public var queuedJobs: Int { workers.queuedCount }
 
     /// Graceful shutdown: stop accepting, close idle connections, let in-flight requests finish (bounded by
     /// `shutdownGraceMilliseconds`), then stop the workers. Blocks until done; safe to call twice.

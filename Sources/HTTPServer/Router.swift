@@ -45,6 +45,8 @@ public struct Router: Sendable {
         public let pattern: String
         /// How it runs.
         public let handler: RouteHandler
+        /// The registration order, from 0: dense, so per-route state can be an array indexed by it.
+        public let index: Int
         let segments: [Segment]
     }
 
@@ -60,6 +62,8 @@ public struct Router: Sendable {
         case notFound
     }
 
+    /// How many routes are registered (every `Route.index` is below it).
+    public private(set) var routeCount = 0
     /// Prefixes stripped before matching.
     public let prefixes: [String]
     /// The filter every matched request passes first.
@@ -103,11 +107,12 @@ public struct Router: Sendable {
         let segments: [Segment] = pattern.split(separator: "/").map {
             $0.hasPrefix(":") ? .parameter(String($0.dropFirst())) : .literal(String($0))
         }
-        let route = Route(method: method, pattern: pattern, handler: handler, segments: segments)
+        let route = Route(method: method, pattern: pattern, handler: handler, index: routeCount, segments: segments)
         precondition(
             !(routesBySegmentCount[segments.count] ?? []).contains { $0.method == method && $0.segments == segments },
             "duplicate route \(method) \(pattern)")
         routesBySegmentCount[segments.count, default: []].append(route)
+        routeCount += 1
         // A pattern without parameters is the most specific there is for its path (see `match`): the exact-path
         // table may answer it directly.
         let canonical = pattern == "/" || (!pattern.hasSuffix("/") && !pattern.contains("//"))
@@ -118,6 +123,9 @@ public struct Router: Sendable {
 
     /// Every registered route, for listings and tests.
     public var routes: [Route] { routesBySegmentCount.values.flatMap { $0 } }
+
+    /// Every registered route in registration order: `routesByIndex[r.index] == r`.
+    public var routesByIndex: [Route] { routes.sorted { $0.index < $1.index } }
 
     /// Finds the route for a method and raw (percent-encoded) path. HEAD falls back to GET (RFC 9110 §9.3.2).
     public func match(_ method: HTTPMethod, path: String) -> Match {

@@ -28,6 +28,9 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
+    /// Jobs waiting for a thread (a gauge: read under the queue's lock, so never torn).
+    public var queuedCount: Int { lock.withLock { jobs.count - head } }
+
     /// Lets queued jobs finish, then joins the threads.
     public func stop() {
         lock.withLock {

@@ -1,3 +1,4 @@
+import Synchronization
 /// A pool of connections to one PostgreSQL database, with closure transactions.
 ///
 /// Every call blocks its thread (libpq is synchronous): call from worker threads, never from an async task on
@@ -21,6 +22,10 @@ public final class PostgresDatabase: Sendable {
     /// How this database connects and pools.
     public let configuration: PostgresConfiguration
     private let pool: ConnectionPool
+    private let retries = Atomic<UInt64>(0)
+
+    /// Transactions run again after a serialization failure, a deadlock or a broken connection.
+    public var transactionRetries: UInt64 { retries.load(ordering: .relaxed) }
 
     /// Creates the pool and opens its first connection at once, so a bad address, a refused login or a server
     /// that is down is reported here rather than on the first request.
@@ -80,6 +85,7 @@ public final class PostgresDatabase: Sendable {
                 return value
             case .failed(let error, let isRetryable):
                 guard isRetryable, attempt < configuration.maxTransactionAttempts else { throw error }
+                retries.wrappingAdd(1, ordering: .relaxed)
                 Transaction.backOff(afterAttempt: attempt)
                 attempt += 1
             }

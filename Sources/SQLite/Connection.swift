@@ -8,9 +8,12 @@ public final class Connection {
 
     private var handle: OpaquePointer?
     private var cache: [String: Statement] = [:]
+    /// Waits out a lock held by another connection, counting each wait; lives as long as the connection.
+    let busyHandler: BusyHandler
 
     /// Opens a connection with the given `SQLITE_OPEN_*` flags.
     init(path: String, flags: Int32, busyTimeoutMilliseconds: Int32) throws(SQLiteError) {
+        busyHandler = BusyHandler(timeoutMilliseconds: busyTimeoutMilliseconds)
         var db: OpaquePointer?
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
@@ -19,7 +22,7 @@ public final class Connection {
             throw error
         }
         sqlite3_extended_result_codes(db, 1)
-        fx_sqlite_config_busy_timeout(db, busyTimeoutMilliseconds)
+        busyHandler.install(on: db)
         handle = db
     }
 

@@ -64,6 +64,12 @@ public final class Database: Sendable {
 
     deinit { close() }
 
+    /// How many times a statement found the file locked by another connection or process and waited (SQLite's
+    /// busy handler) before trying again, over every connection of this database.
+    public var busyWaits: UInt64 {
+        writer.connection.busyHandler.count + readers.reduce(0) { $0 + $1.connection.busyHandler.count }
+    }
+
     private static func configure(_ connection: Connection) throws(SQLiteError) {
         try connection.execute(
             "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=67108864;"

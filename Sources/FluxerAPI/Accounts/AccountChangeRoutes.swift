@@ -62,7 +62,7 @@ package enum AccountChangeRoutes {
                     try UserStore.setEmail(userID: userID, email: email, verified: true, in: db)
                     try UserStore.setPassword(userID: userID, hash: passwordHash, now: now, in: db)
                     try AccountLockout.recordSuccess(userID: userID, in: db)
-                    return (userID, try accounts.createSession(for: userID, request: request, in: db))
+                    return (userID, try accounts.createSession(for: userID, request: request, in: db, &invalidations))
                 }
                 accounts.audit.record("email.revert", outcome: "success", userID: userID, request: request)
                 finish(APIError.sessionResponse(userID: userID, token: token))

@@ -22,9 +22,11 @@ extension Accounts {
             _ = try ApplicationStore.resetClientSecret(id: app.id, now: now, in: db)
             _ = try ApplicationStore.resetBotToken(id: app.id, keys: botKeys.signing(now: now), now: now, in: db)
             invalidations.users.append(app.id)
+            invalidations.tokens.revoked(.bot)
         }
-        _ = try SessionStore.revokeAll(userID: userID, in: db)
+        invalidations.tokens.revoked(.session, count: try SessionStore.revokeAll(userID: userID, in: db))
         try OAuthStore.revokeAll(userID: userID, reason: reason, now: now, in: db)
+        invalidations.tokens.revoked(.oauthGrant)
         invalidations.users.append(userID)
         audit.record("account.claimed_unverified", outcome: "success", userID: userID, request: request, detail: reason)
     }

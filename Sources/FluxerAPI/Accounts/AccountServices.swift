@@ -38,7 +38,7 @@ extension CallerResolving {
 
 /// Sessions: minting one, their expiry, and shutting an unverified account's registrant out.
 package protocol SessionIssuing: AccountsCore {
-    func createSession(for userID: UInt64, request: HTTPRequest, in db: SQLTransaction) throws -> String
+    func createSession(for userID: UInt64, request: HTTPRequest, in db: SQLTransaction, _ invalidations: inout Invalidations) throws -> String
     func lastRecordedUse(_ session: SessionRecord) -> Int64
     func isExpired(_ session: SessionRecord, now: Int64) -> Bool
     func claimUnverifiedAccount(_ userID: UInt64, reason: String, keepPassword: Bool, request: HTTPRequest?, in db: SQLTransaction,

@@ -5,11 +5,13 @@ import SQLite
 import FluxerDomain
 
 extension Accounts {
-    /// Counts one attempt against each key; the first that is over its limit answers 429.
+    /// Counts one attempt against each key; the first that is over its limit answers 429 (counted in
+    /// `fluxer_rate_limit_refusals_total{limiter="attempt"}` under the key's first two parts, e.g. `login:email_ip`).
     package func throttle(_ keys: [(String, RateLimit)], in db: SQLTransaction) throws {
         let now = self.now
         for (key, limit) in keys {
             if case .limited(let retry) = try AttemptLimiter.hit(key, limit: limit, now: now, in: db) {
+                context.metrics.rateLimited(limiter: "attempt", bucket: key.split(separator: ":").prefix(2).joined(separator: ":"))
                 throw APIError.rateLimited(retryAfterMilliseconds: retry)
             }
         }
@@ -97,10 +99,10 @@ extension Accounts {
             audit.record("login.mfa_required", outcome: "success", userID: user.id, request: request)
             return .ticket(ticket)
         }
-        let token = try write { db, _ in
+        let token = try write { db, invalidations in
             if let upgraded { try UserStore.upgradeHash(userID: user.id, hash: upgraded, in: db) }
             try AccountLockout.recordSuccess(userID: user.id, in: db)
-            return try createSession(for: user.id, request: request, in: db)
+            return try createSession(for: user.id, request: request, in: db, &invalidations)
         }
         audit.record("login.success", outcome: "success", userID: user.id, request: request)
         return .session(token)
@@ -120,7 +122,7 @@ extension Accounts {
         let now = self.now
         let username = body.username ?? AccountValidation.derivedUsername(globalName: body.global_name, email: body.email)
         let globalName = body.global_name.map { $0.trimmingASCIIWhitespace() }
-        let (user, token) = try write { db, _ -> (User, String) in
+        let (user, token) = try write { db, invalidations -> (User, String) in
             let user: User
             do {
                 user = try UserStore.insert(.init(
@@ -133,7 +135,7 @@ extension Accounts {
             }
             if let email = body.email { try sendVerification(to: user, email: email, in: db) }
             try authorizeRegistrationNetwork(userID: user.id, request: request, in: db)
-            return (user, try createSession(for: user.id, request: request, in: db))
+            return (user, try createSession(for: user.id, request: request, in: db, &invalidations))
         }
         if body.email != nil { deliveryNudge() }
         return APIError.sessionResponse(userID: user.id, token: token)

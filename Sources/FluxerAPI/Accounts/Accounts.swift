@@ -77,6 +77,7 @@ public final class Accounts: Sendable {
             return value
         }
         CacheInvalidationBus.apply(invalidations, to: cache)
+        invalidations.tokens.record(in: context.metrics)
         return result
     }
 
@@ -125,16 +126,21 @@ public final class Accounts: Sendable {
         context.config.sessionExpiry.isExpired(createdAt: session.createdAt, lastUsedAt: lastRecordedUse(session), now: now)
     }
 
-    /// Creates a session for the request's client; a disabled account gets 403 `ACCOUNT_SUSPENDED_PERMANENTLY`
-    /// on every sign-in path (password, MFA, passkey, SSO, reset, the authorize page).
-    package func createSession(for userID: UInt64, request: HTTPRequest, in db: SQLTransaction) throws -> String {
+    /// Creates a session for the request's client (counted in `invalidations.tokens`); a disabled account gets
+    /// 403 `ACCOUNT_SUSPENDED_PERMANENTLY` on every sign-in path (password, MFA, passkey, SSO, reset, the
+    /// authorize page).
+    package func createSession(for userID: UInt64, request: HTTPRequest, in db: SQLTransaction,
+                               _ invalidations: inout Invalidations) throws -> String {
+        let token: String
         do {
-            return try SessionStore.create(
+            token = try SessionStore.create(
                 userID: userID, ip: request.remoteAddress.isEmpty ? nil : request.remoteAddress,
                 userAgent: request.headers["User-Agent"], isDesktop: Self.isDesktopApp(request), now: now, in: db)
         } catch SessionRefusal.accountDisabled {
             throw APIError.accountSuspended
         }
+        invalidations.tokens.issued(.session)
+        return token
     }
 
     package static func isDesktopApp(_ request: HTTPRequest) -> Bool {

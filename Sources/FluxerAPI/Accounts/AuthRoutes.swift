@@ -122,7 +122,7 @@ package enum AuthRoutes {
     package static func logout(_ request: HTTPRequest, _ accounts: any AuthRoutes.Services) -> HTTPResponse {
         if let hash = try? accounts.caller(request).presentedSessionHash {
             _ = try? accounts.write { db, invalidations in
-                try SessionStore.revoke(hash: hash, in: db)
+                if try SessionStore.revoke(hash: hash, in: db) { invalidations.tokens.revoked(.session) }
                 invalidations.sessions.append(hash)
             }
         }
@@ -171,7 +171,7 @@ package enum AuthRoutes {
             let hashes = body.session_id_hashes.compactMap { Base64URL.decode($0) }.filter { $0.count == 32 }
             try accounts.requireSudo(principal, request: request, reply: finish) {
                 try accounts.write { db, invalidations in
-                    _ = try SessionStore.revoke(hashes: hashes, ofUser: principal.user.id, in: db)
+                    invalidations.tokens.revoked(.session, count: try SessionStore.revoke(hashes: hashes, ofUser: principal.user.id, in: db))
                     invalidations.sessions += hashes
                 }
                 accounts.audit.record("session.revoke", outcome: "success", userID: principal.user.id, request: request,
@@ -311,9 +311,10 @@ package enum AuthRoutes {
                     try UserStore.setPassword(userID: userID, hash: hash, now: accounts.now, in: db)
                     // The link proved control of the address.
                     try UserStore.markVerified(userID: userID, in: db)
-                    try SessionStore.revokeAll(userID: userID, in: db)
+                    invalidations.tokens.revoked(.session, count: try SessionStore.revokeAll(userID: userID, in: db))
                     // A password reset also ends every OAuth2 grant (RT-07).
                     try OAuthStore.revokeAll(userID: userID, reason: "password_reset", now: accounts.now, in: db)
+                    invalidations.tokens.revoked(.oauthGrant)
                     try EmailTokenStore.deletePasswordResetTokens(userID: userID, in: db)
                     // Waiting logins and changes in progress were started under the old password.
                     try IPAuthorizationStore.deletePending(userID: userID, in: db)
@@ -322,7 +323,7 @@ package enum AuthRoutes {
                     // Users with MFA still need their second factor (real server: reset answers the ticket shape).
                     if user.hasMFA { return (user, try MFATicket.issue(userID: userID, now: accounts.now, in: db)) }
                     try AccountLockout.recordSuccess(userID: userID, in: db)
-                    return (user, try accounts.createSession(for: userID, request: request, in: db))
+                    return (user, try accounts.createSession(for: userID, request: request, in: db, &invalidations))
                 }
                 accounts.audit.record("password.reset", outcome: "success", userID: user.id, request: request)
                 if user.hasMFA { return finish(MFATicket.response(ticket: token, user: user)) }

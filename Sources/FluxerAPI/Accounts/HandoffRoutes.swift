@@ -112,12 +112,12 @@ package enum HandoffRoutes {
         // Polls mostly find a pending code: answered from a read, the write only when there is something to take.
         let state = try accounts.context.database.read { db in try HandoffStore.state(codeHash: hash, clientKey: client, now: now, in: db) }
         guard state == .completed else { return statusResponse(state == .pending ? "pending" : "expired") }
-        let picked = try accounts.write { db, _ -> (UInt64, String)? in
+        let picked = try accounts.write { db, invalidations -> (UInt64, String)? in
             guard let sessionHash = try HandoffStore.pickUp(codeHash: hash, clientKey: client, now: now, in: db),
                   let (session, user) = try SessionStore.lookup(hash: sessionHash, in: db),
                   !user.isBot, !accounts.isExpired(session, now: now)
             else { return nil }
-            return (user.id, try accounts.createSession(for: user.id, request: request, in: db))
+            return (user.id, try accounts.createSession(for: user.id, request: request, in: db, &invalidations))
         }
         guard let (userID, token) = picked else { return statusResponse("expired") }
         accounts.audit.record("handoff.pickup", outcome: "success", userID: userID, request: request)

@@ -57,12 +57,12 @@ package enum IPAuthorizationRoutes {
             guard pending.ticketExpiresAt > now else { throw IPAuthorization.invalidTicket }
             return .json(.ok, JSONValue.object([("completed", false)]))
         }
-        let (userID, token) = try accounts.write { db, _ -> (UInt64, String) in
+        let (userID, token) = try accounts.write { db, invalidations -> (UInt64, String) in
             guard let userID = try IPAuthorizationStore.claimResult(ticketHash: hash, now: now, in: db),
                   let user = try UserStore.find(id: userID, in: db), !user.isBot
             else { throw IPAuthorization.invalidTicket }
             try AccountLockout.recordSuccess(userID: userID, in: db)
-            return (userID, try accounts.createSession(for: userID, request: request, in: db))
+            return (userID, try accounts.createSession(for: userID, request: request, in: db, &invalidations))
         }
         accounts.audit.record("login.success", outcome: "success", userID: userID, request: request, detail: "ip_authorization")
         return .json(.ok, JSONValue.object([("completed", true), ("token", .string(token)), ("user_id", .string(String(userID)))]))

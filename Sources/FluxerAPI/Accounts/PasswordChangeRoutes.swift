@@ -170,12 +170,13 @@ package enum PasswordChangeRoutes {
                         guard try PasswordChangeStore.complete(ticketHash: hash, userID: user.id, proofHash: proofHash, now: now, in: db)
                         else { throw PasswordChange.invalidTicket }
                         try UserStore.setPassword(userID: user.id, hash: newHash, now: now, in: db)
-                        try SessionStore.revokeAll(userID: user.id, in: db)
+                        invalidations.tokens.revoked(.session, count: try SessionStore.revokeAll(userID: user.id, in: db))
                         try OAuthStore.revokeAll(userID: user.id, reason: "password_change", now: now, in: db)
+                        invalidations.tokens.revoked(.oauthGrant)
                         try PasswordChangeStore.deleteTickets(userID: user.id, keeping: hash, in: db)
                         try IPAuthorizationStore.deletePending(userID: user.id, in: db)
                         invalidations.users.append(user.id)
-                        return try accounts.createSession(for: user.id, request: request, in: db)
+                        return try accounts.createSession(for: user.id, request: request, in: db, &invalidations)
                     }
                     accounts.audit.record("password.change", outcome: "success", userID: user.id, request: request)
                     return PasswordChange.completed(token: token)

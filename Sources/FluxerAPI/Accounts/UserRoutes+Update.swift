@@ -196,8 +196,11 @@ extension UserRoutes {
             try UserStore.updateProfile(user, in: db)
             if let passwordHash {
                 try UserStore.setPassword(userID: user.id, hash: passwordHash, now: now, in: db)
-                if let kept = principal.sessionHash { try SessionStore.revokeAll(userID: user.id, except: kept, in: db) }
+                if let kept = principal.sessionHash {
+                    invalidations.tokens.revoked(.session, count: try SessionStore.revokeAll(userID: user.id, except: kept, in: db))
+                }
                 try OAuthStore.revokeAll(userID: user.id, reason: "password_change", now: now, in: db)
+                invalidations.tokens.revoked(.oauthGrant)
                 try EmailTokenStore.deletePasswordResetTokens(userID: user.id, in: db)
             }
             var emailChanged = false

@@ -72,11 +72,12 @@ package enum ApplicationRoutes {
         guard principal.user.passwordHash != nil else {
             throw APIError(.forbidden, code: "UNCLAIMED_ACCOUNT_CANNOT_CREATE_APPLICATIONS", message: "Claim your account before creating applications.")
         }
-        let created = try accounts.write { db, _ -> ApplicationStore.Created in
+        let created = try accounts.write { db, invalidations -> ApplicationStore.Created in
             let count = try ApplicationStore.count(ownerID: principal.user.id, in: db)
             guard count < maxApplicationsPerOwner else {
                 throw APIError.invalidField("name", "You have reached the maximum number of applications.", code: "MAX_APPLICATIONS_REACHED")
             }
+            invalidations.tokens.issued(.bot)
             return try ApplicationStore.create(
                 id: accounts.context.snowflakes.next(), ownerID: principal.user.id, name: name, redirectURIs: body.redirect_uris ?? [],
                 botPublic: body.bot_public ?? true, botRequireCodeGrant: body.bot_require_code_grant ?? false, keys: keys.signing(now: accounts.now),
@@ -159,6 +160,7 @@ package enum ApplicationRoutes {
                 try accounts.write { db, invalidations in
                     try ApplicationStore.delete(id: app.id, in: db)
                     invalidations.users.append(app.id)
+                    invalidations.tokens.revoked(.bot)
                 }
                 accounts.audit.record("app.delete", outcome: "success", userID: principal.user.id, applicationID: app.id, request: request)
                 return .noContent
@@ -190,6 +192,8 @@ package enum ApplicationRoutes {
                 // The old token's cached principal dies with the commit (invalidation by bot user id).
                 let token = try accounts.write { db, invalidations in
                     invalidations.users.append(app.id)
+                    invalidations.tokens.revoked(.bot)
+                    invalidations.tokens.issued(.bot)
                     return try ApplicationStore.resetBotToken(id: app.id, keys: keys.signing(now: accounts.now), now: accounts.now, in: db)
                 }
                 accounts.audit.record("token.reset", outcome: "success", userID: principal.user.id, applicationID: app.id, request: request)

@@ -19,10 +19,13 @@ public final class AuditLog: Sendable {
     private let thread = Mutex<OSThread?>(nil)
     private let retentionMilliseconds: Int64
     private let clock: @Sendable () -> Int64
+    private let metrics: Metrics?
     private static let maxPending = 100_000
 
-    package init(database: DataStore, retentionDays: Int, clock: @escaping @Sendable () -> Int64) {
+    /// `metrics` counts the sign-in events (`login.*`) by outcome, so `fluxer_logins_total` agrees with this log.
+    package init(database: DataStore, retentionDays: Int, clock: @escaping @Sendable () -> Int64, metrics: Metrics? = nil) {
         self.database = database
+        self.metrics = metrics
         self.retentionMilliseconds = Int64(retentionDays) * 86_400_000
         self.clock = clock
     }
@@ -33,6 +36,14 @@ public final class AuditLog: Sendable {
         let e = Event(at: clock(), event: event, outcome: outcome, userID: userID, applicationID: applicationID,
                       ip: request?.remoteAddress, userAgent: request?.headers["User-Agent"].map { String($0.prefix(256)) }, detail: detail)
         pending.withLock { list in if list.count < Self.maxPending { list.append(e) } }
+        if let metrics, event.hasPrefix("login.") {
+            switch event {
+            case "login.success": metrics.login(.success)
+            case "login.mfa_required": metrics.login(.mfaRequired)
+            case "login.failure": metrics.login(outcome == "refused" ? .refused : .failure)
+            default: break
+            }
+        }
     }
 
     package func start() {

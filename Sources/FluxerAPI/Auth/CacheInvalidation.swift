@@ -5,14 +5,33 @@ import Logging
 import Postgres
 
 /// Cache invalidations collected during a write and applied after it commits; on PostgreSQL also announced to
-/// every other node on the database (`CacheInvalidationBus`).
+/// every other node on the database (`CacheInvalidationBus`). Also carries the credentials the write issued
+/// and revoked, counted in the metrics after the commit (a PostgreSQL retry starts the tally over).
 package struct Invalidations {
     package var sessions: [[UInt8]] = []
     package var users: [UInt64] = []
+    package var tokens = TokenTally()
 
     package init() {}
 
     package var isEmpty: Bool { sessions.isEmpty && users.isEmpty }
+}
+
+/// Credentials issued and revoked by one write, for `fluxer_tokens_issued_total` / `fluxer_tokens_revoked_total`.
+package struct TokenTally {
+    private var entries: [(kind: Metrics.TokenKind, revoked: Bool, count: Int)] = []
+
+    package init() {}
+
+    package mutating func issued(_ kind: Metrics.TokenKind, count: Int = 1) { entries.append((kind, false, count)) }
+    package mutating func revoked(_ kind: Metrics.TokenKind, count: Int = 1) { entries.append((kind, true, count)) }
+
+    /// Adds the tally to `metrics` (after the commit).
+    package func record(in metrics: Metrics) {
+        for entry in entries {
+            if entry.revoked { metrics.revoked(entry.kind, count: entry.count) } else { metrics.issued(entry.kind, count: entry.count) }
+        }
+    }
 }
 
 /// Revocations reach every node's principal cache through PostgreSQL `LISTEN`/`NOTIFY` (issue 13: "a revoke on

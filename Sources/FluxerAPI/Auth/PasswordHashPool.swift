@@ -38,6 +38,9 @@ public final class PasswordHashPool: Sendable {
         return pool.submit { done(try? hasher.hash(password)) }
     }
 
+    /// Hash jobs waiting for a thread (the `argon2` worker queue depth).
+    public var queuedJobs: Int { pool.queuedCount }
+
     /// Stops the threads after queued jobs finish.
     public func stop() { pool.stop() }
 }

@@ -12,7 +12,7 @@ public final class AppContext: Sendable {
     public let database: DataStore
     /// The schema migrator (for `/readyz`).
     public let migrator: SchemaMigrator
-    /// Request counters.
+    /// Counters, gauges and histograms for `/metrics`.
     public let metrics: Metrics
     /// Application log.
     public let logger: Logger
@@ -40,7 +40,7 @@ public final class AppContext: Sendable {
         self.logger = logger
         self.secretKey = secretKey
         self.snowflakes = snowflakes
-        self.audit = AuditLog(database: database, retentionDays: config.auditRetentionDays, clock: clock)
+        self.audit = AuditLog(database: database, retentionDays: config.auditRetentionDays, clock: clock, metrics: metrics)
         self.outbox = Outbox.make(config: config, database: database, snowflakes: snowflakes, secretKey: secretKey, logger: logger)
     }
 }

@@ -37,7 +37,7 @@ package enum MFALoginRoutes {
         let factor = SecondFactor(keys: accounts.mfaKeys, now: accounts.now)
         // Decided inside one transaction (single use under concurrency), thrown after commit so a failed
         // attempt is still counted.
-        let outcome = try accounts.write { db, _ -> Outcome in
+        let outcome = try accounts.write { db, invalidations -> Outcome in
             guard let userID = try MFATicket.user(of: body.ticket, now: accounts.now, in: db),
                   let user = try UserStore.find(id: userID, in: db)
             else { return .refused(MFATicket.timeout()) }
@@ -61,12 +61,13 @@ package enum MFALoginRoutes {
                 try MFATicket.recordFailure(body.ticket, in: db)
                 try AccountLockout.recordFailure(userID: userID, now: accounts.now, policy: accounts.lockoutPolicy, in: db)
                 accounts.audit.record("mfa.failure", outcome: "failure", userID: userID, request: request, detail: method.rawValue)
+                accounts.context.metrics.login(.mfaFailure)
                 return .refused(MFATicket.invalidCode)
             }
             guard try MFATicket.consume(body.ticket, in: db) else { return .refused(MFATicket.timeout()) }
             try AccountLockout.recordSuccess(userID: userID, in: db)
             accounts.audit.record("login.success", outcome: "success", userID: userID, request: request, detail: method.rawValue)
-            return .session(userID: userID, token: try accounts.createSession(for: userID, request: request, in: db))
+            return .session(userID: userID, token: try accounts.createSession(for: userID, request: request, in: db, &invalidations))
         }
         switch outcome {
         case .refused(let error): throw error

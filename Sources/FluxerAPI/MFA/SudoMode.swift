@@ -88,6 +88,7 @@ extension Accounts {
                 var response = try then()
                 if issueToken {
                     let token = SudoToken.mint(userID: user.id, now: self.now, key: self.mfaKeys.sudoKey)
+                    self.context.metrics.issued(.sudo)
                     response.headers.set(SudoToken.header, token)
                     response.headers.add("Set-Cookie", SudoToken.cookie(token, userID: user.id, secure: WebSession.isSecure(self.context.config)))
                 }

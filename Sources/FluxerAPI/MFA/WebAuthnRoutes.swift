@@ -225,7 +225,7 @@ package enum WebAuthnRoutes {
         let body = try JSONBody.decode(LoginBody.self, from: request)
         let ticketHash = MFATicket.hash(body.ticket)
         enum Outcome { case session(UInt64, String), refused(APIError) }
-        let outcome = try accounts.write { db, _ -> Outcome in
+        let outcome = try accounts.write { db, invalidations -> Outcome in
             guard let userID = try MFATicket.user(of: body.ticket, now: accounts.now, in: db), let user = try UserStore.find(id: userID, in: db)
             else { return .refused(MFATicket.timeout(path: "ticket")) }
             let locked = user.isLocked(at: accounts.now)
@@ -233,12 +233,13 @@ package enum WebAuthnRoutes {
                 try MFATicket.recordFailure(body.ticket, in: db)
                 if !locked { try AccountLockout.recordFailure(userID: userID, now: accounts.now, policy: accounts.lockoutPolicy, in: db) }
                 accounts.audit.record("mfa.failure", outcome: "failure", userID: userID, request: request, detail: "webauthn")
+                accounts.context.metrics.login(.mfaFailure)
                 return .refused(MFATicket.invalidCode)
             }
             guard try MFATicket.consume(body.ticket, in: db) else { return .refused(MFATicket.timeout(path: "ticket")) }
             try AccountLockout.recordSuccess(userID: userID, in: db)
             accounts.audit.record("login.success", outcome: "success", userID: userID, request: request, detail: "webauthn")
-            return .session(userID, try accounts.createSession(for: userID, request: request, in: db))
+            return .session(userID, try accounts.createSession(for: userID, request: request, in: db, &invalidations))
         }
         switch outcome {
         case .refused(let error): throw error
@@ -331,7 +332,9 @@ package enum WebAuthnRoutes {
         let challenge: [UInt8]
         switch issued {
         case .challenge(let c): challenge = c
-        case .clientFull: throw APIError.rateLimited(retryAfterMilliseconds: challengeLifetime, global: false)
+        case .clientFull:
+            accounts.context.metrics.rateLimited(limiter: "pending", bucket: "passkey_challenges")
+            throw APIError.rateLimited(retryAfterMilliseconds: challengeLifetime, global: false)
         case .full:
             throw APIError.serviceUnavailable(retryAfterSeconds: 5, message: "Too many passkey sign-ins in progress; try again shortly.")
         }
@@ -358,7 +361,7 @@ package enum WebAuthnRoutes {
         enum Outcome { case session(UInt64, String), refused(APIError) }
         var passkeyPolicy = policy(accounts.context.config)
         passkeyPolicy.requireUserVerification = true
-        let outcome = try accounts.write { db, _ -> Outcome in
+        let outcome = try accounts.write { db, invalidations -> Outcome in
             let now = accounts.now
             guard let challenge = Base64URL.decode(body.challenge), challenge.count == WebAuthnVerifier.challengeBytes,
                   try WebAuthnStore.consumePasskeyChallenge(hash: SHA256.hash(challenge), now: now, in: db)
@@ -385,7 +388,7 @@ package enum WebAuthnRoutes {
             }
             try AccountLockout.recordSuccess(userID: user.id, in: db)
             accounts.audit.record("login.success", outcome: "success", userID: user.id, request: request, detail: "passkey")
-            return .session(user.id, try accounts.createSession(for: user.id, request: request, in: db))
+            return .session(user.id, try accounts.createSession(for: user.id, request: request, in: db, &invalidations))
         }
         switch outcome {
         case .refused(let error): throw error

@@ -330,7 +330,7 @@ package enum AuthorizeRoutes {
         let scope = Base64URL.encode(MFATicket.hash(ticket))
         let factor = SecondFactor(keys: accounts.mfaKeys, now: accounts.now)
         enum Outcome { case session(String), page(User, notice: String?, error: String?), expired }
-        let outcome = try accounts.write { db, _ -> Outcome in
+        let outcome = try accounts.write { db, invalidations -> Outcome in
             guard let userID = try MFATicket.user(of: ticket, now: accounts.now, in: db), let user = try UserStore.find(id: userID, in: db) else {
                 return .expired
             }
@@ -365,12 +365,13 @@ package enum AuthorizeRoutes {
                 try MFATicket.recordFailure(ticket, in: db)
                 try AccountLockout.recordFailure(userID: userID, now: accounts.now, policy: accounts.lockoutPolicy, in: db)
                 accounts.audit.record("mfa.failure", outcome: "failure", userID: userID, request: request, detail: isKey ? "webauthn" : nil)
+                accounts.context.metrics.login(.mfaFailure)
                 return .page(user, notice: nil, error: refusal)
             }
             guard try MFATicket.consume(ticket, in: db) else { return .expired }
             try AccountLockout.recordSuccess(userID: userID, in: db)
             accounts.audit.record("login.success", outcome: "success", userID: userID, request: request, detail: isKey ? "webauthn" : (fields["method"] == "sms" ? "sms" : "totp"))
-            return .session(try accounts.createSession(for: userID, request: request, in: db))
+            return .session(try accounts.createSession(for: userID, request: request, in: db, &invalidations))
         }
         switch outcome {
         case .expired:

@@ -27,7 +27,7 @@ package struct OAuthGrants {
         let app = request.application
         var guildName: String?
         let code = OAuthSecret.generate()
-        try accounts.write { db, _ in
+        try accounts.write { db, invalidations in
             if request.scopes.contains(.bot) {
                 // Private bots only by their owner (real server: 403 ACCESS_DENIED).
                 guard app.botPublic || app.ownerID == user.id else { throw APIError.accessDenied }
@@ -50,6 +50,7 @@ package struct OAuthGrants {
                 try OAuthStore.insertCode(code, applicationID: app.id, userID: user.id, redirectURI: request.redirectURI!,
                                           redirectGiven: request.redirectGiven, scopes: request.scopes,
                                           challenge: request.codeChallenge, now: accounts.now, in: db)
+                invalidations.tokens.issued(.oauthCode)
             }
         }
         accounts.audit.record("oauth.grant", outcome: "success", userID: user.id, applicationID: app.id, request: http,
@@ -86,6 +87,7 @@ package struct OAuthGrants {
             if stored.usedAt != nil {
                 if let family = stored.familyID {
                     if let user = try OAuthStore.revokeFamily(family, reason: "code_replay", now: now, in: db) { invalidations.users.append(user) }
+                    invalidations.tokens.revoked(.oauthGrant)
                 }
                 accounts.audit.record("oauth.code_replay", outcome: "refused", userID: userID, applicationID: appID, request: request,
                                       detail: "grant_revoked")
@@ -111,6 +113,9 @@ package struct OAuthGrants {
             let familyID = Int64(bitPattern: try context.snowflakes.next())
             try OAuthStore.createFamily(id: familyID, applicationID: appID, userID: user.id, scopes: scopes, now: now, in: db)
             try OAuthStore.attachFamily(familyID, toCode: code, in: db)
+            invalidations.tokens.issued(.oauthGrant)
+            invalidations.tokens.issued(.oauthAccess)
+            invalidations.tokens.issued(.oauthRefresh)
             return .issued(try OAuthStore.issue(familyID: familyID, applicationID: appID, userID: user.id, scopes: scopes,
                                                 grantEndsAt: now + context.config.oauthGrantLifetimeMilliseconds, now: now, in: db))
         }
@@ -149,6 +154,7 @@ package struct OAuthGrants {
                 // Reuse of a rotated token: revoke the whole grant (RT-02, RT-03).
                 try OAuthStore.revokeFamily(record.familyID, reason: "refresh_reuse", now: now, in: db)
                 invalidations.users.append(record.userID)
+                invalidations.tokens.revoked(.oauthGrant)
                 accounts.audit.record("oauth.refresh_reuse", outcome: "refused", userID: record.userID, applicationID: client.id,
                                       request: request, detail: "grant_revoked")
                 return .refused(.invalidGrant("The refresh token has already been used; the grant is revoked."))
@@ -156,6 +162,8 @@ package struct OAuthGrants {
             // The access tokens of the previous step are superseded.
             try OAuthStore.deleteAccessTokens(familyID: record.familyID, in: db)
             invalidations.users.append(record.userID)
+            invalidations.tokens.issued(.oauthAccess)
+            invalidations.tokens.issued(.oauthRefresh)
             return .issued(try OAuthStore.issue(familyID: record.familyID, applicationID: client.id, userID: record.userID,
                                                 scopes: scopes, grantEndsAt: grantEndsAt, now: now, in: db))
         }

@@ -133,6 +133,7 @@ package enum OAuthResourceRoutes {
         }
         try accounts.write { db, invalidations in
             try OAuthStore.revokeAll(applicationID: appID, userID: principal.user.id, reason: "deauthorized", now: accounts.now, in: db)
+            invalidations.tokens.revoked(.oauthGrant)
             // Codes issued before the withdrawal must not yield tokens after it.
             try OAuthStore.deleteUnusedCodes(applicationID: appID, userID: principal.user.id, in: db)
             try OAuthStore.deleteAuthorization(applicationID: appID, userID: principal.user.id, in: db)

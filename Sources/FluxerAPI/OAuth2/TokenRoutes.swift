@@ -64,8 +64,10 @@ package enum TokenRoutes {
             }
             if record.kind == "refresh" {
                 try OAuthStore.revokeFamily(record.familyID, reason: "revoked", now: accounts.now, in: db)
+                invalidations.tokens.revoked(.oauthGrant)
             } else {
                 try OAuthStore.deleteToken(record.hash, in: db)
+                invalidations.tokens.revoked(.oauthAccess)
             }
             invalidations.users.append(record.userID)
         }

@@ -24,7 +24,7 @@ package enum OpsRoutes {
         }
         router.add(.GET, "/metrics", runsOnEventLoop: true) { _ in
             HTTPResponse(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
-                         body: Array(context.metrics.render(now: Clock.wallMilliseconds()).utf8))
+                         body: context.metrics.render(now: Clock.wallMilliseconds()))
         }
     }
 }

@@ -27,6 +27,7 @@ public final class Outbox: Sendable {
     /// Guards `control` changes the delivery thread waits on; its condition is broadcast on wake and stop.
     private let lock = ConditionLock()
     private let control = Mutex(Control())
+    private let pending = Atomic<Int>(0)
 
     private struct Control {
         package var thread: OSThread?
@@ -87,6 +88,10 @@ public final class Outbox: Sendable {
         wake()
         return id
     }
+
+    /// Messages neither delivered nor given up, as counted at the end of the delivery thread's last round (a
+    /// gauge for `/metrics`, which must not query the database on the event loop).
+    public var backlog: Int { pending.load(ordering: .relaxed) }
 
     /// The newest `limit` messages, newest first, bodies opened.
     public func recent(limit: Int) throws -> [StoredOutboxMessage] {
@@ -196,8 +201,12 @@ public final class Outbox: Sendable {
             let result = driver.deliver(message)
             try record(result, for: message, attempts: attempts)
         }
-        if due.count == settings.batchSize { return 0 }
-        let next = try database.read { db in try OutboxStore.nextAttemptAt(in: db) }
+        let isFull = due.count == settings.batchSize
+        let (count, next) = try database.read { db in
+            (try OutboxStore.pendingCount(in: db), isFull ? nil : try OutboxStore.nextAttemptAt(in: db))
+        }
+        pending.store(count, ordering: .relaxed)
+        if isFull { return 0 }
         return next.map { max(0, $0 - clock()) }
     }
 

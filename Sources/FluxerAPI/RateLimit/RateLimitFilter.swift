@@ -1,3 +1,4 @@
+import CoreMetrics
 import HTTPServer
 import FluxerDomain
 
@@ -13,11 +14,17 @@ package struct RateLimitFilter: Sendable {
     package let config: Config
     package let buckets: [String: RateLimit]
     package let accounts: any AccountsCore
+    /// `fluxer_rate_limit_refusals_total{limiter="request"}` by bucket (and `global`), resolved once.
+    private let refusals: [String: CoreMetrics.Counter]
 
     package init(config: Config, accounts: any AccountsCore) {
         self.config = config
         self.accounts = accounts
         buckets = RateLimitBuckets.defaults.merging(config.rateLimitOverrides) { $1 }
+        let metrics = accounts.context.metrics
+        refusals = Dictionary(uniqueKeysWithValues: (Array(buckets.keys) + ["global"]).map {
+            ($0, metrics.refusalCounter(limiter: "request", bucket: $0))
+        })
     }
 
     /// Whether the request is limited at all (limits on, its route not exempt).
@@ -54,6 +61,7 @@ package struct RateLimitFilter: Sendable {
 
     private func limited(_ d: RateLimiter.Decision, bucket: String, global: Bool, request: HTTPRequest, userID: UInt64?) -> HTTPResponse {
         accounts.audit.record("rate_limit", outcome: "refused", userID: userID, request: request, detail: bucket)
+        refusals[bucket]?.increment()
         var error = APIError.rateLimited(retryAfterMilliseconds: d.retryAfter, global: global)
         for (name, value) in headers(d, bucket: bucket, now: accounts.now) where name != "X-RateLimit-Remaining" {
             error.headers.add(name, value)

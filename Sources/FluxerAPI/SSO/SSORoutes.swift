@@ -369,6 +369,7 @@ package final class SSOService: Sendable {
             return .yes
         }
         if stored == .clientFull {
+            accounts.context.metrics.rateLimited(limiter: "pending", bucket: "sso_states")
             throw APIError.rateLimited(retryAfterMilliseconds: Self.stateLifetime, global: false)
         }
         guard stored == .yes else {
@@ -438,13 +439,13 @@ package final class SSOService: Sendable {
     package func redeemCompletion(code: String, request: HTTPRequest) throws -> (SignInResult, String) {
         guard code.utf8.count == 43, code.utf8.allSatisfy({ Self.isURLSafe($0) }) else { throw Self.invalidCompletion }
         let now = accounts.now
-        let redeemed = try accounts.write { db, _ -> (SignInResult, String)? in
+        let redeemed = try accounts.write { db, invalidations -> (SignInResult, String)? in
             guard let completion = try SSOStore.spendCompletion(codeHash: SHA256.hash(utf8: code), in: db), completion.expiresAt > now,
                   let user = try UserStore.find(id: completion.userID, in: db), !user.isBot
             else { return nil }
             switch completion.outcome {
             case "session":
-                return (.session(user.id, try accounts.createSession(for: user.id, request: request, in: db)), completion.redirectTo)
+                return (.session(user.id, try accounts.createSession(for: user.id, request: request, in: db, &invalidations)), completion.redirectTo)
             case "mfa":
                 return (.mfa(user, try MFATicket.issue(userID: user.id, now: now, in: db)), completion.redirectTo)
             default:
@@ -791,7 +792,7 @@ package final class SSOService: Sendable {
             try AccountLockout.recordSuccess(userID: user.id, in: db)
             accounts.audit.record("login.success", outcome: "success", userID: user.id, request: request, detail: "sso")
             if redirectTo != nil { return .result(try completion("session", user.id)) }
-            return .result(.session(user.id, try accounts.createSession(for: user.id, request: request, in: db)))
+            return .result(.session(user.id, try accounts.createSession(for: user.id, request: request, in: db, &invalidations)))
         }
         switch outcome {
         case .refused(let error): throw error

@@ -21,8 +21,10 @@ public final class App: Sendable {
     private let sink: LogSink
 
     /// Prepares everything short of listening. Refuses to start on a bad config, a damaged database or a
-    /// schema this binary does not know.
-    public init(config: Config, sink: LogSink, clock: @escaping @Sendable () -> Int64 = Clock.wallMilliseconds) throws(StartupError) {
+    /// schema this binary does not know. Metrics go to `metrics` (`serve` passes the process's bootstrapped
+    /// export; by default the app gets a registry of its own).
+    public init(config: Config, sink: LogSink, clock: @escaping @Sendable () -> Int64 = Clock.wallMilliseconds,
+                metrics export: MetricsExport = .isolated()) throws(StartupError) {
         CryptoRuntime.initialize()
         self.sink = sink
         var logger = Logger(label: "fluxer-auth") { label in
@@ -65,7 +67,7 @@ public final class App: Sendable {
         }
         logger.info("snowflake worker id leased", metadata: ["worker_id": "\(snowflakes.workerID.map(String.init) ?? "")"])
 
-        let metrics = Metrics(now: Clock.wallMilliseconds())
+        let metrics = Metrics(factory: export.factory, now: Clock.wallMilliseconds()) { export.render() }
         context = AppContext(config: config, database: database, migrator: migrator, metrics: metrics, logger: logger, secretKey: secretKey,
                              snowflakes: snowflakes, clock: clock)
 
@@ -97,8 +99,10 @@ public final class App: Sendable {
         let errorLogger = logger
         let sso = SSOService(accounts: accounts)
         self.sso = sso
-        server = HTTPServer(configuration: http, router: Routes.make(context, accounts: accounts, sso: sso)) { record in
-            metrics.record(record)
+        let router = Routes.make(context, accounts: accounts, sso: sso)
+        let requests = RequestMetrics(routes: router.routesByIndex, factory: export.factory)
+        server = HTTPServer(configuration: http, router: router) { record in
+            requests.record(record)
             if accessLog { sink.append { AccessLog.append(record, to: &$0) } }
             if let error = record.unexpectedError {
                 errorLogger.error("unexpected handler error", metadata: [
@@ -108,7 +112,16 @@ public final class App: Sendable {
             }
         }
         let server = self.server
-        metrics.bindOpenConnections { server.openConnections }
+        var sources = Metrics.Sources()
+        sources.openConnections = { server.openConnections }
+        sources.httpQueue = { server.queuedJobs }
+        let hashPool = accounts.hashPool
+        sources.argon2Queue = { hashPool.queuedJobs }
+        let outbox = context.outbox
+        sources.outboxBacklog = { outbox.backlog }
+        sources.databaseBackend = database.dialect == .postgres ? "postgres" : "sqlite"
+        sources.databaseBusyRetries = { database.busyRetries }
+        metrics.bind(sources)
     }
 
     /// Starts listening.

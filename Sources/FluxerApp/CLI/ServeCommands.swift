@@ -25,6 +25,8 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         Signals.blockTermination()
+        // Bootstraps swift-metrics' MetricsSystem: once per process, before anything records.
+        let metrics = MetricsExport.process
         var flags: [String: String] = [:]
         if let host { flags["server.host"] = host }
         if let port { flags["server.port"] = port }
@@ -44,7 +46,7 @@ struct Serve: ParsableCommand {
         }
         let sink = LogSink()
         do {
-            let app = try App(config: config, sink: sink)
+            let app = try App(config: config, sink: sink, metrics: metrics)
             try app.start()
             if config.dev { DevSeed.printStartTable(config: config, boundPort: app.server.boundPorts.first, fixtures: fixtures?.fixtures) }
             _ = Signals.waitForTermination()

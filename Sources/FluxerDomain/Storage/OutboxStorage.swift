@@ -10,6 +10,8 @@ package protocol OutboxStorage: Sendable {
     static func due(now: Int64, limit: Int, in db: Transaction) throws -> [StoredOutboxMessage]
     /// When the next pending message is due; nil when nothing is pending.
     static func nextAttemptAt(in db: Transaction) throws -> Int64?
+    /// How many messages are neither delivered nor given up (the backlog).
+    static func pendingCount(in db: Transaction) throws -> Int
     /// Leases a due message until `leaseUntil` and counts the attempt, recording `interruptedError` until the
     /// attempt reports back. Returns the attempt's number; nil when the message is not due (another node took it).
     static func claim(id: Int64, now: Int64, leaseUntil: Int64, interruptedError: String,

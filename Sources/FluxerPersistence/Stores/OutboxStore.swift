@@ -26,6 +26,11 @@ package enum OutboxStore: OutboxStorage {
         try db.queryOne("SELECT MIN(next_attempt_at) AS next FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL")?.int("next")
     }
 
+    /// How many messages are neither delivered nor given up (the backlog); counted on the `outbox_pending` index.
+    package static func pendingCount(in db: SQLTransaction) throws -> Int {
+        Int(try db.queryOne("SELECT COUNT(*) AS pending FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL")?.int("pending") ?? 0)
+    }
+
     /// Leases a due message until `leaseUntil` and counts the attempt, recording `interruptedError` until the
     /// attempt reports back. Returns the attempt's number; nil when the message is not due (another node took it).
     package static func claim(id: Int64, now: Int64, leaseUntil: Int64, interruptedError: String, in db: SQLTransaction) throws -> Int? {
