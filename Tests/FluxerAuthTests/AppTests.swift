@@ -24,10 +24,11 @@ import SQLite
 
         let metrics = TestClient.request(port: running.port, "GET", "/v1/metrics")
         #expect(metrics.status == 200)
-        #expect(metrics.body.contains("fluxer_http_requests_total{class=\"2xx\"}"))
+        #expect(metrics.body.contains(#"fluxer_http_requests_total{method="GET",route="/healthz",status="200"} 1"#))
+        #expect(metrics.body.contains(#"fluxer_http_requests_total{method="GET",route="/readyz",status="200"} 1"#))
         // At least this connection; an earlier one may still be closing (the server lingers after Connection: close).
         let gauge = metrics.body.split(separator: "\n").first { $0.hasPrefix("fluxer_http_open_connections ") }
-        #expect(gauge.flatMap { Int($0.split(separator: " ").last ?? "") }.map { $0 >= 1 } == true)
+        #expect(gauge.flatMap { Double($0.split(separator: " ").last ?? "") }.map { $0 >= 1 } == true)
     }
 
     @Test func unknownRoute_isFluxerNotFound() throws {
