@@ -169,6 +169,8 @@ public struct Config: Sendable {
     public var logLevel = "info"
     /// One line per request.
     public var accessLog = true
+    /// Log line format: logfmt text or one JSON object per line (`log.format`, `--log-format`).
+    public var logFormat = LogFormat.text
     /// Developer mode (generated secret, outbox, cookies without Secure).
     public var dev = false
     /// The seed file `serve` applied at start (`--seed F`, or dev mode's `config/seed.dev.json`); dev mode's

@@ -178,6 +178,10 @@ package enum ConfigSchema {
             c.logLevel = v
         },
         bool("log.access", "one log line per request") { c, v in c.accessLog = v },
+        string("log.format", "text (logfmt) or json (one object per line, the same fields)") { c, v throws(ConfigError) in
+            guard let format = LogFormat(rawValue: v) else { throw ConfigError(key: "log.format", reason: "must be text or json") }
+            c.logFormat = format
+        },
         bool("dev", env: "FLUXER_AUTH_DEV", "developer mode: generated secret, outbox, cookies without Secure") { c, v in c.dev = v },
         string("outbox.driver", "where email/SMS go: log, webhook or none") { c, v throws(ConfigError) in
             guard let kind = OutboxDriverKind(rawValue: v) else {

@@ -40,6 +40,41 @@ package enum AccessLog {
         }
     }
 
+    /// Appends the line for `record` as one JSON object (`log.format = "json"`): the same fields in the same
+    /// order, `status` and `duration_ms` as numbers.
+    package static func appendJSON(_ record: RequestLogRecord, to out: inout [UInt8]) {
+        append(&out, "{\"time\":\"")
+        appendTimestamp(&out)
+        append(&out, "\",\"level\":\"info\",\"msg\":\"request\",\"method\":")
+        JSONLog.appendString(&out, record.method)
+        append(&out, ",\"route\":")
+        JSONLog.appendString(&out, record.route)
+        append(&out, ",\"status\":")
+        appendDigits(&out, UInt64(max(0, record.status)), width: 1)
+        append(&out, ",\"duration_ms\":")
+        let micros = record.durationNanoseconds / 1_000
+        appendDigits(&out, micros / 1_000, width: 1)
+        out.append(UInt8(ascii: "."))
+        appendDigits(&out, micros % 1_000, width: 3)
+        append(&out, ",\"request_id\":")
+        JSONLog.appendString(&out, record.requestID)
+        append(&out, ",\"remote\":")
+        JSONLog.appendString(&out, record.remoteAddress)
+        if let error = record.unexpectedError {
+            append(&out, ",\"error\":")
+            JSONLog.appendString(&out, String(describing: type(of: error)))
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// Appends the line for `record` in `format`.
+    package static func append(_ record: RequestLogRecord, format: LogFormat, to out: inout [UInt8]) {
+        switch format {
+        case .text: append(record, to: &out)
+        case .json: appendJSON(record, to: &out)
+        }
+    }
+
     private static func append(_ out: inout [UInt8], _ s: StaticString) {
         out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }

@@ -15,6 +15,8 @@ public final class LogSink: Sendable {
     }
 
     private let fd: Int32
+    /// The format of the sink's own warning line (the writers choose theirs; see `LogFormat`).
+    public let format: LogFormat
     private let shards: [Shard]
     /// One empty buffer per shard, swapped in at each flush so neither side allocates in steady state; held
     /// for the whole flush, so concurrent `flush()` calls take turns.
@@ -28,9 +30,10 @@ public final class LogSink: Sendable {
     private static let flushThreshold = 64 * 1024
     private static let maxBuffered = 8 * 1024 * 1024
 
-    /// A sink writing to `fd` (default standard error), flushing every 100 ms.
-    public init(fd: Int32 = 2) {
+    /// A sink writing to `fd` (default standard error), flushing every 100 ms; its own warnings in `format`.
+    public init(fd: Int32 = 2, format: LogFormat = .text) {
         self.fd = fd
+        self.format = format
         shards = (0..<Self.shardCount).map { _ in Shard() }
         spares = Mutex(Array(repeating: [], count: Self.shardCount))
         let worker = OSThread(name: "fx-log") { [self] in self.run() }
@@ -89,7 +92,10 @@ public final class LogSink: Sendable {
         }
         let lost = dropped.exchange(0, ordering: .relaxed)
         if lost > 0 {
-            var line = "level=warning msg=\"log lines dropped: the writer fell behind\" count=\(lost)\n"
+            var line = switch format {
+            case .text: "level=warning msg=\"log lines dropped: the writer fell behind\" count=\(lost)\n"
+            case .json: #"{"level":"warning","msg":"log lines dropped: the writer fell behind","count":"\#(lost)"}"# + "\n"
+            }
             line.withUTF8 { bytes in _ = Glibc.write(fd, bytes.baseAddress!, bytes.count) }
         }
     }

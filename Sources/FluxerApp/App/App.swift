@@ -27,8 +27,12 @@ public final class App: Sendable {
                 metrics export: MetricsExport = .isolated()) throws(StartupError) {
         CryptoRuntime.initialize()
         self.sink = sink
-        var logger = Logger(label: "fluxer-auth") { label in
-            LogfmtHandler(label: label, sink: sink, level: Logger.Level(rawValue: config.logLevel) ?? .info)
+        let level = Logger.Level(rawValue: config.logLevel) ?? .info
+        var logger = Logger(label: "fluxer-auth") { label -> any LogHandler in
+            switch config.logFormat {
+            case .text: LogfmtHandler(label: label, sink: sink, level: level)
+            case .json: JSONLogHandler(label: label, sink: sink, level: level)
+            }
         }
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
 
@@ -96,6 +100,7 @@ public final class App: Sendable {
         http.uncappedClientAddresses = config.trustedProxies
         http.shutdownGraceMilliseconds = config.shutdownGraceMilliseconds
         let accessLog = config.accessLog
+        let logFormat = config.logFormat
         let errorLogger = logger
         let sso = SSOService(accounts: accounts)
         self.sso = sso
@@ -103,7 +108,7 @@ public final class App: Sendable {
         let requests = RequestMetrics(routes: router.routesByIndex, factory: export.factory)
         server = HTTPServer(configuration: http, router: router) { record in
             requests.record(record)
-            if accessLog { sink.append { AccessLog.append(record, to: &$0) } }
+            if accessLog { sink.append { AccessLog.append(record, format: logFormat, to: &$0) } }
             if let error = record.unexpectedError {
                 errorLogger.error("unexpected handler error", metadata: [
                     "route": "\(record.route)", "request_id": "\(record.requestID)",

@@ -17,6 +17,9 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Listen port. Also FLUXER_AUTH_PORT.")
     var port: String?
 
+    @Option(name: .long, help: "Log line format: text (logfmt) or json (one object per line). Also FLUXER_AUTH_LOG_FORMAT.")
+    var logFormat: String?
+
     @Option(name: .long, help: "Seed file (JSON: users, applications, guilds) applied before serving; see `fluxer-auth seed --help`. In dev mode the default is \(DevSeed.defaultPath) when it exists.")
     var seed: String?
 
@@ -30,6 +33,7 @@ struct Serve: ParsableCommand {
         var flags: [String: String] = [:]
         if let host { flags["server.host"] = host }
         if let port { flags["server.port"] = port }
+        if let logFormat { flags["log.format"] = logFormat }
         var config = common.load(extra: flags, inferDev: false)
         if seed != nil && noSeed { fail("give --seed or --no-seed, not both", code: 2) }
         config.seedFile = seed ?? (config.dev && !noSeed ? DevSeed.defaultFile() : nil)
@@ -44,7 +48,7 @@ struct Serve: ParsableCommand {
                 fail(error.description, code: error.exitCode)
             }
         }
-        let sink = LogSink()
+        let sink = LogSink(format: config.logFormat)
         do {
             let app = try App(config: config, sink: sink, metrics: metrics)
             try app.start()
