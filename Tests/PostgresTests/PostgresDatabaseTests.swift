@@ -195,6 +195,8 @@ import Testing
                 }
             }
             #expect(attempts.load(ordering: .sequentiallyConsistent) == 3)
+            // The re-run is counted (fluxer_database_busy_retries_total{backend="postgres"}).
+            #expect(db.transactionRetries == 1)
             let seen = try db.read { try $0.query("SELECT seen FROM t ORDER BY seen").map { $0.int("seen") } }
             #expect(seen == [0, 1])
         }
@@ -221,6 +223,7 @@ import Testing
             #expect(errors.count == 1)
             #expect(errors.first?.isSerializationFailure == true)
             #expect(errors.first?.isUnavailable == true)
+            #expect(db.transactionRetries == 0)
         }
     }
 

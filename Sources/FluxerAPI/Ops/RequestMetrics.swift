@@ -8,8 +8,9 @@ import Synchronization
 ///
 /// The hot path (one call per request) does no lookup by string and no allocation once a route's handles
 /// exist: the route is found by `RequestLogRecord.routeIndex` in an array, the status by its code in a fixed
-/// table, and each handle is created once, on first use, behind an `AtomicLazyReference` (a lost race creates a
-/// second wrapper around the same backend series, which the exporter deduplicates by name and labels).
+/// table, and each handle is created once, on first use, and published with a compare-and-swap (`Lazy`; a lost
+/// race made a second wrapper around the same backend series, which the exporter deduplicates by name and
+/// labels, and drops it).
 public final class RequestMetrics: Sendable {
     /// The series of one method on one route: a latency histogram and one counter per status.
     final class RouteSeries: Sendable {
@@ -53,13 +54,31 @@ public final class RequestMetrics: Sendable {
         }
     }
 
-    /// A reference made on first use; `~Copyable` atomics cannot sit in an array, a class holding one can.
+    /// A reference made on first use, published with one compare-and-swap. (The standard library's
+    /// `AtomicLazyReference` would do, but its `load` is not inlinable: every call looked up generic metadata at
+    /// run time, a third of this type's cost per request.)
     final class Lazy<Instance: AnyObject & Sendable>: Sendable {
-        private let reference = AtomicLazyReference<Instance>()
+        /// The instance's address, retained once; 0 until made.
+        private let address = Atomic<UInt>(0)
 
         func get(_ make: () -> Instance) -> Instance {
-            if let instance = reference.load() { return instance }
-            return reference.storeIfNil(make())
+            let current = address.load(ordering: .acquiring)
+            if current != 0 { return Self.instance(at: current) }
+            let made = Unmanaged.passRetained(make())
+            let (exchanged, original) = address.compareExchange(
+                expected: 0, desired: UInt(bitPattern: made.toOpaque()), successOrdering: .acquiringAndReleasing, failureOrdering: .acquiring)
+            if exchanged { return made.takeUnretainedValue() }
+            made.release()  // another thread published first: use theirs
+            return Self.instance(at: original)
+        }
+
+        private static func instance(at address: UInt) -> Instance {
+            Unmanaged<Instance>.fromOpaque(UnsafeRawPointer(bitPattern: address)!).takeUnretainedValue()
+        }
+
+        deinit {
+            let current = address.load(ordering: .acquiring)
+            if current != 0 { Unmanaged<Instance>.fromOpaque(UnsafeRawPointer(bitPattern: current)!).release() }
         }
     }
 

@@ -40,12 +40,13 @@ public struct MetricsExport: Sendable {
 }
 
 /// swift-metrics handles backed by a `PrometheusCollectorRegistry`, named as recorded and carrying the help text
-/// of their family (swift-prometheus's own factory registers without help). Timers become duration
-/// histograms with `Metrics.latencyBucketsNanoseconds`.
+/// of their family (swift-prometheus's own factory registers without help). Timers become histograms in
+/// seconds with `Metrics.latencyBucketsNanoseconds`.
 struct FluxerMetricsFactory: MetricsFactory {
     let registry: PrometheusCollectorRegistry
     private static let help: [String: String] = Dictionary(uniqueKeysWithValues: Metrics.families.map { ($0.name, $0.help) })
-    private static let buckets: [Duration] = Metrics.latencyBucketsNanoseconds.map { .nanoseconds($0) }
+    /// The latency buckets in seconds.
+    static let seconds: [Double] = Metrics.latencyBucketsNanoseconds.map { Double($0) / 1e9 }
 
     private func descriptor(_ label: String) -> MetricNameDescriptor {
         MetricNameDescriptor(metricName: label, unitName: "", helpText: Self.help[label] ?? "")
@@ -61,8 +62,7 @@ struct FluxerMetricsFactory: MetricsFactory {
 
     func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
         guard aggregate else { return registry.makeGauge(descriptor: descriptor(label), labels: dimensions) }
-        return registry.makeValueHistogram(descriptor: descriptor(label), labels: dimensions,
-                                           buckets: Self.buckets.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 })
+        return registry.makeValueHistogram(descriptor: descriptor(label), labels: dimensions, buckets: Self.seconds)
     }
 
     func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
@@ -70,7 +70,7 @@ struct FluxerMetricsFactory: MetricsFactory {
     }
 
     func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
-        registry.makeDurationHistogram(descriptor: descriptor(label), labels: dimensions, buckets: Self.buckets)
+        SecondsHistogram(registry.makeValueHistogram(descriptor: descriptor(label), labels: dimensions, buckets: Self.seconds))
     }
 
     func destroyCounter(_ handler: any CounterHandler) {
@@ -91,6 +91,19 @@ struct FluxerMetricsFactory: MetricsFactory {
     }
 
     func destroyTimer(_ handler: any TimerHandler) {
-        if let histogram = handler as? DurationHistogram { registry.unregisterDurationHistogram(histogram) }
+        if let timer = handler as? SecondsHistogram { registry.unregisterValueHistogram(timer.histogram) }
+    }
+}
+
+/// A swift-metrics timer recording into a Prometheus histogram of seconds (`Double`). swift-prometheus's own
+/// timer is a `Histogram<Duration>`, whose bucket search compares `Duration`s through a call each: on the
+/// per-request path that cost more than everything else the metrics do; `Double` compares inline.
+final class SecondsHistogram: TimerHandler, Sendable {
+    let histogram: ValueHistogram
+
+    init(_ histogram: ValueHistogram) { self.histogram = histogram }
+
+    func recordNanoseconds(_ duration: Int64) {
+        histogram.record(Double(duration) / 1e9)
     }
 }
