@@ -149,12 +149,14 @@ test-mock: deps
 	$(SWIFT) build --product fluxer-auth
 	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth scripts/mock-walkthrough.sh
 
-## bench: wrk on /healthz and /users/@me (session, bot, bearer) beside nginx; logins vs argon2id; token endpoint
+## bench: wrk on /healthz and /users/@me (session, bot, bearer) beside nginx; logins vs argon2id; token endpoint;
+## instructions per token check (callgrind)
 bench: deps
 	bench/healthz.sh
 	bench/accounts.sh
 	bench/bots.sh
 	bench/oauth.sh
+	bench/instructions.sh
 
 ## fuzz: libFuzzer on the HTTP request parser for FUZZ_SECONDS (default 600)
 fuzz:
