@@ -684,9 +684,11 @@ PATHS = {
     }},
     "/metrics": {"get": {
         "operationId": "get_metrics", "tags": ["Operations"], "summary": "Prometheus metrics",
-        "description": "`fluxer_http_requests_total` by status class, `fluxer_http_request_duration_seconds_sum`, "
-                       "`fluxer_http_unexpected_errors_total`, `fluxer_http_open_connections` and `fluxer_uptime_seconds`, in the "
-                       "Prometheus text exposition format 0.0.4. " + NOT_RATE_LIMITED,
+        "description": "Every family the README's Metrics section lists, in the Prometheus text exposition format 0.0.4: "
+                       "`fluxer_http_requests_total` by method, route pattern and status, the "
+                       "`fluxer_http_request_duration_seconds` histogram, open connections, worker queue depths, logins by "
+                       "outcome, tokens issued and revoked by kind, rate-limit refusals, database busy retries, the outbox "
+                       "backlog and uptime. " + NOT_RATE_LIMITED,
         "responses": {"200": {"description": "Metrics.", "content": {"text/plain; version=0.0.4; charset=utf-8": {"schema": {"type": "string"}}}}},
     }},
     # ---- Documentation ---------------------------------------------------------------------------------------------
