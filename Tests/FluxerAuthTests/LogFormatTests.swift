@@ -79,7 +79,7 @@ import Testing
     }
 
     @Test func applicationLine_json_sortsMetadataAndEscapes() throws {
-        let bytes = JSONLogHandler.line(time: "2026-12-06T10:00:00.000Z", level: "error", message: "bad \"thing\"\n",
+        let bytes = JSONLogLine.line(time: "2026-12-06T10:00:00.000Z", level: "error", message: "bad \"thing\"\n",
                                         metadata: ["zeta": "1", "alpha": "x\u{1}y", "route": "/a"])
         let line = String(decoding: bytes, as: UTF8.self)
         #expect(line == #"{"time":"2026-12-06T10:00:00.000Z","level":"error","msg":"bad \"thing\"\n","alpha":"x\u0001y","route":"/a","zeta":"1"}"#)

@@ -28,11 +28,8 @@ public final class App: Sendable {
         CryptoRuntime.initialize()
         self.sink = sink
         let level = Logger.Level(rawValue: config.logLevel) ?? .info
-        var logger = Logger(label: "fluxer-auth") { label -> any LogHandler in
-            switch config.logFormat {
-            case .text: LogfmtHandler(label: label, sink: sink, level: level)
-            case .json: JSONLogHandler(label: label, sink: sink, level: level)
-            }
+        var logger = Logger(label: "fluxer-auth") { label in
+            SinkLogHandler(label: label, sink: sink, level: level, format: config.logFormat)
         }
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .info
 
