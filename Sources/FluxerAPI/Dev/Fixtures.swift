@@ -78,15 +78,17 @@ package struct Fixtures: Sendable {
     /// `blocklist` is the password policy's (`security.password_blocklist`).
     package static func parse(_ bytes: [UInt8], keys: BotTokenKeyRing, blocklist: Bool) throws(Invalid) -> Fixtures {
         guard bytes.count <= maxBytes else { throw Invalid(problems: ["root: the file is larger than \(maxBytes) bytes"]) }
-        if let violation = StrictJSON.violation(in: bytes) {
-            throw Invalid(problems: ["root: not valid JSON: \(violation.reason) at byte \(violation.offset)"])
+        let tree: JSONValue
+        do { tree = try JSONValue.parse(bytes) } catch {
+            throw Invalid(problems: ["root: not valid JSON: \(error.reason) at byte \(error.offset)"])
         }
+        if let unknown = KnownKeys.firstUnknown(in: tree) { throw Invalid(problems: [unknown]) }
         let file: FileJSON
         do {
             file = try JSONDecoder().decode(FileJSON.self, from: Data(bytes))
         } catch let error as DecodingError {
             let field = JSONBody.fieldError(error)
-            throw Invalid(problems: ["\(field.path): \(unknownKeyMessage(error) ?? field.message)"])
+            throw Invalid(problems: ["\(field.path): \(field.message)"])
         } catch {
             throw Invalid(problems: ["root: not a seed file"])
         }
@@ -328,43 +330,44 @@ extension Fixtures.Prepared {
 
 // MARK: - The file's JSON
 
-/// Rejects keys a type does not know: `init(from:)` of each entry calls it with its known keys.
-private struct AnyKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-}
+/// Every key the file may use, by kind of entry: anything else is refused with its path (a misspelt `pasword`
+/// must not pass silently), before the entries are decoded.
+private enum KnownKeys {
+    static let file: Set<String> = ["users", "applications", "guilds"]
+    static let user: Set<String> = ["id", "email", "username", "discriminator", "password", "global_name", "verified", "session",
+                                    "totp_secret", "phone", "sms_mfa"]
+    static let application: Set<String> = ["id", "owner", "name", "redirect_uris", "public", "public_client", "client_secret", "bot_token"]
+    static let guild: Set<String> = ["id", "owner", "name", "members"]
+    static let member: Set<String> = ["email", "permissions"]
 
-private let unknownKeyPrefix = "unknown key"
-
-private func rejectUnknownKeys(_ decoder: any Decoder, known: Set<String>) throws {
-    let container = try decoder.container(keyedBy: AnyKey.self)
-    for key in container.allKeys where !known.contains(key.stringValue) {
-        throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [key],
-                                                debugDescription: "\(unknownKeyPrefix) (known: \(known.sorted().joined(separator: ", ")))"))
+    /// The first unknown key, as `users.2.pasword: unknown key (known: …)`.
+    static func firstUnknown(in file: JSONValue) -> String? {
+        func check(_ value: JSONValue?, _ known: Set<String>, _ path: String) -> String? {
+            guard case .object(let members)? = value else { return nil }
+            for (key, _) in members where !known.contains(key) {
+                let at = path.isEmpty ? key : "\(path).\(key)"
+                return "\(at): unknown key (known: \(known.sorted().joined(separator: ", ")))"
+            }
+            return nil
+        }
+        func each(_ list: JSONValue?, _ path: String, _ body: (JSONValue, String) -> String?) -> String? {
+            guard case .array(let items)? = list else { return nil }
+            for (i, item) in items.enumerated() { if let problem = body(item, "\(path).\(i)") { return problem } }
+            return nil
+        }
+        if let problem = check(file, Self.file, "") { return problem }
+        return each(file["users"], "users") { check($0, user, $1) }
+            ?? each(file["applications"], "applications") { check($0, application, $1) }
+            ?? each(file["guilds"], "guilds") { guild, at in
+                check(guild, Self.guild, at) ?? each(guild["members"], "\(at).members") { check($0, member, $1) }
+            }
     }
-}
-
-private func unknownKeyMessage(_ error: DecodingError) -> String? {
-    guard case .dataCorrupted(let context) = error, context.debugDescription.hasPrefix(unknownKeyPrefix) else { return nil }
-    return context.debugDescription
 }
 
 private struct FileJSON: Decodable {
     var users: [UserJSON]?
     var applications: [ApplicationJSON]?
     var guilds: [GuildJSON]?
-
-    enum CodingKeys: String, CodingKey, CaseIterable { case users, applications, guilds }
-
-    init(from decoder: any Decoder) throws {
-        try rejectUnknownKeys(decoder, known: Set(CodingKeys.allCases.map(\.rawValue)))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        users = try c.decodeIfPresent([UserJSON].self, forKey: .users)
-        applications = try c.decodeIfPresent([ApplicationJSON].self, forKey: .applications)
-        guilds = try c.decodeIfPresent([GuildJSON].self, forKey: .guilds)
-    }
 }
 
 private struct UserJSON: Decodable {
@@ -379,26 +382,6 @@ private struct UserJSON: Decodable {
     var totp_secret: String?
     var phone: String?
     var sms_mfa: Bool?
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, email, username, discriminator, password, global_name, verified, session, totp_secret, phone, sms_mfa
-    }
-
-    init(from decoder: any Decoder) throws {
-        try rejectUnknownKeys(decoder, known: Set(CodingKeys.allCases.map(\.rawValue)))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        id = try c.decodeIfPresent(String.self, forKey: .id)
-        email = try c.decode(String.self, forKey: .email)
-        username = try c.decode(String.self, forKey: .username)
-        discriminator = try c.decodeIfPresent(Int.self, forKey: .discriminator)
-        password = try c.decode(String.self, forKey: .password)
-        global_name = try c.decodeIfPresent(String.self, forKey: .global_name)
-        verified = try c.decodeIfPresent(Bool.self, forKey: .verified)
-        session = try c.decodeIfPresent(Bool.self, forKey: .session)
-        totp_secret = try c.decodeIfPresent(String.self, forKey: .totp_secret)
-        phone = try c.decodeIfPresent(String.self, forKey: .phone)
-        sms_mfa = try c.decodeIfPresent(Bool.self, forKey: .sms_mfa)
-    }
 }
 
 private struct ApplicationJSON: Decodable {
@@ -410,37 +393,11 @@ private struct ApplicationJSON: Decodable {
     var public_client: Bool?
     var client_secret: String?
     var bot_token: String?
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, owner, name, redirect_uris, `public`, public_client, client_secret, bot_token
-    }
-
-    init(from decoder: any Decoder) throws {
-        try rejectUnknownKeys(decoder, known: Set(CodingKeys.allCases.map(\.rawValue)))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        id = try c.decodeIfPresent(String.self, forKey: .id)
-        owner = try c.decode(String.self, forKey: .owner)
-        name = try c.decode(String.self, forKey: .name)
-        redirect_uris = try c.decodeIfPresent([String].self, forKey: .redirect_uris)
-        `public` = try c.decodeIfPresent(Bool.self, forKey: .public)
-        public_client = try c.decodeIfPresent(Bool.self, forKey: .public_client)
-        client_secret = try c.decodeIfPresent(String.self, forKey: .client_secret)
-        bot_token = try c.decodeIfPresent(String.self, forKey: .bot_token)
-    }
 }
 
 private struct MemberJSON: Decodable {
     var email: String
     var permissions: String?
-
-    enum CodingKeys: String, CodingKey, CaseIterable { case email, permissions }
-
-    init(from decoder: any Decoder) throws {
-        try rejectUnknownKeys(decoder, known: Set(CodingKeys.allCases.map(\.rawValue)))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        email = try c.decode(String.self, forKey: .email)
-        permissions = try c.decodeIfPresent(String.self, forKey: .permissions)
-    }
 }
 
 private struct GuildJSON: Decodable {
@@ -448,15 +405,4 @@ private struct GuildJSON: Decodable {
     var owner: String
     var name: String
     var members: [MemberJSON]?
-
-    enum CodingKeys: String, CodingKey, CaseIterable { case id, owner, name, members }
-
-    init(from decoder: any Decoder) throws {
-        try rejectUnknownKeys(decoder, known: Set(CodingKeys.allCases.map(\.rawValue)))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        id = try c.decodeIfPresent(String.self, forKey: .id)
-        owner = try c.decode(String.self, forKey: .owner)
-        name = try c.decode(String.self, forKey: .name)
-        members = try c.decodeIfPresent([MemberJSON].self, forKey: .members)
-    }
 }
