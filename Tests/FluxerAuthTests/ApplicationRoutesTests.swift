@@ -172,6 +172,13 @@ import FluxerDomain
         #expect(after["name"] as? String == "Renamed")
         #expect(after["redirect_uris"] as? [String] == ["https://new.example/cb"])
         #expect(after["bot_public"] as? Bool == false)
+        // Members may be left out but not null (the document types them without null): refused, nothing changes.
+        for member in ["name", "bot_public", "bot_require_code_grant"] {
+            let null = running.call("PATCH", "/oauth2/applications/\(a.id)", auth: owner.auth, json: #"{"\#(member)":null}"#)
+            #expect(null.status == 400 && null.body.contains(#""path":"\#(member)""#), "\(member): \(null.body)")
+        }
+        #expect(running.call("POST", "/oauth2/applications", auth: owner.auth, json: #"{"name":"N","bot_public":null}"#).status == 400)
+        #expect(jsonObject(running.call("GET", "/oauth2/applications/\(a.id)", auth: owner.auth).body)["bot_public"] as? Bool == false)
         // Partial PATCH keeps the rest.
         #expect(running.call("PATCH", "/oauth2/applications/\(a.id)", auth: owner.auth, json: #"{"bot_public":true}"#).status == 200)
         let partial = jsonObject(running.call("GET", "/oauth2/applications/\(a.id)", auth: owner.auth).body)

@@ -79,6 +79,13 @@ func accountState(_ h: AccountsHarness) throws -> [String] {
             ("username reserved term", ["username": "MyFluxer", "password": a.password],
              [.init(path: "username", code: "USERNAME_CANNOT_CONTAIN_RESERVED_TERMS")]),
             ("username not a string", ["username": 5], [.init(path: "username", code: "BASE_TYPE_INVALID")]),
+            ("username null", ["username": NSNull()], [.init(path: "username", code: "BASE_TYPE_REQUIRED")]),
+            // Fields this server ignores are still held to the document's types and ranges (Schemathesis found these).
+            ("accent colour negative", ["accent_color": -864], [.init(path: "accent_color", code: "BASE_TYPE_INVALID")]),
+            ("accent colour too big", ["accent_color": 16_777_216], [.init(path: "accent_color", code: "BASE_TYPE_INVALID")]),
+            ("a flag null", ["has_unread_gift_inventory": NSNull()], [.init(path: "has_unread_gift_inventory", code: "BASE_TYPE_INVALID")]),
+            ("a flag not a boolean", ["premium_badge_hidden": "yes"], [.init(path: "premium_badge_hidden", code: "BASE_TYPE_INVALID")]),
+            ("pronouns too long", ["pronouns": String(repeating: "p", count: 41)], [.init(path: "pronouns", code: "BASE_TYPE_INVALID")]),
             ("discriminator too long", ["discriminator": "12345"], [.init(path: "discriminator", code: "INVALID_FORMAT")]),
             ("discriminator letters", ["discriminator": "12a"], [.init(path: "discriminator", code: "INVALID_FORMAT")]),
             ("discriminator zero", ["discriminator": "0"], [.init(path: "discriminator", code: "INVALID_FORMAT")]),

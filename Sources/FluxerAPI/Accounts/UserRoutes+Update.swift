@@ -17,7 +17,8 @@ import SQLite
 ///   revert link (`POST /auth/email-revert`).
 /// - `new_password` needs the current `password` (also from users with MFA, who prove sudo with a factor); every
 ///   other session and every OAuth2 grant ends (SE-09, RT-07), the caller's session stays.
-/// Fields of the document this server does not model (pronouns, accent colour, premium flags) are ignored.
+/// Fields of the document this server does not model (pronouns, accent colour, premium flags) are ignored, but
+/// held to the document's types and ranges like the rest: a malformed body is refused whole, never half-applied.
 extension UserRoutes {
     package struct UpdateBody: Decodable, Sendable {
         package var username: String?
@@ -31,19 +32,42 @@ extension UserRoutes {
         package var banner: PatchField<String>
         package var bio: PatchField<String>
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case username, discriminator, global_name, email, email_token, password, new_password, avatar, banner, bio
+            // Accepted and ignored (the document's UserUpdateWithVerificationRequest), but type-checked.
+            case accent_color, pronouns, has_dismissed_premium_onboarding, has_unread_gift_inventory, premium_badge_hidden,
+                 premium_badge_masked, premium_badge_sequence_hidden, premium_badge_timestamp_hidden, premium_enabled_override,
+                 used_mobile_client
         }
+
+        /// The document's flags this server ignores: booleans, never null.
+        static let ignoredFlags: [CodingKeys] = [
+            .has_dismissed_premium_onboarding, .has_unread_gift_inventory, .premium_badge_hidden, .premium_badge_masked,
+            .premium_badge_sequence_hidden, .premium_badge_timestamp_hidden, .premium_enabled_override, .used_mobile_client,
+        ]
 
         package init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            username = try c.decodeIfPresent(String.self, forKey: .username)
-            discriminator = try c.decodeIfPresent(String.self, forKey: .discriminator)
+            // Present means a value: these may be left out but not null (`decode` refuses a null with a 400).
+            func value(_ key: CodingKeys) throws -> String? { c.contains(key) ? try c.decode(String.self, forKey: key) : nil }
+            username = try value(.username)
+            discriminator = try value(.discriminator)
             globalName = try c.patch(String.self, forKey: .global_name)
-            email = try c.decodeIfPresent(String.self, forKey: .email)
-            emailToken = try c.decodeIfPresent(String.self, forKey: .email_token)
-            password = try c.decodeIfPresent(String.self, forKey: .password)
-            newPassword = try c.decodeIfPresent(String.self, forKey: .new_password)
+            email = try value(.email)
+            emailToken = try value(.email_token)
+            password = try value(.password)
+            newPassword = try value(.new_password)
+            // The sudo proof is a password of the document's PasswordType (8–256), when given.
+            if let password, let error = AccountValidation.password(password) {
+                throw DecodingError.dataCorruptedError(forKey: .password, in: c, debugDescription: error.message)
+            }
+            for flag in Self.ignoredFlags where c.contains(flag) { _ = try c.decode(Bool.self, forKey: flag) }
+            if let color = try c.decodeIfPresent(Int64.self, forKey: .accent_color), !(0...0xFF_FFFF).contains(color) {
+                throw DecodingError.dataCorruptedError(forKey: .accent_color, in: c, debugDescription: "accent_color must be 0 to 16777215")
+            }
+            if let pronouns = try c.decodeIfPresent(String.self, forKey: .pronouns), AccountValidation.jsLength(pronouns) > 40 {
+                throw DecodingError.dataCorruptedError(forKey: .pronouns, in: c, debugDescription: "pronouns: at most 40 characters")
+            }
             avatar = try c.patch(String.self, forKey: .avatar)
             banner = try c.patch(String.self, forKey: .banner)
             bio = try c.patch(String.self, forKey: .bio)

@@ -57,8 +57,8 @@ package enum ApplicationRoutes {
     package struct CreateBody: Decodable {
         package var name: String
         package var redirect_uris: [String]?
-        package var bot_public: Bool?
-        package var bot_require_code_grant: Bool?
+        @NonNull package var bot_public: Bool?
+        @NonNull package var bot_require_code_grant: Bool?
     }
 
     package static func create(_ request: HTTPRequest, _ accounts: any ApplicationRoutes.Services, _ keys: BotTokenKeys) throws -> HTTPResponse {
@@ -98,10 +98,10 @@ package enum ApplicationRoutes {
     }
 
     package struct UpdateBody: Decodable {
-        package var name: String?
+        @NonNull package var name: String?
         package var redirect_uris: [String]?
-        package var bot_public: Bool?
-        package var bot_require_code_grant: Bool?
+        @NonNull package var bot_public: Bool?
+        @NonNull package var bot_require_code_grant: Bool?
     }
 
     /// Changing where codes are sent is as sensitive as resetting the secret that redeems them: a PATCH whose
