@@ -41,7 +41,7 @@ struct CommonOptions: ParsableArguments {
     /// A command run beside `make run` needs no flags (`inferDev`, every command but `serve`): when no secret key
     /// is configured and the SQLite database's directory holds the key `serve --dev` generated (`secret.key`),
     /// the command works in dev mode on that database with that key, and says so on standard error, naming the
-    /// running server that uses the same database, if any.
+    /// running server that uses the same database, if any. (Given `--dev`, it says nothing: the caller chose.)
     func load(extra: [String: String] = [:], inferDev: Bool = true) -> Config {
         var flags = extra
         if let database { flags["database.path"] = database }
@@ -57,8 +57,6 @@ struct CommonOptions: ParsableArguments {
             && access(App.directory(of: loaded.databasePath) + "/secret.key", R_OK) == 0 {
             loaded.dev = true
             DevNotice.announce(loaded, inferred: true)
-        } else if inferDev && loaded.dev {
-            DevNotice.announce(loaded, inferred: false)
         }
         return loaded
     }
