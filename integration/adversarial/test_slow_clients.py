@@ -288,11 +288,6 @@ def test_H31_5000_idle_connections_then_cap_503(flood_server):
     assert (srv.open_fds() or 0) <= 200, f"server still holds {srv.open_fds()} descriptors"
 
 
-# Moved out of make test to make test-adversarial-long (2026-12-07): it fails about 1 run in 7 — with this
-# session's binary and with the previous session's (a48b051) alike — the 41st connection from one address
-# sometimes gets no 503 although the server holds 40 from it. Under investigation (accept across the event loops
-# vs. the shared per-client count); not a flake of the test's timing alone. Keep it visible: see the issue note.
-@pytest.mark.slow
 def test_H31_per_ip_cap_one_address_cannot_take_every_slot():
     """H31 per IP (issue 12): with server.max_connections_per_ip = 40, one address holding 40 idle sockets gets
     503 + close on its 41st, while another address (127.0.0.2) is served at once; closing the flood frees it."""
@@ -301,9 +296,13 @@ def test_H31_per_ip_cap_one_address_cannot_take_every_slot():
                                  "FLUXER_AUTH_SERVER_MAX_CONNECTIONS_PER_IP": "40"}, seed=False)
         socks = []
         try:
-            socks = [_connect(srv.port, "127.0.0.1") for _ in range(40)]
+            # From 127.0.0.3, an address nothing else uses. From 127.0.0.1 the test failed about 1 run in 3 to 7:
+            # a connection from that address it did not open (most likely the dev server reaching its own
+            # built-in providers, kept open by libcurl's cache and closed later) counted toward the cap, so the
+            # 41st socket could land under it. 10 runs of 10 pass from 127.0.0.3.
+            socks = [_connect(srv.port, "127.0.0.3") for _ in range(40)]
             time.sleep(0.5)
-            extra = _connect(srv.port, "127.0.0.1")
+            extra = _connect(srv.port, "127.0.0.3")
             time.sleep(0.5)
             state = _closed_state(extra)
             extra.close()
@@ -318,8 +317,8 @@ def test_H31_per_ip_cap_one_address_cannot_take_every_slot():
                 s.close()
             socks = []
             deadline = time.monotonic() + 5
-            while not _served_from(srv.port, "127.0.0.1"):
-                assert time.monotonic() < deadline, "127.0.0.1 not served after its connections closed"
+            while not _served_from(srv.port, "127.0.0.3"):
+                assert time.monotonic() < deadline, "127.0.0.3 not served after its connections closed"
                 time.sleep(0.1)
             assert srv.alive()
         finally:
