@@ -13,6 +13,10 @@ public final class Database: Sendable {
     private let writer: ConnectionSlot
     /// Serializes all use of `writer`; the value is `true` once the database is closed.
     private let writerLock = BlockingLock(false)
+    /// Write bodies waiting for the writer, grouped into batches (see `write`).
+    private let writes: WriteQueue
+    private let groupedBatches = Atomic<UInt64>(0)
+    private let groupedWrites = Atomic<UInt64>(0)
     private let readers: [ConnectionSlot]
     private let pool: Mutex<ReaderPool>
     /// Counts free readers; `read` waits on it when every reader is leased.
@@ -28,11 +32,12 @@ public final class Database: Sendable {
     /// A missing parent directory is created (mode 0700) and a missing file is created with mode
     /// 0600 before SQLite opens it. Every connection gets `synchronous=FULL`, `foreign_keys=ON`,
     /// the busy timeout and a 64 MiB journal size limit; the writer switches the file to WAL and
-    /// runs `PRAGMA quick_check`.
+    /// runs `PRAGMA quick_check`. `maxWriteBatch` bounds how many write bodies one group commit takes.
     ///
     /// - Throws: `DatabaseError` (`.notADatabase`, `.corrupt`, file-system failures,
     ///   `.invalidReaderCount`) or `SQLiteError` for other SQLite failures.
-    public init(path: String, readerCount: Int = 2, busyTimeoutMilliseconds: Int32 = 5000) throws {
+    public init(path: String, readerCount: Int = 2, busyTimeoutMilliseconds: Int32 = 5000, maxWriteBatch: Int = 64) throws {
+        writes = WriteQueue(maxBatch: maxWriteBatch)
         guard readerCount >= 1 else { throw DatabaseError.invalidReaderCount(readerCount) }
         try FileSystem.makeDirectories(FileSystem.parent(of: path))
         try FileSystem.createPrivateFile(path)
@@ -84,19 +89,115 @@ public final class Database: Sendable {
         }
     }
 
-    /// Runs `body` on the writer inside `BEGIN IMMEDIATE` … `COMMIT`; writes are serialized.
+    /// Runs `body` on the writer inside `BEGIN IMMEDIATE` … `COMMIT`; writes are serialized, and committed in
+    /// groups: while one batch commits, the bodies that arrive queue up and the next batch runs them all in one
+    /// transaction (one fsync), each inside its own savepoint (`WriteQueue`). A call returns only after the
+    /// commit that holds its body is durable.
     ///
-    /// If `body` or the commit throws, the transaction is rolled back and the error rethrown.
-    /// Not reentrant: calling `write` (or `checkpoint`/`close`) from inside `body` deadlocks.
-    /// A `read` inside `body` works but sees the state before this transaction.
+    /// If `body` throws, only its own savepoint is rolled back and the error rethrown; the other bodies of its
+    /// batch commit. If the batch cannot commit as a whole (the commit fails, or an error such as `SQLITE_FULL`
+    /// aborts the transaction), each body that had succeeded runs again alone in its own transaction, so every
+    /// call gets its own outcome: a body may therefore run more than once, and must collect what it does
+    /// outside the database in variables it resets on entry (as on PostgreSQL, whose transactions retry).
+    ///
+    /// Bodies of one batch run in arrival order on one connection: each sees the writes of those before it.
+    /// Not reentrant: calling `write` (or `checkpoint`/`close`) from inside `body` deadlocks. A `read` inside
+    /// `body` works but sees the state before this batch.
     @discardableResult
     public func write<T>(_ body: (Connection) throws -> T) throws -> T {
-        var result: Result<T, any Error> = .failure(DatabaseError.closed)
-        writerLock.withLock { closed in
-            guard !closed else { return }
-            result = Self.transaction(writer.connection, begin: "BEGIN IMMEDIATE", body)
+        try withoutActuallyEscaping(body) { body in
+            var result: Result<T, any Error> = .failure(DatabaseError.closed)
+            let request = WriteRequest(run: { connection in result = .success(try body(connection)) },
+                                       fail: { error in result = .failure(error) })
+            writes.submit(request) { batch in runBatch(batch) }
+            return try result.get()
         }
-        return try result.get()
+    }
+
+    /// Write bodies queued behind the batch that holds the writer (a gauge).
+    public var queuedWrites: Int { writes.queuedCount }
+
+    /// Bodies committed by batches of more than one, and the batches that held them: the group-commit
+    /// counters (`writesGrouped / groupCommits` is the mean batch size).
+    public var groupCommitCounts: (batches: UInt64, writes: UInt64) {
+        (groupedBatches.load(ordering: .relaxed), groupedWrites.load(ordering: .relaxed))
+    }
+
+    /// Runs one batch under the writer lock (see `write`). Called by the batch's leader only.
+    private func runBatch(_ batch: [WriteRequest]) {
+        writerLock.withLock { closed in
+            guard !closed else {
+                for request in batch { request.fail?(DatabaseError.closed) }
+                return
+            }
+            let connection = writer.connection
+            guard batch.count > 1 else {
+                Self.runAlone(batch[0], on: connection)
+                return
+            }
+            do {
+                try connection.run("BEGIN IMMEDIATE")
+            } catch {
+                // The lock could not be had within the busy timeout (another process writes): the same answer
+                // each body would have had on its own.
+                for request in batch { request.fail?(error) }
+                return
+            }
+            var committed: [WriteRequest] = []
+            var notRun: [WriteRequest] = []
+            var aborted = false
+            for request in batch {
+                guard !aborted, (try? connection.run("SAVEPOINT fx_group_member")) != nil else {
+                    aborted = true
+                    notRun.append(request)
+                    continue
+                }
+                do {
+                    try request.run?(connection)
+                    try connection.run("RELEASE fx_group_member")
+                    committed.append(request)
+                } catch {
+                    request.fail?(error)
+                    // SQLite ends the whole transaction on some errors (SQLITE_FULL, I/O errors): then the
+                    // members before this one lost their work too.
+                    if !connection.inTransaction
+                        || (try? connection.run("ROLLBACK TO fx_group_member")) == nil
+                        || (try? connection.run("RELEASE fx_group_member")) == nil {
+                        aborted = true
+                    }
+                }
+            }
+            if !aborted {
+                do {
+                    try connection.run("COMMIT")
+                    groupedBatches.add(1, ordering: .relaxed)
+                    groupedWrites.add(UInt64(committed.count), ordering: .relaxed)
+                    return
+                } catch {
+                    // Fall through: nothing of this batch is durable.
+                }
+            }
+            if connection.inTransaction { try? connection.execute("ROLLBACK") }
+            for request in committed + notRun { Self.runAlone(request, on: connection) }
+        }
+    }
+
+    /// One body in its own `BEGIN IMMEDIATE` … `COMMIT`.
+    private static func runAlone(_ request: WriteRequest, on connection: Connection) {
+        do {
+            try connection.run("BEGIN IMMEDIATE")
+        } catch {
+            request.fail?(error)
+            return
+        }
+        do {
+            try request.run?(connection)
+            try connection.run("COMMIT")
+        } catch {
+            // SQLite may already have rolled back (e.g. after SQLITE_FULL); only roll back if open.
+            if connection.inTransaction { try? connection.execute("ROLLBACK") }
+            request.fail?(error)
+        }
     }
 
     /// Runs `body` on a free reader inside `BEGIN` … `COMMIT`, so all its queries see one snapshot.

@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The queue of write transactions waiting for the writer, and the leader election that turns them into group
+/// commits.
+///
+/// Every `Database.write` call queues its body and sleeps. The first caller to find no leader becomes the
+/// leader: it takes every queued body (its own among them), runs them on the writer connection inside one
+/// `BEGIN IMMEDIATE` … `COMMIT`, each body in its own savepoint, then wakes the batch. Bodies that arrive
+/// while a batch commits queue up and form the next batch, so under load one fsync (`synchronous=FULL`) makes
+/// many transactions durable at once, and with one caller a batch is that caller alone: no waiting is added.
+/// This is the group commit of database servers (InnoDB's binlog group commit, PostgreSQL's commit_delay
+/// siblings), done with the leader/follower hand-off rather than a dedicated thread, so an idle database costs
+/// no thread and a lone write no context switch.
+final class WriteQueue: @unchecked Sendable {
+    // Invariant: `pending`, `leaderActive` and every `WriteRequest.state` are touched only while `mutex` is held.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var pending: [WriteRequest] = []
+    private var leaderActive = false
+    /// The most bodies one batch takes: a bound on how long the first of them waits for its commit.
+    let maxBatch: Int
+
+    init(maxBatch: Int) {
+        self.maxBatch = max(1, maxBatch)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
+
+    /// Bodies waiting for a leader to take them (a gauge).
+    var queuedCount: Int {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return pending.count
+    }
+
+    /// Queues `request` and returns once a batch holding it has finished, running batches itself whenever no
+    /// other thread leads. `runBatch` is called with no lock held, by one thread at a time.
+    func submit(_ request: WriteRequest, runBatch: ([WriteRequest]) -> Void) {
+        pthread_mutex_lock(mutex)
+        pending.append(request)
+        while !request.finished {
+            if leaderActive {
+                pthread_cond_wait(condition, mutex)
+                continue
+            }
+            leaderActive = true
+            let take = min(pending.count, maxBatch)
+            let batch = Array(pending.prefix(take))
+            pending.removeFirst(take)
+            pthread_mutex_unlock(mutex)
+            runBatch(batch)
+            pthread_mutex_lock(mutex)
+            // The bodies are released here, before their callers wake: `Database.write` lends its non-escaping
+            // body to the request, and it must be the only holder again when the call returns.
+            for member in batch {
+                member.run = nil
+                member.fail = nil
+                member.finished = true
+            }
+            leaderActive = false
+            // Wakes the batch's members and, when bodies are still queued, one of them to lead the next batch.
+            pthread_cond_broadcast(condition)
+        }
+        pthread_mutex_unlock(mutex)
+    }
+}
+
+/// One queued write: a body that records its own outcome. Created and awaited by one `Database.write` call,
+/// run by whichever thread leads its batch while that call sleeps.
+final class WriteRequest: @unchecked Sendable {
+    // Invariant: `run` and `fail` are called by the leader only, while the submitting thread is blocked in
+    // `WriteQueue.submit`, and cleared under the queue's mutex before it wakes; `finished` is read and written
+    // only under that mutex.
+    /// Runs the body on the writer connection inside the open transaction; the submitter keeps the value.
+    var run: ((Connection) throws -> Void)?
+    /// Records the error that is the outcome of this write (the body's, the commit's, or the database's).
+    var fail: ((any Error) -> Void)?
+    var finished = false
+
+    init(run: @escaping (Connection) throws -> Void, fail: @escaping (any Error) -> Void) {
+        self.run = run
+        self.fail = fail
+    }
+}
