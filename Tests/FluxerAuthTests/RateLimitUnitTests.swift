@@ -33,7 +33,7 @@ import HTTPServer
     }
 
     @Test func burstIsTheLimit_thenRefused_remainingCountsDown() {
-        let limiter = RateLimiter()
+        let limiter = RateLimiter<String>()
         let limit = RateLimit(3, per: 3_000)
         let decisions = (0..<3).map { _ in limiter.hit("k", limit: limit, now: start) }
         #expect(decisions.map(\.allowed) == [true, true, true])
@@ -44,14 +44,14 @@ import HTTPServer
         #expect(decisions.map(\.retryAfter) == [0, 0, 0])
 
         let refused = limiter.hit("k", limit: limit, now: start)
-        #expect(refused == RateLimiter.Decision(allowed: false, limit: 3, remaining: 0, resetAt: start + 3_000, retryAfter: 1_000))
+        #expect(refused == RateLimitDecision(allowed: false, limit: 3, remaining: 0, resetAt: start + 3_000, retryAfter: 1_000))
         // Refusals do not consume anything: the wait stays the same.
         let again = limiter.hit("k", limit: limit, now: start + 400)
         #expect(!again.allowed && again.retryAfter == 600)
     }
 
     @Test func emissionIntervalRefillsOneAtATime() {
-        let limiter = RateLimiter()
+        let limiter = RateLimiter<String>()
         let limit = RateLimit(3, per: 3_000)
         for _ in 0..<3 { #expect(limiter.hit("k", limit: limit, now: start).allowed) }
         #expect(!limiter.hit("k", limit: limit, now: start + 999).allowed)
@@ -71,7 +71,7 @@ import HTTPServer
 
     @Test func unevenWindow_burstStillExactlyTheLimit() {
         // 10 s / 3 does not divide evenly (interval 3333.333 ms, kept in microseconds): still three, not four.
-        let limiter = RateLimiter()
+        let limiter = RateLimiter<String>()
         let limit = RateLimit(3, per: 10_000)
         let allowed = (0..<10).filter { _ in limiter.hit("k", limit: limit, now: start).allowed }.count
         #expect(allowed == 3)
@@ -82,7 +82,7 @@ import HTTPServer
     }
 
     @Test func keysAreIndependent() {
-        let limiter = RateLimiter()
+        let limiter = RateLimiter<String>()
         let limit = RateLimit(2, per: 60_000)
         #expect(limiter.hit("ip:a:auth:login", limit: limit, now: start).allowed)
         #expect(limiter.hit("ip:a:auth:login", limit: limit, now: start).allowed)
@@ -95,7 +95,7 @@ import HTTPServer
 
     /// Pushes one shard over the pruning threshold with expired keys; a live key in the same shard keeps its state.
     @Test func pruningDropsOnlyExpiredState() {
-        let limiter = RateLimiter()
+        let limiter = RateLimiter<String>()
         let shardOf = { (key: String) in Int(UInt(bitPattern: key.hashValue) % 16) }
         let live = "user:live:auth:login"
         let shard = shardOf(live)

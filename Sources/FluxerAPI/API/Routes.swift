@@ -5,10 +5,6 @@ import SQLite
 package enum Routes {
     package static func make(_ context: AppContext, accounts: Accounts, sso: SSOService) -> Router {
         var router = Router()
-        let filters = RequestFilters(authenticator: accounts.authenticator, limits: RateLimitFilter(config: context.config, accounts: accounts),
-                                     trustedProxies: context.config.trustedProxies)
-        router.filter = { request in filters.onEventLoop(&request) }
-        router.workerFilter = { request in filters.onWorker(&request) }
         OpsRoutes.register(on: &router, context: context)
         AuthRoutes.register(on: &router, accounts: accounts)
         UserRoutes.register(on: &router, accounts: accounts)
@@ -27,6 +23,11 @@ package enum Routes {
         DevRoutes.register(on: &router, accounts: accounts)
         sso.register(on: &router)
         OpenAPIRoutes.register(on: &router, context: context)
+        // The filters run before every route; the rate limits are decided per route once all are registered.
+        let limits = RateLimitFilter(config: context.config, accounts: accounts, routes: router.routesByIndex)
+        let filters = RequestFilters(authenticator: accounts.authenticator, limits: limits, trustedProxies: context.config.trustedProxies)
+        router.filter = { request in filters.onEventLoop(&request) }
+        router.workerFilter = { request in filters.onWorker(&request) }
         return router
     }
 }

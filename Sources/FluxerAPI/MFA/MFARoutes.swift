@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import FluxerCrypto
 import HTTPServer
 import SQLite
@@ -73,7 +73,7 @@ package enum MFARoutes {
             guard !principal.user.totpEnabled else { throw mfaNotDisabled }
             var decodedSecret: [UInt8]?
             if let text = body.secret {
-                guard let decoded = Base32.decode(text.replacingOccurrences(of: " ", with: "")), (16...64).contains(decoded.count) else {
+                guard let decoded = Base32.decode(String(text.filter { $0 != " " })), (16...64).contains(decoded.count) else {
                     throw APIError.invalidField("secret", "secret must be base32 of 16-64 bytes.", code: "INVALID_FORMAT")
                 }
                 decodedSecret = decoded

@@ -10,26 +10,73 @@ import FluxerDomain
 /// credential, or a refused one). A credential the event loop cannot decide from memory is counted on the
 /// worker, after its one lookup (`RequestFilters`), so a token's first request counts where its later ones do.
 package struct RateLimitFilter: Sendable {
-    package let limiter = RateLimiter()
+    package let limiter = RateLimiter<Key>()
     package let config: Config
     package let buckets: [String: RateLimit]
     package let accounts: any AccountsCore
-    /// `fluxer_rate_limit_refusals_total{limiter="request"}` by bucket (and `global`), resolved once.
-    private let refusals: [String: CoreMetrics.Counter]
+    /// What each route is limited by, indexed by `Router.Route.index`: decided once when the routes are known,
+    /// so a request costs an array index instead of a set lookup and a switch over every bucketed pattern.
+    private let policies: [Policy]
+    /// The buckets in use, indexed by `Policy.bucket`, with their refusal counters
+    /// (`fluxer_rate_limit_refusals_total{limiter="request"}`), resolved once.
+    private let table: [Bucket]
+    private let globalRefusals: CoreMetrics.Counter
 
-    package init(config: Config, accounts: any AccountsCore) {
+    /// One limiter key: the caller (a user id, or the client address when no user is identified) and the bucket
+    /// (`Key.global` for the global limit). A value with no heap allocation for a user, and at most the
+    /// address's (short, usually inline) string otherwise.
+    package struct Key: Hashable, Sendable {
+        package var user: UInt64
+        package var address: String
+        package var bucket: Int32
+        package static let global: Int32 = -1
+    }
+
+    private struct Policy: Sendable {
+        var limited: Bool
+        var bucket: Int32?
+    }
+
+    private struct Bucket: Sendable {
+        let name: String
+        let limit: RateLimit
+        let refusals: CoreMetrics.Counter
+    }
+
+    /// The filter for a router's routes (`routes[i].index == i`).
+    package init(config: Config, accounts: any AccountsCore, routes: [Router.Route]) {
         self.config = config
         self.accounts = accounts
-        buckets = RateLimitBuckets.defaults.merging(config.rateLimitOverrides) { $1 }
+        let buckets = RateLimitBuckets.defaults.merging(config.rateLimitOverrides) { $1 }
+        self.buckets = buckets
         let metrics = accounts.context.metrics
-        refusals = Dictionary(uniqueKeysWithValues: (Array(buckets.keys) + ["global"]).map {
-            ($0, metrics.refusalCounter(limiter: "request", bucket: $0))
-        })
+        var table: [Bucket] = []
+        var policies: [Policy] = []
+        for route in routes {
+            precondition(route.index == policies.count, "routes must be in index order")
+            let limited = !RateLimitBuckets.exempt.contains(route.pattern)
+            var bucket: Int32?
+            if let name = RateLimitBuckets.name(method: route.method, pattern: route.pattern), let limit = buckets[name] {
+                if let existing = table.firstIndex(where: { $0.name == name }) {
+                    bucket = Int32(existing)
+                } else {
+                    bucket = Int32(table.count)
+                    table.append(Bucket(name: name, limit: limit, refusals: metrics.refusalCounter(limiter: "request", bucket: name)))
+                }
+            }
+            policies.append(Policy(limited: limited, bucket: bucket))
+        }
+        self.policies = policies
+        self.table = table
+        globalRefusals = metrics.refusalCounter(limiter: "request", bucket: "global")
     }
 
     /// Whether the request is limited at all (limits on, its route not exempt).
     package func applies(to request: HTTPRequest) -> Bool {
-        config.rateLimitsEnabled && !RateLimitBuckets.exempt.contains(request.routePattern)
+        guard config.rateLimitsEnabled else { return false }
+        let index = request.routeIndex
+        guard index >= 0 && index < policies.count else { return !RateLimitBuckets.exempt.contains(request.routePattern) }
+        return policies[index].limited
     }
 
     /// Counts the request, keyed by its caller; a response when it is refused. The client address must be
@@ -37,15 +84,22 @@ package struct RateLimitFilter: Sendable {
     package func apply(_ request: inout HTTPRequest, caller: Caller) -> HTTPResponse? {
         let now = accounts.now
         let userID = caller.principal?.user.id
-        let client = userID.map { "user:\($0)" } ?? "ip:\(ClientKey.of(request.remoteAddress))"
-        let global = limiter.hit(client + ":global", limit: config.globalRateLimit, now: now)
-        guard global.allowed else { return limited(global, bucket: "global", global: true, request: request, userID: userID) }
-        guard let name = RateLimitBuckets.name(method: request.method, pattern: request.routePattern), let limit = buckets[name] else {
-            return nil
+        var key = Key(user: userID ?? 0, address: userID == nil ? ClientKey.of(request.remoteAddress) : "", bucket: Key.global)
+        let global = limiter.hit(key, limit: config.globalRateLimit, now: now)
+        guard global.allowed else {
+            globalRefusals.increment()
+            return limited(global, bucket: "global", global: true, request: request, userID: userID)
         }
-        let decision = limiter.hit(client + ":" + name, limit: limit, now: now)
-        guard decision.allowed else { return limited(decision, bucket: name, global: false, request: request, userID: userID) }
-        request.responseHeaders = headers(decision, bucket: name, now: now)
+        let index = request.routeIndex
+        guard index >= 0 && index < policies.count, let slot = policies[index].bucket else { return nil }
+        let bucket = table[Int(slot)]
+        key.bucket = slot
+        let decision = limiter.hit(key, limit: bucket.limit, now: now)
+        guard decision.allowed else {
+            bucket.refusals.increment()
+            return limited(decision, bucket: bucket.name, global: false, request: request, userID: userID)
+        }
+        request.responseHeaders = headers(decision, bucket: bucket.name, now: now)
         return nil
     }
 
@@ -61,7 +115,6 @@ package struct RateLimitFilter: Sendable {
 
     private func limited(_ d: RateLimiter.Decision, bucket: String, global: Bool, request: HTTPRequest, userID: UInt64?) -> HTTPResponse {
         accounts.audit.record("rate_limit", outcome: "refused", userID: userID, request: request, detail: bucket)
-        refusals[bucket]?.increment()
         var error = APIError.rateLimited(retryAfterMilliseconds: d.retryAfter, global: global)
         for (name, value) in headers(d, bucket: bucket, now: accounts.now) where name != "X-RateLimit-Remaining" {
             error.headers.add(name, value)
