@@ -10,7 +10,7 @@ DEPS := $(BUILD_DEPS) $(TEST_DEPS)
 RELEASE_BUILD := build -c release --product fluxer-auth
 PORT ?= 8080
 FUZZ_SECONDS ?= 600
-# make bench-report: seconds per run (a full report takes about 20 runs plus code minting: ~5 minutes at 10).
+# make bench-report: seconds per run (a full report takes about 4 minutes at 10).
 BENCH_SECONDS ?= 10
 DURABILITY_ITERATIONS ?= 100
 FUZZ_SMOKE_SECONDS ?= 10

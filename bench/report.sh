@@ -15,8 +15,9 @@
 #   ONLY=1-5,9                 run a subset of the rows above (the table shows only those)
 #   OUT=file.md                the table's file (default bench/results/report-<UTC date-time>.md, git-ignored)
 #   CONNECTIONS=10000          idle connections for row 9
-# A full run takes about 20 × the run length plus 1–2 minutes (≈ 5 minutes at 10 s), not counting the release
-# build; every wrk and client run is bounded by `timeout`. Loopback only; every process started here is stopped
+# A full run takes about 3.5–4.5 minutes at 10 s per run (18 runs of that length, code minting up to
+# 4 × the run length + 20 s, set-up and row 9's ~15 s), not counting the release build; every wrk and client run
+# is bounded by `timeout`. Loopback only; every process started here is stopped
 # on exit. Needs wrk and python3; without nginx the ratio rows say so and have no verdict.
 source "$(dirname "$0")/lib.sh"
 trap 'exit 130' INT TERM  # the EXIT trap (lib.sh's cleanup) then stops what was started
@@ -44,7 +45,15 @@ if [ -n "${ONLY:-}" ]; then
 else
   selected=" 1 2 3 4 5 6 7 8 9 "
 fi
-want() { for r in "$@"; do [[ $selected == *" $r "* ]] && return 0; done; return 1; }
+server_died=""
+# want ROW…: whether any of these rows runs (rows 1–8 stop once their server has exited)
+want() {
+  for r in "$@"; do
+    [ -n "$server_died" ] && [ "$r" -le 8 ] && continue
+    [[ $selected == *" $r "* ]] && return 0
+  done
+  return 1
+}
 
 # --- file descriptors: the servers and the client of row 9 inherit this -------------------------------------
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -55,9 +64,17 @@ if [ "$nofile" != unlimited ] && [ "$connections" -gt $((nofile - 200)) ]; then
 fi
 
 # --- helpers ------------------------------------------------------------------------------------------------
-fmt() { python3 -c 'import sys; v = float(sys.argv[1]); print(f"{v:,.{int(sys.argv[2])}f}")' "$1" "${2:-0}"; }
-ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
-div() { python3 -c 'import sys; b = float(sys.argv[2]); print(f"{float(sys.argv[1]) / b:.{int(sys.argv[3])}f}" if b else "0")' "$1" "$2" "${3:-2}"; }
+# fmt NUMBER [DECIMALS]: with thousands separators (anything not a number is printed as it is)
+fmt() { python3 -c '
+import sys
+try: print(f"{float(sys.argv[1]):,.{int(sys.argv[2])}f}")
+except ValueError: print(sys.argv[1] or "?")' "${1:-}" "${2:-0}"; }
+ge() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
+# div A B [DECIMALS]: A / B (0 when B is 0 or either is not a number)
+div() { python3 -c '
+import sys
+try: print(f"{float(sys.argv[1]) / float(sys.argv[2]):.{int(sys.argv[3])}f}")
+except (ValueError, ZeroDivisionError): print("0")' "${1:-}" "${2:-}" "${3:-2}"; }
 verdict_ge() { if ge "$1" "$2"; then echo met; else echo "**not met**"; fi; }
 verdict_le() { if ge "$2" "$1"; then echo met; else echo "**not met**"; fi; }
 rows=()
@@ -111,6 +128,11 @@ wrk_run() {
   local out
   out=$(timeout -k 5 $((duration + 90)) wrk --latency "$@" 2>&1) || true
   eval "$(python3 "$work/wrkparse.py" <<<"$out")"
+  if [ -n "${watch_pid:-}" ] && ! kill -0 "$watch_pid" 2>/dev/null; then
+    local status=0; wait "$watch_pid" 2>/dev/null || status=$?
+    R_FAIL="the server exited during this run (status $status$( [ "$status" -gt 128 ] && echo ", signal $((status - 128))"))"
+    server_died=$label
+  fi
   if [ -n "$R_FAIL" ]; then say "  $label: $R_FAIL"; return 0; fi
   printf '  %-46s %9s req/s, 2xx %9s/s  p99 %7s ms  non-2xx %s%s\n' "$label" "$(fmt "$(div "$R_TOTAL" "$R_SECS" 1)")" "$(fmt "$R_RPS")" \
     "$(fmt "$R_P99" 2)" "$R_NON2XX" "${R_ERRORS:+  socket errors: $R_ERRORS}" >&2
@@ -228,6 +250,7 @@ if want 1 2 3 4 5 6 7 8; then
   port=$(free_port)
   start_fluxer "$port" "$db" "${limits_env[@]}"
   pid_a=$server_pid
+  watch_pid=$pid_a watch_log="$work/server-$port.log"
   base="http://127.0.0.1:$port"
   cat >"$work/consent.json" <<JSON
 {"response_type":"code","client_id":"$client","redirect_uri":"https://client.example/cb","scope":"identify email"}
@@ -299,7 +322,7 @@ ratio_row() {
         "$ours" "$statuses" "$status")
     fi
   fi
-  if [ -n "$R_FAIL" ]; then row "$n" "$label" "$target" "wrk failed: $R_FAIL" "**failed**"; return 0; fi
+  if [ -n "$R_FAIL" ]; then row "$n" "$label" "$target" "not measured: $R_FAIL" "**failed**"; return 0; fi
   local measured="$(fmt "$ours") req/s ($counted)"
   if ! $have_nginx; then row "$n" "$label" "$target" "$measured; nginx not installed: no ratio" "—"; return 0; fi
   local np; np=$(free_port)
@@ -388,9 +411,12 @@ LUA
   say "code exchanges (wrk -t16 -c16, ${duration}s; $have codes):"
   wrk_run "POST /oauth2/token authorization_code" -t16 -c16 -d"${duration}s" -s "$work/exchange.lua" "$base/api/v1/oauth2/token"
   say "    2xx: $R_FX_OK, p99 of the 2xx $R_FX_P99_MS ms; statuses $R_FX_STATUSES; connections that ran out of codes: $R_FX_RANOUT"
-  if [ -n "$R_FAIL" ]; then
-    row 7a "Code exchanges/s, SQLite, 16 connections" "≥ 5,000/s" "wrk failed: $R_FAIL" "**failed**"
+  if [ "$have" -eq 0 ]; then
+    row 7a "Code exchanges/s, SQLite, 16 connections" "≥ 5,000/s" "no code could be minted (\`POST /api/v1/oauth2/authorize/consent\`)" "**failed**"
+  elif [ -n "$R_FAIL" ]; then
+    row 7a "Code exchanges/s, SQLite, 16 connections" "≥ 5,000/s" "not measured: $R_FAIL" "**failed**"
   else
+    if [ "$have" -eq 0 ]; then R_FX_OK=0; fi
     ex_rate=$(div "$R_FX_OK" "$R_SECS" 1)
     ex_note="2xx only; $R_FX_OK exchanges"
     if [ "$R_FX_RANOUT" != 0 ]; then
@@ -409,7 +435,7 @@ if want 6; then
   REFRESH_FILE="$work/refresh.txt" BASIC="$basic" wrk_run "POST /oauth2/token refresh_token" -t16 -c16 -d"${duration}s" -s "$work/refresh.lua" "$base/api/v1/oauth2/token"
   say "    2xx: $R_FX_OK, p99 of the 2xx $R_FX_P99_MS ms; statuses $R_FX_STATUSES"
   if [ -n "$R_FAIL" ]; then
-    row 6a "Refresh rotations/s, SQLite, 16 chains" "≥ 5,000/s" "wrk failed: $R_FAIL" "**failed**"
+    row 6a "Refresh rotations/s, SQLite, 16 chains" "≥ 5,000/s" "not measured: $R_FAIL" "**failed**"
   else
     rf_rate=$(div "$R_FX_OK" "$R_SECS" 1)
     rf_note="2xx only"
@@ -446,13 +472,13 @@ LUA
   eval "$(python3 "$work/wrkparse.py" <"$work/flood.out")"
   say "  logins: $(fmt "$R_RPS" 1)/s (2xx; $R_NON2XX non-2xx; p99 $(fmt "$R_P99") ms); ceiling $ceiling/s"
   if [ -n "$check_fail" ]; then
-    row 8a "Token-check p99 during a login flood" "≤ 10 ms" "wrk failed: $check_fail" "**failed**"
+    row 8a "Token-check p99 during a login flood" "≤ 10 ms" "not measured: $check_fail" "**failed**"
   else
     extra=""; [ "$check_non2xx" != 0 ] && extra="; $check_non2xx non-2xx"
     row 8a "Token-check p99 during a login flood" "≤ 10 ms" "$(fmt "$check_p99" 1) ms ($(fmt "$check_rps") checks/s$extra)" "$(verdict_le "$check_p99" 10)"
   fi
   if [ -n "$R_FAIL" ]; then
-    row 8b "Logins/s during that flood vs argon2id ceiling" "≥ 0.9× ceiling" "wrk failed: $R_FAIL" "**failed**"
+    row 8b "Logins/s during that flood vs argon2id ceiling" "≥ 0.9× ceiling" "not measured: $R_FAIL" "**failed**"
   else
     lr=$(div "$R_RPS" "$ceiling")
     extra=""; [ "$R_NON2XX" != 0 ] && extra="; $R_NON2XX non-2xx not counted"
@@ -460,10 +486,14 @@ LUA
   fi
   note "Row 8: argon2id with the default (production) parameters, t=$argon_ops, $((argon_kib / 1024)) MiB, $hash_threads hash threads; the ceiling is \`fluxer-auth hash-benchmark --count 20\` (one thread, run just before the flood) × hash threads. Login flood: \`POST /api/v1/auth/login\` with the correct password, wrk -t1 -c16 --timeout 30s, login limits raised to 1,000,000/1 s (limiter on). Token checks: session token, wrk -t1 -c8 with \`delay()\` = 1 ms between a connection's requests, started 2 s into the flood and ending before it; both wrk processes share the 2 cores with the server."
 fi
-if want 1 2 3 4 5 6 7 8; then
+if [ -n "${pid_a:-}" ] && [ -z "$server_died" ]; then
   rss_after=$(rss_kb "$pid_a")
   stop_pid "$pid_a"
   note "Server of rows 1–8: RSS $(mb "$rss_after") MB when stopped (after all its load)."
+fi
+unset watch_pid
+if [ -n "$server_died" ]; then
+  note "**The server of rows 1–8 exited during “$server_died”**; the rows after it did not run. Its log's last lines other than access lines: \`$(grep -v 'msg=request ' "$watch_log" | tail -3 | tr '\n' ' ' | tr '\`' "'" | cut -c1-500)\`"
 fi
 
 # --- row 9: memory ---------------------------------------------------------------------------------------------
@@ -541,3 +571,4 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 } >"$out_file"
 cat "$out_file"
 say "table written to $out_file (whole run: $((SECONDS / 60)) min $((SECONDS % 60)) s)"
+[ -z "$server_died" ] || exit 1
