@@ -346,7 +346,7 @@ want 3 && ratio_row 3 "\`GET /api/v1/users/@me\`, OAuth2 Bearer token" /api/v1/u
 want 4 && ratio_row 4 "\`GET /api/v1/users/@me\`, forged bot token (HMAC fails: 401)" /api/v1/users/@me /users/@me 401 "Bot $forged"
 want 5 && ratio_row 5 "\`GET /healthz\`" /healthz /healthz 200
 if want 1 2 3 4; then
-  note "Rows 1–4: rate limiter **on** (its key taken from the request's credential), global limit raised from 50/1 s to 1,000,000/1 s per key so that one load generator is not refused. nginx: \`return <status> '<body>'\` with the bytes our server answered, access log off, \`worker_processes auto\`; each pair of runs back to back."
+  note "Rows 1–4: rate limiter **on** (default keying), global limit raised from 50/1 s to 1,000,000/1 s per key so that one load generator is not refused. nginx: \`return <status> '<body>'\` with the bytes our server answered, access log off, \`worker_processes auto\`; each pair of runs back to back."
 fi
 
 # --- row 7: code exchanges; row 6: refresh rotations (16 connections, wrk -t16 -c16) --------------------------
@@ -418,7 +418,7 @@ LUA
   else
     if [ "$have" -eq 0 ]; then R_FX_OK=0; fi
     ex_rate=$(div "$R_FX_OK" "$R_SECS" 1)
-    ex_note="2xx only; $R_FX_OK exchanges"
+    ex_note="2xx only; $(fmt "$R_FX_OK") exchanges"
     if [ "$R_FX_RANOUT" != 0 ]; then
       # codes ran out: the rate over the span from the first request to the last 2xx, which the bound allows
       ex_rate=$(div "$R_FX_OK" "$R_FX_SPAN_S" 1)
