@@ -166,7 +166,7 @@ bench: deps
 ## bench-report: issue 17's figures in one run beside nginx (bench/report.sh; BENCH_SECONDS per run, default 10):
 ## a Markdown table on stdout and in bench/results/ (BIN=path measures another build)
 bench-report: deps
-	bench/report.sh $(BENCH_SECONDS)
+	@bench/report.sh $(BENCH_SECONDS)
 
 ## fuzz: libFuzzer on the HTTP request parser for FUZZ_SECONDS (default 600)
 fuzz:
