@@ -10,6 +10,8 @@ DEPS := $(BUILD_DEPS) $(TEST_DEPS)
 RELEASE_BUILD := build -c release --product fluxer-auth
 PORT ?= 8080
 FUZZ_SECONDS ?= 600
+# make bench-report: seconds per run (a full report takes about 4 minutes at 10).
+BENCH_SECONDS ?= 10
 DURABILITY_ITERATIONS ?= 100
 FUZZ_SMOKE_SECONDS ?= 10
 PY_DEPS = PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -30,7 +32,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 
 .PHONY: run test test-python test-adversarial test-adversarial-long build deps bench fuzz clean
 .PHONY: test-openapi test-schemathesis
-.PHONY: run test test-postgres test-python test-durability test-durability-long test-cluster test-mock build deps deps-build docker bench fuzz fuzz-all fuzz-smoke clean
+.PHONY: run test test-postgres test-python test-durability test-durability-long test-cluster test-mock build deps deps-build docker bench bench-report fuzz fuzz-all fuzz-smoke clean
 
 ## deps: install what the build and the tests need when missing (as root; otherwise print the apt line and stop)
 ## deps-build: only what `make build` needs (BUILD_DEPS)
@@ -160,6 +162,11 @@ bench: deps
 	bench/bots.sh
 	bench/oauth.sh
 	bench/instructions.sh
+
+## bench-report: issue 17's figures in one run beside nginx (bench/report.sh; BENCH_SECONDS per run, default 10):
+## a Markdown table on stdout and in bench/results/ (BIN=path measures another build)
+bench-report: deps
+	@bench/report.sh $(BENCH_SECONDS)
 
 ## fuzz: libFuzzer on the HTTP request parser for FUZZ_SECONDS (default 600)
 fuzz:

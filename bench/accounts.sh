@@ -9,7 +9,7 @@ duration=${1:-10}
 build_release
 port=$(free_port)
 db="$work/db-$port.sqlite"
-bin=.build/release/fluxer-auth
+bin=$FLUXER_BIN
 $bin user create --database "$db" --email bench@example.com --username bench --password 'bench password 123' --verified >/dev/null
 token=$($bin user token --database "$db" --email bench@example.com | python3 -c 'import sys,json; print(json.load(sys.stdin)["token"])')
 cp "$db" "$work/db-off.sqlite"
@@ -17,7 +17,7 @@ cp "$db" "$work/db-off.sqlite"
 start_ours "$port" FLUXER_AUTH_RATELIMIT_LOGIN_EMAIL_IP=1000000/1s FLUXER_AUTH_RATELIMIT_LOGIN_EMAIL=1000000/1s FLUXER_AUTH_RATELIMIT_LOGIN_IP=1000000/1s \
   FLUXER_AUTH_RATELIMIT_GLOBAL=1000000/1s FLUXER_AUTH_RATELIMIT_BUCKETS=auth:login=1000000/1s
 port_off=$(free_port)
-FLUXER_AUTH_RATELIMIT_ENABLED=false .build/release/fluxer-auth serve --dev --port "$port_off" --database "$work/db-off.sqlite" \
+FLUXER_AUTH_RATELIMIT_ENABLED=false "$FLUXER_BIN" serve --dev --port "$port_off" --database "$work/db-off.sqlite" \
   >/dev/null 2>"$work/server-off.log" &
 pids+=($!)
 wait_up "$port_off"

@@ -7,7 +7,7 @@ duration=${1:-10}
 build_release
 port=$(free_port)
 db="$work/db-$port.sqlite"
-bin=.build/release/fluxer-auth
+bin=$FLUXER_BIN
 owner=$($bin user create --database "$db" --email owner@example.com --username owner --password 'owner password 1' | python3 -c 'import sys,json; print(json.load(sys.stdin)["id"])')
 token=$($bin app create --dev --database "$db" --owner "$owner" --name "Bench Bot" | python3 -c 'import sys,json; print(json.load(sys.stdin)["bot_token"])')
 forged="${token%?????}AAAAA"

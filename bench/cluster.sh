@@ -14,7 +14,7 @@
 # Usage: bench/cluster.sh [seconds per run, default 10]
 source "$(dirname "$0")/lib.sh"
 duration=${1:-10}
-bin=.build/release/fluxer-auth
+bin=$FLUXER_BIN
 pgbin=/usr/lib/postgresql/15/bin
 [ -x "$pgbin/initdb" ] || { echo "PostgreSQL 15 is missing: apt-get install postgresql" >&2; exit 1; }
 build_release

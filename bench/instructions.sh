@@ -9,9 +9,9 @@ requests=${1:-3000}
 command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install valgrind"; exit 1; }
 build_release
 # valgrind 3.19 cannot read the toolchain's DWARF 5: count on copies without debug info.
-objcopy --strip-debug .build/release/fluxer-auth "$work/current"
+objcopy --strip-debug "$FLUXER_BIN" "$work/current"
 [ -n "${BASELINE:-}" ] && objcopy --strip-debug "$BASELINE" "$work/baseline"
-bin=.build/release/fluxer-auth
+bin=$FLUXER_BIN
 db="$work/seed.sqlite"
 $bin user create --database "$db" --email bench@example.com --username bench --password 'bench password 123' --verified >/dev/null
 owner=$($bin user create --database "$db" --email owner@example.com --username owner --password 'owner password 1' | python3 -c 'import sys,json; print(json.load(sys.stdin)["id"])')

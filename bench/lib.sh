@@ -1,6 +1,9 @@
 # Shared helpers for the benchmark scripts (sourced). Loopback only; every run is bounded in time.
 set -euo pipefail
+# BIN=/path/to/fluxer-auth measures that build instead of building release here (before/after comparisons).
+if [ -n "${BIN:-}" ]; then BIN=$(realpath "$BIN"); fi
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+FLUXER_BIN=${BIN:-.build/release/fluxer-auth}
 export PATH=/opt/swift/usr/bin:$PATH
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
 work=$(mktemp -d)
@@ -8,9 +11,21 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-build_release() { swift build -c release --product fluxer-auth >/dev/null; }
+build_release() {
+  if [ -n "${BIN:-}" ]; then
+    [ -x "$BIN" ] || { echo "BIN=$BIN is not an executable" >&2; exit 1; }
+    return 0
+  fi
+  swift build -c release --product fluxer-auth >/dev/null
+}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { for _ in $(seq 200); do curl -fs "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "server on $1 did not start"; exit 1; }
+# wait_up PORT [LOG]: until /healthz answers (20 s at most); on failure, the log's tail and exit
+wait_up() {
+  for _ in $(seq 200); do curl -fs "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "server on $1 did not start" >&2
+  if [ -n "${2:-}" ] && [ -f "$2" ]; then tail -5 "$2" >&2; fi
+  exit 1
+}
 
 # measure NAME URL [wrk args...] -> prints a line to stderr, echoes req/s
 measure() {
@@ -25,16 +40,16 @@ measure() {
 # start_ours PORT [env assignments...]: dev mode, database in $work
 start_ours() {
   local port=$1; shift
-  env "$@" .build/release/fluxer-auth serve --dev --port "$port" --database "$work/db-$port.sqlite" >/dev/null 2>"$work/server-$port.log" &
+  env "$@" "$FLUXER_BIN" serve --dev --port "$port" --database "$work/db-$port.sqlite" >/dev/null 2>"$work/server-$port.log" &
   pids+=($!)
-  wait_up "$port"
+  wait_up "$port" "$work/server-$port.log"
 }
 
-# start_nginx PORT BODY_FILE: nginx answering GET with BODY_FILE's bytes as application/json. The body goes into
-# `return 200 '…'` (nginx's fastest path, no file I/O) when it has no quote, backslash or `$`; otherwise it is
-# served from a file with open_file_cache.
+# start_nginx PORT BODY_FILE [STATUS]: nginx answering GET with BODY_FILE's bytes as application/json and STATUS
+# (default 200). The body goes into `return STATUS '…'` (nginx's fastest path, no file I/O) when it has no quote,
+# backslash or `$`; otherwise it is served from a file with open_file_cache (another status through error_page).
 start_nginx() {
-  local port=$1 body=$2
+  local port=$1 body=$2 status=${3:-200}
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || return 1
   mkdir -p "$work/nginx-$port"
   # nginx workers run as www-data: they need to traverse the work dir and read the body (databases stay 0600).
@@ -43,9 +58,12 @@ start_nginx() {
   chmod 0644 "$work/nginx-$port/body.json"
   local location
   if ! grep -q "['\\\$]" "$body"; then
-    location="location / { default_type application/json; return 200 '$(cat "$body")'; }"
-  else
+    location="location / { default_type application/json; return $status '$(cat "$body")'; }"
+  elif [ "$status" = 200 ]; then
     location="location / { default_type application/json; open_file_cache max=10; root $work/nginx-$port; try_files /body.json =404; }"
+  else
+    location="error_page $status /body.json; location / { return $status; }
+    location = /body.json { internal; default_type application/json; open_file_cache max=10; root $work/nginx-$port; }"
   fi
   cat >"$work/nginx-$port/nginx.conf" <<CONF
 worker_processes auto;
@@ -62,7 +80,7 @@ http {
 CONF
   /usr/sbin/nginx -c "$work/nginx-$port/nginx.conf" -p "$work/nginx-$port" -g 'daemon off;' &
   pids+=($!)
-  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/x" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  for _ in $(seq 100); do [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/x")" = "$status" ] && return 0; sleep 0.1; done
   return 1
 }
 

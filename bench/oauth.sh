@@ -9,7 +9,7 @@ duration=${1:-10}
 build_release
 port=$(free_port)
 db="$work/db-$port.sqlite"
-bin=.build/release/fluxer-auth
+bin=$FLUXER_BIN
 owner=$($bin user create --database "$db" --email owner@example.com --username owner --password 'owner password 1' --verified | python3 -c 'import sys,json; print(json.load(sys.stdin)["id"])')
 session=$($bin user token --database "$db" --email owner@example.com | python3 -c 'import sys,json; print(json.load(sys.stdin)["token"])')
 read -r client secret < <($bin app create --dev --database "$db" --owner "$owner" --name "Bench Client" --redirect-uri https://client.example/cb \
