@@ -16,7 +16,17 @@ public enum Base62 {
 
     /// True when `s` is non-empty and consists only of `[0-9A-Za-z]`.
     public static func isValid(_ s: Substring) -> Bool {
-        !s.utf8.isEmpty && s.utf8.allSatisfy(isAlphanumeric)
+        // One pass over contiguous bytes (a token check runs this for every request); a bridged or foreign
+        // string falls back to iterating.
+        if let valid = s.utf8.withContiguousStorageIfAvailable({ isValid($0) }) { return valid }
+        return !s.utf8.isEmpty && s.utf8.allSatisfy(isAlphanumeric)
+    }
+
+    /// True when `bytes` is non-empty and consists only of `[0-9A-Za-z]`.
+    public static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard !bytes.isEmpty else { return false }
+        for byte in bytes where !isAlphanumeric(byte) { return false }
+        return true
     }
 
     /// True when `s` is non-empty and consists only of `[0-9A-Za-z]`.
@@ -24,14 +34,8 @@ public enum Base62 {
         isValid(s[...])
     }
 
-    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "A")...UInt8(ascii: "Z"),
-             UInt8(ascii: "a")...UInt8(ascii: "z"):
-            return true
-        default:
-            return false
-        }
+    @inline(__always) private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        let lower = byte | 0x20
+        return (byte &- 0x30) < 10 || (lower &- 0x61) < 26
     }
 }

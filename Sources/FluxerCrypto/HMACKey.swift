@@ -4,44 +4,44 @@ internal import CFluxerShim
 /// for keys used on every request (bot-token signatures): each MAC then costs a state copy and two hash
 /// finishes instead of a full key setup. Results equal `HMAC.sha256(key:message:)`.
 public struct HMACKey: Sendable {
-    private let state: crypto_auth_hmacsha256_state
+    /// Owns the shim's keyed states; they are only read after init (each MAC copies them), so sharing one
+    /// between threads is safe.
+    private final class Storage: @unchecked Sendable {
+        let key: OpaquePointer
+        init(_ key: OpaquePointer) { self.key = key }
+        deinit { fx_hmac_sha256_key_free(key) }
+    }
+
+    private let storage: Storage
 
     /// Prepares `key` (non-empty).
     public init(_ key: [UInt8]) {
         precondition(!key.isEmpty, "HMACKey needs a non-empty key")
         CryptoRuntime.initialize()
-        var state = crypto_auth_hmacsha256_state()
-        key.withUnsafeBufferPointer { k in
-            _ = crypto_auth_hmacsha256_init(&state, k.baseAddress!, k.count)
+        guard let prepared = key.withUnsafeBufferPointer({ fx_hmac_sha256_key_new($0.baseAddress, $0.count) }) else {
+            fatalError("HMAC-SHA256 key setup failed (OpenSSL)")
         }
-        self.state = state
+        storage = Storage(prepared)
     }
 
-    /// HMAC-SHA256 of `message`.
+    /// HMAC-SHA256 of `message` (32 bytes).
     public func mac<C: Collection>(_ message: C) -> [UInt8] where C.Element == UInt8 {
-        var s = state
-        let update: (UnsafeBufferPointer<UInt8>) -> Void = { m in
-            guard let base = m.baseAddress, !m.isEmpty else { return }
-            _ = crypto_auth_hmacsha256_update(&s, base, UInt64(m.count))
+        let compute: (UnsafeBufferPointer<UInt8>) -> [UInt8] = { m in
+            [UInt8](unsafeUninitializedCapacity: 32) { out, count in
+                mac(UnsafeRawBufferPointer(m), UnsafeRawBufferPointer(start: nil, count: 0), into: UnsafeMutableRawBufferPointer(out))
+                count = 32
+            }
         }
-        if message.withContiguousStorageIfAvailable(update) == nil { Array(message).withUnsafeBufferPointer(update) }
-        return [UInt8](unsafeUninitializedCapacity: 32) { out, count in
-            _ = crypto_auth_hmacsha256_final(&s, out.baseAddress!)
-            count = 32
-        }
+        if let result = message.withContiguousStorageIfAvailable(compute) { return result }
+        return Array(message).withUnsafeBufferPointer(compute)
     }
 
-    /// HMAC-SHA256 of `first ‖ second` written to `out` (32 bytes), with no allocation: for the bot-token
-    /// check that runs on the event loop for every forged token.
+    /// HMAC-SHA256 of `first` followed by `second`, written to the first 32 bytes of `out` (no allocation).
     public func mac(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) {
         precondition(out.count >= 32, "HMAC-SHA256 output needs 32 bytes")
-        var s = state
-        if let base = first.baseAddress, first.count > 0 {
-            _ = crypto_auth_hmacsha256_update(&s, base.assumingMemoryBound(to: UInt8.self), UInt64(first.count))
-        }
-        if let base = second.baseAddress, second.count > 0 {
-            _ = crypto_auth_hmacsha256_update(&s, base.assumingMemoryBound(to: UInt8.self), UInt64(second.count))
-        }
-        _ = crypto_auth_hmacsha256_final(&s, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        let status = fx_hmac_sha256_keyed(storage.key, first.baseAddress, first.count, second.baseAddress, second.count,
+                                          out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        // Only an allocation failure of the per-thread context can fail here.
+        precondition(status == 0, "HMAC-SHA256 failed (OpenSSL)")
     }
 }

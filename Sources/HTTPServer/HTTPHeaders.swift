@@ -17,6 +17,11 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         fields.append((Self.sanitize(name), Self.sanitize(value)))
     }
 
+    /// Makes room for `count` fields, so that appending them allocates once.
+    mutating func reserveCapacity(_ count: Int) {
+        fields.reserveCapacity(count)
+    }
+
     /// Appends a field the parser has already checked (RFC 9112 §5: no CR, LF, NUL or CTL can reach here).
     mutating func appendValidated(_ name: String, _ value: String) {
         fields.append((name, value))

@@ -10,7 +10,7 @@ public enum HTTPVersion: Sendable, Equatable {
 /// one per field.
 public struct HTTPRequest: Sendable {
     /// The fields. Mutated only through `unique()`, i.e. never while another copy shares it.
-    private final class Storage: @unchecked Sendable {
+    @usableFromInline final class Storage: @unchecked Sendable {
         var method: HTTPMethod
         var path: String
         var query: String?
@@ -25,7 +25,7 @@ public struct HTTPRequest: Sendable {
         var routePattern = ""
         var routeIndex = -1
         var responseHeaders = HTTPHeaders()
-        var attached = RequestStorage()
+        @usableFromInline var attached = RequestStorage()
 
         init(method: HTTPMethod, path: String, query: String?, version: HTTPVersion, headers: HTTPHeaders, body: [UInt8],
              host: String?, keepAlive: Bool) {
@@ -39,7 +39,7 @@ public struct HTTPRequest: Sendable {
             self.keepAlive = keepAlive
         }
 
-        func copy() -> Storage {
+        @usableFromInline func copy() -> Storage {
             let c = Storage(method: method, path: path, query: query, version: version, headers: headers, body: body,
                             host: host, keepAlive: keepAlive)
             c.remoteAddress = remoteAddress
@@ -53,9 +53,9 @@ public struct HTTPRequest: Sendable {
         }
     }
 
-    private var storage: Storage
+    @usableFromInline var storage: Storage
 
-    private mutating func unique() -> Storage {
+    @usableFromInline mutating func unique() -> Storage {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
         return storage
     }
@@ -137,6 +137,9 @@ public struct HTTPRequest: Sendable {
     }
     /// A value one stage attached for later ones (e.g. the caller the router's filter identified), so the work
     /// is not done twice on the hot path. Typed by its key; the server never reads it.
+    /// Inlinable, so that the key's value type is known where it is used: a generic box whose metadata had
+    /// to be looked up at run time would cost more than the rest of the request's attachment.
+    @inlinable
     public subscript<Key: RequestStorageKey>(_ key: Key.Type) -> Key.Value? {
         get { storage.attached[key] }
         set { unique().attached[key] = newValue }

@@ -17,7 +17,8 @@ struct HeadParser {
     }
 
 
-    func parse(lineStart: Int, requestLineEnd: Int, headEnd: Int) -> Result<Head, HTTPParseError> {
+    /// `fieldCount`, the number of field lines the scanner counted, sizes the header list once.
+    func parse(lineStart: Int, requestLineEnd: Int, headEnd: Int, fieldCount: Int = 0) -> Result<Head, HTTPParseError> {
         // RFC 9112 §3: request-line = method SP request-target SP HTTP-version
         let line = lineStart..<requestLineEnd
         guard let sp1 = line.first(where: { p[$0] == ByteClasses.SP }),
@@ -79,6 +80,7 @@ struct HeadParser {
 
         // Field lines.
         var headers = HTTPHeaders()
+        headers.reserveCapacity(fieldCount)
         var contentLength: Range<Int>?
         var contentLengthCount = 0
         var transferEncoding: Range<Int>?

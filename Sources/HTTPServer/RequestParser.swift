@@ -281,7 +281,7 @@ public struct RequestParser: Sendable {
     private func parseHead(_ s: HeadScan, headEnd: Int) -> Result<ParsedHead, HTTPParseError> {
         buffer.withUnsafeBufferPointer { p in
             HeadParser(p: p, limits: limits).parse(
-                lineStart: s.messageStart, requestLineEnd: s.requestLineEnd!, headEnd: headEnd
+                lineStart: s.messageStart, requestLineEnd: s.requestLineEnd!, headEnd: headEnd, fieldCount: s.fieldCount
             ).map { ParsedHead(request: $0.request, framing: $0.framing, expectContinue: $0.expectContinue) }
         }
     }

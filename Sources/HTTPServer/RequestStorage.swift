@@ -11,34 +11,50 @@ public protocol RequestStorageKey {
     associatedtype Value: Sendable
 }
 
-/// The values attached to one request, keyed by key type (swift-nio's and Vapor's `Storage` pattern). Most
-/// requests carry one value, which is held inline: no allocation beyond the value's own.
+/// The values attached to one request, keyed by key type (swift-nio's and Vapor's `Storage` pattern). Each value
+/// lives in a small box of its own type; a read finds the box by the key's identity and, since a key fixes its
+/// value's type, takes the value out without a dynamic cast (which costs more than the rest of the lookup).
+@usableFromInline
 struct RequestStorage: Sendable {
-    private struct Entry: Sendable {
-        let key: ObjectIdentifier
-        var value: any Sendable
+    @usableFromInline final class Box<Value: Sendable>: @unchecked Sendable {
+        // Immutable after init: a write replaces the box, so a request copy that shares it never sees a change.
+        @usableFromInline let value: Value
+        @inlinable init(_ value: Value) { self.value = value }
     }
 
-    private var first: Entry?
-    private var rest: [Entry] = []
+    @usableFromInline struct Entry: Sendable {
+        @usableFromInline let key: ObjectIdentifier
+        // Always a `Box<Key.Value>` for the key whose identity is `key` (see `subscript`).
+        @usableFromInline var box: AnyObject & Sendable
+        @inlinable init(key: ObjectIdentifier, box: AnyObject & Sendable) {
+            self.key = key
+            self.box = box
+        }
+    }
 
-    init() {}
+    @usableFromInline var first: Entry?
+    @usableFromInline var rest: [Entry] = []
 
+    @inlinable init() {}
+
+    @inlinable
     subscript<Key: RequestStorageKey>(_ key: Key.Type) -> Key.Value? {
         get {
             let id = ObjectIdentifier(key)
-            // The value was stored under `Key`, whose `Value` is its type: the cast always succeeds.
-            if let first, first.key == id { return first.value as? Key.Value }
-            return rest.first { $0.key == id }?.value as? Key.Value
+            let box: (AnyObject & Sendable)?
+            if let first, first.key == id { box = first.box } else { box = rest.first { $0.key == id }?.box }
+            // Stored under `Key` only ever as `Box<Key.Value>`: the downcast cannot fail.
+            return box.map { unsafeDowncast($0, to: Box<Key.Value>.self).value }
         }
         set {
             let id = ObjectIdentifier(key)
+            let box = newValue.map { Box($0) as AnyObject & Sendable }
             if first == nil || first?.key == id {
-                first = newValue.map { Entry(key: id, value: $0) }
+                first = box.map { Entry(key: id, box: $0) }
             } else if let index = rest.firstIndex(where: { $0.key == id }) {
-                if let newValue { rest[index].value = newValue } else { rest.remove(at: index) }
-            } else if let newValue {
-                rest.append(Entry(key: id, value: newValue))
+                if let box { rest[index].box = box } else { rest.remove(at: index) }
+            } else if let box {
+                rest.append(Entry(key: id, box: box))
             }
         }
     }

@@ -18,7 +18,7 @@ enum ResponseSerializer {
         out.append(contentsOf: [0x0D, 0x0A])
         var hasContentType = false
         for (name, value) in response.headers {
-            if serverOwned.contains(where: { HTTPHeaders.equalsIgnoringASCIICase($0, name) }) { continue }
+            if isServerOwned(name) { continue }
             if !hasContentType && HTTPHeaders.equalsIgnoringASCIICase(name, "content-type") { hasContentType = true }
             append(&out, name)
             append(&out, ": ")
@@ -43,6 +43,14 @@ enum ResponseSerializer {
         }
         out.append(contentsOf: [0x0D, 0x0A])
         if !isHead && !status.forbidsBody { out.append(contentsOf: response.body) }
+    }
+
+    /// Whether the server writes this field itself; most names are ruled out by their length alone.
+    @inline(__always) static func isServerOwned(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 4, 10, 14, 17: serverOwned.contains(where: { HTTPHeaders.equalsIgnoringASCIICase($0, name) })
+        default: false
+        }
     }
 
     @inline(__always) static func append(_ out: inout [UInt8], _ s: String) {

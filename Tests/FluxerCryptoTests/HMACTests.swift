@@ -1,3 +1,5 @@
+import Synchronization
+import Dispatch
 import FluxerCrypto
 import Testing
 
@@ -70,5 +72,22 @@ private let rfc2202: [(key: [UInt8], data: [UInt8], mac: String)] = [
                 #expect(prepared.mac(message) == prepared.mac(message))
             }
         }
+    }
+
+    /// The two-part form MACs the concatenation, and one key serves many threads at once (each MAC copies the
+    /// pre-digested pad states into its own thread's context).
+    @Test func hmacKey_twoPartsAndThreads() {
+        let key = Array("a bot-token signing key of 32 b!".utf8)
+        let prepared = HMACKey(key)
+        let first = Array("1579320956864692224.".utf8), second = [UInt8](repeating: 0x41, count: 70)
+        var out = [UInt8](repeating: 0, count: 32)
+        first.withUnsafeBytes { a in second.withUnsafeBytes { b in out.withUnsafeMutableBytes { prepared.mac(a, b, into: $0) } } }
+        #expect(out == HMAC.sha256(key: key, message: first + second))
+        let expected = HMAC.sha256(key: key, message: second)
+        let mismatches = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            for _ in 0..<500 where prepared.mac(second) != expected { mismatches.withLock { $0 += 1 } }
+        }
+        #expect(mismatches.withLock { $0 } == 0)
     }
 }

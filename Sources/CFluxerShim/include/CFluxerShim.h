@@ -95,6 +95,12 @@ int fx_sha256(const void *data, size_t len, uint8_t *out);
 /// HMAC-SHA-256 one-shot; out must hold 32 bytes.
 int fx_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len, uint8_t *out);
 /// SHA-1 HMAC for TOTP (RFC 6238); out must hold 20 bytes.
+typedef struct fx_hmac_key fx_hmac_key;
+/// An HMAC-SHA256 key with its pad blocks pre-digested; NULL on failure. Free with fx_hmac_sha256_key_free.
+fx_hmac_key *fx_hmac_sha256_key_new(const void *key, size_t key_len);
+void fx_hmac_sha256_key_free(fx_hmac_key *key);
+/// HMAC-SHA256 of a || b under `key` into out[32]; 0 on success. Safe from any thread (the key is only read).
+int fx_hmac_sha256_keyed(const fx_hmac_key *key, const void *a, size_t a_len, const void *b, size_t b_len, uint8_t *out);
 int fx_hmac_sha1(const void *key, size_t key_len, const void *data, size_t len, uint8_t *out);
 
 // ---- DNS (libresolv) ---------------------------------------------------------------------------

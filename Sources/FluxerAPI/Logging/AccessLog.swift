@@ -94,43 +94,58 @@ package enum AccessLog {
         }
     }
 
-    /// `value` in decimal, zero-padded to `width` digits, with no temporary array.
+    /// `value` in decimal, zero-padded to `width` digits (at most 20), with no temporary array: the digits are
+    /// formed in a buffer on the stack and appended at once (one capacity check, not one per digit).
     package static func appendDigits(_ out: inout [UInt8], _ value: UInt64, width: Int) {
-        var count = 1
-        var n = value / 10
-        while n > 0 { count += 1; n /= 10 }
-        for _ in count..<max(width, count) { out.append(0x30) }
-        let start = out.count
-        for _ in 0..<count { out.append(0x30) }
-        var v = value
-        var i = start + count - 1
-        repeat {
-            out[i] = UInt8(0x30 + v % 10)
-            v /= 10
-            i -= 1
-        } while v > 0
+        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &buffer) { b in
+            var v = value
+            var i = b.count
+            repeat {
+                i -= 1
+                b[i] = UInt8(truncatingIfNeeded: 0x30 &+ v % 10)
+                v /= 10
+            } while v > 0 && i > 0
+            while b.count - i < min(width, b.count) {
+                i -= 1
+                b[i] = 0x30
+            }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[i...]))
+        }
     }
 
     /// RFC 3339 UTC with milliseconds, e.g. `2026-11-29T08:21:49.912Z`. The calendar date comes from the day
-    /// number by integer arithmetic (proleptic Gregorian, days-from-civil inverted), not `gmtime_r`.
+    /// number by integer arithmetic (proleptic Gregorian, days-from-civil inverted), not `gmtime_r`; the 24
+    /// bytes are formed on the stack and appended at once.
     private static func appendTimestamp(_ out: inout [UInt8]) {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         let c = civil(seconds: Int64(ts.tv_sec))
-        appendDigits(&out, UInt64(c.year), width: 4)
-        out.append(UInt8(ascii: "-"))
-        appendDigits(&out, UInt64(c.month), width: 2)
-        out.append(UInt8(ascii: "-"))
-        appendDigits(&out, UInt64(c.day), width: 2)
-        out.append(UInt8(ascii: "T"))
-        appendDigits(&out, UInt64(c.hour), width: 2)
-        out.append(UInt8(ascii: ":"))
-        appendDigits(&out, UInt64(c.minute), width: 2)
-        out.append(UInt8(ascii: ":"))
-        appendDigits(&out, UInt64(c.second), width: 2)
-        out.append(UInt8(ascii: "."))
-        appendDigits(&out, UInt64(ts.tv_nsec / 1_000_000), width: 3)
-        out.append(UInt8(ascii: "Z"))
+        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &buffer) { b in
+            @inline(__always) func put(_ value: Int64, at start: Int, width: Int) {
+                var v = value
+                for i in stride(from: start + width - 1, through: start, by: -1) {
+                    b[i] = UInt8(truncatingIfNeeded: 0x30 &+ v % 10)
+                    v /= 10
+                }
+            }
+            put(c.year, at: 0, width: 4)
+            b[4] = UInt8(ascii: "-")
+            put(c.month, at: 5, width: 2)
+            b[7] = UInt8(ascii: "-")
+            put(c.day, at: 8, width: 2)
+            b[10] = UInt8(ascii: "T")
+            put(c.hour, at: 11, width: 2)
+            b[13] = UInt8(ascii: ":")
+            put(c.minute, at: 14, width: 2)
+            b[16] = UInt8(ascii: ":")
+            put(c.second, at: 17, width: 2)
+            b[19] = UInt8(ascii: ".")
+            put(Int64(ts.tv_nsec / 1_000_000), at: 20, width: 3)
+            b[23] = UInt8(ascii: "Z")
+            out.append(contentsOf: UnsafeRawBufferPointer(b))
+        }
     }
 
     /// UTC calendar fields of a Unix time (seconds ≥ 0), by the civil-from-days algorithm over 400-year eras.

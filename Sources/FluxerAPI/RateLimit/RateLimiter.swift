@@ -27,13 +27,15 @@ package final class RateLimiter<Key: Hashable & Sendable>: Sendable {
         let shard = shards[Int(UInt(bitPattern: key.hashValue) % UInt(Self.shardCount))]
         return shard.table.withLock { table in
             if table.count > Self.pruneThreshold { table = table.filter { $0.value > now } }
-            let tat = max(table[key] ?? now, now)
+            // One lookup for the read and the write of a known key (the usual case).
+            let slot = table.index(forKey: key)
+            let tat = max(slot.map { table.values[$0] } ?? now, now)
             let next = tat + interval
             if next - now > window {
                 let retry = next - now - window
                 return Decision(allowed: false, limit: limit.count, remaining: 0, resetAt: (tat + 999) / 1000, retryAfter: (retry + 999) / 1000)
             }
-            table[key] = next
+            if let slot { table.values[slot] = next } else { table[key] = next }
             let remaining = Int((window - (next - now)) / interval)
             return Decision(allowed: true, limit: limit.count, remaining: max(0, remaining), resetAt: (next + 999) / 1000, retryAfter: 0)
         }

@@ -17,8 +17,19 @@ package enum OAuthSecret {
     package static func hash(_ value: some StringProtocol) -> [UInt8] { SHA256.hash(utf8: value) }
     /// Whether a value could be one of ours (shape check before hashing).
     package static func isWellFormed(_ value: some StringProtocol) -> Bool {
-        value.utf8.count == 43 && value.utf8.allSatisfy {
-            ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F
+        // Contiguous bytes when the string has them (a Bearer check runs this for every request).
+        if let shape = value.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
+            guard bytes.count == 43 else { return false }
+            for byte in bytes where !isURLSafe(byte) { return false }
+            return true
+        }) {
+            return shape
         }
+        return value.utf8.count == 43 && value.utf8.allSatisfy(isURLSafe)
+    }
+
+    /// `[0-9A-Za-z_-]`.
+    @inline(__always) private static func isURLSafe(_ byte: UInt8) -> Bool {
+        (byte &- 0x30) < 10 || ((byte | 0x20) &- 0x61) < 26 || byte == 0x2D || byte == 0x5F
     }
 }

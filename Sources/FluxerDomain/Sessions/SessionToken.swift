@@ -15,7 +15,16 @@ public enum SessionToken {
 
     /// Whether `token` has the session token shape (checked before any hashing or lookup).
     public static func isWellFormed(_ token: Substring) -> Bool {
-        token.utf8.count == prefix.utf8.count + randomLength && token.hasPrefix(prefix)
+        // One pass over the contiguous bytes: this runs for every request that carries a session token.
+        if let shape = token.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
+            guard bytes.count == 4 + randomLength,
+                  bytes[0] == UInt8(ascii: "f"), bytes[1] == UInt8(ascii: "l"), bytes[2] == UInt8(ascii: "x"), bytes[3] == UInt8(ascii: "_")
+            else { return false }
+            return Base62.isValid(UnsafeBufferPointer(rebasing: bytes[4...]))
+        }) {
+            return shape
+        }
+        return token.utf8.count == prefix.utf8.count + randomLength && token.hasPrefix(prefix)
             && Base62.isValid(token.dropFirst(prefix.utf8.count))
     }
 
