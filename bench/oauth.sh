@@ -71,7 +71,9 @@ succeeded() { # wrk output -> successful requests per second
 out=$(wrk -t16 -c16 -d"${duration}s" -s "$work/exchange.lua" "http://127.0.0.1:$port/oauth2/token")
 echo "code exchanges:  $(succeeded <<<"$out")/s (200s only; $(awk '/Non-2xx/ {print $5}' <<<"$out") non-2xx after the codes ran out)" >&2
 if [ -n "${PERF:-}" ]; then perf record -F 999 -g -p "$(pgrep -f "port $port" | head -1)" -o /tmp/perf-refresh.data -- sleep "$duration" >/dev/null 2>&1 & fi
+spid=$(pgrep -f "port $port" | head -1); c0=$(awk "{print \$14+\$15}" /proc/$spid/stat); ctx0=$(grep -h ctxt /proc/$spid/task/*/status | awk "{s+=\$2} END {print s}")
 out=$(REFRESH_FILE="$work/refresh.txt" BASIC="$basic" wrk -t16 -c16 -d"${duration}s" -s "$work/refresh.lua" "http://127.0.0.1:$port/oauth2/token")
+c1=$(awk "{print \$14+\$15}" /proc/$spid/stat); ctx1=$(grep -h ctxt /proc/$spid/task/*/status | awk "{s+=\$2} END {print s}"); echo "server CPU during refresh: $(( (c1-c0) ))0 ms, context switches $((ctx1-ctx0))" >&2
 echo "refreshes:       $(succeeded <<<"$out")/s (16 concurrent chains; $(awk '/Non-2xx/ {print $5}' <<<"$out") non-2xx)" >&2
 access=$(cat "$work/access.txt")
 bearer=$(measure "GET /users/@me (Bearer access token)" "http://127.0.0.1:$port/users/@me" -H "Authorization: Bearer $access")

@@ -338,3 +338,10 @@ int fx_dns_query_txt(const char *name, unsigned char *answer, int length, int ti
     res_nclose(&state);
     return n;
 }
+
+/// Process-wide SQLite settings, before its first use: memory-usage statistics off, so that every allocation of
+/// every connection does not take SQLite's global mutex (the connections are used from many threads at once).
+/// Returns SQLite's code (SQLITE_MISUSE when SQLite was already initialized, which leaves the defaults).
+int fx_sqlite_configure(void) {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}

@@ -38,6 +38,7 @@ public final class Database: Sendable {
     ///   `.invalidReaderCount`) or `SQLiteError` for other SQLite failures.
     public init(path: String, readerCount: Int = 2, busyTimeoutMilliseconds: Int32 = 5000, maxWriteBatch: Int = 64) throws {
         writes = WriteQueue(maxBatch: maxWriteBatch)
+        _ = Self.processSettings
         guard readerCount >= 1 else { throw DatabaseError.invalidReaderCount(readerCount) }
         try FileSystem.makeDirectories(FileSystem.parent(of: path))
         try FileSystem.createPrivateFile(path)
@@ -68,6 +69,9 @@ public final class Database: Sendable {
     }
 
     deinit { close() }
+
+    /// SQLite's process-wide settings, applied once before the first connection opens (`fx_sqlite_configure`).
+    private static let processSettings: Int32 = fx_sqlite_configure()
 
     /// How many times a statement found the file locked by another connection or process and waited (SQLite's
     /// busy handler) before trying again, over every connection of this database.

@@ -16,7 +16,6 @@ import Glibc
 final class WriteQueue: @unchecked Sendable {
     // Invariant: `pending`, `leaderActive` and every `WriteRequest.state` are touched only while `mutex` is held.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var pending: [WriteRequest] = []
     private var leaderActive = false
     /// The most bodies one batch takes: a bound on how long the first of them waits for its commit.
@@ -25,13 +24,10 @@ final class WriteQueue: @unchecked Sendable {
     init(maxBatch: Int) {
         self.maxBatch = max(1, maxBatch)
         pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
     }
 
     deinit {
-        pthread_cond_destroy(condition)
         pthread_mutex_destroy(mutex)
-        condition.deallocate()
         mutex.deallocate()
     }
 
@@ -44,12 +40,16 @@ final class WriteQueue: @unchecked Sendable {
 
     /// Queues `request` and returns once a batch holding it has finished, running batches itself whenever no
     /// other thread leads. `runBatch` is called with no lock held, by one thread at a time.
+    ///
+    /// Each request sleeps on its own condition variable and is woken exactly when its batch is done, or when it
+    /// is first in line to lead the next batch: one shared condition broadcast would wake every waiter at each
+    /// commit, and most would only go back to sleep (a context switch each, on a 2-core machine).
     func submit(_ request: WriteRequest, runBatch: ([WriteRequest]) -> Void) {
         pthread_mutex_lock(mutex)
         pending.append(request)
         while !request.finished {
             if leaderActive {
-                pthread_cond_wait(condition, mutex)
+                pthread_cond_wait(request.condition, mutex)
                 continue
             }
             leaderActive = true
@@ -65,10 +65,11 @@ final class WriteQueue: @unchecked Sendable {
                 member.run = nil
                 member.fail = nil
                 member.finished = true
+                if member !== request { pthread_cond_signal(member.condition) }
             }
             leaderActive = false
-            // Wakes the batch's members and, when bodies are still queued, one of them to lead the next batch.
-            pthread_cond_broadcast(condition)
+            // The first body still queued leads the next batch.
+            if let next = pending.first { pthread_cond_signal(next.condition) }
         }
         pthread_mutex_unlock(mutex)
     }
@@ -85,9 +86,17 @@ final class WriteRequest: @unchecked Sendable {
     /// Records the error that is the outcome of this write (the body's, the commit's, or the database's).
     var fail: ((any Error) -> Void)?
     var finished = false
+    /// Where the submitter sleeps (with the queue's mutex).
+    let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
     init(run: @escaping (Connection) throws -> Void, fail: @escaping (any Error) -> Void) {
         self.run = run
         self.fail = fail
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        condition.deallocate()
     }
 }

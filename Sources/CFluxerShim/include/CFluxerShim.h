@@ -95,6 +95,8 @@ int fx_sha256(const void *data, size_t len, uint8_t *out);
 /// HMAC-SHA-256 one-shot; out must hold 32 bytes.
 int fx_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len, uint8_t *out);
 /// SHA-1 HMAC for TOTP (RFC 6238); out must hold 20 bytes.
+/// Process-wide SQLite settings (memory statistics off); call once before the first connection opens.
+int fx_sqlite_configure(void);
 typedef struct fx_hmac_key fx_hmac_key;
 /// An HMAC-SHA256 key with its pad blocks pre-digested; NULL on failure. Free with fx_hmac_sha256_key_free.
 fx_hmac_key *fx_hmac_sha256_key_new(const void *key, size_t key_len);
