@@ -14,7 +14,7 @@ owner=$($bin user create --database "$db" --email owner@example.com --username o
 session=$($bin user token --database "$db" --email owner@example.com | python3 -c 'import sys,json; print(json.load(sys.stdin)["token"])')
 read -r client secret < <($bin app create --dev --database "$db" --owner "$owner" --name "Bench Client" --redirect-uri https://client.example/cb \
   | python3 -c 'import sys,json; d=json.load(sys.stdin); print(d["client_id"], d["client_secret"])')
-start_ours "$port" FLUXER_AUTH_RATELIMIT_ENABLED=false
+start_ours "$port" FLUXER_AUTH_RATELIMIT_ENABLED=false ${SERVER_ENV:-}
 codes=$(( duration * 6000 ))
 echo "minting $codes codes …" >&2
 python3 - "$port" "$session" "$client" "$secret" "$codes" "$work" <<'PY'
