@@ -14,14 +14,17 @@
 #   BIN=/path/to/fluxer-auth   measure that build (e.g. an older commit's) instead of building release here
 #   ONLY=1-5,9                 run a subset of the rows above (the table shows only those)
 #   OUT=file.md                the table's file (default bench/results/report-<UTC date-time>.md, git-ignored)
+#   ROUNDS=3                   rows 1–5: pairs of runs (ours, then nginx) per row; the median ratio and its range
 #   CONNECTIONS=10000          idle connections for row 9
-# A full run takes about 3.5–4.5 minutes at 10 s per run (18 runs of that length, code minting up to
+# A full run takes about 8–9 minutes at 10 s per run and ROUNDS=3 (38 runs of that length, code minting up to
 # 4 × the run length + 20 s, set-up and row 9's ~15 s), not counting the release build; every wrk and client run
 # is bounded by `timeout`. Loopback only; every process started here is stopped
 # on exit. Needs wrk and python3; without nginx the ratio rows say so and have no verdict.
 source "$(dirname "$0")/lib.sh"
 trap 'exit 130' INT TERM  # the EXIT trap (lib.sh's cleanup) then stops what was started
 duration=${1:-10}
+rounds=${ROUNDS:-3}  # rows 1–5: alternating pairs of runs (ours, nginx); the median ratio is reported
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive integer" >&2; exit 2; }
 [[ $duration =~ ^[0-9]+$ ]] && [ "$duration" -ge 1 ] && [ "$duration" -le 600 ] || { echo "run length must be 1–600 seconds" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "python3 is missing" >&2; exit 1; }
 have_nginx=true
@@ -306,37 +309,56 @@ ratio_row() {
     say "  $label: answered $got, expected $status — row skipped"
     row "$n" "$label" "$target" "answered $got instead of $status: not measured" "**failed**"; return 0
   fi
-  scrape "$port" "$work/m0"
-  wrk_run "$label" -t1 -c64 -d"${duration}s" "${header[@]}" "$base$path"
-  scrape "$port" "$work/m1"
-  local statuses; statuses=$(metrics_statuses "$work/m0" "$work/m1" GET "$route")
-  [ -n "$statuses" ] && say "    statuses answered (server metrics): $statuses"
-  local ours=$R_RPS
-  if [ "$status" != 200 ]; then
-    # every non-2xx answer counts, unless the metrics show statuses other than the expected one
-    # every non-2xx answer wrk saw counts, times the expected status's share of the server's answers (when its
-    # metrics say: a 429 or 5xx must not pass for a 401)
-    ours=$(div "$R_NON2XX" "$R_SECS" 1)
-    if [ -n "$statuses" ]; then
-      ours=$(python3 -c 'import sys; c = dict(x.split(":") for x in sys.argv[2].split()); share = int(c.get(sys.argv[3], 0)) / max(1, sum(map(int, c.values()))); print(f"{float(sys.argv[1]) * share:.1f}")' \
-        "$ours" "$statuses" "$status")
+  local np="" nginx_pid=""
+  if $have_nginx; then
+    np=$(free_port)
+    if start_nginx "$np" "$work/body-$n.json" "$status"; then nginx_pid=${pids[-1]}; else np=""; fi
+  fi
+  # ROUNDS alternating pairs (ours, then nginx): the ratio reported is the median of the rounds' ratios, with their
+  # range, because a single pair on a shared 2-core machine moves by ±15 %.
+  local round ours_all=() theirs_all=() ratios=()
+  for round in $(seq "$rounds"); do
+    scrape "$port" "$work/m0"
+    wrk_run "$label" -t1 -c64 -d"${duration}s" "${header[@]}" "$base$path"
+    scrape "$port" "$work/m1"
+    local statuses; statuses=$(metrics_statuses "$work/m0" "$work/m1" GET "$route")
+    [ -n "$statuses" ] && say "    statuses answered (server metrics): $statuses"
+    if [ -n "$R_FAIL" ]; then
+      [ -n "$nginx_pid" ] && stop_pid "$nginx_pid"
+      row "$n" "$label" "$target" "not measured: $R_FAIL" "**failed**"; return 0
     fi
-  fi
-  if [ -n "$R_FAIL" ]; then row "$n" "$label" "$target" "not measured: $R_FAIL" "**failed**"; return 0; fi
-  local measured="$(fmt "$ours") req/s ($counted)"
+    local ours=$R_RPS
+    if [ "$status" != 200 ]; then
+      # every non-2xx answer wrk saw counts, times the expected status's share of the server's answers (when its
+      # metrics say: a 429 or 5xx must not pass for a 401)
+      ours=$(div "$R_NON2XX" "$R_SECS" 1)
+      if [ -n "$statuses" ]; then
+        ours=$(python3 -c 'import sys; c = dict(x.split(":") for x in sys.argv[2].split()); share = int(c.get(sys.argv[3], 0)) / max(1, sum(map(int, c.values()))); print(f"{float(sys.argv[1]) * share:.1f}")' \
+          "$ours" "$statuses" "$status")
+      fi
+    fi
+    ours_all+=("$ours")
+    [ -n "$np" ] || continue
+    wrk_run "nginx, same bytes" -t1 -c64 -d"${duration}s" "http://127.0.0.1:$np$path"
+    local theirs=$R_RPS; [ "$status" != 200 ] && theirs=$(div "$R_NON2XX" "$R_SECS" 1)
+    theirs_all+=("$theirs")
+    ratios+=("$(div "$ours" "$theirs")")
+    say "    ratio to nginx: ${ratios[-1]}"
+  done
+  [ -n "$nginx_pid" ] && stop_pid "$nginx_pid"
+  local median="python3 -c 'import sys, statistics; print(statistics.median(map(float, sys.argv[1:])))'"
+  local ours_m; ours_m=$(eval "$median" "${ours_all[@]}")
+  local measured="$(fmt "$ours_m") req/s ($counted)"
   if ! $have_nginx; then row "$n" "$label" "$target" "$measured; nginx not installed: no ratio" "—"; return 0; fi
-  local np; np=$(free_port)
-  if ! start_nginx "$np" "$work/body-$n.json" "$status"; then
-    row "$n" "$label" "$target" "$measured; nginx did not start: no ratio" "—"; return 0
+  if [ -z "$np" ]; then row "$n" "$label" "$target" "$measured; nginx did not start: no ratio" "—"; return 0; fi
+  local theirs_m; theirs_m=$(eval "$median" "${theirs_all[@]}")
+  local r; r=$(python3 -c 'import sys, statistics; print(f"{statistics.median(map(float, sys.argv[1:])):.2f}")' "${ratios[@]}")
+  local range=""
+  if [ "$rounds" -gt 1 ]; then
+    range=$(python3 -c 'import sys; v = sorted(map(float, sys.argv[1:])); print(f" (median of {len(v)} rounds; {v[0]:.2f}–{v[-1]:.2f})")' "${ratios[@]}")
   fi
-  local nginx_pid=${pids[-1]}
-  wrk_run "nginx, same bytes" -t1 -c64 -d"${duration}s" "http://127.0.0.1:$np$path"
-  stop_pid "$nginx_pid"
-  local theirs=$R_RPS; [ "$status" != 200 ] && theirs=$(div "$R_NON2XX" "$R_SECS" 1)
-  local r; r=$(div "$ours" "$theirs")
-  say "    ratio to nginx: $r"
   local verdict="—"; [ "$n" != 5 ] && verdict=$(verdict_ge "$r" 0.9)
-  row "$n" "$label" "$target" "$measured; nginx $(fmt "$theirs") → **${r}×**" "$verdict"
+  row "$n" "$label" "$target" "$measured; nginx $(fmt "$theirs_m") → **${r}×**$range" "$verdict"
 }
 
 if want 1 2 3 4 5; then say "token checks beside nginx (wrk -t1 -c64, ${duration}s each):"; fi
@@ -346,7 +368,7 @@ want 3 && ratio_row 3 "\`GET /api/v1/users/@me\`, OAuth2 Bearer token" /api/v1/u
 want 4 && ratio_row 4 "\`GET /api/v1/users/@me\`, forged bot token (HMAC fails: 401)" /api/v1/users/@me /users/@me 401 "Bot $forged"
 want 5 && ratio_row 5 "\`GET /healthz\`" /healthz /healthz 200
 if want 1 2 3 4; then
-  note "Rows 1–4: rate limiter **on** (default keying), global limit raised from 50/1 s to 1,000,000/1 s per key so that one load generator is not refused. nginx: \`return <status> '<body>'\` with the bytes our server answered, access log off, \`worker_processes auto\`; each pair of runs back to back."
+  note "Rows 1–4: rate limiter **on** (default keying), global limit raised from 50/1 s to 1,000,000/1 s per key so that one load generator is not refused. nginx: \`return <status> '<body>'\` with the bytes our server answered, access log off, \`worker_processes auto\`; per row, $rounds pairs of runs (ours, then nginx, back to back), the median of their ratios and its range."
 fi
 
 # --- row 7: code exchanges; row 6: refresh rotations (16 connections, wrk -t16 -c16) --------------------------
