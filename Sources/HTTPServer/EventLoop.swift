@@ -368,7 +368,7 @@ final class EventLoop: @unchecked Sendable {
     ) {
         connection.requestsServed += 1
         var response = response
-        if let extra = request?.responseHeaders, !extra.fields.isEmpty {
+        if let extra = request?.responseHeaders, !extra.isEmpty {
             for (name, value) in extra where !response.headers.contains(name) { response.headers.add(name, value) }
         }
         let keepAlive = (request?.keepAlive ?? false) && !response.closesConnection && !draining

@@ -79,8 +79,11 @@ struct HeadParser {
         }
 
         // Field lines.
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(fieldCount)
+        // Where each field's name and value lie in the field section; the strings are made only when asked for
+        // (`HTTPHeaders`).
+        var spans: [(UInt32, UInt32, UInt32, UInt32)] = []
+        spans.reserveCapacity(fieldCount)
+        let sectionStart = requestLineEnd + 2
         var contentLength: Range<Int>?
         var contentLengthCount = 0
         var transferEncoding: Range<Int>?
@@ -103,7 +106,8 @@ struct HeadParser {
                 return .failure(.bad(p[lineRange.lowerBound] == ByteClasses.SP || p[lineRange.lowerBound] == ByteClasses.HTAB
                     ? "obs-fold or whitespace line in header section" : "invalid header field"))
             }
-            headers.appendValidated(string(name), string(value))
+            spans.append((UInt32(name.lowerBound - sectionStart), UInt32(name.upperBound - sectionStart),
+                          UInt32(value.lowerBound - sectionStart), UInt32(value.upperBound - sectionStart)))
             if equalsIgnoringCase(name, "content-length") {
                 contentLengthCount += 1; contentLength = value
             } else if equalsIgnoringCase(name, "transfer-encoding") {
@@ -169,6 +173,8 @@ struct HeadParser {
         }
 
         let keepAlive = version == .http11 ? !connectionClose : (connectionKeepAlive && !connectionClose)
+        let section = UnsafeBufferPointer(rebasing: p[sectionStart..<max(sectionStart, fieldsEnd)])
+        let headers = spans.withUnsafeBufferPointer { HTTPHeaders(raw: RawHeaderFields.make(section: section, spans: $0)) }
         var request = HTTPRequest(
             method: method, path: path, query: query, version: version, headers: headers,
             host: uriHost ?? host.map(string), keepAlive: keepAlive

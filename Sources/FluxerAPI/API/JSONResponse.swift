@@ -14,7 +14,7 @@ extension HTTPResponse {
     /// secrets, bot tokens, `/users/@me`), so no cache may keep them: `Cache-Control: no-store` unless the
     /// caller set a policy of its own (AT-06, TE-07).
     package static func apiJSON(_ status: HTTPStatus, _ body: [UInt8], headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
-        if headers.fields.isEmpty { return HTTPResponse(status: status, headers: apiHeaders, body: body) }
+        if headers.isEmpty { return HTTPResponse(status: status, headers: apiHeaders, body: body) }
         var h = headers
         if !h.contains("Cache-Control") { h.add("Cache-Control", "no-store") }
         return .json(status, body, headers: h)
