@@ -226,6 +226,23 @@ public struct RequestParser: Sendable {
             var i = s.scan
             let count = p.count
             while i < count {
+                if !s.sawCR, let requestLineEnd = s.requestLineEnd {
+                    // Inside a field line: skip to its CR (or a bare LF) in a tight loop; the checks below only
+                    // act on CR and LF there, and the size limit is one comparison on how far the skip went.
+                    let firstOverLimit = requestLineEnd + 2 + limits.maxHeaderBytes
+                    var j = i
+                    while j < count {
+                        let c = p[j]
+                        if c == ByteClasses.CR || c == ByteClasses.LF { break }
+                        j += 1
+                    }
+                    // Over the limit when a byte it skipped lies at or past the first index over it.
+                    if j > i && j > firstOverLimit {
+                        return .error(HTTPParseError(.headerFieldsTooLarge, "header section too large"))
+                    }
+                    i = j
+                    if i == count { break }
+                }
                 let b = p[i]
                 if s.sawCR {
                     guard b == ByteClasses.LF else { return .error(.bad("bare CR in head")) }
