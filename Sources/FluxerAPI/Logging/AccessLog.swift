@@ -114,6 +114,11 @@ package enum AccessLog {
         }
     }
 
+    /// The timestamp's fixed characters, and where each number goes in it (year, month, day, hour, minute,
+    /// second, millisecond).
+    private static let timestampTemplate: StaticString = "0000-00-00T00:00:00.000Z"
+    private static let timestampFields: [(at: Int, width: Int)] = [(0, 4), (5, 2), (8, 2), (11, 2), (14, 2), (17, 2), (20, 3)]
+
     /// RFC 3339 UTC with milliseconds, e.g. `2026-11-29T08:21:49.912Z`. The calendar date comes from the day
     /// number by integer arithmetic (proleptic Gregorian, days-from-civil inverted), not `gmtime_r`; the 24
     /// bytes are formed on the stack and appended at once.
@@ -130,20 +135,15 @@ package enum AccessLog {
                     v /= 10
                 }
             }
-            put(c.year, at: 0, width: 4)
-            b[4] = UInt8(ascii: "-")
-            put(c.month, at: 5, width: 2)
-            b[7] = UInt8(ascii: "-")
-            put(c.day, at: 8, width: 2)
-            b[10] = UInt8(ascii: "T")
-            put(c.hour, at: 11, width: 2)
-            b[13] = UInt8(ascii: ":")
-            put(c.minute, at: 14, width: 2)
-            b[16] = UInt8(ascii: ":")
-            put(c.second, at: 17, width: 2)
-            b[19] = UInt8(ascii: ".")
-            put(Int64(ts.tv_nsec / 1_000_000), at: 20, width: 3)
-            b[23] = UInt8(ascii: "Z")
+            let template = timestampTemplate
+            for i in 0..<24 { b[i] = template.utf8Start[i] }
+            // A homogeneous tuple is laid out as consecutive Int64s: no array to allocate per line.
+            var values = (c.year, c.month, c.day, c.hour, c.minute, c.second, Int64(ts.tv_nsec / 1_000_000))
+            withUnsafeBytes(of: &values) { v in
+                for (k, field) in timestampFields.enumerated() {
+                    put(v.load(fromByteOffset: k * MemoryLayout<Int64>.stride, as: Int64.self), at: field.at, width: field.width)
+                }
+            }
             out.append(contentsOf: UnsafeRawBufferPointer(b))
         }
     }
