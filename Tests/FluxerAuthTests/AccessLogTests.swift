@@ -49,4 +49,23 @@ import Testing
         let oddLine = String(decoding: AccessLog.line(odd), as: UTF8.self)
         #expect(oddLine.contains(#" route="a b=\"c\"" status=400 duration_ms=0.005 request_id="" remote=::1"#), "\(oddLine)")
     }
+
+    /// The timestamp is now, in UTC, each number in its place (compared with gmtime_r around the call).
+    @Test func timestampIsNowInUTC() {
+        func stamp(_ seconds: time_t) -> String {
+            var t = seconds
+            var parts = tm()
+            gmtime_r(&t, &parts)
+            func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+            return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+        }
+        let record = RequestLogRecord(method: "GET", route: "/", status: 200, durationNanoseconds: 0, requestID: "1",
+                                      remoteAddress: "127.0.0.1", unexpectedError: nil)
+        let before = time(nil)
+        let line = String(decoding: AccessLog.line(record), as: UTF8.self)
+        let after = time(nil)
+        let logged = String(line.dropFirst("time=".count).prefix(19))
+        #expect(logged == stamp(before) || logged == stamp(after), "\(line)")
+        #expect(line.dropFirst("time=".count + 19).hasPrefix("."), "\(line)")
+    }
 }
