@@ -298,6 +298,9 @@ if want 3 6; then
 fi
 
 # --- rows 1–5: token checks and /healthz beside nginx -------------------------------------------------------
+# median VALUES... -> their median
+median() { python3 -c 'import sys, statistics; print(statistics.median(map(float, sys.argv[1:])))' "$@"; }
+
 # ratio_row N LABEL PATH METRICS_ROUTE STATUS [AUTH]: ours then nginx (same bytes, same status), wrk -t1 -c64
 ratio_row() {
   local n=$1 label=$2 path=$3 route=$4 status=$5 auth=${6:-}
@@ -346,13 +349,12 @@ ratio_row() {
     say "    ratio to nginx: ${ratios[-1]}"
   done
   [ -n "$nginx_pid" ] && stop_pid "$nginx_pid"
-  local median="python3 -c 'import sys, statistics; print(statistics.median(map(float, sys.argv[1:])))'"
-  local ours_m; ours_m=$(eval "$median" "${ours_all[@]}")
+  local ours_m; ours_m=$(median "${ours_all[@]}")
   local measured="$(fmt "$ours_m") req/s ($counted)"
   if ! $have_nginx; then row "$n" "$label" "$target" "$measured; nginx not installed: no ratio" "—"; return 0; fi
   if [ -z "$np" ]; then row "$n" "$label" "$target" "$measured; nginx did not start: no ratio" "—"; return 0; fi
-  local theirs_m; theirs_m=$(eval "$median" "${theirs_all[@]}")
-  local r; r=$(python3 -c 'import sys, statistics; print(f"{statistics.median(map(float, sys.argv[1:])):.2f}")' "${ratios[@]}")
+  local theirs_m; theirs_m=$(median "${theirs_all[@]}")
+  local r; r=$(printf '%.2f' "$(median "${ratios[@]}")")
   local range=""
   if [ "$rounds" -gt 1 ]; then
     range=$(python3 -c 'import sys; v = sorted(map(float, sys.argv[1:])); print(f" (median of {len(v)} rounds; {v[0]:.2f}–{v[-1]:.2f})")' "${ratios[@]}")

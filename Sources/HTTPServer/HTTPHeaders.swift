@@ -47,16 +47,6 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         list.append((Self.sanitize(name), Self.sanitize(value)))
     }
 
-    /// Appends a field the parser has already checked (RFC 9112 §5: no CR, LF, NUL or CTL can reach here).
-    mutating func appendValidated(_ name: String, _ value: String) {
-        list.append((name, value))
-    }
-
-    /// Makes room for `count` fields added in code, so that appending them allocates once.
-    mutating func reserveCapacity(_ count: Int) {
-        list.reserveCapacity(count)
-    }
-
     /// Replaces every field of that name with one field.
     public mutating func set(_ name: String, _ value: String) {
         remove(name)

@@ -12,7 +12,6 @@ import FluxerDomain
 package struct RateLimitFilter: Sendable {
     package let limiter = RateLimiter<Key>()
     package let config: Config
-    package let buckets: [String: RateLimit]
     package let accounts: any AccountsCore
     /// What each route is limited by, indexed by `Router.Route.index`: decided once when the routes are known,
     /// so a request costs an array index instead of a set lookup and a switch over every bucketed pattern.
@@ -48,7 +47,6 @@ package struct RateLimitFilter: Sendable {
         self.config = config
         self.accounts = accounts
         let buckets = RateLimitBuckets.defaults.merging(config.rateLimitOverrides) { $1 }
-        self.buckets = buckets
         let metrics = accounts.context.metrics
         var table: [Bucket] = []
         var policies: [Policy] = []

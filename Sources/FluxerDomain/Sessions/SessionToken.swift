@@ -5,6 +5,7 @@ import FluxerCrypto
 public enum SessionToken {
     /// The prefix of every session token.
     public static let prefix = "flx_"
+    private static let prefixBytes = Array(prefix.utf8)
     /// Characters after the prefix.
     public static let randomLength = 36
 
@@ -17,10 +18,10 @@ public enum SessionToken {
     public static func isWellFormed(_ token: Substring) -> Bool {
         // One pass over the contiguous bytes: this runs for every request that carries a session token.
         if let shape = token.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
-            guard bytes.count == 4 + randomLength,
-                  bytes[0] == UInt8(ascii: "f"), bytes[1] == UInt8(ascii: "l"), bytes[2] == UInt8(ascii: "x"), bytes[3] == UInt8(ascii: "_")
-            else { return false }
-            return Base62.isValid(UnsafeBufferPointer(rebasing: bytes[4...]))
+            let head = prefixBytes
+            guard bytes.count == head.count + randomLength else { return false }
+            for i in 0..<head.count where bytes[i] != head[i] { return false }
+            return Base62.isValid(UnsafeBufferPointer(rebasing: bytes[head.count...]))
         }) {
             return shape
         }
