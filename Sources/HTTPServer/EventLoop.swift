@@ -69,30 +69,33 @@ final class EventLoop: @unchecked Sendable {
 
     deinit {
         readBuffer.deallocate()
+        // Closed only here, never in `close()`: a worker may still signal it after the loop has stopped (its job
+        // holds this object), and a descriptor closed earlier could by then be another connection's.
+        _ = fx_close(wakeFD)
     }
 
     /// Wakes the loop from another thread.
     func wake() {
-        completions.withLock { state in
-            if !state.closed { _ = fx_eventfd_signal(wakeFD) }
-        }
+        _ = fx_eventfd_signal(wakeFD)
     }
 
-    /// Hands a worker's result back to the loop.
+    /// Hands a worker's result back to the loop. Only the completion that finds the list empty signals the
+    /// eventfd, and outside the lock: the loop drains the eventfd before it takes the list, so every completion
+    /// appended after a take is followed by a signal, and a batch of completions costs one wake-up.
     func post(_ completion: Completion) {
-        completions.withLock { state in
-            guard !state.closed else { return }
+        let first = completions.withLock { state -> Bool in
+            guard !state.closed else { return false }
             state.list.append(completion)
-            _ = fx_eventfd_signal(wakeFD)
+            return state.list.count == 1
         }
+        if first { _ = fx_eventfd_signal(wakeFD) }
     }
 
-    /// Releases the loop's descriptors after `run` has returned.
+    /// Releases the loop's epoll descriptor after `run` has returned; later completions are dropped.
     func close() {
         completions.withLock { state in
             state.closed = true
             state.list.removeAll()
-            _ = fx_close(wakeFD)
             _ = fx_close(epfd)
         }
     }

@@ -8,7 +8,23 @@ import FluxerDomain
 /// `client_secret_basic` or `client_secret_post`, never both (TE-04), never in the query (TE-03); a public
 /// client sends only `client_id` and must use PKCE.
 package enum ClientAuthentication {
+    /// What the request claims: the client id and secret as sent, before any database lookup.
+    package struct Credentials: Sendable {
+        let clientText: String
+        let secret: String?
+        let usedBasic: Bool
+    }
+
+    /// Parses and checks the request, then verifies the client in a read transaction.
     package static func authenticate(_ request: HTTPRequest, form: OAuthForm, in database: DataStore) throws -> Application {
+        let credentials = try credentials(request, form: form)
+        return try database.read { try verify(credentials, in: $0) }
+    }
+
+    /// The credentials a request presents, with every check that needs no database (TE-03, TE-04, RFC 6749
+    /// §2.3.1). The grants verify them inside their own write transaction (`verify`), so a token request costs
+    /// one transaction, not a read and then a write.
+    package static func credentials(_ request: HTTPRequest, form: OAuthForm) throws -> Credentials {
         if let query = request.query, FormURLEncoding.decode(query).contains(where: { ["client_secret", "client_id", "code", "refresh_token"].contains($0.name) }) {
             throw OAuthError.invalidRequest("Credentials must not be sent in the query string.")
         }
@@ -31,10 +47,16 @@ package enum ClientAuthentication {
         if let basic, let bodyID = form["client_id"], bodyID != basic.id {
             throw OAuthError.invalidRequest("client_id does not match the authenticated client.")
         }
-        guard let id = Snowflake.parse(clientText),
-              let app = try database.read({ try ApplicationStore.find(id: id, in: $0) })
+        return Credentials(clientText: clientText, secret: basic?.secret ?? form["client_secret"], usedBasic: usedBasic)
+    }
+
+    /// The application the credentials name, if they prove it: a confidential client by its secret (SHA-256 at
+    /// rest, compared in constant time), a public client by sending none.
+    package static func verify(_ credentials: Credentials, in db: SQLTransaction) throws -> Application {
+        let usedBasic = credentials.usedBasic
+        guard let id = Snowflake.parse(credentials.clientText), let app = try ApplicationStore.find(id: id, in: db)
         else { throw OAuthError.invalidClient("Invalid client credentials.", basic: usedBasic) }
-        let secret = basic?.secret ?? form["client_secret"]
+        let secret = credentials.secret
         if app.isPublicClient {
             guard secret == nil || secret == "" else { throw OAuthError.invalidClient("Public clients have no secret.", basic: usedBasic) }
             return app

@@ -69,18 +69,20 @@ package struct OAuthGrants {
 
     // MARK: - Token endpoint
 
-    /// RFC 6749 §4.1.3 with RFC 7636 §4.6 and RFC 9700 §4.8.2 (PKCE downgrade).
-    package func redeemCode(_ form: OAuthForm, client: Application, request: HTTPRequest? = nil) throws -> IssuedTokens {
-        guard let code = form["code"] else { throw OAuthError.invalidRequest("code is required.") }
-        let verifier = form["code_verifier"]
-        if let verifier, !Self.isValidVerifier(verifier) {
-            throw OAuthError.invalidGrant("code_verifier must be 43-128 characters of [A-Za-z0-9-._~].")
-        }
+    /// RFC 6749 §4.1.3 with RFC 7636 §4.6 and RFC 9700 §4.8.2 (PKCE downgrade). The client is verified inside
+    /// the grant's write transaction (one transaction per request); its refusal comes first and changes nothing.
+    package func redeemCode(_ form: OAuthForm, client credentials: ClientAuthentication.Credentials, request: HTTPRequest? = nil) throws -> IssuedTokens {
         let now = accounts.now
         // A replayed code revokes what its first redemption issued (RFC 6749 §4.1.2, AC-01); that revocation
         // must commit even though this request fails, so the outcome is decided inside and thrown after.
         enum Outcome { case issued(IssuedTokens), refused(OAuthError) }
         let outcome = try accounts.write { db, invalidations -> Outcome in
+            let client = try ClientAuthentication.verify(credentials, in: db)
+            guard let code = form["code"] else { throw OAuthError.invalidRequest("code is required.") }
+            let verifier = form["code_verifier"]
+            if let verifier, !Self.isValidVerifier(verifier) {
+                throw OAuthError.invalidGrant("code_verifier must be 43-128 characters of [A-Za-z0-9-._~].")
+            }
             guard OAuthSecret.isWellFormed(code), let stored = try OAuthStore.findCode(code, in: db) else { return .refused(.invalidGrant()) }
             let appID = stored.applicationID
             let userID = stored.userID
@@ -126,16 +128,18 @@ package struct OAuthGrants {
     }
 
     /// RFC 6749 §6 with single-use rotation and reuse detection (RFC 9700 §4.14.2).
-    package func refresh(_ form: OAuthForm, client: Application, request: HTTPRequest? = nil) throws -> IssuedTokens {
-        guard let token = form["refresh_token"] else { throw OAuthError.invalidRequest("refresh_token is required.") }
-        var narrowed: [OAuthScope]?
-        if let scopeText = form["scope"] {
-            guard let scopes = OAuthScope.parse(scopeText) else { throw OAuthError.invalidScope("The requested scope is invalid or unknown.") }
-            narrowed = scopes
-        }
+    /// The client is verified inside the write transaction, as for `redeemCode`.
+    package func refresh(_ form: OAuthForm, client credentials: ClientAuthentication.Credentials, request: HTTPRequest? = nil) throws -> IssuedTokens {
         let now = accounts.now
         enum Outcome { case issued(IssuedTokens), refused(OAuthError) }
         let outcome = try accounts.write { db, invalidations -> Outcome in
+            let client = try ClientAuthentication.verify(credentials, in: db)
+            guard let token = form["refresh_token"] else { throw OAuthError.invalidRequest("refresh_token is required.") }
+            var narrowed: [OAuthScope]?
+            if let scopeText = form["scope"] {
+                guard let scopes = OAuthScope.parse(scopeText) else { throw OAuthError.invalidScope("The requested scope is invalid or unknown.") }
+                narrowed = scopes
+            }
             guard let record = try OAuthStore.findToken(token, in: db), record.kind == "refresh" else { return .refused(.invalidGrant()) }
             // Another client's token is refused and left alone (RT-04).
             guard record.applicationID == client.id else { return .refused(.invalidGrant()) }

@@ -34,15 +34,16 @@ package enum TokenRoutes {
 
     package static func token(_ request: HTTPRequest, _ grants: OAuthGrants) throws -> HTTPResponse {
         let form = try OAuthForm(request)
-        let client = try ClientAuthentication.authenticate(request, form: form, in: grants.context.database)
+        let client = try ClientAuthentication.credentials(request, form: form)
         switch form["grant_type"] {
-        case nil:
-            throw OAuthError.invalidRequest("grant_type is required.")
         case "authorization_code":
             return OAuthGrants.tokenResponse(try grants.redeemCode(form, client: client, request: request))
         case "refresh_token":
             return OAuthGrants.tokenResponse(try grants.refresh(form, client: client, request: request))
-        case let other?:
+        case let other:
+            // A bad client is refused before a bad grant type, as for the two grants.
+            _ = try grants.context.database.read { try ClientAuthentication.verify(client, in: $0) }
+            guard let other else { throw OAuthError.invalidRequest("grant_type is required.") }
             throw OAuthError.unsupportedGrantType("Unsupported grant_type \(other.prefix(40)); use authorization_code or refresh_token.")
         }
     }
