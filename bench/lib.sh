@@ -40,7 +40,7 @@ measure() {
 # start_ours PORT [env assignments...]: dev mode, database in $work
 start_ours() {
   local port=$1; shift
-  env "$@" "$FLUXER_BIN" serve --dev --port "$port" --database "$work/db-$port.sqlite" >/dev/null 2>"$work/server-$port.log" &
+  env "$@" "$FLUXER_BIN" serve --dev --port "$port" --database "$work/db-$port.sqlite" >"${SERVER_STDOUT:-/dev/null}" 2>"$work/server-$port.log" &
   pids+=($!)
   wait_up "$port" "$work/server-$port.log"
 }

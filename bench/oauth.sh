@@ -70,11 +70,15 @@ succeeded() { # wrk output -> successful requests per second
 }
 out=$(wrk -t16 -c16 -d"${duration}s" -s "$work/exchange.lua" "http://127.0.0.1:$port/oauth2/token")
 echo "code exchanges:  $(succeeded <<<"$out")/s (200s only; $(awk '/Non-2xx/ {print $5}' <<<"$out") non-2xx after the codes ran out)" >&2
-if [ -n "${PERF:-}" ]; then perf record -F 999 -g -p "$(pgrep -f "port $port" | head -1)" -o /tmp/perf-refresh.data -- sleep "$duration" >/dev/null 2>&1 & fi
+if [ -n "${PERF:-}" ]; then perf record -F 999 ${PERF_CALLGRAPH:--g} -p "$(pgrep -f "port $port" | head -1)" -o /tmp/perf-refresh.data -- sleep "$duration" >/dev/null 2>&1 & fi
+groups() { curl -fs "http://127.0.0.1:$port/metrics" | awk '/^fluxer_database_group_commits_total/ {b=$2} /^fluxer_database_grouped_writes_total/ {w=$2} END {print b+0, w+0}'; }
+read -r b0 w0 < <(groups)
 spid=$(pgrep -f "port $port" | head -1); c0=$(awk "{print \$14+\$15}" /proc/$spid/stat); ctx0=$(grep -h ctxt /proc/$spid/task/*/status | awk "{s+=\$2} END {print s}")
-out=$(REFRESH_FILE="$work/refresh.txt" BASIC="$basic" wrk -t16 -c16 -d"${duration}s" -s "$work/refresh.lua" "http://127.0.0.1:$port/oauth2/token")
+out=$(REFRESH_FILE="$work/refresh.txt" BASIC="$basic" /usr/bin/time -f "wrk cpu user %U sys %S" wrk -t${WRK_THREADS:-16} -c16 -d"${duration}s" -s "$work/refresh.lua" "http://127.0.0.1:$port/oauth2/token")
 c1=$(awk "{print \$14+\$15}" /proc/$spid/stat); ctx1=$(grep -h ctxt /proc/$spid/task/*/status | awk "{s+=\$2} END {print s}"); echo "server CPU during refresh: $(( (c1-c0) ))0 ms, context switches $((ctx1-ctx0))" >&2
 echo "refreshes:       $(succeeded <<<"$out")/s (16 concurrent chains; $(awk '/Non-2xx/ {print $5}' <<<"$out") non-2xx)" >&2
+read -r b1 w1 < <(groups)
+echo "group commits during refresh: $((b1-b0)) batches of more than one, $(awk -v b=$((b1-b0)) -v w=$((w1-w0)) 'BEGIN {printf "%.1f", b ? w/b : 0}') writes each on average" >&2
 access=$(cat "$work/access.txt")
 bearer=$(measure "GET /users/@me (Bearer access token)" "http://127.0.0.1:$port/users/@me" -H "Authorization: Bearer $access")
 curl -fs "http://127.0.0.1:$port/users/@me" -H "Authorization: Bearer $access" >"$work/me.json"

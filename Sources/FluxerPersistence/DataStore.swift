@@ -89,6 +89,14 @@ public final class DataStore: Sendable {
         }
     }
 
+    /// SQLite's group-commit counters (`Database.groupCommitCounts`); zero on PostgreSQL.
+    public var groupCommitCounts: (batches: UInt64, writes: UInt64) {
+        switch backend {
+        case .sqlite(let database): database.groupCommitCounts
+        case .postgres: (0, 0)
+        }
+    }
+
     /// Truncates SQLite's write-ahead log (a clean shutdown); nothing to do on PostgreSQL.
     public func checkpoint() throws {
         if case .sqlite(let database) = backend { try database.checkpoint() }

@@ -184,6 +184,8 @@ import FluxerDomain
         #expect(scrape["fluxer_uptime_seconds"] != nil)
         let backend = TestBackend.isPostgres ? "postgres" : "sqlite"
         #expect(scrape["fluxer_database_busy_retries_total{backend=\"\(backend)\"}"] == 0)
+        #expect(scrape["fluxer_database_group_commits_total"] != nil)
+        #expect(scrape["fluxer_database_grouped_writes_total"] != nil)
     }
 
     @Test func outboxBacklog_countsUndeliveredMessages() throws {
@@ -197,6 +199,36 @@ import FluxerDomain
         try harness.register(email: "backlog@example.com")
         let scrape = Self.eventually(port: harness.port, "fluxer_outbox_backlog", 1)
         #expect(scrape["fluxer_outbox_backlog"] == 1)
+    }
+
+    @Test func sqliteGroupCommits_areCounted() throws {
+        guard !TestBackend.isPostgres else { return }  // PostgreSQL commits in parallel; its counters stay 0
+        let harness = try AccountsHarness()
+        defer { harness.stop() }
+        let database = harness.running.app.context.database
+        // One write holds the writer; three more queue behind it and commit together as the next batch.
+        let holding = DispatchSemaphore(value: 0)
+        let done = DispatchGroup()
+        done.enter()
+        Thread {
+            try? database.write { _ in
+                holding.signal()
+                usleep(300_000)
+            }
+            done.leave()
+        }.start()
+        holding.wait()
+        for _ in 0..<3 {
+            done.enter()
+            Thread {
+                _ = try? database.write { db in try db.run("SELECT 1") }
+                done.leave()
+            }.start()
+        }
+        done.wait()
+        let scrape = Scrape(port: harness.port)
+        #expect((scrape["fluxer_database_group_commits_total"] ?? 0) >= 1)
+        #expect((scrape["fluxer_database_grouped_writes_total"] ?? 0) >= 2)
     }
 
     @Test func sqliteBusyWaits_countAsDatabaseRetries() throws {

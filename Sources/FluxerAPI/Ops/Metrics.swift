@@ -121,6 +121,9 @@ public final class Metrics: Sendable {
         public var databaseBackend = "sqlite"
         /// The database's retry count since it opened (`DataStore.busyRetries`).
         public var databaseBusyRetries: @Sendable () -> UInt64 = { 0 }
+        /// SQLite's group commit: batches of more than one write body, and the bodies they held (zero on
+        /// PostgreSQL, whose transactions commit in parallel).
+        public var databaseGroupCommits: @Sendable () -> (batches: UInt64, writes: UInt64) = { (0, 0) }
 
         /// Sources that all read zero.
         public init() {}
@@ -140,11 +143,13 @@ public final class Metrics: Sendable {
         var sources = Sources()
         var gauges: Gauges?
         var busyRetriesSeen: UInt64 = 0
+        var groupCommitsSeen: (batches: UInt64, writes: UInt64) = (0, 0)
     }
 
     private struct Gauges {
         let openConnections, httpQueue, argon2Queue, outboxBacklog, uptime: Meter
         let busyRetries: CoreMetrics.Counter
+        let groupCommits, groupedWrites: CoreMetrics.Counter
     }
 
     /// Metrics made by `factory`; `exporter` renders everything the factory's handles hold (Prometheus text).
@@ -171,6 +176,7 @@ public final class Metrics: Sendable {
         scrape.withLock { s in
             s.sources = sources
             s.busyRetriesSeen = 0
+            s.groupCommitsSeen = (0, 0)
             s.gauges = Gauges(
                 openConnections: Meter(label: "fluxer_http_open_connections", factory: factory),
                 httpQueue: Meter(label: "fluxer_worker_queue_depth", dimensions: [("pool", "http")], factory: factory),
@@ -178,7 +184,9 @@ public final class Metrics: Sendable {
                 outboxBacklog: Meter(label: "fluxer_outbox_backlog", factory: factory),
                 uptime: Meter(label: "fluxer_uptime_seconds", factory: factory),
                 busyRetries: CoreMetrics.Counter(label: "fluxer_database_busy_retries_total",
-                                                 dimensions: [("backend", sources.databaseBackend)], factory: factory))
+                                                 dimensions: [("backend", sources.databaseBackend)], factory: factory),
+                groupCommits: CoreMetrics.Counter(label: "fluxer_database_group_commits_total", factory: factory),
+                groupedWrites: CoreMetrics.Counter(label: "fluxer_database_grouped_writes_total", factory: factory))
         }
     }
 
@@ -235,6 +243,12 @@ public final class Metrics: Sendable {
             if busy > s.busyRetriesSeen {
                 gauges.busyRetries.increment(by: busy - s.busyRetriesSeen)
                 s.busyRetriesSeen = busy
+            }
+            let grouped = s.sources.databaseGroupCommits()
+            if grouped.batches > s.groupCommitsSeen.batches {
+                gauges.groupCommits.increment(by: grouped.batches - s.groupCommitsSeen.batches)
+                gauges.groupedWrites.increment(by: grouped.writes - s.groupCommitsSeen.writes)
+                s.groupCommitsSeen = grouped
             }
         }
         return exporter()

@@ -123,6 +123,7 @@ public final class App: Sendable {
         sources.outboxBacklog = { outbox.backlog }
         sources.databaseBackend = database.dialect == .postgres ? "postgres" : "sqlite"
         sources.databaseBusyRetries = { database.busyRetries }
+        sources.databaseGroupCommits = { database.groupCommitCounts }
         metrics.bind(sources)
     }
 
