@@ -345,3 +345,15 @@ int fx_dns_query_txt(const char *name, unsigned char *answer, int length, int ti
 int fx_sqlite_configure(void) {
     return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
+
+static int fx_wal_frames_hook(void *arg, sqlite3 *db, const char *name, int frames) {
+    (void)db;
+    (void)name;
+    __atomic_store_n((int *)arg, frames, __ATOMIC_RELAXED);
+    return SQLITE_OK;
+}
+
+void fx_sqlite_track_wal_frames(sqlite3 *db, int *frames) {
+    // sqlite3_wal_hook replaces the hook sqlite3_wal_autocheckpoint installs: no more checkpoints on commit.
+    sqlite3_wal_hook(db, fx_wal_frames_hook, frames);
+}

@@ -18,6 +18,18 @@ public final class Database: Sendable {
     private let groupedBatches = Atomic<UInt64>(0)
     private let groupedWrites = Atomic<UInt64>(0)
     private let readers: [ConnectionSlot]
+    /// Checkpoints the log off the write path (see `afterCommit`); used only on `checkpointQueue`.
+    private let checkpointer: ConnectionSlot
+    private let checkpointQueue = DispatchQueue(label: "fx-sqlite-checkpoint")
+    private let checkpointScheduled = Atomic<Bool>(false)
+    /// Guards `checkpointer`; the value is `true` once it is closed. A lock, not `checkpointQueue.sync`, so that
+    /// `close` works from any thread, the queue's own included (a job may hold the last reference).
+    private let checkpointerLock = BlockingLock(false)
+    private let checkpoints = Atomic<UInt64>(0)
+    /// Set when a background checkpoint has copied nearly all of the log: the writer copies the rest.
+    private let catchUp = Atomic<Bool>(false)
+    /// The log's frame count after the writer's last commit (written by the WAL hook on the writer's thread).
+    private let walFrames = FrameCount()
     private let pool: Mutex<ReaderPool>
     /// Counts free readers; `read` waits on it when every reader is leased.
     private let available: DispatchSemaphore
@@ -51,7 +63,13 @@ public final class Database: Sendable {
             try writer.execute("PRAGMA journal_mode=WAL")
             try Self.configure(writer)
             try Self.quickCheck(writer)
+            fx_sqlite_track_wal_frames(try writer.rawHandle(), walFrames.pointer)
             self.writer = ConnectionSlot(writer)
+            let checkpointer = try Connection(
+                path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            try checkpointer.execute("PRAGMA synchronous=FULL; PRAGMA cache_size=-256")
+            self.checkpointer = ConnectionSlot(checkpointer)
             self.readers = try (0..<readerCount).map { _ in
                 let reader = try Connection(
                     path: path, flags: SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
@@ -69,6 +87,63 @@ public final class Database: Sendable {
     }
 
     deinit { close() }
+
+    /// Where the WAL hook stores the frame count (freed with the database, or with a half-built one).
+    private final class FrameCount: @unchecked Sendable {
+        // Invariant: written by the hook on the writer's thread and read there, under the writer lock.
+        let pointer = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        init() { pointer.initialize(to: 0) }
+        deinit { pointer.deallocate() }
+    }
+
+    /// The log size at which a checkpoint is started in the background: SQLite's own automatic checkpoint
+    /// threshold (1000 pages), which the writer no longer runs itself.
+    static let checkpointFrames: Int32 = 1000
+    /// The log size at which the writer checkpoints itself, in case the background checkpoints fall behind.
+    static let inlineCheckpointFrames: Int32 = 16_000
+
+    /// Called by the writer after each commit, under the writer lock. SQLite would checkpoint inside the commit
+    /// that crosses 1000 frames, copying every page of the log into the database file (a write and a read
+    /// per page, then an fsync) while the next batch waits. Here a `PASSIVE` checkpoint copies the log on its
+    /// own connection and thread instead, alongside the writer and the readers (WAL lets a checkpoint run
+    /// concurrently with both; it copies only what no reader still needs), and repeats while the writer keeps
+    /// appending. Once it has caught up, the writer checkpoints the few frames committed since, itself, so the
+    /// log is wholly copied and the next transaction starts it again from the beginning (SQLite restarts the
+    /// log only when a write transaction begins with every frame copied). Durability is unchanged: a commit is
+    /// durable once the log is synced, before any checkpoint.
+    private func afterCommit() {
+        if catchUp.exchange(false, ordering: .acquiringAndReleasing) {
+            _ = try? writer.connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            return
+        }
+        let frames = walFrames.pointer.pointee
+        if frames >= Self.inlineCheckpointFrames {
+            if (try? writer.connection.execute("PRAGMA wal_checkpoint(PASSIVE)")) != nil { checkpoints.add(1, ordering: .relaxed) }
+            return
+        }
+        guard frames >= Self.checkpointFrames, !checkpointScheduled.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        checkpointQueue.async { [self] in
+            defer { checkpointScheduled.store(false, ordering: .releasing) }
+            checkpointerLock.withLock { closed in
+                guard !closed else { return }
+                var copiedAll = false
+                for _ in 0..<4 {
+                    // One row: busy (another checkpoint ran), frames in the log, frames copied.
+                    guard let row = try? checkpointer.connection.queryOne("PRAGMA wal_checkpoint(PASSIVE)"),
+                          case .integer(let log) = row[1], case .integer(let copied) = row[2], log >= 0 else { return }
+                    if log - copied <= 64 {
+                        copiedAll = true
+                        break
+                    }
+                }
+                checkpoints.add(1, ordering: .relaxed)
+                if copiedAll { catchUp.store(true, ordering: .releasing) }
+            }
+        }
+    }
+
+    /// Checkpoints run since the database opened (background and inline; `checkpoint()` not counted).
+    public var checkpointCount: UInt64 { checkpoints.load(ordering: .relaxed) }
 
     /// SQLite's process-wide settings, applied once before the first connection opens (`fx_sqlite_configure`).
     private static let processSettings: Int32 = fx_sqlite_configure()
@@ -137,6 +212,7 @@ public final class Database: Sendable {
             let connection = writer.connection
             guard batch.count > 1 else {
                 Self.runAlone(batch[0], on: connection)
+                afterCommit()
                 return
             }
             do {
@@ -176,6 +252,7 @@ public final class Database: Sendable {
                     try connection.run("COMMIT")
                     groupedBatches.add(1, ordering: .relaxed)
                     groupedWrites.add(UInt64(committed.count), ordering: .relaxed)
+                    afterCommit()
                     return
                 } catch {
                     // Fall through: nothing of this batch is durable.
@@ -183,6 +260,7 @@ public final class Database: Sendable {
             }
             if connection.inTransaction { try? connection.execute("ROLLBACK") }
             for request in committed + notRun { Self.runAlone(request, on: connection) }
+            afterCommit()
         }
     }
 
@@ -231,6 +309,10 @@ public final class Database: Sendable {
             for _ in readers { available.wait() }
             for reader in readers { reader.connection.close() }
             for _ in readers { available.signal() }
+            checkpointerLock.withLock { closed in
+                closed = true
+                checkpointer.connection.close()
+            }
             writer.connection.close()
         }
     }

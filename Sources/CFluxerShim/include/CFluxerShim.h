@@ -97,6 +97,9 @@ int fx_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len
 /// SHA-1 HMAC for TOTP (RFC 6238); out must hold 20 bytes.
 /// Process-wide SQLite settings (memory statistics off); call once before the first connection opens.
 int fx_sqlite_configure(void);
+/// Replaces `db`'s automatic checkpoints with a WAL hook that stores the log's frame count in `*frames` after
+/// each commit (on the committing thread); the caller decides when and where to checkpoint.
+void fx_sqlite_track_wal_frames(sqlite3 *db, int *frames);
 typedef struct fx_hmac_key fx_hmac_key;
 /// An HMAC-SHA256 key with its pad blocks pre-digested; NULL on failure. Free with fx_hmac_sha256_key_free.
 fx_hmac_key *fx_hmac_sha256_key_new(const void *key, size_t key_len);
