@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Accounts benchmark:
 #  1. GET /users/@me with a session token (64 connections), beside nginx serving the same JSON body;
-#  2. POST /auth/login throughput against the argon2id ceiling (hash threads ÷ one hash's time), with the
+#  2. POST /auth/login throughput against the argon2id ceiling (all hash threads hashing at once, `hash-benchmark`), with the
 #     production argon2id parameters (64 MiB, t=3) and the login limits raised for the run.
 # Usage: bench/accounts.sh [seconds per run, default 10]
 source "$(dirname "$0")/lib.sh"

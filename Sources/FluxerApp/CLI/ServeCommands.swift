@@ -104,7 +104,7 @@ struct Seed: ParsableCommand {
 struct HashBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hash-benchmark",
-        abstract: "Time argon2id with the configured parameters on one thread (for tuning and the login benchmark).")
+        abstract: "Time argon2id with the configured parameters, on one thread and on every hash thread at once (the login ceiling).")
     @OptionGroup var common: CommonOptions
     @Option(help: "Hashes to time.") var count = 10
 
