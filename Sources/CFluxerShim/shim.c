@@ -415,8 +415,7 @@ static int fx_wal_close(sqlite3_file *file) {
 static int fx_wal_read(sqlite3_file *file, void *out, int amount, sqlite3_int64 offset) {
     FxWalFile *f = (FxWalFile *)file;
     int rc = fx_wal_flush(f);
-    if (rc != SQLITE_OK) return rc;
-    return f->real->pMethods->xRead(f->real, out, amount, offset);
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xRead(f->real, out, amount, offset);
 }
 
 static int fx_wal_write(sqlite3_file *file, const void *data, int amount, sqlite3_int64 offset) {
@@ -444,22 +443,19 @@ static int fx_wal_write(sqlite3_file *file, const void *data, int amount, sqlite
 static int fx_wal_truncate(sqlite3_file *file, sqlite3_int64 size) {
     FxWalFile *f = (FxWalFile *)file;
     int rc = fx_wal_flush(f);
-    if (rc != SQLITE_OK) return rc;
-    return f->real->pMethods->xTruncate(f->real, size);
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xTruncate(f->real, size);
 }
 
 static int fx_wal_sync(sqlite3_file *file, int flags) {
     FxWalFile *f = (FxWalFile *)file;
     int rc = fx_wal_flush(f);
-    if (rc != SQLITE_OK) return rc;
-    return f->real->pMethods->xSync(f->real, flags);
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xSync(f->real, flags);
 }
 
 static int fx_wal_file_size(sqlite3_file *file, sqlite3_int64 *size) {
     FxWalFile *f = (FxWalFile *)file;
     int rc = fx_wal_flush(f);
-    if (rc != SQLITE_OK) return rc;
-    return f->real->pMethods->xFileSize(f->real, size);
+    return rc != SQLITE_OK ? rc : f->real->pMethods->xFileSize(f->real, size);
 }
 
 static int fx_wal_lock(sqlite3_file *file, int level) {
@@ -599,23 +595,13 @@ static int fx_sqlite_register_vfs(void) {
     if (real == NULL) return SQLITE_ERROR;
     if (real == &fx_vfs) return SQLITE_OK;
     fx_real_vfs = real;
-    memset(&fx_vfs, 0, sizeof(fx_vfs));
-    fx_vfs.iVersion = 2;
-    fx_vfs.szOsFile = (int)((sizeof(FxWalFile) + 15) & ~(size_t)15) + real->szOsFile;
-    fx_vfs.mxPathname = real->mxPathname;
-    fx_vfs.zName = "fx-unix-walbuffer";
-    fx_vfs.xOpen = fx_vfs_open;
-    fx_vfs.xDelete = fx_vfs_delete;
-    fx_vfs.xAccess = fx_vfs_access;
-    fx_vfs.xFullPathname = fx_vfs_full_pathname;
-    fx_vfs.xDlOpen = fx_vfs_dl_open;
-    fx_vfs.xDlError = fx_vfs_dl_error;
-    fx_vfs.xDlSym = fx_vfs_dl_sym;
-    fx_vfs.xDlClose = fx_vfs_dl_close;
-    fx_vfs.xRandomness = fx_vfs_randomness;
-    fx_vfs.xSleep = fx_vfs_sleep;
-    fx_vfs.xCurrentTime = fx_vfs_current_time;
-    fx_vfs.xGetLastError = fx_vfs_last_error;
-    fx_vfs.xCurrentTimeInt64 = fx_vfs_current_time_int64;
+    fx_vfs = (sqlite3_vfs){
+        .iVersion = 2, .szOsFile = (int)((sizeof(FxWalFile) + 15) & ~(size_t)15) + real->szOsFile,
+        .mxPathname = real->mxPathname, .zName = "fx-unix-walbuffer",
+        .xOpen = fx_vfs_open, .xDelete = fx_vfs_delete, .xAccess = fx_vfs_access, .xFullPathname = fx_vfs_full_pathname,
+        .xDlOpen = fx_vfs_dl_open, .xDlError = fx_vfs_dl_error, .xDlSym = fx_vfs_dl_sym, .xDlClose = fx_vfs_dl_close,
+        .xRandomness = fx_vfs_randomness, .xSleep = fx_vfs_sleep, .xCurrentTime = fx_vfs_current_time,
+        .xGetLastError = fx_vfs_last_error, .xCurrentTimeInt64 = fx_vfs_current_time_int64,
+    };
     return sqlite3_vfs_register(&fx_vfs, 1);
 }
