@@ -8,6 +8,9 @@ TEST_DEPS := openssl postgresql jq chromium
 DEPS := $(BUILD_DEPS) $(TEST_DEPS)
 # The release build `make build` runs, and the Dockerfile too (a test compares them).
 RELEASE_BUILD := build -c release --product fluxer-auth
+# SwiftPM itself has crashed (SIGSEGV in libdispatch's event loop) on an up-to-date build: a crash of the build tool
+# is retried once; a compile error fails the same way twice.
+swift_build = $(SWIFT) build $(1) || $(SWIFT) build $(1)
 PORT ?= 8080
 FUZZ_SECONDS ?= 600
 # make bench-report: seconds per run (a full report takes about 4 minutes at 10).
@@ -71,9 +74,9 @@ run: build
 ## uses (an import only a debug build forgives must not break it), the app suite again on
 ## PostgreSQL (test-postgres), then test-python, test-openapi, test-adversarial, test-durability and test-cluster
 test: deps
-	$(SWIFT) build --build-tests
+	$(call swift_build,--build-tests)
 	$(SWIFT) test --skip-build
-	$(SWIFT) build -c release --product fluxer-auth
+	$(call swift_build,-c release --product fluxer-auth)
 	$(MAKE) test-postgres
 	$(MAKE) test-python
 	$(MAKE) test-openapi
@@ -86,7 +89,7 @@ test: deps
 ## test-postgres: every app test that reaches the database through the app, on a fresh PostgreSQL database each
 ## (a throwaway cluster the tests start from the Debian postgresql package): the same tests, both backends
 test-postgres: deps
-	$(SWIFT) build --build-tests
+	$(call swift_build,--build-tests)
 	FLUXER_AUTH_TEST_BACKEND=postgres $(SWIFT) test --skip-build --filter FluxerAuthTests
 
 ## test-python: real OAuth2 client libraries (authlib, requests-oauthlib), an Authlib-signed OIDC provider, and
@@ -95,7 +98,7 @@ test-postgres: deps
 ## browser test that would skip (no chromium) fails instead, unless FLUXER_SKIP_BROWSER=1 is set on purpose.
 ## (pip may install into a Debian system python: PEP 668's guard is lifted for this one install)
 test-python: deps
-	$(SWIFT) build --product fluxer-auth
+	$(call swift_build,--product fluxer-auth)
 	PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \
 	  python3 -m pip install -q -r integration/python/requirements.txt
 	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q integration/python integration/browser integration/deploy -rs -p no:cacheprovider -W "ignore:authlib.jose module is deprecated"
@@ -105,7 +108,7 @@ test-python: deps
 ## Schemathesis run against it (SCHEMATHESIS_EXAMPLES=8, at most 40 s) with a fixed seed, so that a run is
 ## reproducible and CI does not turn red on a new random draw: exploring is test-schemathesis's job (random seeds)
 test-openapi: deps
-	$(SWIFT) build --product fluxer-auth
+	$(call swift_build,--product fluxer-auth)
 	$(PY_OPENAPI_DEPS)
 	OPENAPI_DOCUMENT=$(OPENAPI_DOCUMENT) FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth SCHEMATHESIS_EXAMPLES=8 \
 	  SCHEMATHESIS_SECONDS=40 SCHEMATHESIS_SEED=$(SCHEMATHESIS_TEST_SEED) python3 -m pytest -q integration/openapi -rs
@@ -113,7 +116,7 @@ test-openapi: deps
 ## test-schemathesis: the Schemathesis run alone, longer: SCHEMATHESIS_EXAMPLES (default 200) cases per operation and
 ## phase within SCHEMATHESIS_SECONDS (default 600); SCHEMATHESIS_SEED=N replays a run
 test-schemathesis: deps
-	$(SWIFT) build --product fluxer-auth
+	$(call swift_build,--product fluxer-auth)
 	$(PY_OPENAPI_DEPS)
 	OPENAPI_DOCUMENT=$(OPENAPI_DOCUMENT) FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth \
 	  SCHEMATHESIS_EXAMPLES=$(SCHEMATHESIS_EXAMPLES) SCHEMATHESIS_SECONDS=$(SCHEMATHESIS_SECONDS) \
@@ -121,22 +124,22 @@ test-schemathesis: deps
 
 ## test-adversarial: raw-socket framing (H1–H27, H32), slow clients and floods, bad-input sweep (< 90 s)
 test-adversarial: deps
-	$(SWIFT) build --product fluxer-auth
+	$(call swift_build,--product fluxer-auth)
 	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q integration/adversarial -m "not slow"
 
 ## test-adversarial-long: the adversarial tests marked slow (checklist timings against the default timeouts)
 test-adversarial-long: deps
-	$(SWIFT) build --product fluxer-auth
+	$(call swift_build,--product fluxer-auth)
 	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q integration/adversarial -m slow
 ## test-durability: kill -9 under login/refresh load (3 restarts), a held write lock, a full disk (~20 s)
 test-durability: deps
-	$(SWIFT) build --product fluxer-auth
+	$(call swift_build,--product fluxer-auth)
 	$(PY_DEPS)
 	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth DURABILITY_ITERATIONS=3 python3 -m pytest -q integration/durability
 
 ## test-durability-long: the kill -9 test for DURABILITY_ITERATIONS restarts (default 100, ~3 min); DURABILITY_SEED=N replays
 test-durability-long: deps
-	$(SWIFT) build --product fluxer-auth
+	$(call swift_build,--product fluxer-auth)
 	$(PY_DEPS)
 	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth DURABILITY_ITERATIONS=$(DURABILITY_ITERATIONS) \
 	  python3 -m pytest -q -s integration/durability/test_crash.py
@@ -144,14 +147,14 @@ test-durability-long: deps
 ## test-cluster: three nodes on one throwaway PostgreSQL database (started from the Debian postgresql package):
 ## cross-node logout, codes, refresh races and bot token resets, 200 concurrent `user create`, kill -9 under load (~30 s)
 test-cluster: deps
-	$(SWIFT) build --product fluxer-auth
+	$(call swift_build,--product fluxer-auth)
 	$(PY_DEPS)
 	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth python3 -m pytest -q integration/cluster
 
 ## test-mock: the README's "Use it as a mock" walk-through, exactly its lines, against a fresh dev server seeded
 ## from config/seed.dev.json, and the start table's curl lines as printed (scripts/mock-walkthrough.sh, ~10 s)
 test-mock: deps
-	$(SWIFT) build --product fluxer-auth
+	$(call swift_build,--product fluxer-auth)
 	FLUXER_AUTH_BIN=$(CURDIR)/.build/debug/fluxer-auth scripts/mock-walkthrough.sh
 
 ## bench: wrk on /healthz and /users/@me (session, bot, bearer) beside nginx; logins vs argon2id; token endpoint;
