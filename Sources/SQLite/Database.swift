@@ -15,6 +15,8 @@ public final class Database: Sendable {
     private let writerLock = BlockingLock(false)
     /// Write bodies waiting for the writer, grouped into batches (see `write`).
     private let writes: WriteQueue
+    /// Syncs the log after commits, outside the writer lock (see `LogSync`).
+    private let logSync: LogSync
     private let groupedBatches = Atomic<UInt64>(0)
     private let groupedWrites = Atomic<UInt64>(0)
     private let readers: [ConnectionSlot]
@@ -42,7 +44,8 @@ public final class Database: Sendable {
     /// Opens (creating if needed) the database at `path`.
     ///
     /// A missing parent directory is created (mode 0700) and a missing file is created with mode
-    /// 0600 before SQLite opens it. Every connection gets `synchronous=FULL`, `foreign_keys=ON`,
+    /// 0600 before SQLite opens it. Every connection gets `synchronous=FULL` (the writer `NORMAL`, its
+    /// commits synced by `LogSync` instead), `foreign_keys=ON`,
     /// the busy timeout and a 64 MiB journal size limit; the writer switches the file to WAL and
     /// runs `PRAGMA quick_check`. `maxWriteBatch` bounds how many write bodies one group commit takes.
     ///
@@ -56,12 +59,16 @@ public final class Database: Sendable {
         try FileSystem.createPrivateFile(path)
         self.path = path
         self.readerCount = readerCount
+        logSync = LogSync(databasePath: path)
         do {
             let writer = try Connection(
                 path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                 busyTimeoutMilliseconds: busyTimeoutMilliseconds)
             try writer.execute("PRAGMA journal_mode=WAL")
             try Self.configure(writer)
+            // The writer's commits are synced by `LogSync`, after the writer lock is released; SQLite still syncs
+            // the log before each checkpoint and the database file after it.
+            try writer.execute("PRAGMA synchronous=NORMAL")
             try Self.quickCheck(writer)
             fx_sqlite_track_wal_frames(try writer.rawHandle(), walFrames.pointer)
             self.writer = ConnectionSlot(writer)
@@ -186,9 +193,17 @@ public final class Database: Sendable {
     public func write<T>(_ body: (Connection) throws -> T) throws -> T {
         try withoutActuallyEscaping(body) { body in
             var result: Result<T, any Error> = .failure(DatabaseError.closed)
+            if let failed = logSync.failed { throw failed }
             let request = WriteRequest(run: { connection in result = .success(try body(connection)) },
                                        fail: { error in result = .failure(error) })
-            writes.submit(request) { batch in runBatch(batch) }
+            writes.submit(request, runBatch: { batch in runBatch(batch) }, awaitDurable: { ticket in
+                do throws(DatabaseError) {
+                    try logSync.waitUntilDurable(ticket)
+                    return nil
+                } catch {
+                    return error
+                }
+            })
             return try result.get()
         }
     }
@@ -202,18 +217,25 @@ public final class Database: Sendable {
         (groupedBatches.load(ordering: .relaxed), groupedWrites.load(ordering: .relaxed))
     }
 
-    /// Runs one batch under the writer lock (see `write`). Called by the batch's leader only.
-    private func runBatch(_ batch: [WriteRequest]) {
-        writerLock.withLock { closed in
+    /// Log syncs made after commits, and commits made durable by them (`LogSync`): their ratio is how many
+    /// commits one sync covered.
+    public var logSyncCounts: (syncs: UInt64, commits: UInt64) {
+        (logSync.syncs, logSync.counts.durable)
+    }
+
+    /// Runs one batch under the writer lock (see `write`). Called by the batch's leader only. Returns the ticket
+    /// `LogSync` makes durable when anything committed.
+    private func runBatch(_ batch: [WriteRequest]) -> UInt64? {
+        return writerLock.withLock { closed -> UInt64? in
             guard !closed else {
                 for request in batch { request.fail?(DatabaseError.closed) }
-                return
+                return nil
             }
             let connection = writer.connection
             guard batch.count > 1 else {
-                Self.runAlone(batch[0], on: connection)
+                let ticket = runAlone(batch[0], on: connection)
                 afterCommit()
-                return
+                return ticket
             }
             do {
                 try connection.run("BEGIN IMMEDIATE")
@@ -221,7 +243,7 @@ public final class Database: Sendable {
                 // The lock could not be had within the busy timeout (another process writes): the same answer
                 // each body would have had on its own.
                 for request in batch { request.fail?(error) }
-                return
+                return nil
             }
             var committed: [WriteRequest] = []
             var notRun: [WriteRequest] = []
@@ -250,35 +272,42 @@ public final class Database: Sendable {
             if !aborted {
                 do {
                     try connection.run("COMMIT")
+                    let ticket = logSync.recordCommit()
+                    for request in committed { request.committed = true }
                     groupedBatches.add(1, ordering: .relaxed)
                     groupedWrites.add(UInt64(committed.count), ordering: .relaxed)
                     afterCommit()
-                    return
+                    return committed.isEmpty ? nil : ticket
                 } catch {
                     // Fall through: nothing of this batch is durable.
                 }
             }
             if connection.inTransaction { try? connection.execute("ROLLBACK") }
-            for request in committed + notRun { Self.runAlone(request, on: connection) }
+            var ticket: UInt64?
+            for request in committed + notRun { ticket = runAlone(request, on: connection) ?? ticket }
             afterCommit()
+            return ticket
         }
     }
 
-    /// One body in its own `BEGIN IMMEDIATE` … `COMMIT`.
-    private static func runAlone(_ request: WriteRequest, on connection: Connection) {
+    /// One body in its own `BEGIN IMMEDIATE` … `COMMIT`; the commit's `LogSync` ticket when it committed.
+    private func runAlone(_ request: WriteRequest, on connection: Connection) -> UInt64? {
         do {
             try connection.run("BEGIN IMMEDIATE")
         } catch {
             request.fail?(error)
-            return
+            return nil
         }
         do {
             try request.run?(connection)
             try connection.run("COMMIT")
+            request.committed = true
+            return logSync.recordCommit()
         } catch {
             // SQLite may already have rolled back (e.g. after SQLITE_FULL); only roll back if open.
             if connection.inTransaction { try? connection.execute("ROLLBACK") }
             request.fail?(error)
+            return nil
         }
     }
 
@@ -314,6 +343,7 @@ public final class Database: Sendable {
                 checkpointer.connection.close()
             }
             writer.connection.close()
+            logSync.close()
         }
     }
 
@@ -352,3 +382,4 @@ public final class Database: Sendable {
         }
     }
 }
+

@@ -12,6 +12,8 @@ public enum DatabaseError: Error, Sendable, Equatable, CustomStringConvertible {
     case corrupt(String)
     /// The database was closed.
     case closed
+    /// An `fdatasync` of the write-ahead log failed: writes are refused from then on (see `LogSync`).
+    case logSyncFailed(errno: Int32)
 
     /// One line suitable for a startup failure message.
     public var description: String {
@@ -28,6 +30,8 @@ public enum DatabaseError: Error, Sendable, Equatable, CustomStringConvertible {
             "database is corrupt: \(detail)"
         case .closed:
             "database is closed"
+        case .logSyncFailed(let errno):
+            "syncing the write-ahead log failed (errno \(errno)); writes are refused until the server restarts"
         }
     }
 }

@@ -8,7 +8,7 @@ import Glibc
 /// Every `Database.write` call queues its body and sleeps. The first caller to find no leader becomes the
 /// leader: it takes every queued body (its own among them), runs them on the writer connection inside one
 /// `BEGIN IMMEDIATE` … `COMMIT`, each body in its own savepoint, then wakes the batch. Bodies that arrive
-/// while a batch commits queue up and form the next batch, so under load one fsync (`synchronous=FULL`) makes
+/// while a batch commits queue up and form the next batch, so under load one log sync (`LogSync`) makes
 /// many transactions durable at once, and with one caller a batch is that caller alone: no waiting is added.
 /// This is the group commit of database servers (InnoDB's binlog group commit, PostgreSQL's commit_delay
 /// siblings), done with the leader/follower hand-off rather than a dedicated thread, so an idle database costs
@@ -38,17 +38,24 @@ final class WriteQueue: @unchecked Sendable {
         return pending.count
     }
 
-    /// Queues `request` and returns once a batch holding it has finished, running batches itself whenever no
-    /// other thread leads. `runBatch` is called with no lock held, by one thread at a time.
+    /// Queues `request` and returns once a batch holding it has finished and is durable, running batches itself
+    /// whenever no other thread leads. `runBatch` is called with no lock held, by one thread at a time; it returns
+    /// the ticket to wait for when anything in the batch committed. `awaitDurable` (no lock held) returns once that
+    /// commit is on disk, or the error every member of the batch then gets.
+    ///
+    /// Leadership passes to the next batch as soon as `runBatch` returns, before this batch's sync: the next batch
+    /// runs its bodies while this one's log sync is in flight (see `LogSync`). Members are woken only after it.
     ///
     /// Each request sleeps on its own condition variable and is woken exactly when its batch is done, or when it
     /// is first in line to lead the next batch: one shared condition broadcast would wake every waiter at each
     /// commit, and most would only go back to sleep (a context switch each, on a 2-core machine).
-    func submit(_ request: WriteRequest, runBatch: ([WriteRequest]) -> Void) {
+    func submit(_ request: WriteRequest, runBatch: ([WriteRequest]) -> UInt64?,
+                awaitDurable: (UInt64) -> (any Error)?) {
         pthread_mutex_lock(mutex)
         pending.append(request)
         while !request.finished {
-            if leaderActive {
+            // A member of a batch in flight waits for its leader, even when another thread leads by then.
+            if leaderActive || request.taken {
                 pthread_cond_wait(request.condition, mutex)
                 continue
             }
@@ -56,20 +63,27 @@ final class WriteQueue: @unchecked Sendable {
             let take = min(pending.count, maxBatch)
             let batch = Array(pending.prefix(take))
             pending.removeFirst(take)
+            for member in batch { member.taken = true }
             pthread_mutex_unlock(mutex)
-            runBatch(batch)
+            let ticket = runBatch(batch)
             pthread_mutex_lock(mutex)
             // The bodies are released here, before their callers wake: `Database.write` lends its non-escaping
             // body to the request, and it must be the only holder again when the call returns.
+            for member in batch { member.run = nil }
+            leaderActive = false
+            // The first body still queued leads the next batch, while this one waits for its sync.
+            if let next = pending.first { pthread_cond_signal(next.condition) }
+            if let ticket {
+                pthread_mutex_unlock(mutex)
+                let error = awaitDurable(ticket)
+                pthread_mutex_lock(mutex)
+                if let error { for member in batch where member.committed { member.fail?(error) } }
+            }
             for member in batch {
-                member.run = nil
                 member.fail = nil
                 member.finished = true
                 if member !== request { pthread_cond_signal(member.condition) }
             }
-            leaderActive = false
-            // The first body still queued leads the next batch.
-            if let next = pending.first { pthread_cond_signal(next.condition) }
         }
         pthread_mutex_unlock(mutex)
     }
@@ -86,6 +100,10 @@ final class WriteRequest: @unchecked Sendable {
     /// Records the error that is the outcome of this write (the body's, the commit's, or the database's).
     var fail: ((any Error) -> Void)?
     var finished = false
+    /// Taken into a batch: its leader wakes it (set and read under the queue's mutex).
+    var taken = false
+    /// Its body committed (set by the leader, which alone reads it): a failed log sync becomes its outcome.
+    var committed = false
     /// Where the submitter sleeps (with the queue's mutex).
     let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
