@@ -57,7 +57,7 @@ let package = Package(
         // schema migrations, and one store per feature under Stores/ (see Stores/README.md).
         .target(
             name: "FluxerPersistence",
-            dependencies: ["SQLite", "Postgres", "FluxerCrypto", "FluxerDomain"],
+            dependencies: ["SQLite", "Postgres", "FluxerCrypto", "FluxerDomain", "FluxerJSON"],
             exclude: ["Stores/README.md"],
             swiftSettings: strict,
             plugins: ["FluxerEmbed"]

@@ -97,6 +97,14 @@ public final class DataStore: Sendable {
         }
     }
 
+    /// SQLite's log syncs after commits (`Database.logSyncCounts`); zero on PostgreSQL, which syncs its own.
+    public var logSyncs: UInt64 {
+        switch backend {
+        case .sqlite(let database): database.logSyncCounts.syncs
+        case .postgres: 0
+        }
+    }
+
     /// Truncates SQLite's write-ahead log (a clean shutdown); nothing to do on PostgreSQL.
     public func checkpoint() throws {
         if case .sqlite(let database) = backend { try database.checkpoint() }

@@ -177,8 +177,9 @@ public final class Database: Sendable {
 
     /// Runs `body` on the writer inside `BEGIN IMMEDIATE` … `COMMIT`; writes are serialized, and committed in
     /// groups: while one batch commits, the bodies that arrive queue up and the next batch runs them all in one
-    /// transaction (one fsync), each inside its own savepoint (`WriteQueue`). A call returns only after the
-    /// commit that holds its body is durable.
+    /// transaction, each inside its own savepoint (`WriteQueue`). A call returns only after the commit that holds
+    /// its body is durable: an `fdatasync` of the log begun after that commit has returned (`LogSync`, run by the
+    /// batch's leader once it has handed the writer to the next batch).
     ///
     /// If `body` throws, only its own savepoint is rolled back and the error rethrown; the other bodies of its
     /// batch commit. If the batch cannot commit as a whole (the commit fails, or an error such as `SQLITE_FULL`
@@ -342,6 +343,9 @@ public final class Database: Sendable {
                 closed = true
                 checkpointer.connection.close()
             }
+            // Every commit made durable before the log's descriptor closes: other processes' connections would keep
+            // SQLite's close from checkpointing (and so from syncing) the log.
+            try? logSync.waitUntilDurable(logSync.counts.committed)
             writer.connection.close()
             logSync.close()
         }

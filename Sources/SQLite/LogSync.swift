@@ -11,7 +11,8 @@ import Glibc
 /// began after its commit has returned: no call returns before its commit is durable, exactly as with
 /// `synchronous=FULL`, but the next batch's bodies run on the writer while this batch's sync is in flight (on a
 /// virtual disk one sync costs 0.3–1 ms, as long as the bodies of a whole batch). Syncs are grouped as commits
-/// are: a committer that finds a sync running waits for it, then syncs once for everything committed since.
+/// are: one that begins covers every commit recorded before it, and a caller that finds a sync running waits for
+/// it, then syncs once for everything committed since.
 ///
 /// The log is a prefix-consistent record (each frame's checksum chains to the one before, and recovery stops at
 /// the first frame that does not match), so a crash before a sync loses the unsynced commits at the end and
@@ -79,7 +80,7 @@ final class LogSync: @unchecked Sendable {
         return syncCount
     }
 
-    /// Commits recorded and commits on disk (`durable <= committed`; equal when no write is in flight).
+    /// Commits recorded and commits on disk (`durable <= committed`; equal when no sync is pending).
     var counts: (committed: UInt64, durable: UInt64) {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
@@ -111,8 +112,8 @@ final class LogSync: @unchecked Sendable {
         }
     }
 
-    /// Stops later syncs and closes the log's descriptor; waits for a running sync. Every commit was made durable
-    /// by its own writer before `Database.write` returned, and closing the last connection checkpoints the log.
+    /// Stops later syncs and closes the log's descriptor; waits for a running sync. `Database.close` makes every
+    /// commit durable first.
     func close() {
         pthread_mutex_lock(mutex)
         while syncing { pthread_cond_wait(synced, mutex) }

@@ -186,6 +186,7 @@ import FluxerDomain
         #expect(scrape["fluxer_database_busy_retries_total{backend=\"\(backend)\"}"] == 0)
         #expect(scrape["fluxer_database_group_commits_total"] != nil)
         #expect(scrape["fluxer_database_grouped_writes_total"] != nil)
+        #expect(scrape["fluxer_database_log_syncs_total"] != nil)
     }
 
     @Test func outboxBacklog_countsUndeliveredMessages() throws {
@@ -229,6 +230,8 @@ import FluxerDomain
         let scrape = Scrape(port: harness.port)
         #expect((scrape["fluxer_database_group_commits_total"] ?? 0) >= 1)
         #expect((scrape["fluxer_database_grouped_writes_total"] ?? 0) >= 2)
+        // Each batch's commit was synced before its writes returned.
+        #expect((scrape["fluxer_database_log_syncs_total"] ?? 0) >= 2)
     }
 
     @Test func sqliteBusyWaits_countAsDatabaseRetries() throws {

@@ -124,6 +124,8 @@ public final class Metrics: Sendable {
         /// SQLite's group commit: batches of more than one write body, and the bodies they held (zero on
         /// PostgreSQL, whose transactions commit in parallel).
         public var databaseGroupCommits: @Sendable () -> (batches: UInt64, writes: UInt64) = { (0, 0) }
+        /// SQLite's `fdatasync` calls on the log after commits (`Database.logSyncCounts`; zero on PostgreSQL).
+        public var databaseLogSyncs: @Sendable () -> UInt64 = { 0 }
 
         /// Sources that all read zero.
         public init() {}
@@ -144,12 +146,13 @@ public final class Metrics: Sendable {
         var gauges: Gauges?
         var busyRetriesSeen: UInt64 = 0
         var groupCommitsSeen: (batches: UInt64, writes: UInt64) = (0, 0)
+        var logSyncsSeen: UInt64 = 0
     }
 
     private struct Gauges {
         let openConnections, httpQueue, argon2Queue, outboxBacklog, uptime: Meter
         let busyRetries: CoreMetrics.Counter
-        let groupCommits, groupedWrites: CoreMetrics.Counter
+        let groupCommits, groupedWrites, logSyncs: CoreMetrics.Counter
     }
 
     /// Metrics made by `factory`; `exporter` renders everything the factory's handles hold (Prometheus text).
@@ -177,6 +180,7 @@ public final class Metrics: Sendable {
             s.sources = sources
             s.busyRetriesSeen = 0
             s.groupCommitsSeen = (0, 0)
+            s.logSyncsSeen = 0
             s.gauges = Gauges(
                 openConnections: Meter(label: "fluxer_http_open_connections", factory: factory),
                 httpQueue: Meter(label: "fluxer_worker_queue_depth", dimensions: [("pool", "http")], factory: factory),
@@ -186,7 +190,8 @@ public final class Metrics: Sendable {
                 busyRetries: CoreMetrics.Counter(label: "fluxer_database_busy_retries_total",
                                                  dimensions: [("backend", sources.databaseBackend)], factory: factory),
                 groupCommits: CoreMetrics.Counter(label: "fluxer_database_group_commits_total", factory: factory),
-                groupedWrites: CoreMetrics.Counter(label: "fluxer_database_grouped_writes_total", factory: factory))
+                groupedWrites: CoreMetrics.Counter(label: "fluxer_database_grouped_writes_total", factory: factory),
+                logSyncs: CoreMetrics.Counter(label: "fluxer_database_log_syncs_total", factory: factory))
         }
     }
 
@@ -249,6 +254,11 @@ public final class Metrics: Sendable {
                 gauges.groupCommits.increment(by: grouped.batches - s.groupCommitsSeen.batches)
                 gauges.groupedWrites.increment(by: grouped.writes - s.groupCommitsSeen.writes)
                 s.groupCommitsSeen = grouped
+            }
+            let syncs = s.sources.databaseLogSyncs()
+            if syncs > s.logSyncsSeen {
+                gauges.logSyncs.increment(by: syncs - s.logSyncsSeen)
+                s.logSyncsSeen = syncs
             }
         }
         return exporter()

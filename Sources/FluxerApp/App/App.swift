@@ -124,6 +124,7 @@ public final class App: Sendable {
         sources.databaseBackend = database.dialect == .postgres ? "postgres" : "sqlite"
         sources.databaseBusyRetries = { database.busyRetries }
         sources.databaseGroupCommits = { database.groupCommitCounts }
+        sources.databaseLogSyncs = { database.logSyncs }
         metrics.bind(sources)
     }
 

@@ -2,6 +2,7 @@ import FoundationEssentials
 import FluxerCrypto
 import SQLite
 import FluxerDomain
+import FluxerJSON
 
 /// SQL for applications and their bots; runs inside the caller's transaction.
 package enum ApplicationStore: ApplicationStorage {
@@ -119,7 +120,7 @@ extension Application {
                   name: row.string("name") ?? "",
                   description: row.string("description"),
                   icon: row.string("icon"),
-                  redirectURIs: (try? JSONDecoder().decode([String].self, from: Data((row.string("redirect_uris") ?? "[]").utf8))) ?? [],
+                  redirectURIs: Self.redirectURIs(row.string("redirect_uris")),
                   botPublic: row.bool("bot_public") ?? true,
                   botRequireCodeGrant: row.bool("bot_require_code_grant") ?? false,
                   flags: row.int("flags") ?? 0,
@@ -127,5 +128,18 @@ extension Application {
                   botTokenHash: row.blob("bot_token_hash"),
                   createdAt: row.int("created_at") ?? 0,
                   isPublicClient: row.bool("public_client") ?? false)
+    }
+
+    /// The stored redirect URIs: a JSON array of strings (as `create` and `update` write it); empty for anything
+    /// else. Parsed with our own JSON reader: every client authentication at the token endpoint decodes this row
+    /// inside the write transaction, where Foundation's `JSONDecoder` took about a sixth of the writer's time (perf, refresh bench).
+    package static func redirectURIs(_ text: String?) -> [String] {
+        guard let text, let value = try? JSONValue.parse(Array(text.utf8)) else { return [] }
+        var uris: [String] = []
+        for item in value.arrayItems {
+            guard let uri = item.stringValue else { return [] }
+            uris.append(uri)
+        }
+        return uris
     }
 }
