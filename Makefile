@@ -6,6 +6,9 @@ BUILD_DEPS := libsqlite3-dev libssl-dev libsodium-dev libqrencode-dev libpq-dev 
 # chromium (integration/browser, which fails rather than skips without it unless FLUXER_SKIP_BROWSER=1).
 TEST_DEPS := openssl postgresql jq chromium
 DEPS := $(BUILD_DEPS) $(TEST_DEPS)
+# What the benchmarks run besides the server: the load generator, and nginx for the same-run ratios (linux-perf
+# for PERF=1 profiles, valgrind for bench/instructions.sh).
+BENCH_DEPS := wrk nginx-light linux-perf valgrind
 # The release build `make build` runs, and the Dockerfile too (a test compares them).
 RELEASE_BUILD := build -c release --product fluxer-auth
 # SwiftPM itself has crashed (SIGSEGV in libdispatch's event loop) on an up-to-date build: a crash of the build tool
@@ -160,6 +163,7 @@ test-mock: deps
 ## bench: wrk on /healthz and /users/@me (session, bot, bearer) beside nginx; logins vs argon2id; token endpoint;
 ## instructions per token check (callgrind)
 bench: deps
+	$(call install_missing,$(BENCH_DEPS))
 	bench/healthz.sh
 	bench/accounts.sh
 	bench/bots.sh
@@ -169,6 +173,7 @@ bench: deps
 ## bench-report: issue 17's figures in one run beside nginx (bench/report.sh; BENCH_SECONDS per run, default 10):
 ## a Markdown table on stdout and in bench/results/ (BIN=path measures another build)
 bench-report: deps
+	$(call install_missing,$(BENCH_DEPS))
 	@bench/report.sh $(BENCH_SECONDS)
 
 ## fuzz: libFuzzer on the HTTP request parser for FUZZ_SECONDS (default 600)

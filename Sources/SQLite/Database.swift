@@ -272,13 +272,13 @@ public final class Database: Sendable {
             }
             if !aborted {
                 do {
-                    try connection.run("COMMIT")
-                    let ticket = logSync.recordCommit()
+                    let wrote = try commit(connection)
+                    let ticket = wrote && !committed.isEmpty ? logSync.recordCommit() : nil
                     for request in committed { request.committed = true }
                     groupedBatches.add(1, ordering: .relaxed)
                     groupedWrites.add(UInt64(committed.count), ordering: .relaxed)
                     afterCommit()
-                    return committed.isEmpty ? nil : ticket
+                    return ticket
                 } catch {
                     // Fall through: nothing of this batch is durable.
                 }
@@ -291,7 +291,26 @@ public final class Database: Sendable {
         }
     }
 
-    /// One body in its own `BEGIN IMMEDIATE` … `COMMIT`; the commit's `LogSync` ticket when it committed.
+    /// `COMMIT` on the writer; whether it appended frames to the log. SQLite calls the WAL hook only for a commit
+    /// that wrote frames, so the frame count is set to -1 around it: a transaction that changed nothing (a write
+    /// body that decided to do nothing, or only read) has nothing to sync and is answered without waiting.
+    private func commit(_ connection: Connection) throws -> Bool {
+        let before = walFrames.pointer.pointee
+        walFrames.pointer.pointee = -1
+        do {
+            try connection.run("COMMIT")
+        } catch {
+            if walFrames.pointer.pointee == -1 { walFrames.pointer.pointee = before }
+            throw error
+        }
+        guard walFrames.pointer.pointee != -1 else {
+            walFrames.pointer.pointee = before
+            return false
+        }
+        return true
+    }
+
+    /// One body in its own `BEGIN IMMEDIATE` … `COMMIT`; the commit's `LogSync` ticket when it wrote to the log.
     private func runAlone(_ request: WriteRequest, on connection: Connection) -> UInt64? {
         do {
             try connection.run("BEGIN IMMEDIATE")
@@ -301,9 +320,9 @@ public final class Database: Sendable {
         }
         do {
             try request.run?(connection)
-            try connection.run("COMMIT")
+            let wrote = try commit(connection)
             request.committed = true
-            return logSync.recordCommit()
+            return wrote ? logSync.recordCommit() : nil
         } catch {
             // SQLite may already have rolled back (e.g. after SQLITE_FULL); only roll back if open.
             if connection.inTransaction { try? connection.execute("ROLLBACK") }

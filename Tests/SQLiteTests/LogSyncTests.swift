@@ -52,6 +52,23 @@ import Testing
         }
     }
 
+    /// A transaction that changed nothing appends no frame to the log: nothing to sync, no wait.
+    @Test func writeThatChangesNothing_syncsNothing() throws {
+        try withTempDirectory { dir throws in
+            let db = try Database(path: dir + "/db.sqlite")
+            defer { db.close() }
+            try db.write { try $0.execute("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1)") }
+            let start = db.logSyncCounts
+            #expect(try db.write { try $0.queryOne("SELECT count(*) FROM t")?[0] } == .integer(1))
+            #expect(try db.write { try $0.run("UPDATE t SET v = 2 WHERE v = 5") } == 0)
+            #expect(db.logSyncCounts.syncs == start.syncs)
+            // The next write that changes something is synced as before.
+            try db.write { try $0.run("INSERT INTO t VALUES (3)") }
+            #expect(db.logSyncCounts.syncs == start.syncs + 1)
+            #expect(db.logSyncCounts.commits == start.commits + 1)
+        }
+    }
+
     @Test func failedBody_commitsNothing_andSyncsNothing() throws {
         struct Refused: Error {}
         try withTempDirectory { dir throws in
