@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# OAuth2 benchmark (database on disk, synchronous=FULL):
+# OAuth2 benchmark (database on disk; each write answered only after its log sync):
 #  1. POST /oauth2/token authorization_code exchanges per second (codes minted beforehand);
 #  2. POST /oauth2/token refresh_token rotations per second (each wrk connection follows its own chain);
 #  3. GET /users/@me with a Bearer access token, beside nginx serving the same JSON.

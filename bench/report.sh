@@ -469,7 +469,7 @@ if want 6; then
   fi
 fi
 if want 6 7; then
-  note "Rows 6–7: database on disk (SQLite, WAL, \`synchronous=FULL\`); rate limiter on with the global, \`oauth:token\` and \`oauth:authorize\` limits raised to 1,000,000/1 s; client authentication \`client_secret_basic\`; wrk -t16 -c16 (one connection per thread, so each can follow its own chain); latency per request is timed in the wrk script and only 2xx answers count. Codes are minted through the API (\`POST /oauth2/authorize/consent\`) before the run."
+  note "Rows 6–7: database on disk (SQLite, WAL; each write answered only after the \`fdatasync\` of the log that holds it); rate limiter on with the global, \`oauth:token\` and \`oauth:authorize\` limits raised to 1,000,000/1 s; client authentication \`client_secret_basic\`; wrk -t16 -c16 (one connection per thread, so each can follow its own chain); latency per request is timed in the wrk script and only 2xx answers count. Codes are minted through the API (\`POST /oauth2/authorize/consent\`) before the run."
 fi
 
 # --- row 8: token checks during a login flood ---------------------------------------------------------------
