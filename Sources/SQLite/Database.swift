@@ -17,6 +17,8 @@ public final class Database: Sendable {
     private let writes: WriteQueue
     /// Syncs the log after commits, outside the writer lock (see `LogSync`).
     private let logSync: LogSync
+    /// Whether the file is in WAL mode, so that `LogSync` makes commits durable (else SQLite's `FULL` does).
+    private let syncsLog: Bool
     private let groupedBatches = Atomic<UInt64>(0)
     private let groupedWrites = Atomic<UInt64>(0)
     private let readers: [ConnectionSlot]
@@ -64,11 +66,13 @@ public final class Database: Sendable {
             let writer = try Connection(
                 path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                 busyTimeoutMilliseconds: busyTimeoutMilliseconds)
-            try writer.execute("PRAGMA journal_mode=WAL")
+            let mode = try writer.query("PRAGMA journal_mode=WAL").first?[0].textValue
             try Self.configure(writer)
             // The writer's commits are synced by `LogSync`, after the writer lock is released; SQLite still syncs
-            // the log before each checkpoint and the database file after it.
-            try writer.execute("PRAGMA synchronous=NORMAL")
+            // the log before each checkpoint and the database file after it. Only in WAL mode: a file system where
+            // SQLite cannot keep a log (no shared memory) stays in rollback mode with `synchronous=FULL`.
+            syncsLog = mode == "wal"
+            if syncsLog { try writer.execute("PRAGMA synchronous=NORMAL") }
             try Self.quickCheck(writer)
             fx_sqlite_track_wal_frames(try writer.rawHandle(), walFrames.pointer)
             self.writer = ConnectionSlot(writer)
@@ -273,7 +277,7 @@ public final class Database: Sendable {
             if !aborted {
                 do {
                     let wrote = try commit(connection)
-                    let ticket = wrote && !committed.isEmpty ? logSync.recordCommit() : nil
+                    let ticket = wrote && syncsLog && !committed.isEmpty ? logSync.recordCommit() : nil
                     for request in committed { request.committed = true }
                     groupedBatches.add(1, ordering: .relaxed)
                     groupedWrites.add(UInt64(committed.count), ordering: .relaxed)
@@ -322,7 +326,7 @@ public final class Database: Sendable {
             try request.run?(connection)
             let wrote = try commit(connection)
             request.committed = true
-            return wrote ? logSync.recordCommit() : nil
+            return wrote && syncsLog ? logSync.recordCommit() : nil
         } catch {
             // SQLite may already have rolled back (e.g. after SQLITE_FULL); only roll back if open.
             if connection.inTransaction { try? connection.execute("ROLLBACK") }
