@@ -71,7 +71,7 @@ extension Database {
             unlink(temporary)
         }
         placed = true
-        Self.syncDirectory(of: path)
+        FileSystem.syncDirectory(of: path)
         guard stat(path, &st) == 0 else { throw .file(path: path, errno: errno) }
         return BackupSummary(path: path, bytes: Int64(st.st_size), pages: pages)
     }
@@ -131,13 +131,5 @@ extension Database {
         guard fd >= 0 else { throw .file(path: path, errno: errno) }
         defer { Glibc.close(fd) }
         guard fsync(fd) == 0 else { throw .file(path: path, errno: errno) }
-    }
-
-    /// Makes the rename durable (best effort: some file systems refuse fsync on a directory).
-    private static func syncDirectory(of path: String) {
-        let fd = open(FileSystem.parent(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        fsync(fd)
-        Glibc.close(fd)
     }
 }

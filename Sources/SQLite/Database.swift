@@ -276,8 +276,7 @@ public final class Database: Sendable {
             }
             if !aborted {
                 do {
-                    let wrote = try commit(connection)
-                    let ticket = wrote && syncsLog && !committed.isEmpty ? logSync.recordCommit() : nil
+                    let ticket = try commit(connection)
                     for request in committed { request.committed = true }
                     groupedBatches.add(1, ordering: .relaxed)
                     groupedWrites.add(UInt64(committed.count), ordering: .relaxed)
@@ -295,10 +294,11 @@ public final class Database: Sendable {
         }
     }
 
-    /// `COMMIT` on the writer; whether it appended frames to the log. SQLite calls the WAL hook only for a commit
-    /// that wrote frames, so the frame count is set to -1 around it: a transaction that changed nothing (a write
-    /// body that decided to do nothing, or only read) has nothing to sync and is answered without waiting.
-    private func commit(_ connection: Connection) throws -> Bool {
+    /// `COMMIT` on the writer; the `LogSync` ticket to wait for when it appended frames to the log (in WAL mode).
+    /// SQLite calls the WAL hook only for a commit that wrote frames, so the frame count is set to -1 around it: a
+    /// transaction that changed nothing (a write body that decided to do nothing, or only read) has nothing to sync
+    /// and is answered without waiting.
+    private func commit(_ connection: Connection) throws -> UInt64? {
         let before = walFrames.pointer.pointee
         walFrames.pointer.pointee = -1
         do {
@@ -309,9 +309,9 @@ public final class Database: Sendable {
         }
         guard walFrames.pointer.pointee != -1 else {
             walFrames.pointer.pointee = before
-            return false
+            return nil
         }
-        return true
+        return syncsLog ? logSync.recordCommit() : nil
     }
 
     /// One body in its own `BEGIN IMMEDIATE` … `COMMIT`; the commit's `LogSync` ticket when it wrote to the log.
@@ -324,9 +324,9 @@ public final class Database: Sendable {
         }
         do {
             try request.run?(connection)
-            let wrote = try commit(connection)
+            let ticket = try commit(connection)
             request.committed = true
-            return wrote && syncsLog ? logSync.recordCommit() : nil
+            return ticket
         } catch {
             // SQLite may already have rolled back (e.g. after SQLITE_FULL); only roll back if open.
             if connection.inTransaction { try? connection.execute("ROLLBACK") }

@@ -13,6 +13,15 @@ struct SystemError: Error {
 
 /// Small POSIX helpers (no Foundation).
 enum FileSystem {
+    /// Makes the directory entry naming `path` durable (a rename, a new file): fsync(2) of a file does not sync the
+    /// directory that names it. Best effort: some file systems refuse fsync on a directory.
+    static func syncDirectory(of path: String) {
+        let fd = open(parent(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+
     /// The directory part of a path ("." when there is none).
     static func parent(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }

@@ -40,11 +40,9 @@ final class LogSync: @unchecked Sendable {
     private var syncCount: UInt64 = 0
     private var fd: Int32 = -1
     private let logPath: String
-    private let directory: String
 
     init(databasePath: String) {
         logPath = databasePath + "-wal"
-        directory = FileSystem.parent(of: databasePath)
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(synced, nil)
     }
@@ -128,8 +126,8 @@ final class LogSync: @unchecked Sendable {
 
     /// `fdatasync` of the log through a descriptor of our own (SQLite's is private to it; a sync is per file, not
     /// per descriptor). The log is reopened if the path now names another file, and the first time a log file is
-    /// opened its directory is synced too, so that the file's name is as durable as its contents (fsync(2): syncing
-    /// a file does not sync the directory entry that names it). Returns 0 or the errno.
+    /// opened its directory is synced too (`FileSystem.syncDirectory`), so that the file's name is as durable as its
+    /// contents. Returns 0 or the errno of the log's own sync.
     private func syncLog() -> Int32 {
         var onDisk = stat()
         if stat(logPath, &onDisk) != 0 { return errno }
@@ -144,18 +142,11 @@ final class LogSync: @unchecked Sendable {
             let opened = Glibc.open(logPath, O_RDONLY | O_CLOEXEC)
             if opened < 0 { return errno }
             fd = opened
-            let dir = Glibc.open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if dir < 0 { return errno }
-            defer { Glibc.close(dir) }
-            if let error = Self.retrying({ fsync(dir) }) { return error }
+            FileSystem.syncDirectory(of: logPath)
         }
-        return Self.retrying { fdatasync(fd) } ?? 0
-    }
-
-    private static func retrying(_ call: () -> Int32) -> Int32? {
-        while call() != 0 {
+        while fdatasync(fd) != 0 {
             if errno != EINTR { return errno }
         }
-        return nil
+        return 0
     }
 }
