@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # Multi-stage build (`make docker`). The builder installs exactly the Makefile's BUILD_DEPS and runs exactly
 # `make build`'s command (RELEASE_BUILD); Tests/… integration/deploy/test_deploy_files.py holds the two in step. The
-# runtime is Swift's slim image (the Swift runtime libraries, no compiler) plus the libraries of BUILD_DEPS.
+# runtime is Swift's slim image plus the libraries of BUILD_DEPS (the binary links the Swift runtime in, so it does
+# not load the image's copy).
 
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
@@ -16,7 +17,7 @@ COPY migrations ./migrations
 COPY Plugins ./Plugins
 COPY openapi/fluxer-auth.json ./openapi/fluxer-auth.json
 COPY resources ./resources
-RUN swift build -c release --product fluxer-auth \
+RUN swift build -c release --product fluxer-auth --static-swift-stdlib \
  && install -D .build/release/fluxer-auth /out/fluxer-auth
 
 FROM swift:6.3-bookworm-slim
