@@ -1,54 +1,128 @@
 /// Writes a response head and body to bytes (RFC 9112 §4, §6). Never emits both Content-Length and
 /// Transfer-Encoding, never a body for HEAD/1xx/204/304, never Transfer-Encoding at all.
 enum ResponseSerializer {
-    /// Headers the server owns; a handler's copies are dropped.
-    static let serverOwned: [String] = ["content-length", "transfer-encoding", "connection", "date", "keep-alive"]
-
     static func write(
         _ response: HTTPResponse, to out: inout [UInt8], date: [UInt8], requestID: String,
         isHead: Bool, closing: Bool, version: HTTPVersion
     ) {
         let status = response.status
-        append(&out, "HTTP/1.1 ")
-        appendDecimal(&out, status.code)
-        out.append(0x20)
-        append(&out, status.reasonPhrase)
-        append(&out, "\r\nDate: ")
-        out.append(contentsOf: date)
-        out.append(contentsOf: [0x0D, 0x0A])
-        var hasContentType = false
-        for (name, value) in response.headers {
-            if isServerOwned(name) { continue }
-            if !hasContentType && HTTPHeaders.equalsIgnoringASCIICase(name, "content-type") { hasContentType = true }
-            append(&out, name)
-            append(&out, ": ")
-            append(&out, value)
-            out.append(contentsOf: [0x0D, 0x0A])
+        let fields = response.headers.fields
+        let reason = status.reasonPhrase
+        // The head is written into one scratch buffer and appended to `out` at once, then the body: two appends
+        // per response instead of one per piece (each `append(contentsOf:)` costs ~100 instructions whatever its
+        // length, and a response had about twenty). The bound: every fixed piece at its longest (status code and
+        // Content-Length at 20 digits), plus the variable ones.
+        var bound = 256 + reason.utf8.count + date.count + requestID.utf8.count
+        for field in fields { bound += field.name.utf8.count + field.value.utf8.count + 4 }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { scratch in
+            var head = HeadWriter(scratch.baseAddress!)
+            head.put("HTTP/1.1 ")
+            head.decimal(status.code)
+            head.byte(0x20)
+            head.put(reason)
+            head.put("\r\nDate: ")
+            date.withUnsafeBufferPointer { head.put($0) }
+            head.put("\r\n")
+            var hasContentType = false
+            for field in fields {
+                var name = field.name, value = field.value
+                let skip = name.withUTF8 { name -> Bool in
+                    if isServerOwned(name) { return true }
+                    if !hasContentType && equalsLowercase(name, "content-type") { hasContentType = true }
+                    head.put(name)
+                    return false
+                }
+                if skip { continue }
+                head.put(": ")
+                value.withUTF8 { head.put($0) }
+                head.put("\r\n")
+            }
+            if !status.forbidsBody {
+                if !hasContentType && !response.body.isEmpty { head.put("Content-Type: application/octet-stream\r\n") }
+                head.put("Content-Length: ")
+                head.decimal(response.body.count)
+                head.put("\r\n")
+            }
+            if !requestID.isEmpty {
+                head.put("X-Request-Id: ")
+                head.put(requestID)
+                head.put("\r\n")
+            }
+            if closing {
+                head.put("Connection: close\r\n")
+            } else if version == .http10 {
+                head.put("Connection: keep-alive\r\n")
+            }
+            head.put("\r\n")
+            precondition(head.count <= bound, "response head bound")
+            out.append(contentsOf: UnsafeBufferPointer(start: scratch.baseAddress, count: head.count))
         }
-        if !status.forbidsBody {
-            if !hasContentType && !response.body.isEmpty { append(&out, "Content-Type: application/octet-stream\r\n") }
-            append(&out, "Content-Length: ")
-            appendDecimal(&out, response.body.count)
-            out.append(contentsOf: [0x0D, 0x0A])
-        }
-        if !requestID.isEmpty {
-            append(&out, "X-Request-Id: ")
-            append(&out, requestID)
-            out.append(contentsOf: [0x0D, 0x0A])
-        }
-        if closing {
-            append(&out, "Connection: close\r\n")
-        } else if version == .http10 {
-            append(&out, "Connection: keep-alive\r\n")
-        }
-        out.append(contentsOf: [0x0D, 0x0A])
         if !isHead && !status.forbidsBody { out.append(contentsOf: response.body) }
     }
 
-    /// Whether the server writes this field itself; most names are ruled out by their length alone.
-    @inline(__always) static func isServerOwned(_ name: String) -> Bool {
-        switch name.utf8.count {
-        case 4, 10, 14, 17: serverOwned.contains(where: { HTTPHeaders.equalsIgnoringASCIICase($0, name) })
+    /// Writes bytes forward from a pointer into a buffer the caller sized (see `write`'s bound).
+    private struct HeadWriter {
+        let base: UnsafeMutablePointer<UInt8>
+        var count = 0
+
+        init(_ base: UnsafeMutablePointer<UInt8>) { self.base = base }
+
+        @inline(__always) mutating func byte(_ b: UInt8) {
+            base[count] = b
+            count += 1
+        }
+
+        @inline(__always) mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+            guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+            (base + count).update(from: source, count: bytes.count)
+            count += bytes.count
+        }
+
+        @inline(__always) mutating func put(_ s: StaticString) {
+            put(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+        }
+
+        @inline(__always) mutating func put(_ s: String) {
+            var s = s
+            s.withUTF8 { put($0) }
+        }
+
+        /// A non-negative integer in decimal (a negative one, which no caller passes, as 0).
+        mutating func decimal(_ value: Int) {
+            var n = UInt64(max(0, value))
+            var digits = 1
+            var scale: UInt64 = 10
+            while digits < 20 && n >= scale {
+                digits += 1
+                if scale > UInt64.max / 10 { break }
+                scale *= 10
+            }
+            var i = count + digits
+            count = i
+            repeat {
+                i -= 1
+                base[i] = UInt8(0x30 + n % 10)
+                n /= 10
+            } while i > count - digits
+        }
+    }
+
+    /// Whether `name` is `lowercase` (given in lowercase ASCII) ignoring ASCII case.
+    @inline(__always) static func equalsLowercase(_ name: UnsafeBufferPointer<UInt8>, _ lowercase: StaticString) -> Bool {
+        guard name.count == lowercase.utf8CodeUnitCount else { return false }
+        let wanted = lowercase.utf8Start
+        for i in 0..<name.count where HTTPHeaders.asciiLower(name[i]) != wanted[i] { return false }
+        return true
+    }
+
+    /// Whether the server writes this field itself (Content-Length, Transfer-Encoding, Connection, Date,
+    /// Keep-Alive: a handler's copies are dropped); most names are ruled out by their length alone.
+    @inline(__always) static func isServerOwned(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        switch name.count {
+        case 4: equalsLowercase(name, "date")
+        case 10: equalsLowercase(name, "connection") || equalsLowercase(name, "keep-alive")
+        case 14: equalsLowercase(name, "content-length")
+        case 17: equalsLowercase(name, "transfer-encoding")
         default: false
         }
     }
@@ -56,21 +130,5 @@ enum ResponseSerializer {
     @inline(__always) static func append(_ out: inout [UInt8], _ s: String) {
         var s = s
         s.withUTF8 { out.append(contentsOf: $0) }
-    }
-
-    static func appendDecimal(_ out: inout [UInt8], _ value: Int) {
-        if value < 10 { out.append(UInt8(0x30 + value)); return }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = value
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buf in
-            while n > 0 {
-                buf[count] = UInt8(0x30 + n % 10)
-                n /= 10
-                count += 1
-            }
-            for i in stride(from: count - 1, through: 0, by: -1) { out.append(buf[i]) }
-        }
     }
 }

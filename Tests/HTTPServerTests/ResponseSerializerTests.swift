@@ -61,6 +61,40 @@ import FluxerJSON
         #expect(w.contains("Content-Length: 1234567\r\n"))
     }
 
+    @Test("Content-Length in decimal at every width", arguments: [0, 1, 9, 10, 99, 100, 4_096, 65_536])
+    func contentLength_everyWidth(_ length: Int) {
+        let w = wire(HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], body: [UInt8](repeating: 0x61, count: length)))
+        #expect(w.contains("\r\nContent-Length: \(length)\r\n"))
+        #expect(w.hasSuffix("\r\n\r\n" + String(repeating: "a", count: length)))
+    }
+
+    /// The head is built in one scratch buffer sized from the fields: a head far larger than any stack buffer, many
+    /// fields and long values, comes out whole and in order, and what follows it in `out` (a pipelined response
+    /// already queued) is kept.
+    @Test func largeHead_wholeAndInOrder_afterQueuedOutput() {
+        var headers = HTTPHeaders()
+        for i in 0..<200 { headers.add("X-Field-\(i)", String(repeating: "v", count: i * 7)) }
+        headers.add("Content-Type", "text/plain")
+        var out = Array("earlier".utf8)
+        ResponseSerializer.write(HTTPResponse(status: HTTPStatus(299), headers: headers, body: Array("body".utf8)), to: &out,
+                                 date: Self.date, requestID: "abc", isHead: false, closing: true, version: .http11)
+        let w = String(decoding: out, as: UTF8.self)
+        #expect(w.hasPrefix("earlierHTTP/1.1 299 "))
+        var expected = ""
+        for i in 0..<200 { expected += "X-Field-\(i): " + String(repeating: "v", count: i * 7) + "\r\n" }
+        #expect(w.contains("\r\n" + expected + "Content-Type: text/plain\r\nContent-Length: 4\r\nX-Request-Id: abc\r\nConnection: close\r\n\r\nbody"))
+        #expect(w.hasSuffix("\r\n\r\nbody"))
+    }
+
+    @Test func serverOwnedNames_anyCase_dropped_othersOfSameLengthKept() {
+        let w = wire(HTTPResponse(status: .ok, headers: [
+            "DATE": "x", "CoNnEcTiOn": "close", "content-LENGTH": "7", "X-Da": "kept4", "X-Connect1": "kept10",
+        ], body: Array("ab".utf8)))
+        #expect(!w.contains("DATE") && !w.contains("CoNnEcTiOn") && !w.contains("content-LENGTH"))
+        #expect(w.contains("X-Da: kept4\r\n") && w.contains("X-Connect1: kept10\r\n"))
+        #expect(!w.contains("Connection: close"))
+    }
+
     @Test func jsonQuote_escapesControlAndSeparators() {
         #expect(JSONText.quote("a\"b\\c\n\u{1}\u{2028}") == "\"a\\\"b\\\\c\\n\\u0001\\u2028\"")
     }
