@@ -16,7 +16,7 @@ build_release() {
     [ -x "$BIN" ] || { echo "BIN=$BIN is not an executable" >&2; exit 1; }
     return 0
   fi
-  swift build -c release --product fluxer-auth --static-swift-stdlib >/dev/null  # make build's RELEASE_BUILD
+  make -s build >/dev/null  # the Makefile's RELEASE_BUILD, as make build and the Dockerfile
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # wait_up PORT [LOG]: until /healthz answers (20 s at most); on failure, the log's tail and exit

@@ -219,7 +219,7 @@ start_fluxer() {
 }
 
 # --- build, machine ---------------------------------------------------------------------------------------------
-if [ -z "${BIN:-}" ]; then say "building release (swift build -c release --product fluxer-auth --static-swift-stdlib) …"; fi
+if [ -z "${BIN:-}" ]; then say "building release (make build) …"; fi
 build_release
 bin=$FLUXER_BIN
 if [ -n "${BIN:-}" ]; then build_desc="\`$BIN\` (given as BIN)"; else build_desc="release build of $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo ' with uncommitted changes')"; fi

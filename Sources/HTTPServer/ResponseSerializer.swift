@@ -15,11 +15,11 @@ enum ResponseSerializer {
         var bound = 256 + reason.utf8.count + date.count + requestID.utf8.count
         for field in fields { bound += field.name.utf8.count + field.value.utf8.count + 4 }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { scratch in
-            var head = HeadWriter(scratch.baseAddress!)
+            var head = ByteWriter(scratch.baseAddress!)
             head.put("HTTP/1.1 ")
-            head.decimal(status.code)
+            head.decimal(UInt64(max(0, status.code)))
             head.byte(0x20)
-            head.put(reason)
+            head.put(contentsOf: reason)
             head.put("\r\nDate: ")
             date.withUnsafeBufferPointer { head.put($0) }
             head.put("\r\n")
@@ -40,12 +40,12 @@ enum ResponseSerializer {
             if !status.forbidsBody {
                 if !hasContentType && !response.body.isEmpty { head.put("Content-Type: application/octet-stream\r\n") }
                 head.put("Content-Length: ")
-                head.decimal(response.body.count)
+                head.decimal(UInt64(response.body.count))
                 head.put("\r\n")
             }
             if !requestID.isEmpty {
                 head.put("X-Request-Id: ")
-                head.put(requestID)
+                head.put(contentsOf: requestID)
                 head.put("\r\n")
             }
             if closing {
@@ -55,56 +55,9 @@ enum ResponseSerializer {
             }
             head.put("\r\n")
             precondition(head.count <= bound, "response head bound")
-            out.append(contentsOf: UnsafeBufferPointer(start: scratch.baseAddress, count: head.count))
+            out.append(contentsOf: head.written)
         }
         if !isHead && !status.forbidsBody { out.append(contentsOf: response.body) }
-    }
-
-    /// Writes bytes forward from a pointer into a buffer the caller sized (see `write`'s bound).
-    private struct HeadWriter {
-        let base: UnsafeMutablePointer<UInt8>
-        var count = 0
-
-        init(_ base: UnsafeMutablePointer<UInt8>) { self.base = base }
-
-        @inline(__always) mutating func byte(_ b: UInt8) {
-            base[count] = b
-            count += 1
-        }
-
-        @inline(__always) mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
-            guard let source = bytes.baseAddress, bytes.count > 0 else { return }
-            (base + count).update(from: source, count: bytes.count)
-            count += bytes.count
-        }
-
-        @inline(__always) mutating func put(_ s: StaticString) {
-            put(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-        }
-
-        @inline(__always) mutating func put(_ s: String) {
-            var s = s
-            s.withUTF8 { put($0) }
-        }
-
-        /// A non-negative integer in decimal (a negative one, which no caller passes, as 0).
-        mutating func decimal(_ value: Int) {
-            var n = UInt64(max(0, value))
-            var digits = 1
-            var scale: UInt64 = 10
-            while digits < 20 && n >= scale {
-                digits += 1
-                if scale > UInt64.max / 10 { break }
-                scale *= 10
-            }
-            var i = count + digits
-            count = i
-            repeat {
-                i -= 1
-                base[i] = UInt8(0x30 + n % 10)
-                n /= 10
-            } while i > count - digits
-        }
     }
 
     /// Whether `name` is `lowercase` (given in lowercase ASCII) ignoring ASCII case.

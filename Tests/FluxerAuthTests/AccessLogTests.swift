@@ -50,6 +50,22 @@ import Testing
         #expect(oddLine.contains(#" route="a b=\"c\"" status=400 duration_ms=0.005 request_id="" remote=::1"#), "\(oddLine)")
     }
 
+    /// The line is built in a scratch buffer sized from the record: long values needing quotes, the error's type
+    /// name and the largest numbers come out whole, after what `out` already held.
+    @Test func longValues_errorType_largeNumbers_whole() {
+        struct SomeFailure: Error {}
+        let route = String(repeating: "a b", count: 2_000)
+        let record = RequestLogRecord(method: "PATCH", route: route, status: 599, durationNanoseconds: UInt64.max,
+                                      requestID: String(repeating: "f", count: 300), remoteAddress: "2001:db8::1",
+                                      unexpectedError: SomeFailure())
+        var out = Array("previous\n".utf8)
+        AccessLog.append(record, to: &out)
+        let text = String(decoding: out, as: UTF8.self)
+        #expect(text.hasPrefix("previous\ntime="))
+        #expect(text.contains(" method=PATCH route=\"\(route)\" status=599 duration_ms=18446744073709.551 request_id=\(String(repeating: "f", count: 300)) remote=2001:db8::1 error=SomeFailure"), "\(text.suffix(200))")
+        #expect(text.hasSuffix("error=SomeFailure"))
+    }
+
     /// The timestamp is now, in UTC, each number in its place (compared with gmtime_r around the call).
     @Test func timestampIsNowInUTC() {
         func stamp(_ seconds: time_t) -> String {

@@ -14,30 +14,50 @@ package enum AccessLog {
         return out
     }
 
-    /// Appends the line for `record` (without the newline) to `out`.
+    /// Appends the line for `record` (without the newline) to `out`: built in one scratch buffer and appended at
+    /// once (see `ByteWriter`).
     package static func append(_ record: RequestLogRecord, to out: inout [UInt8]) {
-        append(&out, "time=")
-        appendTimestamp(&out)
-        append(&out, " level=info msg=request method=")
-        appendValue(&out, record.method)
-        append(&out, " route=")
-        appendValue(&out, record.route)
-        append(&out, " status=")
-        appendDigits(&out, UInt64(max(0, record.status)), width: 1)
-        append(&out, " duration_ms=")
-        let micros = record.durationNanoseconds / 1_000
-        appendDigits(&out, micros / 1_000, width: 1)
-        out.append(UInt8(ascii: "."))
-        appendDigits(&out, micros % 1_000, width: 3)
-        append(&out, " request_id=")
-        appendValue(&out, record.requestID)
-        append(&out, " remote=")
-        appendValue(&out, record.remoteAddress)
-        if let error = record.unexpectedError {
-            // The type name only: an error's description may carry data.
-            append(&out, " error=")
-            appendValue(&out, String(describing: type(of: error)))
+        let method = logfmtValue(record.method), route = logfmtValue(record.route)
+        let requestID = logfmtValue(record.requestID), remote = logfmtValue(record.remoteAddress)
+        // The type name only: an error's description may carry data.
+        let error = record.unexpectedError.map { logfmtValue(String(describing: type(of: $0))) }
+        // Fixed text and numbers at their longest (20 digits each) come to 159 bytes.
+        let bound = 192 + method.utf8.count + route.utf8.count + requestID.utf8.count + remote.utf8.count + (error?.utf8.count ?? 0)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { scratch in
+            var line = ByteWriter(scratch.baseAddress!)
+            line.put("time=")
+            writeTimestamp(&line)
+            line.put(" level=info msg=request method=")
+            line.put(contentsOf: method)
+            line.put(" route=")
+            line.put(contentsOf: route)
+            line.put(" status=")
+            line.decimal(UInt64(max(0, record.status)))
+            line.put(" duration_ms=")
+            let micros = record.durationNanoseconds / 1_000
+            line.decimal(micros / 1_000)
+            line.byte(UInt8(ascii: "."))
+            line.decimal(micros % 1_000, width: 3)
+            line.put(" request_id=")
+            line.put(contentsOf: requestID)
+            line.put(" remote=")
+            line.put(contentsOf: remote)
+            if let error {
+                line.put(" error=")
+                line.put(contentsOf: error)
+            }
+            precondition(line.count <= bound, "access log line bound")
+            out.append(contentsOf: line.written)
         }
+    }
+
+    /// A logfmt value: the string itself when it needs no quotes (the usual case), else `Logfmt.value`'s quoting.
+    private static func logfmtValue(_ s: String) -> String {
+        var s = s
+        let plain = s.withUTF8 { bytes in
+            !bytes.isEmpty && !bytes.contains(where: { $0 <= 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "=") || $0 == 0x7F })
+        }
+        return plain ? s : Logfmt.value(s)
     }
 
     /// Appends the line for `record` as one JSON object (`log.format = "json"`): the same fields in the same
@@ -77,21 +97,6 @@ package enum AccessLog {
 
     private static func append(_ out: inout [UInt8], _ s: StaticString) {
         out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-    }
-
-    /// A logfmt value: copied as is when it needs no quotes (the usual case), else through `Logfmt.value`.
-    private static func appendValue(_ out: inout [UInt8], _ s: String) {
-        var s = s
-        let copied = s.withUTF8 { bytes -> Bool in
-            guard !bytes.isEmpty, !bytes.contains(where: { $0 <= 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "=") || $0 == 0x7F })
-            else { return false }
-            out.append(contentsOf: bytes)
-            return true
-        }
-        if !copied {
-            var quoted = Logfmt.value(s)
-            quoted.withUTF8 { out.append(contentsOf: $0) }
-        }
     }
 
     /// `value` in decimal, zero-padded to `width` digits (at most 20), with no temporary array: the digits are
@@ -146,6 +151,31 @@ package enum AccessLog {
             }
             out.append(contentsOf: UnsafeRawBufferPointer(b))
         }
+    }
+
+    /// The timestamp of `appendTimestamp`, written in place.
+    private static func writeTimestamp(_ w: inout ByteWriter) {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        let c = civil(seconds: Int64(ts.tv_sec))
+        let start = w.count
+        w.put(timestampTemplate)
+        @inline(__always) func put(_ value: Int64, at offset: Int, width: Int) {
+            var v = value
+            var i = start + offset + width
+            while i > start + offset {
+                i -= 1
+                w.base[i] = UInt8(truncatingIfNeeded: 0x30 &+ v % 10)
+                v /= 10
+            }
+        }
+        put(c.year, at: 0, width: 4)
+        put(c.month, at: 5, width: 2)
+        put(c.day, at: 8, width: 2)
+        put(c.hour, at: 11, width: 2)
+        put(c.minute, at: 14, width: 2)
+        put(c.second, at: 17, width: 2)
+        put(Int64(ts.tv_nsec / 1_000_000), at: 20, width: 3)
     }
 
     /// UTC calendar fields of a Unix time (seconds ≥ 0), by the civil-from-days algorithm over 400-year eras.
