@@ -40,3 +40,19 @@ import Testing
     #expect(SHA256.hash(utf8: inner) == SHA256.hash(Array(inner.utf8)))
     #expect(SHA256.hash(utf8: "") == SHA256.hash([UInt8]()))
 }
+
+/// The concrete String and Substring overloads agree with the generic one (reached through a generic caller), for
+/// substrings at every offset and length of a non-ASCII string, and a known vector.
+@Test func sha256_concreteOverloads_matchGeneric() {
+    func generic(_ s: some StringProtocol) -> [UInt8] { SHA256.hash(utf8: s) }
+    let text = "flx_ünïcode—token\u{1F600}end"
+    for start in 0...text.count {
+        for length in 0...(text.count - start) {
+            let sub = text.dropFirst(start).prefix(length)
+            #expect(SHA256.hash(utf8: sub) == generic(sub))
+            #expect(SHA256.hash(utf8: sub) == SHA256.hash(Array(sub.utf8)))
+        }
+    }
+    #expect(SHA256.hash(utf8: text) == generic(text))
+    #expect(Hex.encode(SHA256.hash(utf8: Substring("abc"))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+}

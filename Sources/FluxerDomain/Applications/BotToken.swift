@@ -134,6 +134,8 @@ public enum BotToken {
 
     /// SHA-256 of the whole token: what the database keeps.
     public static func storageHash(_ token: some StringProtocol) -> [UInt8] { SHA256.hash(utf8: token) }
+    /// `storageHash` for the substring of an Authorization field, hashed in place.
+    public static func storageHash(_ token: Substring) -> [UInt8] { SHA256.hash(utf8: token) }
 
     /// A short preview of the token's random part, for listings (never enough to use).
     public static func preview(_ token: String) -> String {

@@ -15,6 +15,8 @@ package enum OAuthLifetime {
 package enum OAuthSecret {
     package static func generate() -> String { Base64URL.encode(SecureRandom.bytes(32)) }
     package static func hash(_ value: some StringProtocol) -> [UInt8] { SHA256.hash(utf8: value) }
+    /// `hash` for the substring of an Authorization field, hashed in place.
+    package static func hash(_ value: Substring) -> [UInt8] { SHA256.hash(utf8: value) }
     /// Whether a value could be one of ours (shape check before hashing).
     package static func isWellFormed(_ value: some StringProtocol) -> Bool {
         // Contiguous bytes when the string has them (a Bearer check runs this for every request).

@@ -16,21 +16,24 @@ public enum SessionToken {
 
     /// Whether `token` has the session token shape (checked before any hashing or lookup).
     public static func isWellFormed(_ token: Substring) -> Bool {
-        // One pass over the contiguous bytes: this runs for every request that carries a session token.
-        if let shape = token.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
+        // One pass over the bytes, in place (`withUTF8`, not the generic contiguous-storage path, which costs more
+        // than the check itself): this runs for every request that carries a session token.
+        var token = token
+        return token.withUTF8 { bytes -> Bool in
             let head = prefixBytes
             guard bytes.count == head.count + randomLength else { return false }
             for i in 0..<head.count where bytes[i] != head[i] { return false }
             return Base62.isValid(UnsafeBufferPointer(rebasing: bytes[head.count...]))
-        }) {
-            return shape
         }
-        return token.utf8.count == prefix.utf8.count + randomLength && token.hasPrefix(prefix)
-            && Base62.isValid(token.dropFirst(prefix.utf8.count))
     }
 
     /// SHA-256 of the token's bytes: the primary key of the `sessions` table.
     public static func hash(_ token: some StringProtocol) -> [UInt8] {
+        SHA256.hash(utf8: token)
+    }
+
+    /// `hash` for the substring of an Authorization field, hashed in place.
+    public static func hash(_ token: Substring) -> [UInt8] {
         SHA256.hash(utf8: token)
     }
 
