@@ -3,7 +3,7 @@
 /// `Array.append(contentsOf:)` costs about a hundred instructions whatever its length and a line had twenty of them.
 /// No bounds checks: the caller's bound must cover everything written (each user checks it after writing, and
 /// sizes with a margin for every fixed piece at its longest).
-@frozen package struct ByteWriter {
+package struct ByteWriter {
     package let base: UnsafeMutablePointer<UInt8>
     package private(set) var count = 0
 

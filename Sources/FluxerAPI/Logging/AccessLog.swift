@@ -99,61 +99,32 @@ package enum AccessLog {
         out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
-    /// `value` in decimal, zero-padded to `width` digits (at most 20), with no temporary array: the digits are
-    /// formed in a buffer on the stack and appended at once (one capacity check, not one per digit).
+    /// `value` in decimal, zero-padded to `width` digits (at most 20): `ByteWriter.decimal` into a stack buffer,
+    /// appended at once.
     package static func appendDigits(_ out: inout [UInt8], _ value: UInt64, width: Int) {
-        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &buffer) { b in
-            var v = value
-            var i = b.count
-            repeat {
-                i -= 1
-                b[i] = UInt8(truncatingIfNeeded: 0x30 &+ v % 10)
-                v /= 10
-            } while v > 0 && i > 0
-            while b.count - i < min(width, b.count) {
-                i -= 1
-                b[i] = 0x30
-            }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: b[i...]))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { scratch in
+            var digits = ByteWriter(scratch.baseAddress!)
+            digits.decimal(value, width: width)
+            out.append(contentsOf: digits.written)
         }
     }
 
-    /// The timestamp's fixed characters, and where each number goes in it (year, month, day, hour, minute,
-    /// second, millisecond).
+    /// The timestamp's fixed characters; `writeTimestamp` puts each number in its place.
     private static let timestampTemplate: StaticString = "0000-00-00T00:00:00.000Z"
-    private static let timestampFields: [(at: Int, width: Int)] = [(0, 4), (5, 2), (8, 2), (11, 2), (14, 2), (17, 2), (20, 3)]
 
-    /// RFC 3339 UTC with milliseconds, e.g. `2026-11-29T08:21:49.912Z`. The calendar date comes from the day
-    /// number by integer arithmetic (proleptic Gregorian, days-from-civil inverted), not `gmtime_r`; the 24
-    /// bytes are formed on the stack and appended at once.
+    /// RFC 3339 UTC with milliseconds, e.g. `2026-11-29T08:21:49.912Z` (`writeTimestamp` into a stack buffer,
+    /// appended at once).
     private static func appendTimestamp(_ out: inout [UInt8]) {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        let c = civil(seconds: Int64(ts.tv_sec))
-        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &buffer) { b in
-            @inline(__always) func put(_ value: Int64, at start: Int, width: Int) {
-                var v = value
-                for i in stride(from: start + width - 1, through: start, by: -1) {
-                    b[i] = UInt8(truncatingIfNeeded: 0x30 &+ v % 10)
-                    v /= 10
-                }
-            }
-            let template = timestampTemplate
-            for i in 0..<24 { b[i] = template.utf8Start[i] }
-            // A homogeneous tuple is laid out as consecutive Int64s: no array to allocate per line.
-            var values = (c.year, c.month, c.day, c.hour, c.minute, c.second, Int64(ts.tv_nsec / 1_000_000))
-            withUnsafeBytes(of: &values) { v in
-                for (k, field) in timestampFields.enumerated() {
-                    put(v.load(fromByteOffset: k * MemoryLayout<Int64>.stride, as: Int64.self), at: field.at, width: field.width)
-                }
-            }
-            out.append(contentsOf: UnsafeRawBufferPointer(b))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: timestampTemplate.utf8CodeUnitCount) { scratch in
+            var stamp = ByteWriter(scratch.baseAddress!)
+            writeTimestamp(&stamp)
+            out.append(contentsOf: stamp.written)
         }
     }
 
-    /// The timestamp of `appendTimestamp`, written in place.
+    /// The timestamp, written in place: the template's fixed characters, then each number in its place. The
+    /// calendar date comes from the day number by integer arithmetic (proleptic Gregorian, days-from-civil
+    /// inverted), not `gmtime_r`.
     private static func writeTimestamp(_ w: inout ByteWriter) {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)

@@ -19,15 +19,18 @@ package enum OAuthSecret {
     package static func hash(_ value: Substring) -> [UInt8] { SHA256.hash(utf8: value) }
     /// Whether a value could be one of ours (shape check before hashing).
     package static func isWellFormed(_ value: some StringProtocol) -> Bool {
-        // Contiguous bytes when the string has them (a Bearer check runs this for every request).
-        if let shape = value.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
+        value.utf8.count == 43 && value.utf8.allSatisfy(isURLSafe)
+    }
+
+    /// `isWellFormed` for the substring of an Authorization field, read in place (`withUTF8`, not the generic
+    /// path, which costs more than the check): a Bearer check runs this for every request.
+    package static func isWellFormed(_ value: Substring) -> Bool {
+        var value = value
+        return value.withUTF8 { bytes in
             guard bytes.count == 43 else { return false }
             for byte in bytes where !isURLSafe(byte) { return false }
             return true
-        }) {
-            return shape
         }
-        return value.utf8.count == 43 && value.utf8.allSatisfy(isURLSafe)
     }
 
     /// `[0-9A-Za-z_-]`.
