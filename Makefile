@@ -14,8 +14,11 @@ BENCH_DEPS := wrk nginx-light linux-perf valgrind
 # rather than through the PLT, about 8 % less user CPU per token check, and fewer pages resident at idle than with the
 # shared libraries (issue 17); the binary then needs only the system libraries of BUILD_DEPS at run time. The
 # toolchain's lld links it, with relative relocations packed (DT_RELR, glibc 2.36+): 10 KB of them instead of 1.2 MB
-# read at every start (gold, the default, also warns about the static Foundation's use of mktemp).
-RELEASE_BUILD := build -c release --product fluxer-auth --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs
+# read at every start (gold, the default, also warns about the static Foundation's use of mktemp). Every function
+# gets a section of its own, and the linker puts those that start-up and token checks run together at the front
+# (resources/link-order.txt, written by `make link-order`; resources/link-order.ld for the unnamed ones): start-up
+# then touches ~3.5 MB of code pages instead of ~7.2 MB (idle RSS, issue 17).
+RELEASE_BUILD := build -c release --product fluxer-auth --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xlinker --symbol-ordering-file=resources/link-order.txt -Xlinker --no-warn-symbol-ordering -Xlinker -T -Xlinker resources/link-order.ld
 # SwiftPM itself has crashed (SIGSEGV in libdispatch's event loop) on an up-to-date build: a crash of the build tool
 # is retried once; a compile error fails the same way twice.
 swift_build = $(SWIFT) build $(1) || $(SWIFT) build $(1)
@@ -43,6 +46,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 
 .PHONY: run test test-python test-adversarial test-adversarial-long build deps bench fuzz clean
 .PHONY: test-openapi test-schemathesis
+.PHONY: link-order
 .PHONY: run test test-postgres test-python test-durability test-durability-long test-cluster test-mock build deps deps-build docker bench bench-report fuzz fuzz-all fuzz-smoke clean
 
 ## deps: install what the build and the tests need when missing (as root; otherwise print the apt line and stop)
@@ -68,6 +72,10 @@ deps-build:
 ## build: release binary at .build/release/fluxer-auth
 build: deps-build
 	$(SWIFT) $(RELEASE_BUILD)
+
+## link-order: regenerate resources/link-order.txt from a start-up and first requests under callgrind, then relink
+link-order: build
+	RELEASE_BUILD='$(RELEASE_BUILD)' scripts/link-order.sh
 
 ## docker: the container image (Dockerfile: the same packages and build command as `make build`), tagged fluxer-auth
 docker:
