@@ -17,7 +17,7 @@ COPY migrations ./migrations
 COPY Plugins ./Plugins
 COPY openapi/fluxer-auth.json ./openapi/fluxer-auth.json
 COPY resources ./resources
-RUN swift build -c release --product fluxer-auth --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xlinker --symbol-ordering-file=resources/link-order.txt -Xlinker --no-warn-symbol-ordering -Xlinker -T -Xlinker resources/link-order.ld \
+RUN swift build -c release --product fluxer-auth --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xlinker --symbol-ordering-file=resources/link-order.txt -Xlinker --no-warn-symbol-ordering -Xlinker -T -Xlinker resources/link-order.ld -Xlinker --no-export-dynamic \
  && install -D .build/release/fluxer-auth /out/fluxer-auth
 
 FROM swift:6.3-bookworm-slim

@@ -17,8 +17,11 @@ BENCH_DEPS := wrk nginx-light linux-perf valgrind
 # read at every start (gold, the default, also warns about the static Foundation's use of mktemp). Every function
 # gets a section of its own, and the linker puts those that start-up and token checks run together at the front
 # (resources/link-order.txt, written by `make link-order`; resources/link-order.ld for the unnamed ones): start-up
-# then touches ~3.5 MB of code pages instead of ~7.2 MB (idle RSS, issue 17).
-RELEASE_BUILD := build -c release --product fluxer-auth --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xlinker --symbol-ordering-file=resources/link-order.txt -Xlinker --no-warn-symbol-ordering -Xlinker -T -Xlinker resources/link-order.ld
+# then touches ~3.5 MB of code pages instead of ~7.2 MB (idle RSS, issue 17). The toolchain links executables with
+# --export-dynamic, which put every public symbol of ours in the dynamic symbol table (1 MB of .dynsym, .dynstr and
+# .gnu.hash, all resident: the dynamic linker searches the executable first for every symbol of every library);
+# nothing looks our symbols up at run time (no dlsym; backtraces read .symtab), so they stay out of it.
+RELEASE_BUILD := build -c release --product fluxer-auth --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xlinker --symbol-ordering-file=resources/link-order.txt -Xlinker --no-warn-symbol-ordering -Xlinker -T -Xlinker resources/link-order.ld -Xlinker --no-export-dynamic
 # SwiftPM itself has crashed (SIGSEGV in libdispatch's event loop) on an up-to-date build: a crash of the build tool
 # is retried once; a compile error fails the same way twice.
 swift_build = $(SWIFT) build $(1) || $(SWIFT) build $(1)
