@@ -2,20 +2,47 @@
 public enum FormURLEncoding {
     /// Splits `a=1&b=2` into pairs; `+` is a space; malformed escapes are kept literally.
     public static func decode(_ string: String) -> [(name: String, value: String)] {
+        var string = string
+        return string.withUTF8 { decode(bytes: $0) }
+    }
+
+    /// `application/x-www-form-urlencoded` pairs of `bytes` (a request body as it came): split on `&` (empty parts
+    /// skipped), each part on its first `=`, both sides percent-decoded with `+` as space. Works on the bytes in place:
+    /// the `String.UTF8View` slices `decode(_:)` used to split were a twelfth of a token request's instructions.
+    public static func decode(bytes: UnsafeBufferPointer<UInt8>) -> [(name: String, value: String)] {
         var result: [(String, String)] = []
-        for part in string.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
-            let pieces = part.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-            let name = percentDecode(pieces[0], plusIsSpace: true)
-            let value = pieces.count > 1 ? percentDecode(pieces[1], plusIsSpace: true) : ""
-            result.append((name, value))
+        var start = 0
+        let count = bytes.count
+        while start < count {
+            var end = start
+            while end < count && bytes[end] != UInt8(ascii: "&") { end += 1 }
+            if end > start {
+                var equals = start
+                while equals < end && bytes[equals] != UInt8(ascii: "=") { equals += 1 }
+                let name = percentDecode(UnsafeBufferPointer(rebasing: bytes[start..<equals]), plusIsSpace: true)
+                let value = equals < end
+                    ? percentDecode(UnsafeBufferPointer(rebasing: bytes[(equals + 1)..<end]), plusIsSpace: true) : ""
+                result.append((name, value))
+            }
+            start = end + 1
         }
         return result
+    }
+
+    /// `percentDecode` of a substring's UTF-8, read in place.
+    public static func percentDecode(_ text: Substring, plusIsSpace: Bool = false) -> String {
+        var text = text
+        return text.withUTF8 { percentDecode($0, plusIsSpace: plusIsSpace) }
     }
 
     /// Decodes `%XX` escapes; returns a String with invalid UTF-8 repaired (callers compare decoded values,
     /// never secrets, through this path).
     public static func percentDecode<C: Collection>(_ bytes: C, plusIsSpace: Bool = false) -> String
     where C.Element == UInt8 {
+        // Nearly every value (ids, codes, tokens) has nothing to decode.
+        if !bytes.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }) {
+            return String(decoding: bytes, as: UTF8.self)
+        }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         var index = bytes.startIndex

@@ -34,8 +34,8 @@ package enum ClientAuthentication {
                   let text = String(validating: decoded, as: UTF8.self), let colon = text.firstIndex(of: ":")
             else { throw OAuthError.invalidClient("Malformed Basic credentials.", basic: true) }
             // RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding.
-            basic = (FormURLEncoding.percentDecode(text[..<colon].utf8, plusIsSpace: true),
-                     FormURLEncoding.percentDecode(text[text.index(after: colon)...].utf8, plusIsSpace: true))
+            basic = (FormURLEncoding.percentDecode(text[..<colon], plusIsSpace: true),
+                     FormURLEncoding.percentDecode(text[text.index(after: colon)...], plusIsSpace: true))
         }
         if basic != nil && form["client_secret"] != nil {
             throw OAuthError.invalidRequest("Use one client authentication method, not both.")

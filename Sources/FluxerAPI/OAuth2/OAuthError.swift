@@ -40,7 +40,7 @@ package struct OAuthForm {
             throw OAuthError.invalidRequest("The request body must be application/x-www-form-urlencoded or multipart/form-data.")
         }
         if type.split(separator: ";").first.map({ $0.trimmingASCIIWhitespace().lowercased() }) == "application/x-www-form-urlencoded" {
-            try self.init(pairs: FormURLEncoding.decode(String(decoding: request.body, as: UTF8.self)))
+            try self.init(pairs: request.body.withUnsafeBufferPointer { FormURLEncoding.decode(bytes: $0) })
             return
         }
         guard let boundary = MultipartFormData.boundary(contentType: type) else {
