@@ -22,6 +22,11 @@ package enum OAuthSecret {
         value.utf8.count == 43 && value.utf8.allSatisfy(isURLSafe)
     }
 
+    /// `isWellFormed` for a string (a form's code or refresh token, read in place like a substring).
+    package static func isWellFormed(_ value: String) -> Bool { isWellFormed(value[...]) }
+    /// `hash` for a string, without the generic path (~14k instructions per refresh rotation went to it).
+    package static func hash(_ value: String) -> [UInt8] { SHA256.hash(utf8: value) }
+
     /// `isWellFormed` for the substring of an Authorization field, read in place (`withUTF8`, not the generic
     /// path, which costs more than the check): a Bearer check runs this for every request.
     package static func isWellFormed(_ value: Substring) -> Bool {

@@ -59,6 +59,12 @@ package enum OAuthStore: OAuthStorage {
         return try findToken(hash: OAuthSecret.hash(token), in: db)
     }
 
+    /// `findToken` for a string (a form's refresh token): the shape check and the hash read it in place.
+    package static func findToken(_ token: String, in db: SQLTransaction) throws -> OAuthTokenRecord? {
+        guard OAuthSecret.isWellFormed(token) else { return nil }
+        return try findToken(hash: OAuthSecret.hash(token), in: db)
+    }
+
     /// The token stored under `hash` (SHA-256 of a well-formed token), with its family's state.
     package static func findToken(hash: [UInt8], in db: SQLTransaction) throws -> OAuthTokenRecord? {
         try db.queryOne("""
