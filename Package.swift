@@ -102,7 +102,8 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "FluxerJSON"], swiftSettings: strict),
         // Real loopback servers: HTTPServer as a well-behaved peer, raw sockets for misbehaving ones, openssl for TLS.
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPServer"], swiftSettings: strict),
-        .testTarget(name: "FluxerCryptoTests", dependencies: ["FluxerCrypto"], swiftSettings: strict),
+        // CFluxerShim directly: the SHA-256 tests switch its compression path and compare with OpenSSL's digest.
+        .testTarget(name: "FluxerCryptoTests", dependencies: ["FluxerCrypto", "CFluxerShim"], swiftSettings: strict),
         .testTarget(name: "FluxerATProtoTests", dependencies: ["FluxerATProto", "FluxerCrypto", "FluxerJSON"], swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
         // The throwaway PostgreSQL cluster, shared by every test target that needs a real server.

@@ -1,7 +1,7 @@
 // libFuzzer harness for bot tokens (Sources/FluxerAPI/Applications/BotToken.swift), compiled by
 // `fuzz/run.sh bottoken` with the FluxerCrypto files verify/mint need (HMAC, SHA-256, constant-time compare,
 // Base64URL, SecureRandom) and the product's own C shim (Sources/CFluxerShim/shim.c, linked with -lcrypto
-// -lsodium …), so the HMAC is OpenSSL's, exactly as in the server. BotToken.swift's `import FluxerCrypto` line is
+// -lsodium …), so the HMAC is the shim's own SHA-256 code, exactly as in the server. BotToken.swift's `import FluxerCrypto` line is
 // dropped in a generated copy (everything is one module here); nothing else is changed.
 // Properties besides "no crash, no sanitizer report":
 //   1. verify(raw input) never traps, and never accepts (the fuzzer cannot forge HMAC-SHA256);

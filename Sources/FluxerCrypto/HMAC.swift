@@ -1,6 +1,6 @@
 internal import CFluxerShim
 
-/// HMAC (RFC 2104) over SHA-256 and SHA-1, backed by OpenSSL.
+/// HMAC (RFC 2104) over SHA-256 (the shim's own SHA-256) and SHA-1 (OpenSSL's, for TOTP only).
 public enum HMAC {
     /// HMAC-SHA-256 (RFC 4231); returns 32 bytes.
     public static func sha256(key: [UInt8], message: [UInt8]) -> [UInt8] {

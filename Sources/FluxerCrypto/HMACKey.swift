@@ -1,11 +1,11 @@
 internal import CFluxerShim
 
 /// An HMAC-SHA256 key with its inner and outer hash states computed once (RFC 2104 §4's "precomputed" form),
-/// for keys used on every request (bot-token signatures): each MAC then costs a state copy and two hash
-/// finishes instead of a full key setup. Results equal `HMAC.sha256(key:message:)`.
+/// for keys used on every request (bot-token signatures): each MAC then costs the message's blocks and one block
+/// for the outer hash, instead of a full key setup. Results equal `HMAC.sha256(key:message:)`.
 public struct HMACKey: Sendable {
-    /// Owns the shim's keyed states; they are only read after init (each MAC copies them), so sharing one
-    /// between threads is safe.
+    /// Owns the shim's keyed states (wiped when freed); they are only read after init (each MAC copies them), so
+    /// sharing one between threads is safe.
     private final class Storage: @unchecked Sendable {
         let key: OpaquePointer
         init(_ key: OpaquePointer) { self.key = key }
@@ -19,7 +19,7 @@ public struct HMACKey: Sendable {
         precondition(!key.isEmpty, "HMACKey needs a non-empty key")
         CryptoRuntime.initialize()
         guard let prepared = key.withUnsafeBufferPointer({ fx_hmac_sha256_key_new($0.baseAddress, $0.count) }) else {
-            fatalError("HMAC-SHA256 key setup failed (OpenSSL)")
+            fatalError("HMAC-SHA256 key setup failed (out of memory)")
         }
         storage = Storage(prepared)
     }
@@ -41,7 +41,7 @@ public struct HMACKey: Sendable {
         precondition(out.count >= 32, "HMAC-SHA256 output needs 32 bytes")
         let status = fx_hmac_sha256_keyed(storage.key, first.baseAddress, first.count, second.baseAddress, second.count,
                                           out.baseAddress!.assumingMemoryBound(to: UInt8.self))
-        // Only an allocation failure of the per-thread context can fail here.
-        precondition(status == 0, "HMAC-SHA256 failed (OpenSSL)")
+        // The shim refuses only NULL pointers, which these buffers never give for a non-zero count.
+        precondition(status == 0, "HMAC-SHA256 failed")
     }
 }

@@ -1,6 +1,6 @@
 internal import CFluxerShim
 
-/// SHA-256 (FIPS 180-4 §6.2), backed by OpenSSL.
+/// SHA-256 (FIPS 180-4 §6.2), the shim's own implementation (SHA-NI when the CPU has it; see shim.c).
 public enum SHA256 {
     /// The digest length in bytes.
     public static let digestCount = 32

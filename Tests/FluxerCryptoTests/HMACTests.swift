@@ -74,8 +74,8 @@ private let rfc2202: [(key: [UInt8], data: [UInt8], mac: String)] = [
         }
     }
 
-    /// The two-part form MACs the concatenation, and one key serves many threads at once (each MAC copies the
-    /// pre-digested pad states into its own thread's context).
+    /// The two-part form MACs the concatenation, and one key serves many threads at once (each MAC works on its
+    /// own copy of the pre-digested pad states).
     @Test func hmacKey_twoPartsAndThreads() {
         let key = Array("a bot-token signing key of 32 b!".utf8)
         let prepared = HMACKey(key)
@@ -89,5 +89,73 @@ private let rfc2202: [(key: [UInt8], data: [UInt8], mac: String)] = [
             for _ in 0..<500 where prepared.mac(second) != expected { mismatches.withLock { $0 += 1 } }
         }
         #expect(mismatches.withLock { $0 } == 0)
+    }
+}
+
+// MARK: - Our own HMAC-SHA-256 on both compression functions (SHA-NI and portable), against RFC 4231 and OpenSSL
+
+/// RFC 4231 test cases 1-7 through the one-shot, the precomputed key and the two-part form (split in the middle);
+/// case 5's MAC is truncated to 128 bits, so only the first 16 bytes are compared.
+@Test(arguments: CompressionPath.available) func hmacSHA256_rfc4231_bothPaths(path: CompressionPath) {
+    path.run {
+        for (index, vector) in rfc4231.enumerated() {
+            let expected = hex(vector.mac)
+            let half = vector.data.count / 2
+            let macs = [
+                HMAC.sha256(key: vector.key, message: vector.data),
+                HMACKey(vector.key).mac(vector.data),
+                shimKeyedHMACSHA256(key: vector.key, Array(vector.data[..<half]), Array(vector.data[half...])),
+            ]
+            for mac in macs {
+                #expect(Array(mac.prefix(expected.count)) == expected, "RFC 4231 test case \(index + 1), \(path)")
+            }
+        }
+    }
+}
+
+/// Keys shorter than, one short of, exactly, one over and far over the 64-byte block (longer ones are hashed
+/// first, RFC 2104 §2), with messages around the block and padding edges, equal OpenSSL's HMAC.
+@Test(arguments: CompressionPath.available) func hmacSHA256_keyLengths_matchOpenSSL(path: CompressionPath) {
+    let seed = UInt64.random(in: .min ... .max)
+    var random = SplitMix64(seed: seed)
+    let messages = [0, 1, 55, 56, 63, 64, 65, 119, 120, 200, 1000].map { random.randomBytes($0) }
+    let keys = [0, 1, 63, 64, 65, 200].map { random.randomBytes($0) }
+    path.run {
+        for key in keys {
+            for message in messages {
+                let expected = opensslHMACSHA256(key: key, message: message)
+                let context = "key \(key.count) B, message \(message.count) B, seed \(seed)"
+                #expect(HMAC.sha256(key: key, message: message) == expected, "\(context)")
+                #expect(shimKeyedHMACSHA256(key: key, message, []) == expected, "\(context)")
+                if !key.isEmpty { #expect(HMACKey(key).mac(message) == expected, "\(context)") }
+            }
+        }
+    }
+}
+
+/// The two-part keyed MAC of a || b equals the one-shot MAC of the whole message at every split point, for
+/// messages whose inner hash ends before, at and after block boundaries (the key's pad block comes first).
+@Test(arguments: CompressionPath.available) func hmacSHA256_keyedEverySplit_matchesOneShot(path: CompressionPath) {
+    let seed = UInt64.random(in: .min ... .max)
+    var random = SplitMix64(seed: seed)
+    let key = random.randomBytes(32)
+    path.run {
+        let prepared = HMACKey(key)
+        for length in [0, 1, 31, 55, 56, 63, 64, 65, 119, 120, 128, 200] {
+            let message = random.randomBytes(length)
+            let expected = HMAC.sha256(key: key, message: message)
+            var mismatches: [Int] = []
+            var out = [UInt8](repeating: 0, count: 32)
+            for split in 0...length {
+                message.withUnsafeBytes { whole in
+                    out.withUnsafeMutableBytes {
+                        prepared.mac(UnsafeRawBufferPointer(rebasing: whole[..<split]),
+                                     UnsafeRawBufferPointer(rebasing: whole[split...]), into: $0)
+                    }
+                }
+                if out != expected { mismatches.append(split) }
+            }
+            #expect(mismatches.isEmpty, "length \(length), splits \(mismatches), seed \(seed)")
+        }
     }
 }

@@ -87,25 +87,38 @@ int fx_cpu_count(void);
 int fx_sqlite_bind_text(sqlite3_stmt *stmt, int idx, const char *text, int len);
 int fx_sqlite_bind_blob(sqlite3_stmt *stmt, int idx, const void *data, int len);
 int fx_sqlite_config_busy_timeout(sqlite3 *db, int ms);
-
-// ---- OpenSSL -----------------------------------------------------------------------------------
-
-/// SHA-256 one-shot; out must hold 32 bytes.
-int fx_sha256(const void *data, size_t len, uint8_t *out);
-/// HMAC-SHA-256 one-shot; out must hold 32 bytes.
-int fx_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len, uint8_t *out);
-/// SHA-1 HMAC for TOTP (RFC 6238); out must hold 20 bytes.
 /// Process-wide SQLite settings (memory statistics off); call once before the first connection opens.
 int fx_sqlite_configure(void);
 /// Replaces `db`'s automatic checkpoints with a WAL hook that stores the log's frame count in `*frames` after
 /// each commit (on the committing thread); the caller decides when and where to checkpoint.
 void fx_sqlite_track_wal_frames(sqlite3 *db, int *frames);
+
+// ---- SHA-256 and HMAC-SHA-256 (our own code, not OpenSSL's: see shim.c) -------------------------
+
+/// SHA-256 one-shot (FIPS 180-4); out must hold 32 bytes. 0 on success, -1 when a pointer is NULL (data may be
+/// NULL when len is 0).
+int fx_sha256(const void *data, size_t len, uint8_t *out);
+/// HMAC-SHA-256 one-shot (RFC 2104; RFC 4231's vectors); out must hold 32 bytes. 0 on success, -1 when a pointer
+/// is NULL (key and data may be NULL when their length is 0).
+int fx_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len, uint8_t *out);
 typedef struct fx_hmac_key fx_hmac_key;
-/// An HMAC-SHA256 key with its pad blocks pre-digested; NULL on failure. Free with fx_hmac_sha256_key_free.
+/// An HMAC-SHA-256 key with its pad blocks pre-digested; NULL on failure. Free with fx_hmac_sha256_key_free,
+/// which wipes it.
 fx_hmac_key *fx_hmac_sha256_key_new(const void *key, size_t key_len);
 void fx_hmac_sha256_key_free(fx_hmac_key *key);
-/// HMAC-SHA256 of a || b under `key` into out[32]; 0 on success. Safe from any thread (the key is only read).
+/// HMAC-SHA-256 of a || b under `key` into out[32]; 0 on success, -1 when a pointer is NULL. Safe from any thread
+/// (the key is only read).
 int fx_hmac_sha256_keyed(const fx_hmac_key *key, const void *a, size_t a_len, const void *b, size_t b_len, uint8_t *out);
+/// For tests and benchmarks only: non-zero makes every SHA-256 in the process use the portable compression
+/// function, 0 restores the automatic choice (the SHA extensions when the CPU has them). Digests are the same
+/// either way; a call already running finishes on the path it started on.
+void fx_sha256_force_portable(int on);
+/// 1 when SHA-256 runs on the x86 SHA extensions at this moment, 0 when on the portable code.
+int fx_sha256_uses_sha_ni(void);
+
+// ---- OpenSSL -----------------------------------------------------------------------------------
+
+/// SHA-1 HMAC for TOTP (RFC 6238); out must hold 20 bytes.
 int fx_hmac_sha1(const void *key, size_t key_len, const void *data, size_t len, uint8_t *out);
 
 // ---- DNS (libresolv) ---------------------------------------------------------------------------
