@@ -103,6 +103,13 @@ for path in dumps + [os.path.join(work, "cg.out")]:
         if name not in seen:
             seen.add(name)
             order.append(name)
+# Functions that valgrind never sees run because it hides the CPU feature they need (CPUID reports no SHA
+# extensions under valgrind), but that every start-up on a real CPU runs.
+for name in ["fx_sha256_compress_shani"]:
+    if name not in seen:
+        seen.add(name)
+        order.append(name)
+        own.add(name)
 if len(order) < 1000:
     sys.exit(f"only {len(order)} functions found: is {binary} the server?")
 first = [name for name in order if name in own]
