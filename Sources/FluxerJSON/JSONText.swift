@@ -50,8 +50,10 @@ public enum JSONText {
                 case 0x0D: out.append(UInt8(ascii: "r"))
                 case 0x09: out.append(UInt8(ascii: "t"))
                 default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+                    // A control character: \u00 and two lowercase hex digits (b < 0x20, so the first is 0 or 1).
+                    let low = b & 0xF
+                    out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), 0x30 + (b >> 4),
+                                            low < 10 ? 0x30 + low : 0x57 + low])
                 }
                 i += 1
                 runStart = i

@@ -14,18 +14,13 @@ package enum OAuthLifetime {
 /// Codes, access and refresh tokens: 256 random bits, unpadded base64url (43 characters); only SHA-256 stored.
 package enum OAuthSecret {
     package static func generate() -> String { Base64URL.encode(SecureRandom.bytes(32)) }
-    package static func hash(_ value: some StringProtocol) -> [UInt8] { SHA256.hash(utf8: value) }
+    /// SHA-256 of a value (a form's code or token), read in place: concrete `String` and `Substring` overloads, not
+    /// a generic `StringProtocol` one, whose slice path cost ~14k instructions per refresh rotation.
+    package static func hash(_ value: String) -> [UInt8] { SHA256.hash(utf8: value) }
     /// `hash` for the substring of an Authorization field, hashed in place.
     package static func hash(_ value: Substring) -> [UInt8] { SHA256.hash(utf8: value) }
     /// Whether a value could be one of ours (shape check before hashing).
-    package static func isWellFormed(_ value: some StringProtocol) -> Bool {
-        value.utf8.count == 43 && value.utf8.allSatisfy(isURLSafe)
-    }
-
-    /// `isWellFormed` for a string (a form's code or refresh token, read in place like a substring).
     package static func isWellFormed(_ value: String) -> Bool { isWellFormed(value[...]) }
-    /// `hash` for a string, without the generic path (~14k instructions per refresh rotation went to it).
-    package static func hash(_ value: String) -> [UInt8] { SHA256.hash(utf8: value) }
 
     /// `isWellFormed` for the substring of an Authorization field, read in place (`withUTF8`, not the generic
     /// path, which costs more than the check): a Bearer check runs this for every request.

@@ -17,7 +17,7 @@ package protocol OAuthStorage: Sendable {
     /// Issues an access and a refresh token in a family; neither outlives `grantEndsAt` (RT-06).
     static func issue(familyID: Int64, applicationID: UInt64, userID: UInt64, scopes: [OAuthScope],
                      grantEndsAt: Int64, now: Int64, in db: Transaction) throws -> IssuedTokens
-    static func findToken(_ token: some StringProtocol, in db: Transaction) throws -> OAuthTokenRecord?
+    static func findToken(_ token: String, in db: Transaction) throws -> OAuthTokenRecord?
     /// The token stored under `hash` (SHA-256 of a well-formed token), with its family's state.
     static func findToken(hash: [UInt8], in db: Transaction) throws -> OAuthTokenRecord?
     /// Marks a refresh token rotated; false when it already was (concurrent refresh, RT-03).

@@ -54,12 +54,7 @@ package enum OAuthStore: OAuthStorage {
                             accessExpiresIn: max(0, accessExpiresAt - now) / 1000)
     }
 
-    package static func findToken(_ token: some StringProtocol, in db: SQLTransaction) throws -> OAuthTokenRecord? {
-        guard OAuthSecret.isWellFormed(token) else { return nil }
-        return try findToken(hash: OAuthSecret.hash(token), in: db)
-    }
-
-    /// `findToken` for a string (a form's refresh token): the shape check and the hash read it in place.
+    /// The token a client presented (a form value), if it is one of ours; shape check and hash read it in place.
     package static func findToken(_ token: String, in db: SQLTransaction) throws -> OAuthTokenRecord? {
         guard OAuthSecret.isWellFormed(token) else { return nil }
         return try findToken(hash: OAuthSecret.hash(token), in: db)
