@@ -5,6 +5,8 @@ import Testing
 @testable import FluxerApp
 import HTTPServer
 import FluxerDomain
+import FluxerCrypto
+import FluxerPersistence
 
 /// Who is calling is decided once per request (DESIGN "identify once"): one header parse and one hash per
 /// request, one database lookup only when the cache cannot answer, a forged bot token refused before any
@@ -126,6 +128,44 @@ import FluxerDomain
         #expect(h.request("GET", "/auth/sessions").header("X-RateLimit-Remaining") == "3")
         #expect(h.request("GET", "/auth/sessions", auth: SessionToken.generate()).header("X-RateLimit-Remaining") == "2")
         #expect(h.request("GET", "/auth/sessions", auth: second).header("X-RateLimit-Remaining") == "0")
+    }
+
+    /// A refresh supersedes its grant's access token, and only that credential leaves the cache: the user's session
+    /// and other grants stay cached (forgetting the whole user at every rotation sent each of them back to the
+    /// database), and what other processes are told names exactly the superseded token.
+    @Test func refresh_forgetsOnlyTheSupersededAccessToken() throws {
+        let h = try OAuthHarness()
+        defer { h.stop() }
+        let alice = h.user("alice")
+        let (_, client) = h.confidentialApp(owner: alice)
+        let first = try h.tokens(alice, client: client)
+        let other = try h.tokens(alice, client: client)
+        let accounts = h.running.app.accounts
+        // Each credential once from the database, then cached.
+        for auth in [alice.token, "Bearer " + first.access, "Bearer " + other.access] {
+            #expect(h.get("/users/@me", auth: auth).status == 200)
+            Self.expectCost(accounts, Counts(identified: 1, hashed: 1, lookups: 0), status: 200) { h.get("/users/@me", auth: auth) }
+        }
+        let log = try h.count("cache_invalidations")
+        let rotated = h.refresh(first.refresh, client: client)
+        #expect(rotated.status == 200, "\(rotated.body)")
+        // The superseded token: no longer cached, and gone from the database.
+        Self.expectCost(accounts, Counts(identified: 1, hashed: 1, lookups: 1), status: 401) { h.get("/users/@me", auth: "Bearer " + first.access) }
+        // The session and the other grant's access token: still answered from memory.
+        Self.expectCost(accounts, Counts(identified: 1, hashed: 1, lookups: 0), status: 200) { h.get("/users/@me", auth: alice.token) }
+        Self.expectCost(accounts, Counts(identified: 1, hashed: 1, lookups: 0), status: 200) { h.get("/users/@me", auth: "Bearer " + other.access) }
+        let new = try #require(jsonObject(rotated.body)["access_token"] as? String)
+        #expect(h.meStatus(bearer: new) == 200)
+        // Other processes on the file are told the superseded token's hash, not the user. (PostgreSQL announces the
+        // same payload with NOTIFY instead of the log table; CacheInvalidationTests covers its delivery.)
+        if TestBackend.isPostgres {
+            #expect(try h.count("cache_invalidations") == log)
+        } else {
+            #expect(try h.count("cache_invalidations") == log + 1)
+            let payload = try h.database.read { try $0.queryOne("SELECT payload FROM cache_invalidations ORDER BY id DESC LIMIT 1")?.string("payload") }
+            #expect(payload == "s" + Hex.encode(OAuthSecret.hash(first.access)))
+            #expect(CacheInvalidationBus.parse(try #require(payload)).sessions == [OAuthSecret.hash(first.access)])
+        }
     }
 
     @Test func eventLoopRoutes_areExemptFromRateLimits() throws {

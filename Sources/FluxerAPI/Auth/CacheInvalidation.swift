@@ -8,6 +8,8 @@ import Postgres
 /// every other node on the database (`CacheInvalidationBus`). Also carries the credentials the write issued
 /// and revoked, counted in the metrics after the commit (a PostgreSQL retry starts the tally over).
 package struct Invalidations {
+    /// Credentials forgotten one by one, by the SHA-256 the principal cache keys them by: session tokens, and
+    /// OAuth2 access tokens superseded by a refresh (`s<hex>` items of the payload either way).
     package var sessions: [[UInt8]] = []
     package var users: [UInt64] = []
     package var tokens = TokenTally()

@@ -163,9 +163,11 @@ package struct OAuthGrants {
                                       request: request, detail: "grant_revoked")
                 return .refused(.invalidGrant("The refresh token has already been used; the grant is revoked."))
             }
-            // The access tokens of the previous step are superseded.
-            try OAuthStore.deleteAccessTokens(familyID: record.familyID, in: db)
-            invalidations.users.append(record.userID)
+            // The access tokens of the previous step are superseded: exactly they leave the caches (this node's and,
+            // through the invalidation log or NOTIFY, every other's). The user's other credentials (sessions, other
+            // grants) stay cached: forgetting the whole user at each rotation sent every one of them back to the
+            // database, on every node, as often as any of the user's clients refreshed.
+            invalidations.sessions += try OAuthStore.deleteAccessTokens(familyID: record.familyID, in: db)
             invalidations.tokens.issued(.oauthAccess)
             invalidations.tokens.issued(.oauthRefresh)
             return .issued(try OAuthStore.issue(familyID: record.familyID, applicationID: client.id, userID: record.userID,

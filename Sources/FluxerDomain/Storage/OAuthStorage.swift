@@ -29,8 +29,8 @@ package protocol OAuthStorage: Sendable {
     /// deletes the authorization codes not yet redeemed: one issued before the reset would otherwise start a
     /// new grant after it. Redeemed codes stay (a replay still revokes what they started).
     static func revokeAll(userID: UInt64, reason: String, now: Int64, in db: Transaction) throws
-    /// Deletes a family's access tokens (superseded by a refresh).
-    static func deleteAccessTokens(familyID: Int64, in db: Transaction) throws
+    /// Deletes a family's access tokens (superseded by a refresh); returns their hashes, which the caches must forget.
+    static func deleteAccessTokens(familyID: Int64, in db: Transaction) throws -> [[UInt8]]
     static func deleteToken(_ hash: [UInt8], in db: Transaction) throws
     /// Records consent (scopes accumulate).
     static func recordAuthorization(applicationID: UInt64, userID: UInt64, scopes: [OAuthScope], now: Int64,

@@ -101,9 +101,10 @@ package enum OAuthStore: OAuthStorage {
         try db.run("DELETE FROM oauth2_codes WHERE user_id = ? AND used_at IS NULL", Int64(bitPattern: userID))
     }
 
-    /// Deletes a family's access tokens (superseded by a refresh).
-    package static func deleteAccessTokens(familyID: Int64, in db: SQLTransaction) throws {
-        _ = try db.run("DELETE FROM oauth2_tokens WHERE family_id = ? AND kind = 'access'", familyID)
+    /// Deletes a family's access tokens (superseded by a refresh); returns their hashes, which the caches must forget.
+    package static func deleteAccessTokens(familyID: Int64, in db: SQLTransaction) throws -> [[UInt8]] {
+        try db.query("DELETE FROM oauth2_tokens WHERE family_id = ? AND kind = 'access' RETURNING token_hash", familyID)
+            .compactMap { $0.blob("token_hash") }
     }
 
     package static func deleteToken(_ hash: [UInt8], in db: SQLTransaction) throws {
