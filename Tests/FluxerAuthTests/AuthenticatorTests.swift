@@ -164,7 +164,7 @@ import FluxerPersistence
             #expect(try h.count("cache_invalidations") == log + 1)
             let payload = try h.database.read { try $0.queryOne("SELECT payload FROM cache_invalidations ORDER BY id DESC LIMIT 1")?.string("payload") }
             #expect(payload == "s" + Hex.encode(OAuthSecret.hash(first.access)))
-            #expect(CacheInvalidationBus.parse(try #require(payload)).sessions == [OAuthSecret.hash(first.access)])
+            #expect(CacheInvalidationBus.parse(try #require(payload)).credentials == [OAuthSecret.hash(first.access)])
         }
     }
 

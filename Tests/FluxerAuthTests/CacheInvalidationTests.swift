@@ -90,16 +90,16 @@ import PostgresTestSupport
 
     @Test func payloads_roundTrip_andSplitUnderTheLimit() {
         var invalidations = Invalidations()
-        invalidations.sessions = (0..<300).map { i in [UInt8](repeating: UInt8(i & 0xff), count: 32) }
+        invalidations.credentials = (0..<300).map { i in [UInt8](repeating: UInt8(i & 0xff), count: 32) }
         invalidations.users = [1, 2, UInt64.max]
         let payloads = CacheInvalidationBus.payloads(invalidations)
         #expect(payloads.count > 1)
         #expect(payloads.allSatisfy { $0.utf8.count <= CacheInvalidationBus.maxPayloadBytes })
         let parsed = payloads.map(CacheInvalidationBus.parse)
-        #expect(parsed.flatMap(\.sessions) == invalidations.sessions)
+        #expect(parsed.flatMap(\.credentials) == invalidations.credentials)
         #expect(parsed.flatMap(\.users) == invalidations.users)
         // Junk from a newer or broken sender is skipped, not fatal.
         let junk = CacheInvalidationBus.parse("x1,s12,u-3,uabc,s" + String(repeating: "g", count: 64) + ",u7")
-        #expect(junk.sessions.isEmpty && junk.users == [7])
+        #expect(junk.credentials.isEmpty && junk.users == [7])
     }
 }

@@ -123,7 +123,7 @@ package enum AuthRoutes {
         if let hash = try? accounts.caller(request).presentedSessionHash {
             _ = try? accounts.write { db, invalidations in
                 if try SessionStore.revoke(hash: hash, in: db) { invalidations.tokens.revoked(.session) }
-                invalidations.sessions.append(hash)
+                invalidations.credentials.append(hash)
             }
         }
         return .noContent
@@ -172,7 +172,7 @@ package enum AuthRoutes {
             try accounts.requireSudo(principal, request: request, reply: finish) {
                 try accounts.write { db, invalidations in
                     invalidations.tokens.revoked(.session, count: try SessionStore.revoke(hashes: hashes, ofUser: principal.user.id, in: db))
-                    invalidations.sessions += hashes
+                    invalidations.credentials += hashes
                 }
                 accounts.audit.record("session.revoke", outcome: "success", userID: principal.user.id, request: request,
                                       detail: "count=\(hashes.count)")

@@ -10,13 +10,13 @@ import Postgres
 package struct Invalidations {
     /// Credentials forgotten one by one, by the SHA-256 the principal cache keys them by: session tokens, and
     /// OAuth2 access tokens superseded by a refresh (`s<hex>` items of the payload either way).
-    package var sessions: [[UInt8]] = []
+    package var credentials: [[UInt8]] = []
     package var users: [UInt64] = []
     package var tokens = TokenTally()
 
     package init() {}
 
-    package var isEmpty: Bool { sessions.isEmpty && users.isEmpty }
+    package var isEmpty: Bool { credentials.isEmpty && users.isEmpty }
 }
 
 /// Credentials issued and revoked by one write, for `fluxer_tokens_issued_total` / `fluxer_tokens_revoked_total`.
@@ -48,8 +48,9 @@ package struct TokenTally {
 ///   suspended: every credential is checked against the database until the listener listens again. The cache
 ///   TTL (`security.session_cache_ttl_ms`) is not needed as the bound, but stays one.
 ///
-/// Payload: comma-separated items, `s<64 hex>` for a session hash and `u<decimal id>` for a user or bot, at most
-/// `maxPayloadBytes` per notification (PostgreSQL's limit is 8000 bytes); longer lists are split.
+/// Payload: comma-separated items, `s<64 hex>` for one credential's hash (a session or an access token) and
+/// `u<decimal id>` for a user or bot, at most `maxPayloadBytes` per notification (PostgreSQL's limit is 8000 bytes);
+/// longer lists are split.
 package enum CacheInvalidationBus {
     package static let channel = "fluxer_auth_cache"
     package static let maxPayloadBytes = 7_000
@@ -68,7 +69,7 @@ package enum CacheInvalidationBus {
     }
 
     package static func payloads(_ invalidations: Invalidations) -> [String] {
-        let items = invalidations.sessions.map { "s" + Hex.encode($0) } + invalidations.users.map { "u" + String($0) }
+        let items = invalidations.credentials.map { "s" + Hex.encode($0) } + invalidations.users.map { "u" + String($0) }
         var payloads: [String] = []
         var current = ""
         for item in items {
@@ -90,7 +91,7 @@ package enum CacheInvalidationBus {
             let value = item.dropFirst()
             switch kind {
             case "s":
-                if let bytes = Hex.decode(value), bytes.count == 32 { result.sessions.append(bytes) }
+                if let bytes = Hex.decode(value), bytes.count == 32 { result.credentials.append(bytes) }
             case "u":
                 if let id = UInt64(value) { result.users.append(id) }
             default:
@@ -101,7 +102,7 @@ package enum CacheInvalidationBus {
     }
 
     package static func apply(_ invalidations: Invalidations, to cache: PrincipalCache) {
-        for hash in invalidations.sessions { cache.invalidate(session: hash) }
+        for hash in invalidations.credentials { cache.invalidate(credential: hash) }
         for user in invalidations.users { cache.invalidate(user: user) }
     }
 }

@@ -135,8 +135,8 @@ public final class PrincipalCache: Sendable {
         state.withLock { s in s.entries[hash]?.markPersisted(time) }
     }
 
-    /// Forgets one credential (after its revoke committed).
-    public func invalidate(session hash: [UInt8]) {
+    /// Forgets one credential, any kind (after its revoke or supersession committed).
+    public func invalidate(credential hash: [UInt8]) {
         let hash = Key(hash)
         state.withLock { s in
             s.epoch &+= 1

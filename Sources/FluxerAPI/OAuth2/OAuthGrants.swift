@@ -167,7 +167,7 @@ package struct OAuthGrants {
             // through the invalidation log or NOTIFY, every other's). The user's other credentials (sessions, other
             // grants) stay cached: forgetting the whole user at each rotation sent every one of them back to the
             // database, on every node, as often as any of the user's clients refreshed.
-            invalidations.sessions += try OAuthStore.deleteAccessTokens(familyID: record.familyID, in: db)
+            invalidations.credentials += try OAuthStore.deleteAccessTokens(familyID: record.familyID, in: db)
             invalidations.tokens.issued(.oauthAccess)
             invalidations.tokens.issued(.oauthRefresh)
             return .issued(try OAuthStore.issue(familyID: record.familyID, applicationID: client.id, userID: record.userID,

@@ -53,7 +53,7 @@ public enum SessionAdmin {
             let revoked = try Admin.write(database) { db, invalidations -> Int in
                 if let hash {
                     let removed = try SessionStore.revoke(hashes: [hash], ofUser: user.id, in: db)
-                    invalidations.sessions.append(hash)
+                    invalidations.credentials.append(hash)
                     if removed > 0 { try Admin.audit("session.revoke", userID: user.id, detail: "one", now: now, in: db) }
                     return removed
                 }
